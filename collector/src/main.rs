@@ -1,0 +1,2 @@
+//! Bantam collector.
+fn main() {}

@@ -1,0 +1,444 @@
+//! Answers: raw input from a control, checked against its question into a value.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::form::{Condition, Form, Kind, Question};
+use crate::texts::Texts;
+
+/// A stored answer value, as it appears in the lead document's `answers`.
+///
+/// Choice answers are option ids, multiple choice a list of ids, yes/no and consent booleans.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AnswerValue {
+    /// Yes/no and consent.
+    Bool(bool),
+    /// Number questions.
+    Number(f64),
+    /// Text, email, phone, and the option id of a single choice.
+    Text(String),
+    /// The option ids of a multiple choice.
+    List(Vec<String>),
+}
+
+/// What a control holds, as the widget reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input<'a> {
+    /// The text of an input field (text, email, phone, number).
+    Text(&'a str),
+    /// The values of the checked radios or checkboxes of a choice or yes/no question.
+    Checked(Vec<String>),
+    /// A single checkbox (consent).
+    Flag(bool),
+}
+
+/// Why an answer was rejected. [`AnswerError::message`] gives the visitor-facing text.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnswerError {
+    /// A required question was left empty.
+    #[error("an answer is required")]
+    Required,
+    /// A required choice was left unchosen.
+    #[error("an option must be chosen")]
+    Choose,
+    /// A required consent box was not ticked.
+    #[error("consent is required")]
+    ConsentRequired,
+    /// The value names an option the question does not have.
+    #[error("\"{0}\" is not an option of this question")]
+    UnknownOption(String),
+    /// A multiple-choice answer names an option twice.
+    #[error("option \"{0}\" is chosen twice")]
+    RepeatedOption(String),
+    /// Not an email address.
+    #[error("not a valid email address")]
+    Email,
+    /// Not a phone number.
+    #[error("not a valid phone number")]
+    Phone,
+    /// Not a number.
+    #[error("not a number")]
+    NotANumber,
+    /// A number outside the question's bounds.
+    #[error("must be from {min} to {max}")]
+    OutOfRange {
+        /// Smallest accepted value.
+        min: f64,
+        /// Largest accepted value.
+        max: f64,
+    },
+    /// Text longer than the question accepts.
+    #[error("must be at most {max} characters")]
+    TooLong {
+        /// Longest accepted length in characters.
+        max: usize,
+    },
+    /// The value has the wrong type for the question's kind.
+    #[error("expected {expected}")]
+    WrongType {
+        /// What the question's kind needs.
+        expected: &'static str,
+    },
+    /// The answer is for a question the form does not have.
+    #[error("the form has no question \"{0}\"")]
+    UnknownQuestion(String),
+}
+
+impl AnswerError {
+    /// The message shown to the visitor, in the form's locale.
+    pub fn message(&self, texts: &Texts) -> String {
+        match self {
+            AnswerError::Required => texts.error_required.clone(),
+            AnswerError::Choose | AnswerError::UnknownOption(_) | AnswerError::RepeatedOption(_) => {
+                texts.error_choose.clone()
+            }
+            AnswerError::ConsentRequired => texts.error_consent.clone(),
+            AnswerError::Email => texts.error_email.clone(),
+            AnswerError::Phone => texts.error_phone.clone(),
+            AnswerError::NotANumber | AnswerError::WrongType { .. } | AnswerError::UnknownQuestion(_) => {
+                texts.error_number.clone()
+            }
+            AnswerError::OutOfRange { min, max } => texts
+                .error_range
+                .replace("{min}", &format_number(*min))
+                .replace("{max}", &format_number(*max)),
+            AnswerError::TooLong { max } => texts.error_too_long.replace("{max}", &max.to_string()),
+        }
+    }
+}
+
+pub(crate) fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// A plausible email address: one `@`, a local part, a dotted domain, no spaces.
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && !domain.contains('@')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'))
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
+}
+
+/// A plausible phone number: 6-15 digits, optionally with `+`, spaces, dots, dashes and brackets.
+fn is_phone(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (6..=15).contains(&digits)
+        && s.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
+        && !s[1..].contains('+')
+}
+
+/// Checks a value against its question; `Ok` means it may be stored as is.
+fn check_value(q: &Question, value: &AnswerValue) -> Result<(), AnswerError> {
+    let wrong = |expected| Err(AnswerError::WrongType { expected });
+    match (&q.kind, value) {
+        (Kind::SingleChoice(_), AnswerValue::Text(id)) => match q.choice(id) {
+            Some(_) => Ok(()),
+            None => Err(AnswerError::UnknownOption(id.clone())),
+        },
+        (Kind::SingleChoice(_), _) => wrong("an option id"),
+        (Kind::MultipleChoice(_), AnswerValue::List(ids)) => {
+            for (i, id) in ids.iter().enumerate() {
+                if q.choice(id).is_none() {
+                    return Err(AnswerError::UnknownOption(id.clone()));
+                }
+                if ids[..i].contains(id) {
+                    return Err(AnswerError::RepeatedOption(id.clone()));
+                }
+            }
+            if ids.is_empty() {
+                return wrong("a non-empty list of option ids");
+            }
+            Ok(())
+        }
+        (Kind::MultipleChoice(_), _) => wrong("a list of option ids"),
+        (Kind::Number { min, max, .. }, AnswerValue::Number(n)) => {
+            if !n.is_finite() {
+                Err(AnswerError::NotANumber)
+            } else if n < min || n > max {
+                Err(AnswerError::OutOfRange { min: *min, max: *max })
+            } else {
+                Ok(())
+            }
+        }
+        (Kind::Number { .. }, _) => wrong("a number"),
+        (Kind::YesNo(_) | Kind::Consent, AnswerValue::Bool(_)) => Ok(()),
+        (Kind::YesNo(_) | Kind::Consent, _) => wrong("true or false"),
+        (Kind::Text | Kind::Email | Kind::Phone, AnswerValue::Text(s)) => {
+            if s.trim().is_empty() {
+                return wrong("a non-empty text");
+            }
+            if s.chars().count() > q.max_length {
+                return Err(AnswerError::TooLong { max: q.max_length });
+            }
+            match q.kind {
+                Kind::Email if !is_email(s) => Err(AnswerError::Email),
+                Kind::Phone if !is_phone(s) => Err(AnswerError::Phone),
+                _ => Ok(()),
+            }
+        }
+        (Kind::Text | Kind::Email | Kind::Phone, _) => wrong("a text"),
+    }
+}
+
+/// Turns a control's input into a value; `Ok(None)` means the question was left empty.
+fn parse_input(q: &Question, input: Input<'_>) -> Result<Option<AnswerValue>, AnswerError> {
+    let value = match (&q.kind, input) {
+        (Kind::Consent, Input::Flag(checked)) => {
+            return if !checked && q.required {
+                Err(AnswerError::ConsentRequired)
+            } else {
+                Ok(Some(AnswerValue::Bool(checked)))
+            };
+        }
+        (Kind::SingleChoice(_), Input::Checked(mut ids)) if ids.len() <= 1 => ids.pop().map(AnswerValue::Text),
+        (Kind::YesNo(_), Input::Checked(ids)) if ids.len() <= 1 => match ids.first().map(String::as_str) {
+            None => None,
+            Some("yes") => Some(AnswerValue::Bool(true)),
+            Some("no") => Some(AnswerValue::Bool(false)),
+            Some(other) => return Err(AnswerError::UnknownOption(other.to_owned())),
+        },
+        (Kind::MultipleChoice(_), Input::Checked(ids)) => (!ids.is_empty()).then_some(AnswerValue::List(ids)),
+        (Kind::Number { .. }, Input::Text(s)) => {
+            let s = s.trim();
+            if s.is_empty() {
+                None
+            } else {
+                let n: f64 = s.replace([',', '_', ' '], "").parse().map_err(|_| AnswerError::NotANumber)?;
+                Some(AnswerValue::Number(n))
+            }
+        }
+        (Kind::Text | Kind::Email | Kind::Phone, Input::Text(s)) => {
+            let s = s.trim();
+            (!s.is_empty()).then(|| AnswerValue::Text(s.to_owned()))
+        }
+        (Kind::SingleChoice(_) | Kind::YesNo(_), _) => return Err(AnswerError::WrongType { expected: "one option" }),
+        (Kind::MultipleChoice(_), _) => return Err(AnswerError::WrongType { expected: "options" }),
+        (Kind::Consent, _) => return Err(AnswerError::WrongType { expected: "a checkbox" }),
+        (_, _) => return Err(AnswerError::WrongType { expected: "a text" }),
+    };
+    match value {
+        Some(value) => check_value(q, &value).map(|()| Some(value)),
+        None if q.required => Err(match q.kind {
+            Kind::SingleChoice(_) | Kind::MultipleChoice(_) | Kind::YesNo(_) => AnswerError::Choose,
+            _ => AnswerError::Required,
+        }),
+        None => Ok(None),
+    }
+}
+
+/// The answers known about one visitor, each checked against the form.
+///
+/// The only ways in are [`Answers::set`] and [`Answers::from_values`], so every stored value
+/// fits its question.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Answers {
+    values: BTreeMap<String, AnswerValue>,
+}
+
+impl Answers {
+    /// No answers.
+    pub fn new() -> Answers {
+        Answers::default()
+    }
+
+    /// Checks stored values (from the collector's request or the visitor's profile).
+    ///
+    /// # Errors
+    /// The id of the first bad answer and why.
+    pub fn from_values(
+        form: &Form,
+        values: BTreeMap<String, AnswerValue>,
+    ) -> Result<Answers, (String, AnswerError)> {
+        for (id, value) in &values {
+            let q = form
+                .question(id)
+                .ok_or_else(|| (id.clone(), AnswerError::UnknownQuestion(id.clone())))?;
+            check_value(q, value).map_err(|e| (id.clone(), e))?;
+        }
+        Ok(Answers { values })
+    }
+
+    /// Records the input of one control: stores a valid value, forgets an empty optional one.
+    ///
+    /// # Errors
+    /// An [`AnswerError`] when the question is unknown, the input is invalid, or a required
+    /// question is empty; the previous answer is then kept.
+    pub fn set(&mut self, form: &Form, id: &str, input: Input<'_>) -> Result<(), AnswerError> {
+        let q = form
+            .question(id)
+            .ok_or_else(|| AnswerError::UnknownQuestion(id.to_owned()))?;
+        match parse_input(q, input)? {
+            Some(value) => self.values.insert(id.to_owned(), value),
+            None => self.values.remove(id),
+        };
+        Ok(())
+    }
+
+    /// Forgets one answer.
+    pub fn remove(&mut self, id: &str) {
+        self.values.remove(id);
+    }
+
+    /// The answer to a question.
+    pub fn get(&self, id: &str) -> Option<&AnswerValue> {
+        self.values.get(id)
+    }
+
+    /// Whether a question has an answer.
+    pub fn contains(&self, id: &str) -> bool {
+        self.values.contains_key(id)
+    }
+
+    /// All answers by question id.
+    pub fn values(&self) -> &BTreeMap<String, AnswerValue> {
+        &self.values
+    }
+
+    /// How many questions are answered.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether nothing is answered.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+impl Form {
+    /// Whether the question at `index` is shown, given the answers so far.
+    ///
+    /// A question without `showIf` is always shown. A condition on a hidden question is false
+    /// unless it asks for "not answered".
+    pub fn is_visible(&self, index: usize, answers: &Answers) -> bool {
+        let Some(q) = self.questions.get(index) else {
+            return false;
+        };
+        let Some(condition) = &q.show_if else {
+            return true;
+        };
+        let target = condition.question();
+        let value = if self.is_visible(target, answers) {
+            answers.get(&self.questions[target].id)
+        } else {
+            None
+        };
+        let has = |ids: &[String]| match value {
+            Some(AnswerValue::Text(id)) => ids.contains(id),
+            Some(AnswerValue::List(chosen)) => chosen.iter().any(|c| ids.contains(c)),
+            Some(AnswerValue::Bool(b)) => ids.iter().any(|id| id == if *b { "yes" } else { "no" }),
+            _ => false,
+        };
+        match condition {
+            Condition::Answered(_, want) => value.is_some() == *want,
+            Condition::OneOf(_, ids) => has(ids),
+            Condition::NoneOf(_, ids) => value.is_some() && !has(ids),
+            Condition::AtLeast(_, n) => matches!(value, Some(AnswerValue::Number(v)) if v >= n),
+            Condition::Below(_, n) => matches!(value, Some(AnswerValue::Number(v)) if v < n),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FormConfig;
+
+    fn form() -> Form {
+        let config: FormConfig = serde_json::from_str(
+            r#"{"formId":"t","preset":"bant","questions":[
+                {"id":"phone","kind":"phone","label":"Phone"},
+                {"id":"tools","kind":"multipleChoice","label":"Tools","options":[{"id":"a","label":"A"},{"id":"b","label":"B"}]},
+                {"id":"trial","kind":"yesNo","label":"Trial?"}
+            ]}"#,
+        )
+        .unwrap();
+        Form::from_config(config).unwrap()
+    }
+
+    fn check(id: &str, input: Input<'_>, expected: Result<Option<AnswerValue>, AnswerError>) {
+        let form = form();
+        let mut answers = Answers::new();
+        let got = answers.set(&form, id, input.clone()).map(|()| answers.get(id).cloned());
+        assert_eq!(got, expected, "question {id}, input {input:?}");
+    }
+
+    #[test]
+    fn inputs_become_values_or_errors() {
+        use AnswerValue as V;
+        check("email", Input::Text(" ann@acme.io "), Ok(Some(V::Text("ann@acme.io".into()))));
+        check("email", Input::Text("ann@acme"), Err(AnswerError::Email));
+        check("email", Input::Text("ann acme@x.io"), Err(AnswerError::Email));
+        check("email", Input::Text("a@@x.io"), Err(AnswerError::Email));
+        check("email", Input::Text(""), Err(AnswerError::Required));
+        check("phone", Input::Text(""), Ok(None));
+        check("phone", Input::Text("+49 (30) 123-4567"), Ok(Some(V::Text("+49 (30) 123-4567".into()))));
+        check("phone", Input::Text("12"), Err(AnswerError::Phone));
+        check("phone", Input::Text("+1 555 12+34"), Err(AnswerError::Phone));
+        check("phone", Input::Text("call me"), Err(AnswerError::Phone));
+        check("headcount", Input::Text("1,200"), Ok(Some(V::Number(1200.0))));
+        check("headcount", Input::Text("lots"), Err(AnswerError::NotANumber));
+        check("headcount", Input::Text("0"), Err(AnswerError::OutOfRange { min: 1.0, max: 1e6 }));
+        check("headcount", Input::Text(""), Err(AnswerError::Required));
+        check("budget", Input::Checked(vec!["10k-50k".into()]), Ok(Some(V::Text("10k-50k".into()))));
+        check("budget", Input::Checked(vec![]), Err(AnswerError::Choose));
+        check("budget", Input::Checked(vec!["1m".into()]), Err(AnswerError::UnknownOption("1m".into())));
+        check("tools", Input::Checked(vec!["a".into(), "b".into()]), Ok(Some(V::List(vec!["a".into(), "b".into()]))));
+        check("tools", Input::Checked(vec!["a".into(), "a".into()]), Err(AnswerError::RepeatedOption("a".into())));
+        check("tools", Input::Checked(vec![]), Ok(None));
+        check("trial", Input::Checked(vec!["no".into()]), Ok(Some(V::Bool(false))));
+        check("consent", Input::Flag(true), Ok(Some(V::Bool(true))));
+        check("consent", Input::Flag(false), Err(AnswerError::ConsentRequired));
+        check("company", Input::Text(&"x".repeat(201)), Err(AnswerError::TooLong { max: 200 }));
+        check("nope", Input::Text("x"), Err(AnswerError::UnknownQuestion("nope".into())));
+        check("budget", Input::Text("x"), Err(AnswerError::WrongType { expected: "one option" }));
+    }
+
+    #[test]
+    fn a_rejected_input_keeps_the_previous_answer() {
+        let form = form();
+        let mut answers = Answers::new();
+        answers.set(&form, "email", Input::Text("ann@acme.io")).unwrap();
+        assert!(answers.set(&form, "email", Input::Text("nope")).is_err());
+        assert_eq!(answers.get("email"), Some(&AnswerValue::Text("ann@acme.io".into())));
+    }
+
+    #[test]
+    fn stored_values_are_checked() {
+        let form = form();
+        let mut values = BTreeMap::new();
+        values.insert("budget".to_owned(), AnswerValue::Number(3.0));
+        assert_eq!(
+            Answers::from_values(&form, values).unwrap_err(),
+            ("budget".to_owned(), AnswerError::WrongType { expected: "an option id" })
+        );
+        let mut values = BTreeMap::new();
+        values.insert("ghost".to_owned(), AnswerValue::Bool(true));
+        assert_eq!(
+            Answers::from_values(&form, values).unwrap_err().1,
+            AnswerError::UnknownQuestion("ghost".into())
+        );
+    }
+
+    #[test]
+    fn messages_fill_in_bounds() {
+        let texts = Texts::builtin("en").unwrap();
+        assert_eq!(
+            AnswerError::OutOfRange { min: 1.0, max: 500.0 }.message(&texts),
+            "Please enter a number from 1 to 500."
+        );
+        assert_eq!(AnswerError::TooLong { max: 20 }.message(&texts), "Please use at most 20 characters.");
+    }
+}

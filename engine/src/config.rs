@@ -1,0 +1,988 @@
+//! The form config as marketers write it (JSON, camelCase) and its one-time validation into a
+//! [`Form`].
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Deserializer};
+
+use crate::form::{
+    Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,
+};
+use crate::preset;
+use crate::texts::{Texts, TextsConfig};
+
+/// Largest absolute number of points one option, range or answer may carry.
+const MAX_POINTS: i32 = 1000;
+/// Longest text answer any question may accept.
+const MAX_TEXT_LENGTH: usize = 2000;
+/// Theme keys a config may set, mapped to CSS custom properties `--bantam-<key>`.
+const THEME_KEYS: [&str; 8] = [
+    "accent",
+    "accentText",
+    "text",
+    "background",
+    "border",
+    "error",
+    "radius",
+    "fontFamily",
+];
+
+/// Why a config was rejected. Every message starts with the path of the culprit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// The config does not have the expected shape: an unknown field, a wrong type, a missing
+    /// required field (reported by the deserializer).
+    #[error("{path}: {message}")]
+    Syntax {
+        /// Where in the config, such as `questions[2].options[1].points`.
+        path: String,
+        /// What the deserializer said.
+        message: String,
+    },
+    /// A field that this question needs is missing.
+    #[error("{path}: question \"{question}\" needs a `{field}`")]
+    Missing {
+        /// Where in the config.
+        path: String,
+        /// The question id.
+        question: String,
+        /// The missing field's name.
+        field: &'static str,
+    },
+    /// Two questions share an id.
+    #[error("{path}: question id \"{id}\" appears twice")]
+    DuplicateQuestion {
+        /// Where in the config.
+        path: String,
+        /// The repeated id.
+        id: String,
+    },
+    /// Two options of one question share an id.
+    #[error("{path}: question \"{question}\": option \"{option}\" appears twice")]
+    DuplicateOption {
+        /// Where in the config.
+        path: String,
+        /// The question id.
+        question: String,
+        /// The repeated option id.
+        option: String,
+    },
+    /// A choice question has no options.
+    #[error("{path}: question \"{question}\" needs at least one option")]
+    EmptyOptions {
+        /// Where in the config.
+        path: String,
+        /// The question id.
+        question: String,
+    },
+    /// Points outside the accepted range.
+    #[error("{path}: points {points} are outside -{MAX_POINTS}..={MAX_POINTS}")]
+    BadPoints {
+        /// Where in the config.
+        path: String,
+        /// The rejected value.
+        points: i32,
+    },
+    /// Grade thresholds are not strictly descending or do not end at 0.
+    #[error("{path}: {reason}")]
+    Thresholds {
+        /// Where in the config.
+        path: String,
+        /// What is wrong with the order.
+        reason: String,
+    },
+    /// A `showIf` condition names a question that does not exist or does not come earlier.
+    #[error("{path}: question \"{question}\" shows if \"{target}\", which {reason}")]
+    ConditionTarget {
+        /// Where in the config.
+        path: String,
+        /// The question with the condition.
+        question: String,
+        /// The question the condition names.
+        target: String,
+        /// Why the target cannot be used.
+        reason: &'static str,
+    },
+    /// Any other invalid value, with a specific reason.
+    #[error("{path}: {reason}")]
+    Invalid {
+        /// Where in the config.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl ConfigError {
+    /// The path of the culprit in the config, such as `questions[2].options[1].points`.
+    pub fn path(&self) -> &str {
+        match self {
+            ConfigError::Syntax { path, .. }
+            | ConfigError::Missing { path, .. }
+            | ConfigError::DuplicateQuestion { path, .. }
+            | ConfigError::DuplicateOption { path, .. }
+            | ConfigError::EmptyOptions { path, .. }
+            | ConfigError::BadPoints { path, .. }
+            | ConfigError::Thresholds { path, .. }
+            | ConfigError::ConditionTarget { path, .. }
+            | ConfigError::Invalid { path, .. } => path,
+        }
+    }
+}
+
+fn invalid(path: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        path: path.into(),
+        reason: reason.into(),
+    }
+}
+
+/// A question kind as written in config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum KindName {
+    /// One option.
+    SingleChoice,
+    /// Several options.
+    MultipleChoice,
+    /// A number scored by ranges.
+    Number,
+    /// Yes or no.
+    YesNo,
+    /// Short text.
+    Text,
+    /// Email address.
+    Email,
+    /// Phone number.
+    Phone,
+    /// Consent checkbox.
+    Consent,
+}
+
+/// The whole form config. Every field but `formId` is optional.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FormConfig {
+    /// The form id recorded in every lead (letters, digits, `-`, `_`).
+    pub form_id: String,
+    /// A ready form to start from; only `bant` exists.
+    pub preset: Option<String>,
+    /// Where leads are posted; defaults to `/v1/leads` on the page's origin.
+    pub endpoint: Option<String>,
+    /// Locale of the built-in texts (`en`, `de`); defaults to `en`.
+    pub locale: Option<String>,
+    /// Overrides of the interface texts.
+    pub texts: Option<TextsConfig>,
+    /// New questions, or overrides of preset questions with the same id.
+    #[serde(default)]
+    pub questions: Vec<QuestionConfig>,
+    /// Preset question ids to drop.
+    #[serde(default)]
+    pub remove_questions: Vec<String>,
+    /// Weight of each category in the total.
+    pub weights: Option<WeightsConfig>,
+    /// Grades from best to worst.
+    pub grades: Option<Vec<GradeConfig>>,
+    /// Most questions asked in one visit; defaults to 6.
+    pub max_questions_per_visit: Option<usize>,
+    /// Questions per step; defaults to 3.
+    pub questions_per_step: Option<usize>,
+    /// The thank-you step.
+    pub thank_you: Option<ThankYouConfig>,
+    /// Thank-you steps by grade name, such as a "book a call" link for `hot`.
+    #[serde(default)]
+    pub thank_you_by_grade: BTreeMap<String, ThankYouConfig>,
+    /// Theme colours and shapes, set as CSS custom properties.
+    #[serde(default)]
+    pub theme: BTreeMap<String, String>,
+}
+
+/// One question in config. Only `id` is always required; the rest may come from the preset.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuestionConfig {
+    /// Stable id (letters, digits, `-`, `_`).
+    pub id: String,
+    /// The kind of control.
+    pub kind: Option<KindName>,
+    /// The question text.
+    pub label: Option<String>,
+    /// Help text under the label.
+    pub help: Option<String>,
+    /// Short name used in reasons.
+    pub short_label: Option<String>,
+    /// Breakdown category; defaults to `contact` for contact kinds and `fit` otherwise.
+    pub category: Option<Category>,
+    /// Lower is asked first; defaults to the position in the form.
+    pub priority: Option<i32>,
+    /// Must be answered; defaults to false.
+    pub required: Option<bool>,
+    /// Show only when this holds.
+    pub show_if: Option<ConditionConfig>,
+    /// Options of choice and yes/no questions.
+    pub options: Option<Vec<OptionConfig>>,
+    /// Point ranges of number questions.
+    pub ranges: Option<Vec<RangeConfig>>,
+    /// Smallest number accepted.
+    pub min: Option<f64>,
+    /// Largest number accepted.
+    pub max: Option<f64>,
+    /// Points for any answer to a text, email, phone or consent question.
+    pub points: Option<i32>,
+    /// Placeholder text.
+    pub placeholder: Option<String>,
+    /// Longest accepted text; defaults to 200.
+    pub max_length: Option<usize>,
+}
+
+/// One option in config.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OptionConfig {
+    /// Stable id, stored in answers.
+    pub id: String,
+    /// Text shown; for yes/no options defaults to the locale's "Yes"/"No".
+    #[serde(default)]
+    pub label: String,
+    /// Points when chosen; defaults to 0.
+    pub points: Option<i32>,
+    /// The best grade a lead choosing this can get (a disqualifier).
+    pub cap_grade: Option<String>,
+}
+
+/// One range of a number question in config.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RangeConfig {
+    /// Smallest value in the range.
+    pub min: f64,
+    /// Largest value; leave out for open-ended.
+    pub max: Option<f64>,
+    /// Points for a value in the range.
+    pub points: i32,
+    /// Text used in reasons; defaults to `min–max`.
+    pub label: Option<String>,
+    /// The best grade a value in this range can get.
+    pub cap_grade: Option<String>,
+}
+
+/// A `showIf` condition in config: `question` plus exactly one operator.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConditionConfig {
+    /// The earlier question to look at.
+    pub question: String,
+    /// Answered (`true`) or not (`false`).
+    pub answered: Option<bool>,
+    /// The answer is this option id (or `yes`/`no`).
+    pub equals: Option<String>,
+    /// The answer is one of these option ids.
+    pub one_of: Option<Vec<String>>,
+    /// The answer is given and none of these option ids.
+    pub none_of: Option<Vec<String>>,
+    /// A number answer is at least this.
+    pub at_least: Option<f64>,
+    /// A number answer is below this.
+    pub below: Option<f64>,
+}
+
+/// Category weights in config; left-out categories keep their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsConfig {
+    /// Default 30.
+    pub budget: Option<u32>,
+    /// Default 25.
+    pub authority: Option<u32>,
+    /// Default 15.
+    pub need: Option<u32>,
+    /// Default 20.
+    pub timeframe: Option<u32>,
+    /// Default 10.
+    pub fit: Option<u32>,
+    /// Default 0.
+    pub contact: Option<u32>,
+}
+
+/// One grade in config.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GradeConfig {
+    /// Machine name, such as `hot`.
+    pub name: String,
+    /// Text for people; defaults to the name with a capital letter.
+    pub label: Option<String>,
+    /// Lowest total (0-100) for this grade.
+    pub min: u8,
+}
+
+/// A thank-you step in config.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ThankYouConfig {
+    /// Heading; defaults to the locale's text.
+    pub title: Option<String>,
+    /// Body; defaults to the locale's text.
+    pub body: Option<String>,
+    /// Link text for a call to action.
+    pub link_text: Option<String>,
+    /// Link URL (http, https, mailto, or a path on this site).
+    pub link_url: Option<String>,
+}
+
+/// Deserializes a config from any serde format and validates it.
+///
+/// The widget passes a `serde-wasm-bindgen` deserializer, the collector a `serde_json` one;
+/// both get the same path-carrying errors.
+///
+/// # Errors
+/// [`ConfigError::Syntax`] with the path of the offending field when the shape is wrong,
+/// or any other [`ConfigError`] from [`Form::from_config`].
+pub fn parse_config<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Form, ConfigError> {
+    let config: FormConfig = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        ConfigError::Syntax {
+            path: if path == "." { "config".into() } else { path },
+            message: err.into_inner().to_string(),
+        }
+    })?;
+    Form::from_config(config)
+}
+
+/// A question during validation, with the config path it came from.
+struct Draft {
+    path: String,
+    config: QuestionConfig,
+    /// The options and ranges are the preset's: a grade cap they name that the config's grades
+    /// lack means the lowest grade, so custom grades keep the preset's disqualifiers.
+    preset_caps: bool,
+}
+
+fn merge(base: QuestionConfig, over: QuestionConfig) -> QuestionConfig {
+    QuestionConfig {
+        id: over.id,
+        kind: over.kind.or(base.kind),
+        label: over.label.or(base.label),
+        help: over.help.or(base.help),
+        short_label: over.short_label.or(base.short_label),
+        category: over.category.or(base.category),
+        priority: over.priority.or(base.priority),
+        required: over.required.or(base.required),
+        show_if: over.show_if.or(base.show_if),
+        options: over.options.or(base.options),
+        ranges: over.ranges.or(base.ranges),
+        min: over.min.or(base.min),
+        max: over.max.or(base.max),
+        points: over.points.or(base.points),
+        placeholder: over.placeholder.or(base.placeholder),
+        max_length: over.max_length.or(base.max_length),
+    }
+}
+
+fn check_id(path: &str, what: &str, id: &str) -> Result<(), ConfigError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            path,
+            format!("{what} \"{id}\" must be 1-64 letters, digits, '-' or '_'"),
+        ))
+    }
+}
+
+fn check_points(path: String, points: i32) -> Result<i32, ConfigError> {
+    if (-MAX_POINTS..=MAX_POINTS).contains(&points) {
+        Ok(points)
+    } else {
+        Err(ConfigError::BadPoints { path, points })
+    }
+}
+
+fn check_text(path: &str, text: &str) -> Result<(), ConfigError> {
+    if text.trim().is_empty() {
+        Err(invalid(path, "must not be empty"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Accepts http(s) and mailto URLs and site paths; rejects `javascript:` and the like.
+fn check_url(path: &str, url: &str) -> Result<(), ConfigError> {
+    let lower = url.trim().to_ascii_lowercase();
+    let ok = lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || lower.starts_with("mailto:")
+        || (lower.starts_with('/') && !lower.starts_with("//"));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            path,
+            format!("URL \"{url}\" must start with https://, http://, mailto: or /"),
+        ))
+    }
+}
+
+fn grade_ref(grades: &[Grade], path: String, name: Option<&String>) -> Result<Option<usize>, ConfigError> {
+    match name {
+        None => Ok(None),
+        Some(name) => grades.iter().position(|g| &g.name == name).map(Some).ok_or_else(|| {
+            let names: Vec<_> = grades.iter().map(|g| g.name.as_str()).collect();
+            invalid(path, format!("unknown grade \"{name}\"; grades are {}", names.join(", ")))
+        }),
+    }
+}
+
+fn cap_ref(draft: &Draft, grades: &[Grade], path: String, name: Option<&String>) -> Result<Option<usize>, ConfigError> {
+    match grade_ref(grades, path, name) {
+        Err(_) if draft.preset_caps => Ok(Some(grades.len() - 1)),
+        other => other,
+    }
+}
+
+fn build_grades(config: Option<Vec<GradeConfig>>) -> Result<Vec<Grade>, ConfigError> {
+    let config = config.unwrap_or_else(|| {
+        [("hot", 70), ("warm", 40), ("cold", 0)]
+            .into_iter()
+            .map(|(name, min)| GradeConfig {
+                name: name.into(),
+                label: None,
+                min,
+            })
+            .collect()
+    });
+    if config.is_empty() {
+        return Err(invalid("grades", "needs at least one grade"));
+    }
+    let mut grades: Vec<Grade> = Vec::with_capacity(config.len());
+    for (i, g) in config.into_iter().enumerate() {
+        let path = format!("grades[{i}]");
+        check_id(&format!("{path}.name"), "grade", &g.name)?;
+        if grades.iter().any(|other| other.name == g.name) {
+            return Err(invalid(format!("{path}.name"), format!("grade \"{}\" appears twice", g.name)));
+        }
+        if g.min > 100 {
+            return Err(ConfigError::Thresholds {
+                path: format!("{path}.min"),
+                reason: format!("grade \"{}\": min {} is above 100", g.name, g.min),
+            });
+        }
+        if let Some(prev) = grades.last() {
+            if g.min >= prev.min {
+                return Err(ConfigError::Thresholds {
+                    path: format!("{path}.min"),
+                    reason: format!(
+                        "grade \"{}\" (min {}) must have a lower min than \"{}\" (min {}): list grades from best to worst",
+                        g.name, g.min, prev.name, prev.min
+                    ),
+                });
+            }
+        }
+        let label = g.label.unwrap_or_else(|| capitalise(&g.name));
+        grades.push(Grade {
+            name: g.name,
+            label,
+            min: g.min,
+        });
+    }
+    if let Some(last) = grades.last() {
+        if last.min != 0 {
+            return Err(ConfigError::Thresholds {
+                path: format!("grades[{}].min", grades.len() - 1),
+                reason: format!("the last grade (\"{}\") must have min 0 so every score gets a grade", last.name),
+            });
+        }
+    }
+    Ok(grades)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn build_weights(config: Option<WeightsConfig>) -> Result<[u32; 6], ConfigError> {
+    let w = config.unwrap_or_default();
+    let weights = [
+        w.budget.unwrap_or(30),
+        w.authority.unwrap_or(25),
+        w.need.unwrap_or(15),
+        w.timeframe.unwrap_or(20),
+        w.fit.unwrap_or(10),
+        w.contact.unwrap_or(0),
+    ];
+    for (category, weight) in Category::ALL.iter().zip(weights) {
+        if weight > 1000 {
+            return Err(invalid(
+                format!("weights.{}", category.as_str()),
+                format!("weight {weight} is above 1000"),
+            ));
+        }
+    }
+    if weights.iter().all(|w| *w == 0) {
+        return Err(invalid("weights", "at least one category needs a weight above 0"));
+    }
+    Ok(weights)
+}
+
+fn build_choices(
+    draft: &Draft,
+    options: Option<Vec<OptionConfig>>,
+    grades: &[Grade],
+    texts: &Texts,
+    yes_no: bool,
+) -> Result<Vec<Choice>, ConfigError> {
+    let q = &draft.config;
+    let options = match (options, yes_no) {
+        (Some(options), _) => options,
+        (None, true) => vec![
+            OptionConfig {
+                id: "yes".into(),
+                ..OptionConfig::default()
+            },
+            OptionConfig {
+                id: "no".into(),
+                ..OptionConfig::default()
+            },
+        ],
+        (None, false) => Vec::new(),
+    };
+    if options.is_empty() {
+        return Err(ConfigError::EmptyOptions {
+            path: format!("{}.options", draft.path),
+            question: q.id.clone(),
+        });
+    }
+    let mut choices: Vec<Choice> = Vec::with_capacity(options.len());
+    for (i, o) in options.into_iter().enumerate() {
+        let path = format!("{}.options[{i}]", draft.path);
+        check_id(&format!("{path}.id"), "option", &o.id)?;
+        if yes_no && o.id != "yes" && o.id != "no" {
+            return Err(invalid(
+                format!("{path}.id"),
+                format!("question \"{}\": yes/no options must have id \"yes\" or \"no\", not \"{}\"", q.id, o.id),
+            ));
+        }
+        if choices.iter().any(|c| c.id == o.id) {
+            return Err(ConfigError::DuplicateOption {
+                path: format!("{path}.id"),
+                question: q.id.clone(),
+                option: o.id,
+            });
+        }
+        let label = match (o.label.trim().is_empty(), o.id.as_str()) {
+            (false, _) => o.label,
+            (true, "yes") if yes_no => texts.yes.clone(),
+            (true, "no") if yes_no => texts.no.clone(),
+            (true, _) => return Err(invalid(format!("{path}.label"), "must not be empty")),
+        };
+        choices.push(Choice {
+            points: check_points(format!("{path}.points"), o.points.unwrap_or(0))?,
+            cap_grade: cap_ref(draft, grades, format!("{path}.capGrade"), o.cap_grade.as_ref())?,
+            id: o.id,
+            label,
+        });
+    }
+    if yes_no {
+        for id in ["yes", "no"] {
+            if !choices.iter().any(|c| c.id == id) {
+                let label = if id == "yes" { &texts.yes } else { &texts.no };
+                choices.push(Choice {
+                    id: id.into(),
+                    label: label.clone(),
+                    points: 0,
+                    cap_grade: None,
+                });
+            }
+        }
+    }
+    Ok(choices)
+}
+
+fn format_number(n: f64) -> String {
+    // Whole numbers print without a fraction; others as Rust prints them.
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn build_number(draft: &Draft, grades: &[Grade]) -> Result<Kind, ConfigError> {
+    let q = &draft.config;
+    let min = q.min.unwrap_or(0.0);
+    let max = q.max.unwrap_or(1e12);
+    if !min.is_finite() || !max.is_finite() || min > max {
+        return Err(invalid(
+            format!("{}.min", draft.path),
+            format!("question \"{}\": min {min} must not be above max {max}", q.id),
+        ));
+    }
+    let mut ranges: Vec<Range> = Vec::new();
+    for (i, r) in q.ranges.clone().unwrap_or_default().into_iter().enumerate() {
+        let path = format!("{}.ranges[{i}]", draft.path);
+        if let Some(r_max) = r.max {
+            if r_max < r.min {
+                return Err(invalid(format!("{path}.max"), format!("max {r_max} is below min {}", r.min)));
+            }
+        }
+        if let Some(prev) = ranges.last() {
+            match prev.max {
+                Some(prev_max) if r.min > prev_max => {}
+                _ => {
+                    return Err(invalid(
+                        format!("{path}.min"),
+                        format!(
+                            "question \"{}\": range starting at {} overlaps the previous one; list ranges in ascending order without overlap",
+                            q.id, r.min
+                        ),
+                    ))
+                }
+            }
+        }
+        let label = r.label.unwrap_or_else(|| match r.max {
+            Some(m) => format!("{}–{}", format_number(r.min), format_number(m)),
+            None => format!("{}+", format_number(r.min)),
+        });
+        ranges.push(Range {
+            min: r.min,
+            max: r.max,
+            points: check_points(format!("{path}.points"), r.points)?,
+            label,
+            cap_grade: cap_ref(draft, grades, format!("{path}.capGrade"), r.cap_grade.as_ref())?,
+        });
+    }
+    Ok(Kind::Number { min, max, ranges })
+}
+
+fn build_condition(
+    draft: &Draft,
+    index: usize,
+    built: &[Question],
+    later: &HashSet<String>,
+) -> Result<Option<Condition>, ConfigError> {
+    let q = &draft.config;
+    let Some(c) = &q.show_if else {
+        return Ok(None);
+    };
+    let path = format!("{}.showIf", draft.path);
+    let target_err = |reason| ConfigError::ConditionTarget {
+        path: format!("{path}.question"),
+        question: q.id.clone(),
+        target: c.question.clone(),
+        reason,
+    };
+    let Some(target) = built.iter().position(|t| t.id == c.question) else {
+        return Err(target_err(if c.question == q.id {
+            "is the question itself"
+        } else if later.contains(&c.question) {
+            "comes later in the form; conditions may only look at earlier questions"
+        } else {
+            "is not a question of this form"
+        }));
+    };
+    debug_assert!(target < index);
+    let target_q = &built[target];
+    let operators = [
+        c.answered.is_some(),
+        c.equals.is_some(),
+        c.one_of.is_some(),
+        c.none_of.is_some(),
+        c.at_least.is_some(),
+        c.below.is_some(),
+    ]
+    .iter()
+    .filter(|set| **set)
+    .count();
+    if operators != 1 {
+        return Err(invalid(
+            path,
+            "needs exactly one of answered, equals, oneOf, noneOf, atLeast, below",
+        ));
+    }
+    let check_ids = |ids: &[String], field: &str| -> Result<(), ConfigError> {
+        if matches!(target_q.kind, Kind::Number { .. } | Kind::Text | Kind::Email | Kind::Phone) {
+            return Err(invalid(
+                format!("{path}.{field}"),
+                format!("question \"{}\" is a {} question and has no options to compare", target_q.id, target_q.kind.as_str()),
+            ));
+        }
+        let consent = matches!(target_q.kind, Kind::Consent);
+        for id in ids {
+            let known = if consent { id == "yes" || id == "no" } else { target_q.choice(id).is_some() };
+            if !known {
+                return Err(invalid(
+                    format!("{path}.{field}"),
+                    format!("question \"{}\" has no option \"{id}\"", target_q.id),
+                ));
+            }
+        }
+        Ok(())
+    };
+    let number_only = |field: &str| -> Result<(), ConfigError> {
+        if matches!(target_q.kind, Kind::Number { .. }) {
+            Ok(())
+        } else {
+            Err(invalid(
+                format!("{path}.{field}"),
+                format!("question \"{}\" is not a number question", target_q.id),
+            ))
+        }
+    };
+    let condition = if let Some(answered) = c.answered {
+        Condition::Answered(target, answered)
+    } else if let Some(id) = &c.equals {
+        let ids = vec![id.clone()];
+        check_ids(&ids, "equals")?;
+        Condition::OneOf(target, ids)
+    } else if let Some(ids) = &c.one_of {
+        check_ids(ids, "oneOf")?;
+        Condition::OneOf(target, ids.clone())
+    } else if let Some(ids) = &c.none_of {
+        check_ids(ids, "noneOf")?;
+        Condition::NoneOf(target, ids.clone())
+    } else if let Some(n) = c.at_least {
+        number_only("atLeast")?;
+        Condition::AtLeast(target, n)
+    } else if let Some(n) = c.below {
+        number_only("below")?;
+        Condition::Below(target, n)
+    } else {
+        unreachable!("exactly one operator was counted above")
+    };
+    Ok(Some(condition))
+}
+
+fn build_question(
+    draft: Draft,
+    index: usize,
+    built: &[Question],
+    later: &HashSet<String>,
+    grades: &[Grade],
+    texts: &Texts,
+) -> Result<Question, ConfigError> {
+    let missing = |field| ConfigError::Missing {
+        path: draft.path.clone(),
+        question: draft.config.id.clone(),
+        field,
+    };
+    let kind_name = draft.config.kind.ok_or_else(|| missing("kind"))?;
+    let label = draft.config.label.clone().ok_or_else(|| missing("label"))?;
+    check_text(&format!("{}.label", draft.path), &label)?;
+    let is_choice = matches!(
+        kind_name,
+        KindName::SingleChoice | KindName::MultipleChoice | KindName::YesNo
+    );
+    let not_for = |field: &str, what: &str| {
+        invalid(
+            format!("{}.{field}", draft.path),
+            format!("question \"{}\": `{field}` is only for {what} questions", draft.config.id),
+        )
+    };
+    if draft.config.options.is_some() && !is_choice {
+        return Err(not_for("options", "singleChoice, multipleChoice and yesNo"));
+    }
+    if kind_name != KindName::Number
+        && (draft.config.ranges.is_some() || draft.config.min.is_some() || draft.config.max.is_some())
+    {
+        let field = if draft.config.ranges.is_some() { "ranges" } else if draft.config.min.is_some() { "min" } else { "max" };
+        return Err(not_for(field, "number"));
+    }
+    if draft.config.points.is_some() && (is_choice || kind_name == KindName::Number) {
+        return Err(not_for("points", "text, email, phone and consent; choices and ranges carry their own"));
+    }
+    let kind = match kind_name {
+        KindName::SingleChoice => Kind::SingleChoice(build_choices(&draft, draft.config.options.clone(), grades, texts, false)?),
+        KindName::MultipleChoice => Kind::MultipleChoice(build_choices(&draft, draft.config.options.clone(), grades, texts, false)?),
+        KindName::YesNo => Kind::YesNo(build_choices(&draft, draft.config.options.clone(), grades, texts, true)?),
+        KindName::Number => build_number(&draft, grades)?,
+        KindName::Text => Kind::Text,
+        KindName::Email => Kind::Email,
+        KindName::Phone => Kind::Phone,
+        KindName::Consent => Kind::Consent,
+    };
+    let max_length = draft.config.max_length.unwrap_or(200);
+    if max_length == 0 || max_length > MAX_TEXT_LENGTH {
+        return Err(invalid(
+            format!("{}.maxLength", draft.path),
+            format!("maxLength {max_length} must be from 1 to {MAX_TEXT_LENGTH}"),
+        ));
+    }
+    let points = check_points(format!("{}.points", draft.path), draft.config.points.unwrap_or(0))?;
+    let show_if = build_condition(&draft, index, built, later)?;
+    let contact_kind = matches!(kind, Kind::Text | Kind::Email | Kind::Phone | Kind::Consent);
+    let q = draft.config;
+    Ok(Question {
+        short_label: q.short_label.unwrap_or_else(|| label.clone()),
+        label,
+        kind,
+        help: q.help,
+        category: q
+            .category
+            .unwrap_or(if contact_kind { Category::Contact } else { Category::Fit }),
+        priority: q.priority.unwrap_or(index as i32 * 10),
+        required: q.required.unwrap_or(false),
+        show_if,
+        placeholder: q.placeholder,
+        max_length,
+        points,
+        id: q.id,
+    })
+}
+
+fn build_thank_you(path: &str, config: ThankYouConfig, texts: &Texts) -> Result<ThankYou, ConfigError> {
+    let link = match (config.link_text, config.link_url) {
+        (None, None) => None,
+        (Some(text), Some(url)) => {
+            check_text(&format!("{path}.linkText"), &text)?;
+            check_url(&format!("{path}.linkUrl"), &url)?;
+            Some(ThankYouLink { text, url })
+        }
+        (Some(_), None) => return Err(invalid(format!("{path}.linkUrl"), "linkText needs a linkUrl")),
+        (None, Some(_)) => return Err(invalid(format!("{path}.linkText"), "linkUrl needs a linkText")),
+    };
+    Ok(ThankYou {
+        title: config.title.unwrap_or_else(|| texts.thank_you_title.clone()),
+        body: config.body.unwrap_or_else(|| texts.thank_you_body.clone()),
+        link,
+    })
+}
+
+fn build_theme(theme: BTreeMap<String, String>) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut out = Vec::with_capacity(theme.len());
+    for (key, value) in theme {
+        let path = format!("theme.{key}");
+        if !THEME_KEYS.contains(&key.as_str()) {
+            return Err(invalid(path, format!("unknown theme key \"{key}\"; expected one of {}", THEME_KEYS.join(", "))));
+        }
+        if value.len() > 100 || value.chars().any(|c| matches!(c, ';' | '{' | '}' | '<' | '>' | '\\')) {
+            return Err(invalid(path, format!("value \"{value}\" is not a plain CSS value")));
+        }
+        let css_key: String = key
+            .chars()
+            .flat_map(|c| {
+                let lower = c.to_ascii_lowercase();
+                let dash = c.is_ascii_uppercase().then_some('-');
+                dash.into_iter().chain(std::iter::once(lower))
+            })
+            .collect();
+        out.push((format!("--bantam-{css_key}"), value));
+    }
+    Ok(out)
+}
+
+impl Form {
+    /// Validates a config into a form.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the path of the first problem found: an unknown preset,
+    /// a duplicate question or option id, empty options, thresholds out of order, a condition
+    /// that names an unknown or later question, points out of range, and so on.
+    pub fn from_config(config: FormConfig) -> Result<Form, ConfigError> {
+        check_id("formId", "form id", &config.form_id)?;
+        let locale = config.locale.unwrap_or_else(|| "en".into());
+        let mut texts = Texts::builtin(&locale)
+            .ok_or_else(|| invalid("locale", format!("unknown locale \"{locale}\"; built in: en, de (override single texts with `texts`)")))?;
+        if let Some(overrides) = config.texts {
+            texts.apply(overrides);
+        }
+        let grades = build_grades(config.grades)?;
+        let weights = build_weights(config.weights)?;
+
+        let mut drafts: Vec<Draft> = match config.preset.as_deref() {
+            None => Vec::new(),
+            Some("bant") => preset::bant()
+                .into_iter()
+                .map(|q| Draft {
+                    path: format!("preset(bant).{}", q.id),
+                    config: q,
+                    preset_caps: true,
+                })
+                .collect(),
+            Some(other) => return Err(invalid("preset", format!("unknown preset \"{other}\"; available: bant"))),
+        };
+        for (i, id) in config.remove_questions.iter().enumerate() {
+            let before = drafts.len();
+            drafts.retain(|d| &d.config.id != id);
+            if drafts.len() == before {
+                return Err(invalid(format!("removeQuestions[{i}]"), format!("no preset question \"{id}\" to remove")));
+            }
+        }
+        let mut seen = HashSet::new();
+        for (i, q) in config.questions.into_iter().enumerate() {
+            let path = format!("questions[{i}]");
+            check_id(&format!("{path}.id"), "question id", &q.id)?;
+            if !seen.insert(q.id.clone()) {
+                return Err(ConfigError::DuplicateQuestion { path: format!("{path}.id"), id: q.id });
+            }
+            match drafts.iter_mut().find(|d| d.config.id == q.id && d.path.starts_with("preset")) {
+                Some(draft) => {
+                    draft.preset_caps = q.options.is_none() && q.ranges.is_none();
+                    draft.config = merge(std::mem::take(&mut draft.config), q);
+                    draft.path = path;
+                }
+                None => drafts.push(Draft {
+                    path,
+                    config: q,
+                    preset_caps: false,
+                }),
+            }
+        }
+        if drafts.is_empty() {
+            return Err(invalid("questions", "the form needs at least one question (or \"preset\": \"bant\")"));
+        }
+
+        let mut later: HashSet<String> = drafts.iter().map(|d| d.config.id.clone()).collect();
+        let mut questions: Vec<Question> = Vec::with_capacity(drafts.len());
+        for (index, draft) in drafts.into_iter().enumerate() {
+            later.remove(&draft.config.id);
+            let q = build_question(draft, index, &questions, &later, &grades, &texts)?;
+            questions.push(q);
+        }
+
+        let max_questions_per_visit = config.max_questions_per_visit.unwrap_or(6);
+        if max_questions_per_visit == 0 {
+            return Err(invalid("maxQuestionsPerVisit", "must be at least 1"));
+        }
+        let questions_per_step = config.questions_per_step.unwrap_or(3);
+        if questions_per_step == 0 {
+            return Err(invalid("questionsPerStep", "must be at least 1"));
+        }
+        let endpoint = config.endpoint.unwrap_or_else(|| "/v1/leads".into());
+        check_url("endpoint", &endpoint)?;
+        let thank_you = build_thank_you("thankYou", config.thank_you.unwrap_or_default(), &texts)?;
+        let mut thank_you_by_grade = Vec::new();
+        for (name, t) in config.thank_you_by_grade {
+            let path = format!("thankYouByGrade.{name}");
+            let grade = grade_ref(&grades, path.clone(), Some(&name))?.unwrap_or_default();
+            let base = ThankYouConfig {
+                title: t.title.or_else(|| Some(thank_you.title.clone())),
+                body: t.body.or_else(|| Some(thank_you.body.clone())),
+                ..t
+            };
+            thank_you_by_grade.push((grade, build_thank_you(&path, base, &texts)?));
+        }
+        Ok(Form {
+            id: config.form_id,
+            endpoint,
+            questions,
+            weights,
+            grades,
+            max_questions_per_visit,
+            questions_per_step,
+            texts,
+            locale,
+            thank_you,
+            thank_you_by_grade,
+            theme: build_theme(config.theme)?,
+        })
+    }
+}

@@ -1,0 +1,301 @@
+//! The validated form: what a [`crate::FormConfig`] becomes once every rule has been checked.
+
+use serde::{Deserialize, Serialize};
+
+use crate::texts::Texts;
+
+/// The qualification category a question feeds in the score breakdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Category {
+    /// Budget established or not (the B of BANT).
+    Budget,
+    /// Decision-making authority (the A of BANT).
+    Authority,
+    /// The problem the lead wants solved (the N of BANT).
+    Need,
+    /// When the lead intends to decide (the T of BANT).
+    Timeframe,
+    /// Fit with the ideal customer, such as headcount.
+    Fit,
+    /// Contact details; weighted zero by default.
+    Contact,
+}
+
+impl Category {
+    /// All categories in breakdown order.
+    pub const ALL: [Category; 6] = [
+        Category::Budget,
+        Category::Authority,
+        Category::Need,
+        Category::Timeframe,
+        Category::Fit,
+        Category::Contact,
+    ];
+
+    /// The camelCase name used in config and in the lead document.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Budget => "budget",
+            Category::Authority => "authority",
+            Category::Need => "need",
+            Category::Timeframe => "timeframe",
+            Category::Fit => "fit",
+            Category::Contact => "contact",
+        }
+    }
+
+    /// The index of this category in [`Category::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What kind of control a question is and how its answer scores.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// Pick exactly one option.
+    SingleChoice(Vec<Choice>),
+    /// Pick any number of options; points add up.
+    MultipleChoice(Vec<Choice>),
+    /// A number, scored by the range it falls in.
+    Number {
+        /// Smallest accepted value.
+        min: f64,
+        /// Largest accepted value.
+        max: f64,
+        /// Point ranges, sorted and non-overlapping.
+        ranges: Vec<Range>,
+    },
+    /// Yes or no; the two choices have ids `yes` and `no`.
+    YesNo(Vec<Choice>),
+    /// Free short text.
+    Text,
+    /// An email address.
+    Email,
+    /// A phone number.
+    Phone,
+    /// A consent checkbox; the question label is the consent text.
+    Consent,
+}
+
+impl Kind {
+    /// The camelCase kind name used in config.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::SingleChoice(_) => "singleChoice",
+            Kind::MultipleChoice(_) => "multipleChoice",
+            Kind::Number { .. } => "number",
+            Kind::YesNo(_) => "yesNo",
+            Kind::Text => "text",
+            Kind::Email => "email",
+            Kind::Phone => "phone",
+            Kind::Consent => "consent",
+        }
+    }
+
+    /// The choices of a choice or yes/no question; empty for other kinds.
+    pub fn choices(&self) -> &[Choice] {
+        match self {
+            Kind::SingleChoice(c) | Kind::MultipleChoice(c) | Kind::YesNo(c) => c,
+            _ => &[],
+        }
+    }
+}
+
+/// One option of a choice question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    /// Stable id, stored in answers.
+    pub id: String,
+    /// Text shown to the visitor.
+    pub label: String,
+    /// Points when chosen (may be negative).
+    pub points: i32,
+    /// Index into [`Form::grades`] of the best grade a lead choosing this can get.
+    pub cap_grade: Option<usize>,
+}
+
+/// A range of a number question: `min..=max` scores `points`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Range {
+    /// Smallest value in the range.
+    pub min: f64,
+    /// Largest value in the range; `None` means open-ended.
+    pub max: Option<f64>,
+    /// Points for a value in the range.
+    pub points: i32,
+    /// Text used in reasons, such as `50-249`.
+    pub label: String,
+    /// Index into [`Form::grades`] of the best grade a value in this range can get.
+    pub cap_grade: Option<usize>,
+}
+
+impl Range {
+    /// Whether `value` falls in this range.
+    pub fn contains(&self, value: f64) -> bool {
+        value >= self.min && self.max.is_none_or(|max| value <= max)
+    }
+}
+
+/// A `showIf` condition on an earlier question's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// The question has any answer (`true`) or none (`false`).
+    Answered(usize, bool),
+    /// The answer equals, or for multiple choice contains, one of these option ids
+    /// (`yes`/`no` for yes/no questions).
+    OneOf(usize, Vec<String>),
+    /// The answer is given and is none of these option ids.
+    NoneOf(usize, Vec<String>),
+    /// A number answer is at least this value.
+    AtLeast(usize, f64),
+    /// A number answer is below this value.
+    Below(usize, f64),
+}
+
+impl Condition {
+    /// The index of the question this condition looks at.
+    pub fn question(&self) -> usize {
+        match self {
+            Condition::Answered(q, _)
+            | Condition::OneOf(q, _)
+            | Condition::NoneOf(q, _)
+            | Condition::AtLeast(q, _)
+            | Condition::Below(q, _) => *q,
+        }
+    }
+}
+
+/// One validated question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    /// Stable id, the key in answers.
+    pub id: String,
+    /// The control and its scoring.
+    pub kind: Kind,
+    /// The question as shown to the visitor.
+    pub label: String,
+    /// Optional help text under the label.
+    pub help: Option<String>,
+    /// Short name used in reasons (`Budget`), defaults to the label.
+    pub short_label: String,
+    /// Category in the breakdown.
+    pub category: Category,
+    /// Lower is asked first when a visit cannot ask everything.
+    pub priority: i32,
+    /// Whether the visitor must answer before going on.
+    pub required: bool,
+    /// Shown only when this holds.
+    pub show_if: Option<Condition>,
+    /// Placeholder for text-like inputs.
+    pub placeholder: Option<String>,
+    /// Longest accepted text, in characters.
+    pub max_length: usize,
+    /// Points for any answer to a text, email, phone or consent question.
+    pub points: i32,
+}
+
+impl Question {
+    /// The most points this question can contribute (never below zero).
+    pub fn max_points(&self) -> i32 {
+        match &self.kind {
+            Kind::SingleChoice(c) | Kind::YesNo(c) => {
+                c.iter().map(|c| c.points).max().unwrap_or(0).max(0)
+            }
+            Kind::MultipleChoice(c) => c.iter().map(|c| c.points.max(0)).sum(),
+            Kind::Number { ranges, .. } => ranges.iter().map(|r| r.points).max().unwrap_or(0).max(0),
+            Kind::Text | Kind::Email | Kind::Phone | Kind::Consent => self.points.max(0),
+        }
+    }
+
+    /// The choice with this id, if the question has one.
+    pub fn choice(&self, id: &str) -> Option<&Choice> {
+        self.kind.choices().iter().find(|c| c.id == id)
+    }
+}
+
+/// A grade band: scores at or above `min` get this grade (unless a better band matches first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grade {
+    /// Machine name, such as `hot`.
+    pub name: String,
+    /// Text shown to people, such as `Hot`.
+    pub label: String,
+    /// Lowest total (0-100) for this grade.
+    pub min: u8,
+}
+
+/// A link shown on the thank-you step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThankYouLink {
+    /// Link text.
+    pub text: String,
+    /// Target URL (http, https, mailto or relative).
+    pub url: String,
+}
+
+/// What the visitor sees after submitting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThankYou {
+    /// Heading.
+    pub title: String,
+    /// Body text.
+    pub body: String,
+    /// Optional call to action, such as "Book a call".
+    pub link: Option<ThankYouLink>,
+}
+
+/// A validated form. Build it with [`Form::from_config`] or [`crate::parse_config`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    /// The form id, recorded in every lead.
+    pub id: String,
+    /// Where the widget posts leads.
+    pub endpoint: String,
+    /// Questions in display order.
+    pub questions: Vec<Question>,
+    /// Weight of each category, indexed like [`Category::ALL`].
+    pub weights: [u32; 6],
+    /// Grades from best to worst; the last has `min == 0`.
+    pub grades: Vec<Grade>,
+    /// Most questions asked in one visit.
+    pub max_questions_per_visit: usize,
+    /// Questions per step of the multi-step form.
+    pub questions_per_step: usize,
+    /// UI texts in the chosen locale, with overrides applied.
+    pub texts: Texts,
+    /// The chosen locale, such as `en`.
+    pub locale: String,
+    /// Thank-you step for grades without their own.
+    pub thank_you: ThankYou,
+    /// Thank-you steps by grade index.
+    pub thank_you_by_grade: Vec<(usize, ThankYou)>,
+    /// Theme values as CSS custom properties (`--bantam-accent`, value).
+    pub theme: Vec<(String, String)>,
+}
+
+impl Form {
+    /// The question with this id.
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        self.questions.iter().find(|q| q.id == id)
+    }
+
+    /// The index of the question with this id.
+    pub fn question_index(&self, id: &str) -> Option<usize> {
+        self.questions.iter().position(|q| q.id == id)
+    }
+
+    /// The index of the grade with this name.
+    pub fn grade_index(&self, name: &str) -> Option<usize> {
+        self.grades.iter().position(|g| g.name == name)
+    }
+
+    /// The thank-you step for a grade.
+    pub fn thank_you_for(&self, grade: usize) -> &ThankYou {
+        self.thank_you_by_grade
+            .iter()
+            .find(|(g, _)| *g == grade)
+            .map_or(&self.thank_you, |(_, t)| t)
+    }
+}

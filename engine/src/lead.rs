@@ -1,0 +1,160 @@
+//! The lead document: the versioned JSON every endpoint receives.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::answer::{AnswerValue, Answers};
+use crate::form::{Category, Form, Kind};
+use crate::score::{score, Score};
+
+/// The version of the lead document's shape. Renaming or removing a field bumps it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Where the lead was submitted, as the browser saw it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInfo {
+    /// The page URL.
+    pub url: String,
+    /// The document title.
+    pub title: String,
+    /// The referrer, empty when none.
+    pub referrer: String,
+}
+
+/// The visitor's consent decision and the exact text they saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Consent {
+    /// The consent question's id.
+    pub question_id: String,
+    /// Whether the box was ticked.
+    pub given: bool,
+    /// The consent text shown.
+    pub text: String,
+}
+
+/// One lead, as posted to the endpoint. A public contract: see the README.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadDocument {
+    /// [`SCHEMA_VERSION`] of the producer.
+    pub schema_version: u32,
+    /// Unique id of this submission (a UUID from the browser); endpoints deduplicate on it.
+    pub id: String,
+    /// The form's id.
+    pub form_id: String,
+    /// When the visitor submitted, RFC 3339 in UTC.
+    pub submitted_at: String,
+    /// The form's locale.
+    pub locale: String,
+    /// Contact answers (text, email and phone questions of the contact category) by id.
+    pub contact: BTreeMap<String, String>,
+    /// Every shown answer by question id.
+    pub answers: BTreeMap<String, AnswerValue>,
+    /// The score computed from `answers`.
+    pub score: Score,
+    /// The page the form was on.
+    pub page: PageInfo,
+    /// The consent decision, when the form asks for one and it was answered.
+    pub consent: Option<Consent>,
+}
+
+/// What the platform supplies for a lead: the engine makes no ids and reads no clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadInput {
+    /// Unique submission id.
+    pub id: String,
+    /// Submission time, RFC 3339.
+    pub submitted_at: String,
+    /// The page.
+    pub page: PageInfo,
+}
+
+/// Builds the lead document for these answers. Answers to hidden questions are left out.
+pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocument {
+    let mut contact = BTreeMap::new();
+    let mut shown = BTreeMap::new();
+    let mut consent = None;
+    for (index, q) in form.questions.iter().enumerate() {
+        let Some(value) = answers.get(&q.id) else {
+            continue;
+        };
+        if !form.is_visible(index, answers) {
+            continue;
+        }
+        shown.insert(q.id.clone(), value.clone());
+        match (&q.kind, value) {
+            (Kind::Text | Kind::Email | Kind::Phone, AnswerValue::Text(text)) if q.category == Category::Contact => {
+                contact.insert(q.id.clone(), text.clone());
+            }
+            (Kind::Consent, AnswerValue::Bool(given)) if consent.is_none() => {
+                consent = Some(Consent {
+                    question_id: q.id.clone(),
+                    given: *given,
+                    text: q.label.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+    let visible = Answers::from_values(form, shown.clone()).unwrap_or_default();
+    LeadDocument {
+        schema_version: SCHEMA_VERSION,
+        id: input.id,
+        form_id: form.id.clone(),
+        submitted_at: input.submitted_at,
+        locale: form.locale.clone(),
+        contact,
+        answers: shown,
+        score: score(form, &visible),
+        page: input.page,
+        consent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer::Input;
+    use crate::config::FormConfig;
+
+    #[test]
+    fn the_document_carries_contact_answers_consent_and_score() {
+        let config: FormConfig = serde_json::from_str(r#"{"formId":"demo","preset":"bant"}"#).unwrap();
+        let form = Form::from_config(config).unwrap();
+        let mut a = Answers::new();
+        a.set(&form, "email", Input::Text("ann@acme.io")).unwrap();
+        a.set(&form, "company", Input::Text("Acme")).unwrap();
+        a.set(&form, "consent", Input::Flag(true)).unwrap();
+        a.set(&form, "budget", Input::Checked(vec!["over-250k".into()])).unwrap();
+        let lead = build_lead(
+            &form,
+            &a,
+            LeadInput {
+                id: "id-1".into(),
+                submitted_at: "2026-11-23T08:00:00Z".into(),
+                page: PageInfo {
+                    url: "https://example.com/".into(),
+                    title: "Example".into(),
+                    referrer: String::new(),
+                },
+            },
+        );
+        assert_eq!(lead.schema_version, 1);
+        assert_eq!(lead.form_id, "demo");
+        assert_eq!(lead.contact.get("email").map(String::as_str), Some("ann@acme.io"));
+        assert_eq!(lead.contact.get("company").map(String::as_str), Some("Acme"));
+        assert_eq!(lead.answers.len(), 4);
+        assert_eq!(lead.consent.as_ref().map(|c| c.given), Some(true));
+        assert_eq!(lead.score.total, 30);
+        let json = serde_json::to_value(&lead).unwrap();
+        for key in ["schemaVersion", "id", "formId", "submittedAt", "contact", "answers", "score", "page", "consent"] {
+            assert!(json.get(key).is_some(), "missing {key}");
+        }
+        assert!(json["score"].get("engineVersion").is_some());
+        let back: LeadDocument = serde_json::from_value(json).unwrap();
+        assert_eq!(back, lead);
+    }
+}

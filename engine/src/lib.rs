@@ -1,0 +1,36 @@
+//! Bantam's pure engine: form config, answers, scoring, progressive profiling and the lead document.
+//!
+//! Nothing in this crate reads a clock, a random source, the DOM, storage or the network.
+//! Time, ids, the page and the answers already known come in as arguments, so every rule of
+//! the product is testable with plain `cargo test`, and the widget (wasm) and the collector
+//! (native) share exactly the same code.
+//!
+//! The flow is: deserialize a [`FormConfig`] (through [`parse_config`], which reports the path
+//! of a bad field), validate it once into a [`Form`], build [`Answers`] through
+//! [`Answers::set`] (which validates each value), then [`score`], [`next_questions`] and
+//! [`build_lead`] cannot fail.
+
+mod answer;
+mod config;
+mod form;
+mod lead;
+mod preset;
+mod profile;
+mod score;
+mod texts;
+
+pub use answer::{AnswerError, AnswerValue, Answers, Input};
+pub use config::{
+    parse_config, ConditionConfig, ConfigError, FormConfig, GradeConfig, OptionConfig,
+    QuestionConfig, RangeConfig, ThankYouConfig,
+};
+pub use form::{
+    Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,
+};
+pub use lead::{build_lead, Consent, LeadDocument, LeadInput, PageInfo, SCHEMA_VERSION};
+pub use profile::next_questions;
+pub use score::{score, CategoryScore, Reason, Score};
+pub use texts::Texts;
+
+/// The engine version recorded in every score, so a collector can tell which rules produced it.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
