@@ -1,1 +1,110 @@
-//! Bantam widget.
+//! Bantam's widget: the thin browser glue around [`bantam_engine`].
+//!
+//! [`mount`] reads options, validates the config with the engine, and renders the form in a
+//! Shadow DOM on the host element. Everything about questions, answers and scores is the
+//! engine's; this crate only reads controls, draws steps, fires events and posts the lead.
+
+mod deliver;
+mod dom;
+mod events;
+mod options;
+mod widget;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+pub use bantam_engine as engine;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Options for `mount`. Give `config` or `configUrl`. */
+export interface MountOptions {
+  /** The form config (see the README's config reference). */
+  config?: BantamConfig;
+  /** A URL to fetch the JSON config from. */
+  configUrl?: string;
+}
+/** The form config; see the README for every field. */
+export interface BantamConfig {
+  formId: string;
+  preset?: "bant";
+  endpoint?: string;
+  locale?: string;
+  [key: string]: unknown;
+}
+/** `detail` of the `bantam:error` event. */
+export interface BantamErrorDetail {
+  code: "config" | "delivery" | "mount";
+  message: string;
+  path?: string;
+  status?: number;
+}
+/** Events dispatched on the host element; they bubble and cross the shadow boundary. */
+export interface BantamEventMap {
+  "bantam:ready": CustomEvent<{ formId: string; questions: string[]; steps: number }>;
+  "bantam:step": CustomEvent<{ step: number; total: number; questions: string[] }>;
+  "bantam:scored": CustomEvent<{ total: number; grade: string; breakdown: Record<string, unknown>; reasons: { questionId: string; category: string; points: number; text: string }[] }>;
+  "bantam:submit": CustomEvent<{ lead: Record<string, unknown> }>;
+  "bantam:delivered": CustomEvent<{ id: string; status: number }>;
+  "bantam:error": CustomEvent<BantamErrorDetail>;
+}
+"#;
+
+/// A mounted form. Keep it to call [`Form::destroy`].
+#[wasm_bindgen]
+pub struct Form {
+    inner: Rc<RefCell<Option<widget::Widget>>>,
+}
+
+impl std::fmt::Debug for Form {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Form")
+            .field("form_id", &self.form_id())
+            .finish()
+    }
+}
+
+#[wasm_bindgen]
+impl Form {
+    /// Removes the form, its shadow content and every listener it added. Safe to call twice.
+    pub fn destroy(&self) {
+        let widget = self.inner.borrow_mut().take();
+        if let Some(widget) = widget {
+            widget.destroy();
+        }
+    }
+
+    /// The form id from the config, or `undefined` after `destroy()`.
+    #[wasm_bindgen(getter, js_name = formId)]
+    pub fn form_id(&self) -> Option<String> {
+        self.inner.borrow().as_ref().map(|w| w.form_id())
+    }
+}
+
+/// Mounts a form on `target` (an element or a CSS selector).
+///
+/// # Errors
+/// Rejects with a `TypeError` for bad options or config (after logging one console error and
+/// dispatching `bantam:error` on the host), and with an `Error` when the target is missing or
+/// the config URL cannot be fetched. Nothing is rendered in either case.
+#[wasm_bindgen(
+    unchecked_return_type = "Form",
+    js_name = mount
+)]
+pub async fn mount(
+    #[wasm_bindgen(unchecked_param_type = "Element | string")] target: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "MountOptions")] options: JsValue,
+) -> Result<Form, JsValue> {
+    let host = dom::resolve_target(&target).inspect_err(|err| events::log_error(err))?;
+    let form = match options::load(&options).await {
+        Ok(form) => form,
+        Err(err) => {
+            events::report(&host, &err);
+            return Err(err.to_js());
+        }
+    };
+    let inner = widget::Widget::mount(host, form)?;
+    Ok(Form { inner })
+}

@@ -91,15 +91,15 @@ impl AnswerError {
     pub fn message(&self, texts: &Texts) -> String {
         match self {
             AnswerError::Required => texts.error_required.clone(),
-            AnswerError::Choose | AnswerError::UnknownOption(_) | AnswerError::RepeatedOption(_) => {
-                texts.error_choose.clone()
-            }
+            AnswerError::Choose
+            | AnswerError::UnknownOption(_)
+            | AnswerError::RepeatedOption(_) => texts.error_choose.clone(),
             AnswerError::ConsentRequired => texts.error_consent.clone(),
             AnswerError::Email => texts.error_email.clone(),
             AnswerError::Phone => texts.error_phone.clone(),
-            AnswerError::NotANumber | AnswerError::WrongType { .. } | AnswerError::UnknownQuestion(_) => {
-                texts.error_number.clone()
-            }
+            AnswerError::NotANumber
+            | AnswerError::WrongType { .. }
+            | AnswerError::UnknownQuestion(_) => texts.error_number.clone(),
             AnswerError::OutOfRange { min, max } => texts
                 .error_range
                 .replace("{min}", &format_number(*min))
@@ -126,16 +126,21 @@ fn is_email(s: &str) -> bool {
         && !local.is_empty()
         && local.len() <= 64
         && !domain.contains('@')
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"'))
+        && !s.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
+        })
         && domain.split('.').count() >= 2
-        && domain.split('.').all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
+        && domain
+            .split('.')
+            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
 }
 
 /// A plausible phone number: 6-15 digits, optionally with `+`, spaces, dots, dashes and brackets.
 fn is_phone(s: &str) -> bool {
     let digits = s.chars().filter(char::is_ascii_digit).count();
     (6..=15).contains(&digits)
-        && s.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
         && !s[1..].contains('+')
 }
 
@@ -167,7 +172,10 @@ fn check_value(q: &Question, value: &AnswerValue) -> Result<(), AnswerError> {
             if !n.is_finite() {
                 Err(AnswerError::NotANumber)
             } else if n < min || n > max {
-                Err(AnswerError::OutOfRange { min: *min, max: *max })
+                Err(AnswerError::OutOfRange {
+                    min: *min,
+                    max: *max,
+                })
             } else {
                 Ok(())
             }
@@ -202,20 +210,29 @@ fn parse_input(q: &Question, input: Input<'_>) -> Result<Option<AnswerValue>, An
                 Ok(Some(AnswerValue::Bool(checked)))
             };
         }
-        (Kind::SingleChoice(_), Input::Checked(mut ids)) if ids.len() <= 1 => ids.pop().map(AnswerValue::Text),
-        (Kind::YesNo(_), Input::Checked(ids)) if ids.len() <= 1 => match ids.first().map(String::as_str) {
-            None => None,
-            Some("yes") => Some(AnswerValue::Bool(true)),
-            Some("no") => Some(AnswerValue::Bool(false)),
-            Some(other) => return Err(AnswerError::UnknownOption(other.to_owned())),
-        },
-        (Kind::MultipleChoice(_), Input::Checked(ids)) => (!ids.is_empty()).then_some(AnswerValue::List(ids)),
+        (Kind::SingleChoice(_), Input::Checked(mut ids)) if ids.len() <= 1 => {
+            ids.pop().map(AnswerValue::Text)
+        }
+        (Kind::YesNo(_), Input::Checked(ids)) if ids.len() <= 1 => {
+            match ids.first().map(String::as_str) {
+                None => None,
+                Some("yes") => Some(AnswerValue::Bool(true)),
+                Some("no") => Some(AnswerValue::Bool(false)),
+                Some(other) => return Err(AnswerError::UnknownOption(other.to_owned())),
+            }
+        }
+        (Kind::MultipleChoice(_), Input::Checked(ids)) => {
+            (!ids.is_empty()).then_some(AnswerValue::List(ids))
+        }
         (Kind::Number { .. }, Input::Text(s)) => {
             let s = s.trim();
             if s.is_empty() {
                 None
             } else {
-                let n: f64 = s.replace([',', '_', ' '], "").parse().map_err(|_| AnswerError::NotANumber)?;
+                let n: f64 = s
+                    .replace([',', '_', ' '], "")
+                    .parse()
+                    .map_err(|_| AnswerError::NotANumber)?;
                 Some(AnswerValue::Number(n))
             }
         }
@@ -223,9 +240,21 @@ fn parse_input(q: &Question, input: Input<'_>) -> Result<Option<AnswerValue>, An
             let s = s.trim();
             (!s.is_empty()).then(|| AnswerValue::Text(s.to_owned()))
         }
-        (Kind::SingleChoice(_) | Kind::YesNo(_), _) => return Err(AnswerError::WrongType { expected: "one option" }),
-        (Kind::MultipleChoice(_), _) => return Err(AnswerError::WrongType { expected: "options" }),
-        (Kind::Consent, _) => return Err(AnswerError::WrongType { expected: "a checkbox" }),
+        (Kind::SingleChoice(_) | Kind::YesNo(_), _) => {
+            return Err(AnswerError::WrongType {
+                expected: "one option",
+            })
+        }
+        (Kind::MultipleChoice(_), _) => {
+            return Err(AnswerError::WrongType {
+                expected: "options",
+            })
+        }
+        (Kind::Consent, _) => {
+            return Err(AnswerError::WrongType {
+                expected: "a checkbox",
+            })
+        }
         (_, _) => return Err(AnswerError::WrongType { expected: "a text" }),
     };
     match value {
@@ -371,48 +400,121 @@ mod tests {
     fn check(id: &str, input: Input<'_>, expected: Result<Option<AnswerValue>, AnswerError>) {
         let form = form();
         let mut answers = Answers::new();
-        let got = answers.set(&form, id, input.clone()).map(|()| answers.get(id).cloned());
+        let got = answers
+            .set(&form, id, input.clone())
+            .map(|()| answers.get(id).cloned());
         assert_eq!(got, expected, "question {id}, input {input:?}");
     }
 
     #[test]
     fn inputs_become_values_or_errors() {
         use AnswerValue as V;
-        check("email", Input::Text(" ann@acme.io "), Ok(Some(V::Text("ann@acme.io".into()))));
+        check(
+            "email",
+            Input::Text(" ann@acme.io "),
+            Ok(Some(V::Text("ann@acme.io".into()))),
+        );
         check("email", Input::Text("ann@acme"), Err(AnswerError::Email));
-        check("email", Input::Text("ann acme@x.io"), Err(AnswerError::Email));
+        check(
+            "email",
+            Input::Text("ann acme@x.io"),
+            Err(AnswerError::Email),
+        );
         check("email", Input::Text("a@@x.io"), Err(AnswerError::Email));
         check("email", Input::Text(""), Err(AnswerError::Required));
         check("phone", Input::Text(""), Ok(None));
-        check("phone", Input::Text("+49 (30) 123-4567"), Ok(Some(V::Text("+49 (30) 123-4567".into()))));
+        check(
+            "phone",
+            Input::Text("+49 (30) 123-4567"),
+            Ok(Some(V::Text("+49 (30) 123-4567".into()))),
+        );
         check("phone", Input::Text("12"), Err(AnswerError::Phone));
-        check("phone", Input::Text("+1 555 12+34"), Err(AnswerError::Phone));
+        check(
+            "phone",
+            Input::Text("+1 555 12+34"),
+            Err(AnswerError::Phone),
+        );
         check("phone", Input::Text("call me"), Err(AnswerError::Phone));
-        check("headcount", Input::Text("1,200"), Ok(Some(V::Number(1200.0))));
-        check("headcount", Input::Text("lots"), Err(AnswerError::NotANumber));
-        check("headcount", Input::Text("0"), Err(AnswerError::OutOfRange { min: 1.0, max: 1e6 }));
+        check(
+            "headcount",
+            Input::Text("1,200"),
+            Ok(Some(V::Number(1200.0))),
+        );
+        check(
+            "headcount",
+            Input::Text("lots"),
+            Err(AnswerError::NotANumber),
+        );
+        check(
+            "headcount",
+            Input::Text("0"),
+            Err(AnswerError::OutOfRange { min: 1.0, max: 1e6 }),
+        );
         check("headcount", Input::Text(""), Err(AnswerError::Required));
-        check("budget", Input::Checked(vec!["10k-50k".into()]), Ok(Some(V::Text("10k-50k".into()))));
+        check(
+            "budget",
+            Input::Checked(vec!["10k-50k".into()]),
+            Ok(Some(V::Text("10k-50k".into()))),
+        );
         check("budget", Input::Checked(vec![]), Err(AnswerError::Choose));
-        check("budget", Input::Checked(vec!["1m".into()]), Err(AnswerError::UnknownOption("1m".into())));
-        check("tools", Input::Checked(vec!["a".into(), "b".into()]), Ok(Some(V::List(vec!["a".into(), "b".into()]))));
-        check("tools", Input::Checked(vec!["a".into(), "a".into()]), Err(AnswerError::RepeatedOption("a".into())));
+        check(
+            "budget",
+            Input::Checked(vec!["1m".into()]),
+            Err(AnswerError::UnknownOption("1m".into())),
+        );
+        check(
+            "tools",
+            Input::Checked(vec!["a".into(), "b".into()]),
+            Ok(Some(V::List(vec!["a".into(), "b".into()]))),
+        );
+        check(
+            "tools",
+            Input::Checked(vec!["a".into(), "a".into()]),
+            Err(AnswerError::RepeatedOption("a".into())),
+        );
         check("tools", Input::Checked(vec![]), Ok(None));
-        check("trial", Input::Checked(vec!["no".into()]), Ok(Some(V::Bool(false))));
+        check(
+            "trial",
+            Input::Checked(vec!["no".into()]),
+            Ok(Some(V::Bool(false))),
+        );
         check("consent", Input::Flag(true), Ok(Some(V::Bool(true))));
-        check("consent", Input::Flag(false), Err(AnswerError::ConsentRequired));
-        check("company", Input::Text(&"x".repeat(201)), Err(AnswerError::TooLong { max: 200 }));
-        check("nope", Input::Text("x"), Err(AnswerError::UnknownQuestion("nope".into())));
-        check("budget", Input::Text("x"), Err(AnswerError::WrongType { expected: "one option" }));
+        check(
+            "consent",
+            Input::Flag(false),
+            Err(AnswerError::ConsentRequired),
+        );
+        check(
+            "company",
+            Input::Text(&"x".repeat(201)),
+            Err(AnswerError::TooLong { max: 200 }),
+        );
+        check(
+            "nope",
+            Input::Text("x"),
+            Err(AnswerError::UnknownQuestion("nope".into())),
+        );
+        check(
+            "budget",
+            Input::Text("x"),
+            Err(AnswerError::WrongType {
+                expected: "one option",
+            }),
+        );
     }
 
     #[test]
     fn a_rejected_input_keeps_the_previous_answer() {
         let form = form();
         let mut answers = Answers::new();
-        answers.set(&form, "email", Input::Text("ann@acme.io")).unwrap();
+        answers
+            .set(&form, "email", Input::Text("ann@acme.io"))
+            .unwrap();
         assert!(answers.set(&form, "email", Input::Text("nope")).is_err());
-        assert_eq!(answers.get("email"), Some(&AnswerValue::Text("ann@acme.io".into())));
+        assert_eq!(
+            answers.get("email"),
+            Some(&AnswerValue::Text("ann@acme.io".into()))
+        );
     }
 
     #[test]
@@ -422,7 +524,12 @@ mod tests {
         values.insert("budget".to_owned(), AnswerValue::Number(3.0));
         assert_eq!(
             Answers::from_values(&form, values).unwrap_err(),
-            ("budget".to_owned(), AnswerError::WrongType { expected: "an option id" })
+            (
+                "budget".to_owned(),
+                AnswerError::WrongType {
+                    expected: "an option id"
+                }
+            )
         );
         let mut values = BTreeMap::new();
         values.insert("ghost".to_owned(), AnswerValue::Bool(true));
@@ -436,9 +543,16 @@ mod tests {
     fn messages_fill_in_bounds() {
         let texts = Texts::builtin("en").unwrap();
         assert_eq!(
-            AnswerError::OutOfRange { min: 1.0, max: 500.0 }.message(&texts),
+            AnswerError::OutOfRange {
+                min: 1.0,
+                max: 500.0
+            }
+            .message(&texts),
             "Please enter a number from 1 to 500."
         );
-        assert_eq!(AnswerError::TooLong { max: 20 }.message(&texts), "Please use at most 20 characters.");
+        assert_eq!(
+            AnswerError::TooLong { max: 20 }.message(&texts),
+            "Please use at most 20 characters."
+        );
     }
 }

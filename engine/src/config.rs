@@ -10,6 +10,7 @@ use crate::form::{
 };
 use crate::preset;
 use crate::texts::{Texts, TextsConfig};
+use crate::value::Value;
 
 /// Largest absolute number of points one option, range or answer may carry.
 const MAX_POINTS: i32 = 1000;
@@ -339,7 +340,13 @@ pub struct ThankYouConfig {
 /// [`ConfigError::Syntax`] with the path of the offending field when the shape is wrong,
 /// or any other [`ConfigError`] from [`Form::from_config`].
 pub fn parse_config<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Form, ConfigError> {
-    let config: FormConfig = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+    // Through a value tree first, so sources that read structs field by field still report
+    // unknown fields (see `value.rs`).
+    let value = Value::deserialize(deserializer).map_err(|err| ConfigError::Syntax {
+        path: "config".into(),
+        message: err.to_string(),
+    })?;
+    let config: FormConfig = serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         ConfigError::Syntax {
             path: if path == "." { "config".into() } else { path },
@@ -428,17 +435,33 @@ fn check_url(path: &str, url: &str) -> Result<(), ConfigError> {
     }
 }
 
-fn grade_ref(grades: &[Grade], path: String, name: Option<&String>) -> Result<Option<usize>, ConfigError> {
+fn grade_ref(
+    grades: &[Grade],
+    path: String,
+    name: Option<&String>,
+) -> Result<Option<usize>, ConfigError> {
     match name {
         None => Ok(None),
-        Some(name) => grades.iter().position(|g| &g.name == name).map(Some).ok_or_else(|| {
-            let names: Vec<_> = grades.iter().map(|g| g.name.as_str()).collect();
-            invalid(path, format!("unknown grade \"{name}\"; grades are {}", names.join(", ")))
-        }),
+        Some(name) => grades
+            .iter()
+            .position(|g| &g.name == name)
+            .map(Some)
+            .ok_or_else(|| {
+                let names: Vec<_> = grades.iter().map(|g| g.name.as_str()).collect();
+                invalid(
+                    path,
+                    format!("unknown grade \"{name}\"; grades are {}", names.join(", ")),
+                )
+            }),
     }
 }
 
-fn cap_ref(draft: &Draft, grades: &[Grade], path: String, name: Option<&String>) -> Result<Option<usize>, ConfigError> {
+fn cap_ref(
+    draft: &Draft,
+    grades: &[Grade],
+    path: String,
+    name: Option<&String>,
+) -> Result<Option<usize>, ConfigError> {
     match grade_ref(grades, path, name) {
         Err(_) if draft.preset_caps => Ok(Some(grades.len() - 1)),
         other => other,
@@ -464,7 +487,10 @@ fn build_grades(config: Option<Vec<GradeConfig>>) -> Result<Vec<Grade>, ConfigEr
         let path = format!("grades[{i}]");
         check_id(&format!("{path}.name"), "grade", &g.name)?;
         if grades.iter().any(|other| other.name == g.name) {
-            return Err(invalid(format!("{path}.name"), format!("grade \"{}\" appears twice", g.name)));
+            return Err(invalid(
+                format!("{path}.name"),
+                format!("grade \"{}\" appears twice", g.name),
+            ));
         }
         if g.min > 100 {
             return Err(ConfigError::Thresholds {
@@ -494,7 +520,10 @@ fn build_grades(config: Option<Vec<GradeConfig>>) -> Result<Vec<Grade>, ConfigEr
         if last.min != 0 {
             return Err(ConfigError::Thresholds {
                 path: format!("grades[{}].min", grades.len() - 1),
-                reason: format!("the last grade (\"{}\") must have min 0 so every score gets a grade", last.name),
+                reason: format!(
+                    "the last grade (\"{}\") must have min 0 so every score gets a grade",
+                    last.name
+                ),
             });
         }
     }
@@ -528,7 +557,10 @@ fn build_weights(config: Option<WeightsConfig>) -> Result<[u32; 6], ConfigError>
         }
     }
     if weights.iter().all(|w| *w == 0) {
-        return Err(invalid("weights", "at least one category needs a weight above 0"));
+        return Err(invalid(
+            "weights",
+            "at least one category needs a weight above 0",
+        ));
     }
     Ok(weights)
 }
@@ -568,7 +600,10 @@ fn build_choices(
         if yes_no && o.id != "yes" && o.id != "no" {
             return Err(invalid(
                 format!("{path}.id"),
-                format!("question \"{}\": yes/no options must have id \"yes\" or \"no\", not \"{}\"", q.id, o.id),
+                format!(
+                    "question \"{}\": yes/no options must have id \"yes\" or \"no\", not \"{}\"",
+                    q.id, o.id
+                ),
             ));
         }
         if choices.iter().any(|c| c.id == o.id) {
@@ -586,7 +621,12 @@ fn build_choices(
         };
         choices.push(Choice {
             points: check_points(format!("{path}.points"), o.points.unwrap_or(0))?,
-            cap_grade: cap_ref(draft, grades, format!("{path}.capGrade"), o.cap_grade.as_ref())?,
+            cap_grade: cap_ref(
+                draft,
+                grades,
+                format!("{path}.capGrade"),
+                o.cap_grade.as_ref(),
+            )?,
             id: o.id,
             label,
         });
@@ -623,7 +663,10 @@ fn build_number(draft: &Draft, grades: &[Grade]) -> Result<Kind, ConfigError> {
     if !min.is_finite() || !max.is_finite() || min > max {
         return Err(invalid(
             format!("{}.min", draft.path),
-            format!("question \"{}\": min {min} must not be above max {max}", q.id),
+            format!(
+                "question \"{}\": min {min} must not be above max {max}",
+                q.id
+            ),
         ));
     }
     let mut ranges: Vec<Range> = Vec::new();
@@ -631,7 +674,10 @@ fn build_number(draft: &Draft, grades: &[Grade]) -> Result<Kind, ConfigError> {
         let path = format!("{}.ranges[{i}]", draft.path);
         if let Some(r_max) = r.max {
             if r_max < r.min {
-                return Err(invalid(format!("{path}.max"), format!("max {r_max} is below min {}", r.min)));
+                return Err(invalid(
+                    format!("{path}.max"),
+                    format!("max {r_max} is below min {}", r.min),
+                ));
             }
         }
         if let Some(prev) = ranges.last() {
@@ -657,7 +703,12 @@ fn build_number(draft: &Draft, grades: &[Grade]) -> Result<Kind, ConfigError> {
             max: r.max,
             points: check_points(format!("{path}.points"), r.points)?,
             label,
-            cap_grade: cap_ref(draft, grades, format!("{path}.capGrade"), r.cap_grade.as_ref())?,
+            cap_grade: cap_ref(
+                draft,
+                grades,
+                format!("{path}.capGrade"),
+                r.cap_grade.as_ref(),
+            )?,
         });
     }
     Ok(Kind::Number { min, max, ranges })
@@ -709,15 +760,26 @@ fn build_condition(
         ));
     }
     let check_ids = |ids: &[String], field: &str| -> Result<(), ConfigError> {
-        if matches!(target_q.kind, Kind::Number { .. } | Kind::Text | Kind::Email | Kind::Phone) {
+        if matches!(
+            target_q.kind,
+            Kind::Number { .. } | Kind::Text | Kind::Email | Kind::Phone
+        ) {
             return Err(invalid(
                 format!("{path}.{field}"),
-                format!("question \"{}\" is a {} question and has no options to compare", target_q.id, target_q.kind.as_str()),
+                format!(
+                    "question \"{}\" is a {} question and has no options to compare",
+                    target_q.id,
+                    target_q.kind.as_str()
+                ),
             ));
         }
         let consent = matches!(target_q.kind, Kind::Consent);
         for id in ids {
-            let known = if consent { id == "yes" || id == "no" } else { target_q.choice(id).is_some() };
+            let known = if consent {
+                id == "yes" || id == "no"
+            } else {
+                target_q.choice(id).is_some()
+            };
             if !known {
                 return Err(invalid(
                     format!("{path}.{field}"),
@@ -784,25 +846,57 @@ fn build_question(
     let not_for = |field: &str, what: &str| {
         invalid(
             format!("{}.{field}", draft.path),
-            format!("question \"{}\": `{field}` is only for {what} questions", draft.config.id),
+            format!(
+                "question \"{}\": `{field}` is only for {what} questions",
+                draft.config.id
+            ),
         )
     };
     if draft.config.options.is_some() && !is_choice {
         return Err(not_for("options", "singleChoice, multipleChoice and yesNo"));
     }
     if kind_name != KindName::Number
-        && (draft.config.ranges.is_some() || draft.config.min.is_some() || draft.config.max.is_some())
+        && (draft.config.ranges.is_some()
+            || draft.config.min.is_some()
+            || draft.config.max.is_some())
     {
-        let field = if draft.config.ranges.is_some() { "ranges" } else if draft.config.min.is_some() { "min" } else { "max" };
+        let field = if draft.config.ranges.is_some() {
+            "ranges"
+        } else if draft.config.min.is_some() {
+            "min"
+        } else {
+            "max"
+        };
         return Err(not_for(field, "number"));
     }
     if draft.config.points.is_some() && (is_choice || kind_name == KindName::Number) {
-        return Err(not_for("points", "text, email, phone and consent; choices and ranges carry their own"));
+        return Err(not_for(
+            "points",
+            "text, email, phone and consent; choices and ranges carry their own",
+        ));
     }
     let kind = match kind_name {
-        KindName::SingleChoice => Kind::SingleChoice(build_choices(&draft, draft.config.options.clone(), grades, texts, false)?),
-        KindName::MultipleChoice => Kind::MultipleChoice(build_choices(&draft, draft.config.options.clone(), grades, texts, false)?),
-        KindName::YesNo => Kind::YesNo(build_choices(&draft, draft.config.options.clone(), grades, texts, true)?),
+        KindName::SingleChoice => Kind::SingleChoice(build_choices(
+            &draft,
+            draft.config.options.clone(),
+            grades,
+            texts,
+            false,
+        )?),
+        KindName::MultipleChoice => Kind::MultipleChoice(build_choices(
+            &draft,
+            draft.config.options.clone(),
+            grades,
+            texts,
+            false,
+        )?),
+        KindName::YesNo => Kind::YesNo(build_choices(
+            &draft,
+            draft.config.options.clone(),
+            grades,
+            texts,
+            true,
+        )?),
         KindName::Number => build_number(&draft, grades)?,
         KindName::Text => Kind::Text,
         KindName::Email => Kind::Email,
@@ -816,7 +910,10 @@ fn build_question(
             format!("maxLength {max_length} must be from 1 to {MAX_TEXT_LENGTH}"),
         ));
     }
-    let points = check_points(format!("{}.points", draft.path), draft.config.points.unwrap_or(0))?;
+    let points = check_points(
+        format!("{}.points", draft.path),
+        draft.config.points.unwrap_or(0),
+    )?;
     let show_if = build_condition(&draft, index, built, later)?;
     let contact_kind = matches!(kind, Kind::Text | Kind::Email | Kind::Phone | Kind::Consent);
     let q = draft.config;
@@ -825,9 +922,11 @@ fn build_question(
         label,
         kind,
         help: q.help,
-        category: q
-            .category
-            .unwrap_or(if contact_kind { Category::Contact } else { Category::Fit }),
+        category: q.category.unwrap_or(if contact_kind {
+            Category::Contact
+        } else {
+            Category::Fit
+        }),
         priority: q.priority.unwrap_or(index as i32 * 10),
         required: q.required.unwrap_or(false),
         show_if,
@@ -838,7 +937,11 @@ fn build_question(
     })
 }
 
-fn build_thank_you(path: &str, config: ThankYouConfig, texts: &Texts) -> Result<ThankYou, ConfigError> {
+fn build_thank_you(
+    path: &str,
+    config: ThankYouConfig,
+    texts: &Texts,
+) -> Result<ThankYou, ConfigError> {
     let link = match (config.link_text, config.link_url) {
         (None, None) => None,
         (Some(text), Some(url)) => {
@@ -846,11 +949,23 @@ fn build_thank_you(path: &str, config: ThankYouConfig, texts: &Texts) -> Result<
             check_url(&format!("{path}.linkUrl"), &url)?;
             Some(ThankYouLink { text, url })
         }
-        (Some(_), None) => return Err(invalid(format!("{path}.linkUrl"), "linkText needs a linkUrl")),
-        (None, Some(_)) => return Err(invalid(format!("{path}.linkText"), "linkUrl needs a linkText")),
+        (Some(_), None) => {
+            return Err(invalid(
+                format!("{path}.linkUrl"),
+                "linkText needs a linkUrl",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                format!("{path}.linkText"),
+                "linkUrl needs a linkText",
+            ))
+        }
     };
     Ok(ThankYou {
-        title: config.title.unwrap_or_else(|| texts.thank_you_title.clone()),
+        title: config
+            .title
+            .unwrap_or_else(|| texts.thank_you_title.clone()),
         body: config.body.unwrap_or_else(|| texts.thank_you_body.clone()),
         link,
     })
@@ -861,10 +976,23 @@ fn build_theme(theme: BTreeMap<String, String>) -> Result<Vec<(String, String)>,
     for (key, value) in theme {
         let path = format!("theme.{key}");
         if !THEME_KEYS.contains(&key.as_str()) {
-            return Err(invalid(path, format!("unknown theme key \"{key}\"; expected one of {}", THEME_KEYS.join(", "))));
+            return Err(invalid(
+                path,
+                format!(
+                    "unknown theme key \"{key}\"; expected one of {}",
+                    THEME_KEYS.join(", ")
+                ),
+            ));
         }
-        if value.len() > 100 || value.chars().any(|c| matches!(c, ';' | '{' | '}' | '<' | '>' | '\\')) {
-            return Err(invalid(path, format!("value \"{value}\" is not a plain CSS value")));
+        if value.len() > 100
+            || value
+                .chars()
+                .any(|c| matches!(c, ';' | '{' | '}' | '<' | '>' | '\\'))
+        {
+            return Err(invalid(
+                path,
+                format!("value \"{value}\" is not a plain CSS value"),
+            ));
         }
         let css_key: String = key
             .chars()
@@ -907,13 +1035,21 @@ impl Form {
                     preset_caps: true,
                 })
                 .collect(),
-            Some(other) => return Err(invalid("preset", format!("unknown preset \"{other}\"; available: bant"))),
+            Some(other) => {
+                return Err(invalid(
+                    "preset",
+                    format!("unknown preset \"{other}\"; available: bant"),
+                ))
+            }
         };
         for (i, id) in config.remove_questions.iter().enumerate() {
             let before = drafts.len();
             drafts.retain(|d| &d.config.id != id);
             if drafts.len() == before {
-                return Err(invalid(format!("removeQuestions[{i}]"), format!("no preset question \"{id}\" to remove")));
+                return Err(invalid(
+                    format!("removeQuestions[{i}]"),
+                    format!("no preset question \"{id}\" to remove"),
+                ));
             }
         }
         let mut seen = HashSet::new();
@@ -921,9 +1057,15 @@ impl Form {
             let path = format!("questions[{i}]");
             check_id(&format!("{path}.id"), "question id", &q.id)?;
             if !seen.insert(q.id.clone()) {
-                return Err(ConfigError::DuplicateQuestion { path: format!("{path}.id"), id: q.id });
+                return Err(ConfigError::DuplicateQuestion {
+                    path: format!("{path}.id"),
+                    id: q.id,
+                });
             }
-            match drafts.iter_mut().find(|d| d.config.id == q.id && d.path.starts_with("preset")) {
+            match drafts
+                .iter_mut()
+                .find(|d| d.config.id == q.id && d.path.starts_with("preset"))
+            {
                 Some(draft) => {
                     draft.preset_caps = q.options.is_none() && q.ranges.is_none();
                     draft.config = merge(std::mem::take(&mut draft.config), q);
@@ -937,7 +1079,10 @@ impl Form {
             }
         }
         if drafts.is_empty() {
-            return Err(invalid("questions", "the form needs at least one question (or \"preset\": \"bant\")"));
+            return Err(invalid(
+                "questions",
+                "the form needs at least one question (or \"preset\": \"bant\")",
+            ));
         }
 
         let mut later: HashSet<String> = drafts.iter().map(|d| d.config.id.clone()).collect();

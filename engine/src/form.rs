@@ -204,7 +204,9 @@ impl Question {
                 c.iter().map(|c| c.points).max().unwrap_or(0).max(0)
             }
             Kind::MultipleChoice(c) => c.iter().map(|c| c.points.max(0)).sum(),
-            Kind::Number { ranges, .. } => ranges.iter().map(|r| r.points).max().unwrap_or(0).max(0),
+            Kind::Number { ranges, .. } => {
+                ranges.iter().map(|r| r.points).max().unwrap_or(0).max(0)
+            }
             Kind::Text | Kind::Email | Kind::Phone | Kind::Consent => self.points.max(0),
         }
     }

@@ -86,7 +86,9 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
         }
         shown.insert(q.id.clone(), value.clone());
         match (&q.kind, value) {
-            (Kind::Text | Kind::Email | Kind::Phone, AnswerValue::Text(text)) if q.category == Category::Contact => {
+            (Kind::Text | Kind::Email | Kind::Phone, AnswerValue::Text(text))
+                if q.category == Category::Contact =>
+            {
                 contact.insert(q.id.clone(), text.clone());
             }
             (Kind::Consent, AnswerValue::Bool(given)) if consent.is_none() => {
@@ -122,13 +124,15 @@ mod tests {
 
     #[test]
     fn the_document_carries_contact_answers_consent_and_score() {
-        let config: FormConfig = serde_json::from_str(r#"{"formId":"demo","preset":"bant"}"#).unwrap();
+        let config: FormConfig =
+            serde_json::from_str(r#"{"formId":"demo","preset":"bant"}"#).unwrap();
         let form = Form::from_config(config).unwrap();
         let mut a = Answers::new();
         a.set(&form, "email", Input::Text("ann@acme.io")).unwrap();
         a.set(&form, "company", Input::Text("Acme")).unwrap();
         a.set(&form, "consent", Input::Flag(true)).unwrap();
-        a.set(&form, "budget", Input::Checked(vec!["over-250k".into()])).unwrap();
+        a.set(&form, "budget", Input::Checked(vec!["over-250k".into()]))
+            .unwrap();
         let lead = build_lead(
             &form,
             &a,
@@ -144,13 +148,29 @@ mod tests {
         );
         assert_eq!(lead.schema_version, 1);
         assert_eq!(lead.form_id, "demo");
-        assert_eq!(lead.contact.get("email").map(String::as_str), Some("ann@acme.io"));
-        assert_eq!(lead.contact.get("company").map(String::as_str), Some("Acme"));
+        assert_eq!(
+            lead.contact.get("email").map(String::as_str),
+            Some("ann@acme.io")
+        );
+        assert_eq!(
+            lead.contact.get("company").map(String::as_str),
+            Some("Acme")
+        );
         assert_eq!(lead.answers.len(), 4);
         assert_eq!(lead.consent.as_ref().map(|c| c.given), Some(true));
         assert_eq!(lead.score.total, 30);
         let json = serde_json::to_value(&lead).unwrap();
-        for key in ["schemaVersion", "id", "formId", "submittedAt", "contact", "answers", "score", "page", "consent"] {
+        for key in [
+            "schemaVersion",
+            "id",
+            "formId",
+            "submittedAt",
+            "contact",
+            "answers",
+            "score",
+            "page",
+            "consent",
+        ] {
             assert!(json.get(key).is_some(), "missing {key}");
         }
         assert!(json["score"].get("engineVersion").is_some());

@@ -18,6 +18,7 @@ mod preset;
 mod profile;
 mod score;
 mod texts;
+mod value;
 
 pub use answer::{AnswerError, AnswerValue, Answers, Input};
 pub use config::{

@@ -29,7 +29,13 @@ fn range(min: f64, max: Option<f64>, points: i32, label: &str) -> RangeConfig {
     }
 }
 
-fn question(id: &str, kind: KindName, category: Category, priority: i32, label: &str) -> QuestionConfig {
+fn question(
+    id: &str,
+    kind: KindName,
+    category: Category,
+    priority: i32,
+    label: &str,
+) -> QuestionConfig {
     QuestionConfig {
         id: id.to_owned(),
         kind: Some(kind),
@@ -63,7 +69,13 @@ pub(crate) fn bant() -> Vec<QuestionConfig> {
                 option("50k-250k", "$50k–$250k", 25),
                 option("over-250k", "Over $250k", 30),
             ]),
-            ..question("budget", KindName::SingleChoice, Category::Budget, 10, "What budget have you set aside for this?")
+            ..question(
+                "budget",
+                KindName::SingleChoice,
+                Category::Budget,
+                10,
+                "What budget have you set aside for this?",
+            )
         },
         QuestionConfig {
             short_label: Some("Role".into()),
@@ -73,7 +85,13 @@ pub(crate) fn bant() -> Vec<QuestionConfig> {
                 option("researcher", "I'm researching for my team", 5),
                 capped("student", "I'm a student", 0, "cold"),
             ]),
-            ..question("role", KindName::SingleChoice, Category::Authority, 20, "What is your role in the decision?")
+            ..question(
+                "role",
+                KindName::SingleChoice,
+                Category::Authority,
+                20,
+                "What is your role in the decision?",
+            )
         },
         QuestionConfig {
             short_label: Some("Timeframe".into()),
@@ -84,7 +102,13 @@ pub(crate) fn bant() -> Vec<QuestionConfig> {
                 option("later", "Later than that", 2),
                 option("no-plan", "No plans yet", 0),
             ]),
-            ..question("timeframe", KindName::SingleChoice, Category::Timeframe, 30, "When do you plan to decide?")
+            ..question(
+                "timeframe",
+                KindName::SingleChoice,
+                Category::Timeframe,
+                30,
+                "When do you plan to decide?",
+            )
         },
         QuestionConfig {
             short_label: Some("Need".into()),
@@ -94,7 +118,13 @@ pub(crate) fn bant() -> Vec<QuestionConfig> {
                 option("new", "Start something new", 10),
                 option("exploring", "Just exploring", 2),
             ]),
-            ..question("need", KindName::SingleChoice, Category::Need, 40, "What do you mainly need?")
+            ..question(
+                "need",
+                KindName::SingleChoice,
+                Category::Need,
+                40,
+                "What do you mainly need?",
+            )
         },
         QuestionConfig {
             short_label: Some("Team size".into()),
@@ -107,7 +137,13 @@ pub(crate) fn bant() -> Vec<QuestionConfig> {
                 range(50.0, Some(249.0), 10, "50–249"),
                 range(250.0, None, 12, "250+"),
             ]),
-            ..question("headcount", KindName::Number, Category::Fit, 50, "How many people would use it?")
+            ..question(
+                "headcount",
+                KindName::Number,
+                Category::Fit,
+                50,
+                "How many people would use it?",
+            )
         },
         QuestionConfig {
             short_label: Some("Consent".into()),

@@ -79,7 +79,10 @@ mod tests {
     }
 
     fn ids(form: &Form, chosen: &[usize]) -> Vec<String> {
-        chosen.iter().map(|&i| form.questions[i].id.clone()).collect()
+        chosen
+            .iter()
+            .map(|&i| form.questions[i].id.clone())
+            .collect()
     }
 
     fn check(form: &Form, known: &[(&str, Input<'_>)], expected: &[&str]) {
@@ -87,13 +90,21 @@ mod tests {
         for (id, input) in known {
             answers.set(form, id, input.clone()).unwrap();
         }
-        assert_eq!(ids(form, &next_questions(form, &answers)), expected, "known {known:?}");
+        assert_eq!(
+            ids(form, &next_questions(form, &answers)),
+            expected,
+            "known {known:?}"
+        );
     }
 
     #[test]
     fn first_visit_asks_contact_then_by_priority() {
         let form = form(r#"{"formId":"t","preset":"bant"}"#);
-        check(&form, &[], &["email", "company", "budget", "role", "timeframe", "consent"]);
+        check(
+            &form,
+            &[],
+            &["email", "company", "budget", "role", "timeframe", "consent"],
+        );
     }
 
     #[test]
@@ -141,8 +152,16 @@ mod tests {
             ]}"#;
         let form = form(json);
         check(&form, &[], &["student", "school", "size"]);
-        check(&form, &[("student", Input::Checked(vec!["no".into()]))], &["size"]);
-        check(&form, &[("student", Input::Checked(vec!["yes".into()]))], &["school", "size"]);
+        check(
+            &form,
+            &[("student", Input::Checked(vec!["no".into()]))],
+            &["size"],
+        );
+        check(
+            &form,
+            &[("student", Input::Checked(vec!["yes".into()]))],
+            &["school", "size"],
+        );
     }
 
     #[test]

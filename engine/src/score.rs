@@ -73,16 +73,28 @@ fn answer_points(q: &Question, value: &AnswerValue) -> (i32, String, Option<usiz
         (Kind::MultipleChoice(_), AnswerValue::List(ids)) => {
             let chosen: Vec<_> = ids.iter().filter_map(|id| q.choice(id)).collect();
             let points = chosen.iter().map(|c| c.points).sum();
-            let label = chosen.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join(", ");
+            let label = chosen
+                .iter()
+                .map(|c| c.label.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             let cap = chosen.iter().filter_map(|c| c.cap_grade).max();
             (points, label, cap)
         }
-        (Kind::Number { ranges, .. }, AnswerValue::Number(n)) => match ranges.iter().find(|r| r.contains(*n)) {
-            Some(r) => (r.points, format!("{} ({})", format_number(*n), r.label), r.cap_grade),
-            None => (0, format_number(*n), None),
-        },
+        (Kind::Number { ranges, .. }, AnswerValue::Number(n)) => {
+            match ranges.iter().find(|r| r.contains(*n)) {
+                Some(r) => (
+                    r.points,
+                    format!("{} ({})", format_number(*n), r.label),
+                    r.cap_grade,
+                ),
+                None => (0, format_number(*n), None),
+            }
+        }
         (Kind::Consent, AnswerValue::Bool(false)) => (0, String::new(), None),
-        (Kind::Text | Kind::Email | Kind::Phone | Kind::Consent, _) => (q.points, String::new(), None),
+        (Kind::Text | Kind::Email | Kind::Phone | Kind::Consent, _) => {
+            (q.points, String::new(), None)
+        }
         _ => (0, String::new(), None),
     }
 }
@@ -185,7 +197,9 @@ pub fn score(form: &Form, answers: &Answers) -> Score {
         }
     }
     let total = if weight_sum > 0 {
-        (weighted * 100.0 / f64::from(weight_sum)).round().clamp(0.0, 100.0) as u8
+        (weighted * 100.0 / f64::from(weight_sum))
+            .round()
+            .clamp(0.0, 100.0) as u8
     } else {
         0
     };
@@ -240,7 +254,11 @@ mod tests {
         let form = bant();
         let s = score(&form, &answers(&form, pairs));
         let texts: Vec<_> = s.reasons.iter().map(|r| r.text.as_str()).collect();
-        assert_eq!((s.total, s.grade.as_str(), texts.as_slice()), (total, grade, reasons), "{pairs:?}");
+        assert_eq!(
+            (s.total, s.grade.as_str(), texts.as_slice()),
+            (total, grade, reasons),
+            "{pairs:?}"
+        );
     }
 
     #[test]
@@ -285,7 +303,11 @@ mod tests {
     fn a_first_visit_can_be_hot_without_the_later_questions() {
         // 30 + 25 + 20 of 100 weight: 75.
         check(
-            &[("budget", "over-250k"), ("role", "decision-maker"), ("timeframe", "this-month")],
+            &[
+                ("budget", "over-250k"),
+                ("role", "decision-maker"),
+                ("timeframe", "this-month"),
+            ],
             75,
             "hot",
             &[
@@ -329,21 +351,40 @@ mod tests {
             &form,
             &answers(
                 &form,
-                &[("budget", "over-250k"), ("role", "student"), ("timeframe", "this-month"), ("need", "replace")],
+                &[
+                    ("budget", "over-250k"),
+                    ("role", "student"),
+                    ("timeframe", "this-month"),
+                    ("need", "replace"),
+                ],
             ),
         );
         assert!(s.total >= 40, "total {} would be warm", s.total);
         assert_eq!(s.grade, "cold");
         assert_eq!(s.capped_by.as_deref(), Some("cold"));
-        assert!(s.reasons.iter().any(|r| r.text == "Role I'm a student: +0 (grade at most Cold)"));
+        assert!(s
+            .reasons
+            .iter()
+            .any(|r| r.text == "Role I'm a student: +0 (grade at most Cold)"));
     }
 
     #[test]
     fn the_breakdown_counts_answered_and_unanswered() {
         let form = bant();
-        let s = score(&form, &answers(&form, &[("email", "a@b.co"), ("budget", "10k-50k")]));
+        let s = score(
+            &form,
+            &answers(&form, &[("email", "a@b.co"), ("budget", "10k-50k")]),
+        );
         let budget = &s.breakdown[&Category::Budget];
-        assert_eq!((budget.points, budget.max_points, budget.score, budget.weight), (15, 30, 50, 30));
+        assert_eq!(
+            (
+                budget.points,
+                budget.max_points,
+                budget.score,
+                budget.weight
+            ),
+            (15, 30, 50, 30)
+        );
         let contact = &s.breakdown[&Category::Contact];
         assert_eq!((contact.answered, contact.unanswered), (1, 2));
         assert_eq!(s.engine_version, ENGINE_VERSION);
@@ -362,13 +403,15 @@ mod tests {
         .unwrap();
         let form = Form::from_config(config).unwrap();
         let mut a = Answers::new();
-        a.set(&form, "has", Input::Checked(vec!["no".into()])).unwrap();
+        a.set(&form, "has", Input::Checked(vec!["no".into()]))
+            .unwrap();
         // The stale answer to the hidden question is ignored.
         a.set(&form, "amount", Input::Text("5000")).unwrap();
         let s = score(&form, &a);
         assert_eq!(s.breakdown[&Category::Budget].max_points, 10);
         assert_eq!(s.total, 0);
-        a.set(&form, "has", Input::Checked(vec!["yes".into()])).unwrap();
+        a.set(&form, "has", Input::Checked(vec!["yes".into()]))
+            .unwrap();
         assert_eq!(score(&form, &a).total, 100);
     }
 
@@ -380,7 +423,10 @@ mod tests {
         )
         .unwrap();
         let form = Form::from_config(config).unwrap();
-        let s = score(&form, &answers(&form, &[("budget", "50k-250k"), ("role", "decision-maker")]));
+        let s = score(
+            &form,
+            &answers(&form, &[("budget", "50k-250k"), ("role", "decision-maker")]),
+        );
         assert_eq!((s.total, s.grade.as_str()), (83, "b"));
     }
 }

@@ -80,7 +80,10 @@ mod tests {
 
     #[test]
     fn locales_resolve_by_language() {
-        assert_eq!(Texts::builtin("de-AT").map(|t| t.next), Some("Weiter".into()));
+        assert_eq!(
+            Texts::builtin("de-AT").map(|t| t.next),
+            Some("Weiter".into())
+        );
         assert_eq!(Texts::builtin("en_GB").map(|t| t.next), Some("Next".into()));
         assert!(Texts::builtin("xx").is_none());
     }

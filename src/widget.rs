@@ -1,0 +1,768 @@
+//! The mounted form: Shadow DOM rendering, steps, validation messages, submit.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use bantam_engine::{
+    build_lead, next_questions, AnswerError, Answers, Form, Input, Kind, LeadInput, PageInfo,
+    Question,
+};
+use gloo_events::{EventListener, EventListenerOptions};
+use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
+use web_sys::{
+    Document, Element, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit, ShadowRootMode,
+};
+
+use crate::dom::{attrs, document, el, input, text};
+use crate::events::{dispatch, report, to_js, WidgetError};
+
+const STYLE: &str = include_str!("style.css");
+
+/// The controls of one question on the current step.
+struct Rendered {
+    index: usize,
+    field: Element,
+    inputs: Vec<HtmlInputElement>,
+    error: Element,
+}
+
+/// A mounted form and everything it owns on the page.
+pub(crate) struct Widget {
+    form: Form,
+    answers: Answers,
+    steps: Vec<Vec<usize>>,
+    step: usize,
+    /// The element Bantam added inside the target; it hosts the shadow root.
+    host: Element,
+    root: Element,
+    form_el: Element,
+    status: Element,
+    progress_bar: HtmlElement,
+    questions_el: Element,
+    summary: Element,
+    back: Element,
+    next: Element,
+    rendered: Vec<Rendered>,
+    /// The submission id, made once and kept through retries.
+    lead_id: Option<String>,
+    sending: bool,
+    listeners: Vec<EventListener>,
+}
+
+type Shared = Rc<RefCell<Option<Widget>>>;
+
+/// Runs `f` on the live widget, then dispatches the events it returned, after the borrow ends
+/// (a listener may call `destroy()`).
+fn with_widget(
+    weak: &Weak<RefCell<Option<Widget>>>,
+    f: impl FnOnce(&mut Widget) -> Vec<(&'static str, JsValue)>,
+) {
+    let Some(shared) = weak.upgrade() else { return };
+    let (host, events) = {
+        let mut guard = shared.borrow_mut();
+        let Some(widget) = guard.as_mut() else { return };
+        let events = f(widget);
+        (widget.host.clone(), events)
+    };
+    for (name, detail) in events {
+        dispatch(&host, name, &detail);
+    }
+}
+
+fn split_steps(chosen: &[usize], per_step: usize) -> Vec<Vec<usize>> {
+    chosen.chunks(per_step).map(<[usize]>::to_vec).collect()
+}
+
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o.into()
+}
+
+fn ids(form: &Form, indices: &[usize]) -> JsValue {
+    indices
+        .iter()
+        .map(|&i| JsValue::from_str(&form.questions[i].id))
+        .collect::<js_sys::Array>()
+        .into()
+}
+
+impl Widget {
+    /// Renders `form` into a new shadow root inside `target`.
+    ///
+    /// # Errors
+    /// An `Error` if the target already holds a Bantam form.
+    pub(crate) fn mount(target: Element, form: Form) -> Result<Shared, JsValue> {
+        if target
+            .query_selector(":scope > [data-bantam]")
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            return Err(WidgetError::mount(
+                "this element already holds a Bantam form; call destroy() first".into(),
+            )
+            .to_js());
+        }
+        let doc = document();
+        let host = el(&doc, "div", "");
+        attrs(&host, &[("data-bantam", &form.id)]);
+        let shadow = host
+            .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
+            .map_err(|_| WidgetError::mount("could not attach a shadow root".into()).to_js())?;
+        adopt_style(&shadow);
+
+        let root = el(&doc, "div", "b");
+        attrs(&root, &[("part", "container"), ("lang", &form.locale)]);
+        if let Ok(root_html) = root.clone().dyn_into::<HtmlElement>() {
+            for (name, value) in &form.theme {
+                let _ = root_html.style().set_property(name, value);
+            }
+        }
+        let form_el = el(&doc, "form", "");
+        attrs(
+            &form_el,
+            &[("novalidate", ""), ("aria-label", &form.texts.form_label)],
+        );
+        let status = text(&doc, "p", "st", "");
+        attrs(&status, &[("id", "b-st")]);
+        let progress = el(&doc, "div", "pg");
+        attrs(
+            &progress,
+            &[
+                ("role", "progressbar"),
+                ("aria-labelledby", "b-st"),
+                ("aria-valuemin", "1"),
+            ],
+        );
+        let progress_bar: HtmlElement = el(&doc, "div", "").unchecked_into();
+        let _ = progress.append_child(&progress_bar);
+        let questions_el = el(&doc, "div", "");
+        let summary = el(&doc, "p", "sm");
+        attrs(&summary, &[("role", "alert")]);
+        let nav = el(&doc, "div", "n");
+        let back = text(&doc, "button", "bk", &form.texts.back);
+        attrs(&back, &[("type", "button")]);
+        let next = text(&doc, "button", "nx", &form.texts.next);
+        attrs(&next, &[("type", "submit")]);
+        for child in [&back, &next] {
+            let _ = nav.append_child(child);
+        }
+        for child in [&status, &progress, &questions_el, &summary, &nav] {
+            let _ = form_el.append_child(child);
+        }
+        let _ = root.append_child(&form_el);
+        let _ = shadow.append_child(&root);
+
+        let answers = Answers::new();
+        let chosen = next_questions(&form, &answers);
+        let steps = split_steps(&chosen, form.questions_per_step);
+        let widget = Widget {
+            answers,
+            steps,
+            step: 0,
+            host: host.clone(),
+            root,
+            form_el: form_el.clone(),
+            status,
+            progress_bar,
+            questions_el,
+            summary,
+            back,
+            next,
+            rendered: Vec::new(),
+            lead_id: None,
+            sending: false,
+            listeners: Vec::new(),
+            form,
+        };
+        let shared: Shared = Rc::new(RefCell::new(Some(widget)));
+        let weak = Rc::downgrade(&shared);
+        let listeners = vec![
+            {
+                let weak = weak.clone();
+                EventListener::new_with_options(
+                    &form_el,
+                    "submit",
+                    EventListenerOptions::enable_prevent_default(),
+                    move |event| {
+                        event.prevent_default();
+                        on_submit(&weak);
+                    },
+                )
+            },
+            {
+                let weak = weak.clone();
+                EventListener::new(&form_el, "click", move |event| {
+                    let is_back = event
+                        .target()
+                        .and_then(|t| t.dyn_into::<Element>().ok())
+                        .is_some_and(|t| t.class_name() == "bk");
+                    if is_back {
+                        with_widget(&weak, Widget::go_back);
+                    }
+                })
+            },
+            {
+                let weak = weak.clone();
+                EventListener::new(&form_el, "change", move |event| {
+                    let name = event
+                        .target()
+                        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+                        .map(|t| t.name());
+                    if let Some(name) = name {
+                        with_widget(&weak, |w| w.on_change(&name));
+                    }
+                })
+            },
+        ];
+        let (ready, step) = {
+            let mut guard = shared.borrow_mut();
+            let widget = guard.as_mut().expect_throw("just created");
+            widget.listeners = listeners;
+            let ready = obj(&[
+                ("formId", JsValue::from_str(&widget.form.id)),
+                ("questions", ids(&widget.form, &chosen)),
+                ("steps", JsValue::from(widget.steps.len() as u32)),
+            ]);
+            let step = widget.render_step(false);
+            (ready, step)
+        };
+        let _ = target.append_child(&host);
+        dispatch(&host, "ready", &ready);
+        for (name, detail) in step {
+            dispatch(&host, name, &detail);
+        }
+        Ok(shared)
+    }
+
+    pub(crate) fn form_id(&self) -> String {
+        self.form.id.clone()
+    }
+
+    /// Detaches listeners and removes everything Bantam added to the page.
+    pub(crate) fn destroy(self) {
+        drop(self.listeners);
+        self.host.remove();
+    }
+
+    /// The steps from `from` on (or before it, going back) that have a visible question.
+    fn visible_step(&self, mut candidates: impl Iterator<Item = usize>) -> Option<usize> {
+        candidates.find(|&s| {
+            self.steps[s]
+                .iter()
+                .any(|&i| self.form.is_visible(i, &self.answers))
+        })
+    }
+
+    fn next_step(&self) -> Option<usize> {
+        self.visible_step(self.step + 1..self.steps.len())
+    }
+
+    fn prev_step(&self) -> Option<usize> {
+        self.visible_step((0..self.step).rev())
+    }
+
+    /// Draws the current step; returns the `step` event.
+    fn render_step(&mut self, focus: bool) -> Vec<(&'static str, JsValue)> {
+        let doc = document();
+        self.questions_el.set_text_content(None);
+        self.summary.set_text_content(None);
+        self.rendered.clear();
+        if self.steps.is_empty() {
+            return Vec::new();
+        }
+        for &index in &self.steps[self.step] {
+            let rendered = render_question(&doc, &self.form, index, &self.answers);
+            let _ = self.questions_el.append_child(&rendered.field);
+            self.rendered.push(rendered);
+        }
+        self.update_visibility();
+        let total = self.steps.len();
+        let current = self.step + 1;
+        let label = self
+            .form
+            .texts
+            .progress
+            .replace("{current}", &current.to_string())
+            .replace("{total}", &total.to_string());
+        self.status.set_text_content(Some(&label));
+        if let Some(progress) = self.progress_bar.parent_element() {
+            attrs(
+                &progress,
+                &[
+                    ("aria-valuemax", &total.to_string()),
+                    ("aria-valuenow", &current.to_string()),
+                    ("aria-valuetext", &label),
+                ],
+            );
+        }
+        let width = format!("{}%", current * 100 / total);
+        let _ = self.progress_bar.style().set_property("width", &width);
+        let _ = self
+            .back
+            .toggle_attribute_with_force("hidden", self.prev_step().is_none());
+        if focus {
+            self.focus_first(|_| true);
+        }
+        let shown: Vec<usize> = self.steps[self.step]
+            .iter()
+            .copied()
+            .filter(|&i| self.form.is_visible(i, &self.answers))
+            .collect();
+        vec![(
+            "step",
+            obj(&[
+                ("step", JsValue::from(current as u32)),
+                ("total", JsValue::from(total as u32)),
+                ("questions", ids(&self.form, &shown)),
+            ]),
+        )]
+    }
+
+    /// Shows or hides conditional questions and sets the button to Next or Send.
+    fn update_visibility(&self) {
+        for r in &self.rendered {
+            let visible = self.form.is_visible(r.index, &self.answers);
+            let _ = r.field.toggle_attribute_with_force("hidden", !visible);
+        }
+        let label = if self.next_step().is_some() {
+            &self.form.texts.next
+        } else {
+            &self.form.texts.submit
+        };
+        if !self.sending {
+            self.next.set_text_content(Some(label));
+        }
+    }
+
+    fn focus_first(&self, pick: impl Fn(&Rendered) -> bool) {
+        let target = self
+            .rendered
+            .iter()
+            .filter(|r| self.form.is_visible(r.index, &self.answers) && pick(r))
+            .find_map(|r| r.inputs.first());
+        if let Some(input) = target {
+            let _ = input.focus();
+        }
+    }
+
+    /// Reads a control into the answers; shows or clears its message.
+    fn read(&mut self, at: usize, show_error: bool) -> Result<(), AnswerError> {
+        let r = &self.rendered[at];
+        let q = &self.form.questions[r.index];
+        let checked: Vec<String>;
+        let value: String;
+        let input = match q.kind {
+            Kind::SingleChoice(_) | Kind::MultipleChoice(_) | Kind::YesNo(_) => {
+                checked = r
+                    .inputs
+                    .iter()
+                    .filter(|i| i.checked())
+                    .map(|i| i.value())
+                    .collect();
+                Input::Checked(checked)
+            }
+            Kind::Consent => Input::Flag(r.inputs.first().is_some_and(HtmlInputElement::checked)),
+            _ => {
+                value = r
+                    .inputs
+                    .first()
+                    .map(HtmlInputElement::value)
+                    .unwrap_or_default();
+                Input::Text(&value)
+            }
+        };
+        let id = q.id.clone();
+        let result = self.answers.set(&self.form, &id, input);
+        let r = &self.rendered[at];
+        match &result {
+            Ok(()) => set_error(r, None),
+            Err(err) => {
+                // A value the visitor has not confirmed must not steer conditions.
+                self.answers.remove(&id);
+                if show_error {
+                    set_error(r, Some(&err.message(&self.form.texts)));
+                }
+            }
+        }
+        result
+    }
+
+    fn on_change(&mut self, name: &str) -> Vec<(&'static str, JsValue)> {
+        let Some(id) = name.strip_prefix("b-") else {
+            return Vec::new();
+        };
+        if let Some(at) = self
+            .rendered
+            .iter()
+            .position(|r| self.form.questions[r.index].id == id)
+        {
+            let shown = self.rendered[at]
+                .field
+                .get_attribute("data-invalid")
+                .is_some();
+            let _ = self.read(at, shown);
+            self.update_visibility();
+        }
+        Vec::new()
+    }
+
+    /// Validates the current step; true when every shown question is answered well.
+    fn validate_step(&mut self) -> bool {
+        let mut ok = true;
+        for at in 0..self.rendered.len() {
+            let index = self.rendered[at].index;
+            if self.form.is_visible(index, &self.answers) {
+                ok &= self.read(at, true).is_ok();
+                // An answer may change what is visible further down the step.
+                self.update_visibility();
+            } else {
+                let id = self.form.questions[index].id.clone();
+                self.answers.remove(&id);
+                set_error(&self.rendered[at], None);
+            }
+        }
+        ok
+    }
+
+    fn go_back(&mut self) -> Vec<(&'static str, JsValue)> {
+        if self.sending {
+            return Vec::new();
+        }
+        // Keep what was typed on this step, valid or not yet.
+        for at in 0..self.rendered.len() {
+            let _ = self.read(at, false);
+        }
+        match self.prev_step() {
+            Some(step) => {
+                self.step = step;
+                self.render_step(true)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Moves on, or starts the submission on the last step. Returns events and, when it is
+    /// time to post, the endpoint, lead id and JSON body.
+    fn advance(
+        &mut self,
+    ) -> (
+        Vec<(&'static str, JsValue)>,
+        Option<(String, String, String)>,
+    ) {
+        if self.sending {
+            return (Vec::new(), None);
+        }
+        if !self.validate_step() {
+            self.summary
+                .set_text_content(Some(&self.form.texts.error_summary));
+            self.focus_first(|r| r.field.get_attribute("data-invalid").is_some());
+            return (Vec::new(), None);
+        }
+        if let Some(step) = self.next_step() {
+            self.step = step;
+            return (self.render_step(true), None);
+        }
+        let window = web_sys::window().expect_throw("window");
+        let id = match &self.lead_id {
+            Some(id) => id.clone(),
+            None => {
+                let id = window
+                    .crypto()
+                    .map(|c| c.random_uuid())
+                    .unwrap_or_else(|_| {
+                        // Without Web Crypto, time plus Math.random still separates submissions.
+                        format!(
+                            "{:x}-{:x}",
+                            js_sys::Date::now() as u64,
+                            (js_sys::Math::random() * 1e15) as u64
+                        )
+                    });
+                self.lead_id = Some(id.clone());
+                id
+            }
+        };
+        let doc = document();
+        let page = PageInfo {
+            url: window.location().href().unwrap_or_default(),
+            title: doc.title(),
+            referrer: doc.referrer(),
+        };
+        let submitted_at = js_sys::Date::new_0()
+            .to_iso_string()
+            .as_string()
+            .unwrap_or_default();
+        let lead = build_lead(
+            &self.form,
+            &self.answers,
+            LeadInput {
+                id: id.clone(),
+                submitted_at,
+                page,
+            },
+        );
+        let lead_js = to_js(&lead);
+        let body = js_sys::JSON::stringify(&lead_js)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
+        self.sending = true;
+        self.summary.set_text_content(None);
+        self.next.set_text_content(Some(&self.form.texts.sending));
+        attrs(&self.next, &[("disabled", ""), ("aria-disabled", "true")]);
+        attrs(&self.form_el, &[("aria-busy", "true")]);
+        let events = vec![
+            ("scored", to_js(&lead.score)),
+            ("submit", obj(&[("lead", lead_js)])),
+        ];
+        (events, Some((self.form.endpoint.clone(), id, body)))
+    }
+
+    /// Ends a post: the thank-you step on success, a message and a retry on failure.
+    fn finish(
+        &mut self,
+        result: Result<u16, WidgetError>,
+        id: &str,
+    ) -> Vec<(&'static str, JsValue)> {
+        self.sending = false;
+        let _ = self.next.remove_attribute("disabled");
+        let _ = self.next.remove_attribute("aria-disabled");
+        let _ = self.form_el.remove_attribute("aria-busy");
+        match result {
+            Ok(status) => {
+                let grade = bantam_engine::score(&self.form, &self.answers).grade;
+                let grade = self.form.grade_index(&grade).unwrap_or(0);
+                self.show_thank_you(grade);
+                vec![(
+                    "delivered",
+                    obj(&[
+                        ("id", JsValue::from_str(id)),
+                        ("status", JsValue::from(status)),
+                    ]),
+                )]
+            }
+            Err(err) => {
+                self.next.set_text_content(Some(&self.form.texts.submit));
+                self.summary
+                    .set_text_content(Some(&self.form.texts.submit_failed));
+                report(&self.host, &err);
+                Vec::new()
+            }
+        }
+    }
+
+    fn show_thank_you(&mut self, grade: usize) {
+        let doc = document();
+        let thanks = self.form.thank_you_for(grade).clone();
+        self.rendered.clear();
+        self.root.set_text_content(None);
+        let section = el(&doc, "div", "ty");
+        attrs(&section, &[("role", "status")]);
+        let title = text(&doc, "h2", "", &thanks.title);
+        attrs(&title, &[("tabindex", "-1")]);
+        let _ = section.append_child(&title);
+        let _ = section.append_child(&text(&doc, "p", "", &thanks.body));
+        if let Some(link) = &thanks.link {
+            let a = text(&doc, "a", "cta", &link.text);
+            attrs(&a, &[("href", &link.url)]);
+            let _ = section.append_child(&a);
+        }
+        let _ = self.root.append_child(&section);
+        if let Ok(title) = title.dyn_into::<HtmlElement>() {
+            let _ = title.focus();
+        }
+    }
+}
+
+fn on_submit(weak: &Weak<RefCell<Option<Widget>>>) {
+    let mut post = None;
+    with_widget(weak, |w| {
+        let (events, to_post) = w.advance();
+        post = to_post;
+        events
+    });
+    let Some((endpoint, id, body)) = post else {
+        return;
+    };
+    let weak = weak.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let result = crate::deliver::post_json(&endpoint, &id, &body).await;
+        with_widget(&weak, |w| w.finish(result, &id));
+    });
+}
+
+fn adopt_style(shadow: &ShadowRoot) {
+    // A constructed stylesheet works under a strict CSP (no inline <style> needed).
+    if let Ok(sheet) = web_sys::CssStyleSheet::new() {
+        let _ = sheet.replace_sync(STYLE);
+        let sheets = js_sys::Array::of1(&sheet);
+        let _ = js_sys::Reflect::set(shadow, &JsValue::from_str("adoptedStyleSheets"), &sheets);
+    }
+}
+
+fn set_error(r: &Rendered, message: Option<&str>) {
+    r.error.set_text_content(message);
+    let invalid = if message.is_some() { "true" } else { "false" };
+    let _ = r
+        .field
+        .toggle_attribute_with_force("data-invalid", message.is_some());
+    for input in &r.inputs {
+        let _ = input.set_attribute("aria-invalid", invalid);
+    }
+}
+
+fn autocomplete(q: &Question) -> Option<&'static str> {
+    match (&q.kind, q.id.as_str()) {
+        (Kind::Email, _) => Some("email"),
+        (Kind::Phone, _) => Some("tel"),
+        (Kind::Text, "company") => Some("organization"),
+        (Kind::Text, "name") => Some("name"),
+        _ => None,
+    }
+}
+
+fn render_question(
+    doc: &Document,
+    form: &Form,
+    index: usize,
+    answers: &bantam_engine::Answers,
+) -> Rendered {
+    use bantam_engine::AnswerValue as V;
+    let q = &form.questions[index];
+    let base = format!("b-{}", q.id);
+    let error_id = format!("{base}-e");
+    let help_id = format!("{base}-h");
+    let described = if q.help.is_some() {
+        format!("{help_id} {error_id}")
+    } else {
+        error_id.clone()
+    };
+    let error = el(doc, "p", "er");
+    attrs(&error, &[("id", &error_id)]);
+    let help = q.help.as_ref().map(|h| {
+        let p = text(doc, "p", "h", h);
+        attrs(&p, &[("id", &help_id)]);
+        p
+    });
+    let heading = |tag: &str, class: &str| {
+        let label = text(doc, tag, class, &q.label);
+        if q.required {
+            let mark = text(doc, "span", "rq", &form.texts.required_mark);
+            let _ = label.append_child(&mark);
+        }
+        label
+    };
+    let value = answers.get(&q.id);
+    let mut inputs = Vec::new();
+    let field;
+    match &q.kind {
+        Kind::SingleChoice(choices) | Kind::MultipleChoice(choices) | Kind::YesNo(choices) => {
+            field = el(doc, "fieldset", "f");
+            attrs(&field, &[("aria-describedby", &described)]);
+            let _ = field.append_child(&heading("legend", ""));
+            if let Some(help) = &help {
+                let _ = field.append_child(help);
+            }
+            let kind = if matches!(q.kind, Kind::MultipleChoice(_)) {
+                "checkbox"
+            } else {
+                "radio"
+            };
+            for (k, choice) in choices.iter().enumerate() {
+                let row = el(doc, "div", "o");
+                let id = format!("{base}-{k}");
+                let control = input(doc, kind, &id);
+                attrs(&control, &[("name", &base), ("value", &choice.id)]);
+                if q.required && kind == "radio" {
+                    attrs(&control, &[("required", "")]);
+                }
+                let checked = match value {
+                    Some(V::Text(v)) => v == &choice.id,
+                    Some(V::List(vs)) => vs.contains(&choice.id),
+                    Some(V::Bool(b)) => choice.id == if *b { "yes" } else { "no" },
+                    _ => false,
+                };
+                control.set_checked(checked);
+                let label = text(doc, "label", "", &choice.label);
+                attrs(&label, &[("for", &id)]);
+                let _ = row.append_child(&control);
+                let _ = row.append_child(&label);
+                let _ = field.append_child(&row);
+                inputs.push(control);
+            }
+        }
+        Kind::Consent => {
+            field = el(doc, "div", "f");
+            let row = el(doc, "div", "o");
+            let control = input(doc, "checkbox", &base);
+            attrs(
+                &control,
+                &[("name", &base), ("aria-describedby", &described)],
+            );
+            if q.required {
+                attrs(&control, &[("required", "")]);
+            }
+            control.set_checked(matches!(value, Some(V::Bool(true))));
+            let label = heading("label", "");
+            attrs(&label, &[("for", &base)]);
+            let _ = row.append_child(&control);
+            let _ = row.append_child(&label);
+            let _ = field.append_child(&row);
+            if let Some(help) = &help {
+                let _ = field.append_child(help);
+            }
+            inputs.push(control);
+        }
+        _ => {
+            field = el(doc, "div", "f");
+            let label = heading("label", "l");
+            attrs(&label, &[("for", &base)]);
+            let _ = field.append_child(&label);
+            if let Some(help) = &help {
+                let _ = field.append_child(help);
+            }
+            let kind = match q.kind {
+                Kind::Email => "email",
+                Kind::Phone => "tel",
+                _ => "text",
+            };
+            let control = input(doc, kind, &base);
+            attrs(
+                &control,
+                &[("name", &base), ("aria-describedby", &described)],
+            );
+            if q.required {
+                attrs(&control, &[("required", "")]);
+            }
+            if let Kind::Number { .. } = q.kind {
+                attrs(&control, &[("inputmode", "numeric")]);
+            } else {
+                attrs(&control, &[("maxlength", &q.max_length.to_string())]);
+            }
+            if let Some(ac) = autocomplete(q) {
+                attrs(&control, &[("autocomplete", ac)]);
+            }
+            if let Some(placeholder) = &q.placeholder {
+                attrs(&control, &[("placeholder", placeholder)]);
+            }
+            match value {
+                Some(V::Text(v)) => control.set_value(v),
+                Some(V::Number(n)) => control.set_value(&n.to_string()),
+                _ => {}
+            }
+            let _ = field.append_child(&control);
+            inputs.push(control);
+        }
+    }
+    let _ = field.append_child(&error);
+    attrs(&field, &[("data-q", &q.id)]);
+    Rendered {
+        index,
+        field,
+        inputs,
+        error,
+    }
+}

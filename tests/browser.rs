@@ -1,0 +1,555 @@
+//! Browser tests of the widget glue, run by wasm-bindgen-test in headless Chromium.
+//!
+//! They check what only a browser can show: the Shadow DOM, steps, focus, messages, events,
+//! `destroy()`, a bad config, and the body of the POST. Scoring itself is tested natively.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bantam::{mount, Form};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlInputElement, ShadowRoot};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn new_target() -> Element {
+    let target = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&target).unwrap();
+    target
+}
+
+fn options(config_json: &str) -> JsValue {
+    let config = js_sys::JSON::parse(config_json).unwrap();
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"config".into(), &config).unwrap();
+    options.into()
+}
+
+async fn mounted(config_json: &str) -> (Element, Form, ShadowRoot) {
+    let target = new_target();
+    let form = mount(target.clone().into(), options(config_json))
+        .await
+        .expect("mount");
+    let shadow = shadow(&target);
+    (target, form, shadow)
+}
+
+fn shadow(target: &Element) -> ShadowRoot {
+    target
+        .query_selector("[data-bantam]")
+        .unwrap()
+        .expect("Bantam host element")
+        .shadow_root()
+        .expect("open shadow root")
+}
+
+fn find(shadow: &ShadowRoot, selector: &str) -> Option<Element> {
+    shadow.query_selector(selector).unwrap()
+}
+
+fn get(shadow: &ShadowRoot, selector: &str) -> Element {
+    find(shadow, selector).unwrap_or_else(|| panic!("no element matches {selector}"))
+}
+
+fn text_of(shadow: &ShadowRoot, selector: &str) -> String {
+    get(shadow, selector).text_content().unwrap_or_default()
+}
+
+fn is_shown(shadow: &ShadowRoot, question: &str) -> bool {
+    find(shadow, &format!("[data-q=\"{question}\"]")).is_some_and(|f| !f.has_attribute("hidden"))
+}
+
+fn fill(shadow: &ShadowRoot, question: &str, value: &str) {
+    let input: HtmlInputElement = get(shadow, &format!("#b-{question}")).unchecked_into();
+    input.set_value(value);
+    // As a browser does: `change` bubbles.
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    input
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+}
+
+fn choose(shadow: &ShadowRoot, question: &str, option: &str) {
+    let input: HtmlElement = get(
+        shadow,
+        &format!("input[name=\"b-{question}\"][value=\"{option}\"]"),
+    )
+    .unchecked_into();
+    input.click();
+}
+
+fn click(shadow: &ShadowRoot, selector: &str) {
+    get(shadow, selector)
+        .unchecked_into::<HtmlElement>()
+        .click();
+}
+
+/// Records the `detail` of every `bantam:<name>` event reaching `target`.
+fn record(target: &Element, name: &str) -> Rc<RefCell<Vec<JsValue>>> {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let sink = seen.clone();
+    let listener =
+        Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+            sink.borrow_mut().push(e.detail());
+        });
+    target
+        .add_event_listener_with_callback(
+            &format!("bantam:{name}"),
+            listener.as_ref().unchecked_ref(),
+        )
+        .unwrap();
+    listener.forget();
+    seen
+}
+
+fn prop(value: &JsValue, path: &str) -> JsValue {
+    path.split('.').fold(value.clone(), |v, key| {
+        js_sys::Reflect::get(&v, &key.into()).unwrap()
+    })
+}
+
+/// Resolves once `bantam:<name>` reaches `target`.
+async fn next_event(target: &Element, name: &str) -> JsValue {
+    let target = target.clone();
+    let name = format!("bantam:{name}");
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let options = web_sys::AddEventListenerOptions::new();
+        options.set_once(true);
+        let resolve = Closure::once_into_js(move |e: web_sys::CustomEvent| {
+            let _ = resolve.call1(&JsValue::NULL, &e.detail());
+        });
+        target
+            .add_event_listener_with_callback_and_add_event_listener_options(
+                &name,
+                resolve.unchecked_ref(),
+                &options,
+            )
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap()
+}
+
+/// Replaces `window.fetch` with a recorder answering `status`; returns the recorded calls.
+fn stub_fetch(status: u16) -> js_sys::Array {
+    let calls = js_sys::Array::new();
+    let make = js_sys::Function::new_with_args(
+        "calls, status",
+        "return function (url, init) {
+            calls.push({ url: String(url), method: init.method, body: init.body,
+                         contentType: init.headers.get('Content-Type'),
+                         key: init.headers.get('Idempotency-Key') });
+            return Promise.resolve(new Response('{}', { status: status }));
+        };",
+    );
+    let fetch = make
+        .call2(&JsValue::NULL, &calls, &JsValue::from(status))
+        .unwrap();
+    js_sys::Reflect::set(&web_sys::window().unwrap(), &"fetch".into(), &fetch).unwrap();
+    calls
+}
+
+const BANT: &str = r#"{"formId":"t","preset":"bant"}"#;
+
+#[wasm_bindgen_test]
+async fn mount_renders_the_first_step_in_a_shadow_root() {
+    let (target, _form, shadow) = mounted(BANT).await;
+    assert_eq!(
+        target.children().length(),
+        1,
+        "one host element, nothing else"
+    );
+    assert_eq!(text_of(&shadow, ".st"), "Step 1 of 2");
+    for q in ["email", "company", "budget"] {
+        assert!(is_shown(&shadow, q), "{q} on step 1");
+    }
+    assert!(
+        find(&shadow, "[data-q=\"role\"]").is_none(),
+        "role waits for step 2"
+    );
+    assert_eq!(
+        get(&shadow, "label[for=\"b-email\"]")
+            .text_content()
+            .unwrap(),
+        "Work email(required)"
+    );
+    assert_eq!(
+        get(&shadow, "#b-email").get_attribute("type").as_deref(),
+        Some("email")
+    );
+    assert_eq!(
+        get(&shadow, "#b-email")
+            .get_attribute("autocomplete")
+            .as_deref(),
+        Some("email")
+    );
+    assert_eq!(
+        get(&shadow, "legend").text_content().unwrap(),
+        "What budget have you set aside for this?(required)"
+    );
+    assert!(
+        get(&shadow, ".bk").has_attribute("hidden"),
+        "no Back on the first step"
+    );
+    assert_eq!(text_of(&shadow, ".nx"), "Next");
+    // Nothing leaks into the page's DOM.
+    assert!(document().query_selector("form").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn empty_required_answers_show_messages_and_focus_the_first() {
+    let (_target, _form, shadow) = mounted(BANT).await;
+    fill(&shadow, "email", "ann@acme");
+    click(&shadow, ".nx");
+    assert_eq!(
+        text_of(&shadow, "#b-email-e"),
+        "Please enter a valid email address, like name@company.com."
+    );
+    assert_eq!(
+        text_of(&shadow, "#b-company-e"),
+        "Please answer this question."
+    );
+    assert_eq!(text_of(&shadow, "#b-budget-e"), "Please choose an option.");
+    assert_eq!(
+        text_of(&shadow, ".sm"),
+        "Please correct the highlighted answers."
+    );
+    assert_eq!(
+        get(&shadow, ".sm").get_attribute("role").as_deref(),
+        Some("alert")
+    );
+    assert_eq!(
+        get(&shadow, "#b-email")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    let described = get(&shadow, "#b-email")
+        .get_attribute("aria-describedby")
+        .unwrap();
+    assert!(
+        described.contains("b-email-e"),
+        "message is tied to the field: {described}"
+    );
+    let active = shadow.active_element().expect("focus inside the form");
+    assert_eq!(active.id(), "b-email");
+    assert_eq!(text_of(&shadow, ".st"), "Step 1 of 2", "still on step 1");
+    // Fixing the answer clears its message as the visitor types.
+    fill(&shadow, "email", "ann@acme.io");
+    assert_eq!(text_of(&shadow, "#b-email-e"), "");
+    assert_eq!(
+        get(&shadow, "#b-email")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("false")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn steps_move_on_and_back_keeping_answers() {
+    let (target, _form, shadow) = mounted(BANT).await;
+    let steps = record(&target, "step");
+    fill(&shadow, "email", "ann@acme.io");
+    fill(&shadow, "company", "Acme");
+    choose(&shadow, "budget", "50k-250k");
+    click(&shadow, ".nx");
+    assert_eq!(text_of(&shadow, ".st"), "Step 2 of 2");
+    assert!(
+        is_shown(&shadow, "role") && is_shown(&shadow, "timeframe") && is_shown(&shadow, "consent")
+    );
+    assert_eq!(text_of(&shadow, ".nx"), "Send");
+    assert_eq!(
+        shadow.active_element().map(|e| e.id()).as_deref(),
+        Some("b-role-0"),
+        "focus moves to the new step"
+    );
+    click(&shadow, ".bk");
+    assert_eq!(text_of(&shadow, ".st"), "Step 1 of 2");
+    let email: HtmlInputElement = get(&shadow, "#b-email").unchecked_into();
+    assert_eq!(email.value(), "ann@acme.io");
+    let budget: HtmlInputElement = get(&shadow, "input[value=\"50k-250k\"]").unchecked_into();
+    assert!(budget.checked());
+    let steps = steps.borrow();
+    assert_eq!(steps.len(), 2, "a step event for step 2 and for going back");
+    assert_eq!(prop(&steps[0], "step").as_f64(), Some(2.0));
+    assert_eq!(prop(&steps[0], "total").as_f64(), Some(2.0));
+}
+
+#[wasm_bindgen_test]
+async fn show_if_reveals_and_hides_live() {
+    let config = r#"{"formId":"t","questions":[
+        {"id":"student","kind":"yesNo","label":"Are you a student?","required":true},
+        {"id":"school","kind":"text","label":"Which school?","showIf":{"question":"student","equals":"yes"},"required":true}
+    ]}"#;
+    let (target, _form, shadow) = mounted(config).await;
+    assert!(!is_shown(&shadow, "school"));
+    choose(&shadow, "student", "yes");
+    assert!(is_shown(&shadow, "school"));
+    choose(&shadow, "student", "no");
+    assert!(!is_shown(&shadow, "school"));
+    // A hidden required question does not block the step.
+    let calls = stub_fetch(201);
+    let delivered = next_event(&target, "delivered");
+    click(&shadow, ".nx");
+    assert_eq!(text_of(&shadow, "#b-school-e"), "");
+    delivered.await;
+    assert_eq!(calls.length(), 1, "submitted without the hidden question");
+    let body = js_sys::JSON::parse(&prop(&calls.get(0), "body").as_string().unwrap()).unwrap();
+    assert_eq!(
+        js_sys::Object::keys(&prop(&body, "answers").into()).length(),
+        1,
+        "only the shown answer"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn ready_event_describes_the_form() {
+    let target = new_target();
+    let ready = record(&target, "ready");
+    let form = mount(target.clone().into(), options(BANT)).await.unwrap();
+    assert_eq!(form.form_id().as_deref(), Some("t"));
+    let ready = ready.borrow();
+    assert_eq!(ready.len(), 1);
+    assert_eq!(prop(&ready[0], "formId").as_string().as_deref(), Some("t"));
+    assert_eq!(prop(&ready[0], "steps").as_f64(), Some(2.0));
+    let questions: Vec<String> = js_sys::Array::from(&prop(&ready[0], "questions"))
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    assert_eq!(
+        questions,
+        ["email", "company", "budget", "role", "timeframe", "consent"]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn destroy_removes_everything_and_allows_a_new_mount() {
+    let (target, form, shadow) = mounted(BANT).await;
+    let steps = record(&target, "step");
+    let submit = get(&shadow, ".nx").unchecked_into::<HtmlElement>();
+    form.destroy();
+    assert_eq!(target.children().length(), 0);
+    assert_eq!(form.form_id(), None);
+    submit.click();
+    assert!(steps.borrow().is_empty(), "no listener survives destroy");
+    form.destroy();
+    mount(target.clone().into(), options(BANT))
+        .await
+        .expect("mount again");
+    assert_eq!(target.children().length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_second_mount_on_the_same_element_is_refused() {
+    let (target, _form, _shadow) = mounted(BANT).await;
+    let err = mount(target.clone().into(), options(BANT))
+        .await
+        .unwrap_err();
+    let message = js_sys::Reflect::get(&err, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(message.contains("already holds a Bantam form"), "{message}");
+    assert_eq!(target.children().length(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_config_renders_nothing_and_names_the_field() {
+    let target = new_target();
+    let errors = record(&target, "error");
+    let config = r#"{"formId":"t","questions":[
+        {"id":"budget","kind":"singleChoice","label":"Budget","options":[{"id":"a","label":"A","points":5000}]}
+    ]}"#;
+    let err = mount(target.clone().into(), options(config))
+        .await
+        .unwrap_err();
+    assert!(err.is_instance_of::<js_sys::TypeError>());
+    let message = js_sys::Reflect::get(&err, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert_eq!(
+        message,
+        "Bantam: config.questions[0].options[0].points: points 5000 are outside -1000..=1000"
+    );
+    assert_eq!(target.children().length(), 0, "no half-rendered form");
+    let errors = errors.borrow();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        prop(&errors[0], "code").as_string().as_deref(),
+        Some("config")
+    );
+    assert_eq!(
+        prop(&errors[0], "path").as_string().as_deref(),
+        Some("config.questions[0].options[0].points")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn unknown_fields_and_options_are_refused_by_name() {
+    let target = new_target();
+    let err = mount(
+        target.clone().into(),
+        options(r#"{"formId":"t","preset":"bant","maxQuestionPerVisit":3}"#),
+    )
+    .await
+    .unwrap_err();
+    let message = js_sys::Reflect::get(&err, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(
+        message
+            .starts_with("Bantam: config.maxQuestionPerVisit: unknown field `maxQuestionPerVisit`"),
+        "{message}"
+    );
+    let bad_options = js_sys::JSON::parse(r#"{"confg":{}}"#).unwrap();
+    let err = mount(target.clone().into(), bad_options).await.unwrap_err();
+    let message = js_sys::Reflect::get(&err, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(message.contains("unknown field `confg`"), "{message}");
+    let err = mount("#nowhere".into(), options(BANT)).await.unwrap_err();
+    let message = js_sys::Reflect::get(&err, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert_eq!(
+        message,
+        "Bantam: mount target \"#nowhere\" matches no element"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn text_from_config_is_never_html() {
+    let config = r#"{"formId":"t","questions":[
+        {"id":"q","kind":"text","label":"<img src=x onerror=alert(1)>Name","help":"<b>bold</b>"}
+    ]}"#;
+    let (_target, _form, shadow) = mounted(config).await;
+    assert!(find(&shadow, "img").is_none() && find(&shadow, "b").is_none());
+    assert_eq!(
+        text_of(&shadow, "label[for=\"b-q\"]"),
+        "<img src=x onerror=alert(1)>Name"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn submit_posts_the_lead_document_and_thanks_by_grade() {
+    let config = r#"{"formId":"demo","preset":"bant","endpoint":"/collect",
+        "thankYouByGrade":{"hot":{"title":"Great fit!","linkText":"Book a call","linkUrl":"/book"}}}"#;
+    let (target, _form, shadow) = mounted(config).await;
+    let scored = record(&target, "scored");
+    let submitted = record(&target, "submit");
+    let calls = stub_fetch(201);
+    fill(&shadow, "email", "ann@acme.io");
+    fill(&shadow, "company", "Acme <GmbH>");
+    choose(&shadow, "budget", "over-250k");
+    click(&shadow, ".nx");
+    choose(&shadow, "role", "decision-maker");
+    choose(&shadow, "timeframe", "this-month");
+    click(&shadow, "#b-consent");
+    let delivered = next_event(&target, "delivered");
+    click(&shadow, ".nx");
+    // Double submit while sending does nothing.
+    click(&shadow, ".nx");
+    let delivered = delivered.await;
+    assert_eq!(calls.length(), 1, "exactly one POST");
+    let call = calls.get(0);
+    assert_eq!(prop(&call, "url").as_string().unwrap(), "/collect");
+    assert_eq!(prop(&call, "method").as_string().as_deref(), Some("POST"));
+    assert_eq!(
+        prop(&call, "contentType").as_string().as_deref(),
+        Some("application/json")
+    );
+    let body = js_sys::JSON::parse(&prop(&call, "body").as_string().unwrap()).unwrap();
+    let id = prop(&body, "id").as_string().unwrap();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    assert_eq!(
+        prop(&call, "key").as_string(),
+        Some(id.clone()),
+        "Idempotency-Key is the lead id"
+    );
+    assert_eq!(prop(&delivered, "id").as_string(), Some(id));
+    assert_eq!(prop(&delivered, "status").as_f64(), Some(201.0));
+    assert_eq!(prop(&body, "schemaVersion").as_f64(), Some(1.0));
+    assert_eq!(prop(&body, "formId").as_string().as_deref(), Some("demo"));
+    assert_eq!(
+        prop(&body, "contact.company").as_string().as_deref(),
+        Some("Acme <GmbH>")
+    );
+    assert_eq!(
+        prop(&body, "answers.budget").as_string().as_deref(),
+        Some("over-250k")
+    );
+    assert_eq!(prop(&body, "answers.consent").as_bool(), Some(true));
+    assert_eq!(prop(&body, "consent.given").as_bool(), Some(true));
+    assert_eq!(prop(&body, "score.total").as_f64(), Some(75.0));
+    assert_eq!(
+        prop(&body, "score.grade").as_string().as_deref(),
+        Some("hot")
+    );
+    assert!(prop(&body, "submittedAt")
+        .as_string()
+        .unwrap()
+        .ends_with('Z'));
+    assert!(prop(&body, "page.url")
+        .as_string()
+        .unwrap()
+        .starts_with("http://"));
+    assert_eq!(
+        prop(&scored.borrow()[0], "grade").as_string().as_deref(),
+        Some("hot")
+    );
+    assert_eq!(submitted.borrow().len(), 1);
+    assert_eq!(text_of(&shadow, "h2"), "Great fit!");
+    assert_eq!(
+        get(&shadow, "a.cta").get_attribute("href").as_deref(),
+        Some("/book")
+    );
+    assert_eq!(
+        shadow.active_element().map(|e| e.tag_name()).as_deref(),
+        Some("H2")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_post_keeps_the_form_and_retries_with_the_same_id() {
+    let config = r#"{"formId":"t","questions":[{"id":"email","kind":"email","label":"Email","required":true}]}"#;
+    let (target, _form, shadow) = mounted(config).await;
+    let errors = record(&target, "error");
+    let calls = stub_fetch(503);
+    fill(&shadow, "email", "ann@acme.io");
+    let error = next_event(&target, "error");
+    click(&shadow, ".nx");
+    let error = error.await;
+    assert_eq!(
+        prop(&error, "code").as_string().as_deref(),
+        Some("delivery")
+    );
+    assert_eq!(prop(&error, "status").as_f64(), Some(503.0));
+    assert_eq!(
+        text_of(&shadow, ".sm"),
+        "We could not send your details. Please try again."
+    );
+    assert_eq!(text_of(&shadow, ".nx"), "Send");
+    let first = prop(&calls.get(0), "key").as_string().unwrap();
+    let _ = stub_fetch(201);
+    let delivered = next_event(&target, "delivered");
+    click(&shadow, ".nx");
+    let delivered = delivered.await;
+    assert_eq!(
+        prop(&delivered, "id").as_string(),
+        Some(first),
+        "the retry reuses the id"
+    );
+    assert_eq!(errors.borrow().len(), 1);
+}

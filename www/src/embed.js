@@ -1,0 +1,86 @@
+/* Bantam embed loader: the one <script> tag a marketer pastes.
+ *
+ *   <div id="lead-form"></div>
+ *   <script type="application/json" id="bantam-config">{"formId": "demo", "preset": "bant"}</script>
+ *   <script src="/dist/embed.js" data-target="#lead-form" data-config="#bantam-config" async></script>
+ *
+ * `data-config-url` may replace `data-config`. Calls made before this script loads are kept by
+ * the optional queue snippet `window.Bantam = window.Bantam || function () {
+ * (Bantam.q = Bantam.q || []).push(arguments); };` and run once it has loaded:
+ * `Bantam("on", "bantam:submit", fn)`, `Bantam("mount", target, options)`, `Bantam(fn)`.
+ * The only global is `window.Bantam`. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.src) return;
+  var queued = (window.Bantam && window.Bantam.q) || [];
+  var modulePromise = null;
+  var forms = [];
+
+  function load() {
+    modulePromise = modulePromise || import(new URL("bantam.js", script.src).href);
+    return modulePromise;
+  }
+
+  function mount(target, options) {
+    return load().then(function (m) {
+      return m.mount(target, options);
+    }).then(function (form) {
+      forms.push(form);
+      return form;
+    });
+  }
+
+  function fail(target, message) {
+    console.error("Bantam: " + message);
+    if (target) {
+      target.dispatchEvent(new CustomEvent("bantam:error", {
+        bubbles: true, composed: true, detail: { code: "config", message: message }
+      }));
+    }
+  }
+
+  function run(args) {
+    var command = args[0];
+    if (typeof command === "function") return command(Bantam);
+    if (command === "mount") return mount(args[1], args[2]);
+    if (command === "on") return document.addEventListener(args[1], args[2]);
+    if (command === "off") return document.removeEventListener(args[1], args[2]);
+    console.error("Bantam: unknown command " + JSON.stringify(String(command)) + " (use mount, on, off or a function)");
+  }
+
+  function Bantam() {
+    return run(arguments);
+  }
+  Bantam.mount = mount;
+  Bantam.forms = forms;
+  window.Bantam = Bantam;
+  for (var i = 0; i < queued.length; i++) run(queued[i]);
+
+  var targetSelector = script.getAttribute("data-target");
+  var configSelector = script.getAttribute("data-config");
+  var configUrl = script.getAttribute("data-config-url");
+  if (!configSelector && !configUrl) return;
+  var target;
+  if (targetSelector) {
+    target = document.querySelector(targetSelector);
+    if (!target) return fail(null, "data-target \"" + targetSelector + "\" matches no element");
+  } else {
+    target = document.createElement("div");
+    script.parentNode.insertBefore(target, script);
+  }
+  var options;
+  if (configSelector) {
+    var holder = document.querySelector(configSelector);
+    if (!holder) return fail(target, "data-config \"" + configSelector + "\" matches no element");
+    try {
+      options = { config: JSON.parse(holder.textContent) };
+    } catch (e) {
+      return fail(target, "the config in " + configSelector + " is not valid JSON: " + e.message);
+    }
+  } else {
+    options = { configUrl: new URL(configUrl, document.baseURI).href };
+  }
+  // Errors are already reported (console and bantam:error) by the widget itself.
+  mount(target, options).catch(function () {});
+})();
