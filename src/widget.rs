@@ -180,7 +180,7 @@ impl Widget {
         };
         let shared: Shared = Rc::new(RefCell::new(Some(widget)));
         let weak = Rc::downgrade(&shared);
-        let listeners = vec![
+        let listeners: Vec<EventListener> = vec![
             {
                 let weak = weak.clone();
                 EventListener::new_with_options(
@@ -205,9 +205,14 @@ impl Widget {
                     }
                 })
             },
-            {
+        ];
+        // `input` as well as `change`: a message being fixed clears while the visitor types,
+        // not on blur, so the layout does not jump under their next click.
+        let listeners = listeners
+            .into_iter()
+            .chain(["change", "input"].into_iter().map(|kind| {
                 let weak = weak.clone();
-                EventListener::new(&form_el, "change", move |event| {
+                EventListener::new(&form_el, kind, move |event| {
                     let name = event
                         .target()
                         .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
@@ -216,8 +221,8 @@ impl Widget {
                         with_widget(&weak, |w| w.on_change(&name));
                     }
                 })
-            },
-        ];
+            }))
+            .collect();
         let (ready, step) = {
             let mut guard = shared.borrow_mut();
             let widget = guard.as_mut().expect_throw("just created");

@@ -1,0 +1,183 @@
+// End to end: Debian's Chromium loads the demo pages from a running collector, a visitor fills
+// the form, axe-core checks every step, and the lead is read back from the collector's SQLite.
+//
+// Run by `scripts/dev test` with BANTAM_URL set to the collector (see start_collector there).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+
+const tools = createRequire(new URL("../../tools/package.json", import.meta.url));
+const { chromium } = tools("playwright-core");
+const AXE_SOURCE = readFileSync(tools.resolve("axe-core/axe.min.js"), "utf8");
+const BASE = process.env.BANTAM_URL;
+assert.ok(BASE, "BANTAM_URL must point at a running collector");
+
+const CHROMIUM_ARGS = [
+  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--no-first-run", "--disable-quic",
+];
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** A fresh page that records console errors, page errors and CSP violations. */
+async function openPage(path, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  await page.goto(BASE + path);
+  return { page, problems, context };
+}
+
+/** Runs axe-core (WCAG 2.0/2.1 A and AA) on the widget and returns its violations. */
+async function axe(page, hostSelector) {
+  // Evaluated through the DevTools protocol, so the page's strict CSP stays on for the widget.
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async (selector) => {
+    const result = await window.axe.run(
+      { include: [[selector]] },
+      { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } },
+    );
+    return result.violations.map((v) => ({
+      id: v.id,
+      help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(" ")),
+    }));
+  }, hostSelector);
+}
+
+async function assertAccessible(page, step) {
+  const violations = await axe(page, "#lead-form, #form-host");
+  assert.deepEqual(violations, [], `axe found problems on ${step}: ${JSON.stringify(violations, null, 2)}`);
+}
+
+async function leads() {
+  const response = await fetch(`${BASE}/v1/leads`);
+  assert.equal(response.status, 200);
+  return (await response.json()).leads;
+}
+
+test("a visitor on the landing page becomes a hot lead in the collector", async () => {
+  const { page, problems, context } = await openPage("/");
+  const email = `ann+${Date.now()}@acme.io`;
+  await page.locator("#b-email").waitFor();
+  assert.equal(await page.locator(".st").textContent(), "Step 1 of 2");
+  await assertAccessible(page, "step 1");
+
+  // Submitting empty shows messages, which must be accessible too.
+  await page.locator("button.nx").click();
+  assert.equal(await page.locator("#b-company-e").textContent(), "Please answer this question.");
+  await assertAccessible(page, "step 1 with errors");
+
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Company").fill("Acme Corp");
+  await page.getByLabel("Over $250k").check();
+  await page.locator("button.nx").click();
+  assert.equal(await page.locator(".st").textContent(), "Step 2 of 2");
+  await assertAccessible(page, "step 2");
+
+  await page.getByLabel("I make the decision").check();
+  await page.getByLabel("This month").check();
+  await page.getByLabel(/I agree that you may contact me/).check();
+  await page.locator("button.nx").click();
+  await page.getByRole("heading", { name: "You're a great fit!" }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Book a call" }).getAttribute("href"), "/book.html");
+  await assertAccessible(page, "the thank-you step");
+  assert.deepEqual(problems, [], "no console errors or CSP violations");
+  await context.close();
+
+  const stored = (await leads()).find((l) => l.lead.contact.email === email);
+  assert.ok(stored, "the lead is in the collector's database");
+  const lead = stored.lead;
+  assert.equal(lead.formId, "ledgerline-demo");
+  assert.equal(lead.schemaVersion, 1);
+  assert.equal(lead.contact.company, "Acme Corp");
+  assert.equal(lead.score.total, 75);
+  assert.equal(lead.score.grade, "hot");
+  assert.deepEqual(
+    lead.score.reasons.map((r) => r.text),
+    [
+      "Budget Over $250k: +30",
+      "Role I make the decision: +25",
+      "Timeframe This month: +20",
+      "Need: not answered",
+      "Team size: not answered",
+    ],
+  );
+  assert.equal(lead.consent.given, true);
+  assert.match(lead.page.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  assert.equal(lead.page.title, "Ledgerline: close the books in days, not weeks");
+});
+
+test("a cold lead gets the default thank-you and is stored as cold", async () => {
+  const { page, problems, context } = await openPage("/", { width: 375, height: 740 });
+  const email = `student+${Date.now()}@uni.edu`;
+  await page.getByLabel("Work email").fill(email);
+  await page.getByLabel("Company").fill("State University");
+  await page.getByLabel("Over $250k").check();
+  // On a phone the page must not scroll sideways.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than a 375px phone`);
+  await page.locator("button.nx").click();
+  await page.getByLabel("I'm a student").check();
+  await page.getByLabel("This month").check();
+  await page.getByLabel(/I agree that you may contact me/).check();
+  await page.locator("button.nx").click();
+  await page.getByRole("heading", { name: "Thank you!" }).waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+  const lead = (await leads()).find((l) => l.lead.contact.email === email).lead;
+  assert.equal(lead.score.grade, "cold");
+  assert.equal(lead.score.cappedBy, "cold");
+});
+
+test("the module API page logs every event and remounts", async () => {
+  const { page, problems, context } = await openPage("/developer.html");
+  const log = page.locator("#log strong");
+  await page.locator("#b-email").waitFor();
+  assert.deepEqual(await log.allTextContents(), ["bantam:step", "bantam:ready"]);
+  await assertAccessible(page, "the developer page form");
+  await page.getByLabel("Work email").fill(`dev+${Date.now()}@example.org`);
+  await page.getByLabel("Company").fill("Example Ltd");
+  await page.locator("button.nx").click();
+  await page.getByLabel("$10k–$50k").check();
+  await page.getByLabel("I recommend; someone else signs").check();
+  await page.locator("button.nx").click();
+  await page.getByLabel("Within 6 months").check();
+  await page.getByLabel(/I agree/).check();
+  await page.locator("button.nx").click();
+  await page.getByRole("heading", { name: "Thank you!" }).waitFor();
+  await page.locator("#log li", { hasText: "bantam:delivered" }).waitFor();
+  const events = await log.allTextContents();
+  for (const name of ["ready", "step", "scored", "submit", "delivered"]) {
+    assert.ok(events.includes(`bantam:${name}`), `bantam:${name} was logged: ${events}`);
+  }
+  await page.getByRole("button", { name: "Destroy and mount again" }).click();
+  await page.locator("#b-email").waitFor();
+  assert.equal(await page.locator("#form-host [data-bantam]").count(), 1);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("the collector answers bad requests with a reason", async () => {
+  const post = (body, type = "application/json") =>
+    fetch(`${BASE}/v1/leads`, { method: "POST", headers: { "Content-Type": type }, body });
+  let response = await post("not json");
+  assert.equal(response.status, 400);
+  assert.match((await response.json()).error, /not valid JSON/);
+  response = await post("{}", "text/plain");
+  assert.equal(response.status, 415);
+  response = await post(JSON.stringify({ schemaVersion: 1, id: "x" }));
+  assert.equal(response.status, 422);
+});
