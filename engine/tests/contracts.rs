@@ -1,0 +1,237 @@
+//! Public contracts: config fixtures under `tests/data/` and the lead document's shape.
+
+use std::path::PathBuf;
+
+use bantam_engine::{
+    build_lead, next_questions, parse_config, score, AnswerValue, Answers, Category, Form, Input,
+    LeadDocument, LeadInput, PageInfo,
+};
+use serde_json::Value;
+
+fn data(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn form(name: &str) -> Form {
+    let json: Value = serde_json::from_str(&data(name)).unwrap();
+    parse_config(json).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn every_invalid_config_fails_with_its_message() {
+    let cases: Vec<Value> = serde_json::from_str(&data("invalid-configs.json")).unwrap();
+    assert!(cases.len() >= 30);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let err = parse_config(case["config"].clone()).expect_err(name);
+        assert_eq!(
+            err.to_string(),
+            case["error"].as_str().unwrap(),
+            "case \"{name}\""
+        );
+    }
+}
+
+#[test]
+fn five_lines_of_config_give_the_full_bant_form() {
+    let form = form("configs/minimal-bant.json");
+    let ids: Vec<_> = form.questions.iter().map(|q| q.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "email",
+            "company",
+            "budget",
+            "role",
+            "timeframe",
+            "need",
+            "headcount",
+            "consent"
+        ]
+    );
+    let categories: Vec<_> = form.questions.iter().map(|q| q.category).collect();
+    for c in [
+        Category::Budget,
+        Category::Authority,
+        Category::Need,
+        Category::Timeframe,
+        Category::Fit,
+    ] {
+        assert!(categories.contains(&c), "{c:?} is asked");
+    }
+    assert_eq!(
+        form.grades
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect::<Vec<_>>(),
+        ["hot", "warm", "cold"]
+    );
+    assert_eq!(form.texts.submit, "Send");
+}
+
+#[test]
+fn preset_questions_can_be_overridden_removed_and_added() {
+    let json = serde_json::json!({
+        "formId": "f",
+        "preset": "bant",
+        "removeQuestions": ["headcount"],
+        "questions": [
+            { "id": "budget", "required": false, "label": "Budget range?" },
+            { "id": "phone", "kind": "phone", "label": "Phone" }
+        ]
+    });
+    let form = parse_config(json).unwrap();
+    let budget = form.question("budget").unwrap();
+    assert_eq!(budget.label, "Budget range?");
+    assert!(!budget.required);
+    assert_eq!(
+        budget.kind.choices().len(),
+        5,
+        "options kept from the preset"
+    );
+    assert!(form.question("headcount").is_none());
+    assert_eq!(form.questions.last().unwrap().id, "phone");
+}
+
+#[test]
+fn a_config_with_every_kind_validates_and_scores() {
+    let form = form("configs/all-kinds.json");
+    assert_eq!(form.texts.submit, "Angebot anfordern");
+    assert_eq!(form.texts.next, "Weiter");
+    assert_eq!(
+        form.question("approver").unwrap().kind.choices()[1].label,
+        "Nein"
+    );
+    assert_eq!(
+        form.theme[0],
+        ("--bantam-accent".to_owned(), "#7c3aed".to_owned())
+    );
+    assert_eq!(form.theme[1].0, "--bantam-font-family");
+    let mut a = Answers::new();
+    a.set(&form, "email", Input::Text("eva@firma.de")).unwrap();
+    a.set(&form, "phone", Input::Text("+49 30 1234567"))
+        .unwrap();
+    a.set(&form, "budget", Input::Checked(vec!["large".into()]))
+        .unwrap();
+    a.set(
+        &form,
+        "features",
+        Input::Checked(vec!["api".into(), "other".into()]),
+    )
+    .unwrap();
+    a.set(&form, "seats", Input::Text("250")).unwrap();
+    a.set(&form, "approver", Input::Checked(vec!["yes".into()]))
+        .unwrap();
+    a.set(&form, "when", Input::Checked(vec!["now".into()]))
+        .unwrap();
+    a.set(&form, "consent", Input::Flag(true)).unwrap();
+    let s = score(&form, &a);
+    // budget 30/30*40 + authority 25/25*20 + need 8/15*20 + timeframe 10/10*10 + fit 10/10*10
+    // = 40 + 20 + 10.67 + 10 + 10 = 90.67 of 100.
+    assert_eq!((s.total, s.grade.as_str()), (91, "hot"));
+    assert!(s
+        .reasons
+        .iter()
+        .any(|r| r.text == "Was brauchen Sie? API, Anderes: +8"));
+    assert!(s
+        .reasons
+        .iter()
+        .any(|r| r.text == "Wie viele Nutzer? 250 (100+): +10"));
+    // "No budget" caps at lukewarm whatever the rest.
+    a.set(&form, "budget", Input::Checked(vec!["none".into()]))
+        .unwrap();
+    let s = score(&form, &a);
+    assert_eq!(
+        (s.grade.as_str(), s.capped_by.as_deref()),
+        ("lukewarm", Some("lukewarm"))
+    );
+    assert_eq!(
+        form.thank_you_for(form.grade_index("hot").unwrap())
+            .link
+            .as_ref()
+            .unwrap()
+            .text,
+        "Termin buchen"
+    );
+    assert_eq!(
+        form.thank_you_for(form.grade_index("cold").unwrap()).title,
+        "Danke!"
+    );
+}
+
+#[test]
+fn conditions_follow_answers() {
+    let form = form("configs/all-kinds.json");
+    let when = form.question_index("when").unwrap();
+    let who = form.question_index("approverName").unwrap();
+    let mut a = Answers::new();
+    assert!(!form.is_visible(when, &a) && !form.is_visible(who, &a));
+    a.set(&form, "seats", Input::Text("5")).unwrap();
+    assert!(!form.is_visible(when, &a));
+    a.set(&form, "seats", Input::Text("10")).unwrap();
+    assert!(form.is_visible(when, &a));
+    a.set(&form, "approver", Input::Checked(vec!["no".into()]))
+        .unwrap();
+    assert!(form.is_visible(who, &a));
+    let chosen: Vec<_> = next_questions(&form, &a)
+        .iter()
+        .map(|&i| form.questions[i].id.clone())
+        .collect();
+    assert!(chosen.contains(&"approverName".to_owned()) && chosen.contains(&"when".to_owned()));
+    assert!(
+        !chosen.contains(&"seats".to_owned()),
+        "known answers are not asked again"
+    );
+}
+
+fn sample_lead() -> LeadDocument {
+    let form = form("configs/minimal-bant.json");
+    let mut a = Answers::new();
+    a.set(&form, "email", Input::Text("ann@acme.io")).unwrap();
+    a.set(&form, "company", Input::Text("Acme")).unwrap();
+    a.set(&form, "budget", Input::Checked(vec!["50k-250k".into()]))
+        .unwrap();
+    a.set(&form, "role", Input::Checked(vec!["decision-maker".into()]))
+        .unwrap();
+    a.set(
+        &form,
+        "timeframe",
+        Input::Checked(vec!["this-quarter".into()]),
+    )
+    .unwrap();
+    a.set(&form, "headcount", Input::Text("120")).unwrap();
+    a.set(&form, "consent", Input::Flag(true)).unwrap();
+    build_lead(
+        &form,
+        &a,
+        LeadInput {
+            id: "6f1c2a7e-3b7d-4c55-9a43-0d2f1e8b9c10".into(),
+            submitted_at: "2026-11-23T09:30:00.000Z".into(),
+            page: PageInfo {
+                url: "https://www.example.com/pricing?utm_source=newsletter".into(),
+                title: "Pricing".into(),
+                referrer: "https://www.google.com/".into(),
+            },
+        },
+    )
+}
+
+/// The lead document is a public contract: this golden file changes only on purpose.
+#[test]
+fn the_lead_document_matches_the_documented_contract() {
+    let lead = sample_lead();
+    let got = serde_json::to_value(&lead).unwrap();
+    let want: Value = serde_json::from_str(&data("lead-v1.json")).unwrap();
+    assert_eq!(
+        got,
+        want,
+        "got:\n{}",
+        serde_json::to_string_pretty(&got).unwrap()
+    );
+    let back: LeadDocument = serde_json::from_value(want).unwrap();
+    assert_eq!(back, lead);
+    assert_eq!(lead.answers["headcount"], AnswerValue::Number(120.0));
+}
