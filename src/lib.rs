@@ -4,6 +4,8 @@
 //! Shadow DOM on the host element. Everything about questions, answers and scores is the
 //! engine's; this crate only reads controls, draws steps, fires events and posts the lead.
 
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 mod deliver;
 mod dom;
 mod events;
@@ -97,7 +99,7 @@ pub async fn mount(
     #[wasm_bindgen(unchecked_param_type = "Element | string")] target: JsValue,
     #[wasm_bindgen(unchecked_param_type = "MountOptions")] options: JsValue,
 ) -> Result<Form, JsValue> {
-    let host = dom::resolve_target(&target).inspect_err(|err| events::log_error(err))?;
+    let host = dom::resolve_target(&target).inspect_err(events::log_error)?;
     let form = match options::load(&options).await {
         Ok(form) => form,
         Err(err) => {

@@ -50,13 +50,14 @@ pub(crate) struct Widget {
 }
 
 type Shared = Rc<RefCell<Option<Widget>>>;
+/// Events to dispatch once the widget is no longer borrowed: name and `detail`.
+type Events = Vec<(&'static str, JsValue)>;
+/// A post to make: endpoint, lead id, JSON body.
+type Post = (String, String, String);
 
 /// Runs `f` on the live widget, then dispatches the events it returned, after the borrow ends
 /// (a listener may call `destroy()`).
-fn with_widget(
-    weak: &Weak<RefCell<Option<Widget>>>,
-    f: impl FnOnce(&mut Widget) -> Vec<(&'static str, JsValue)>,
-) {
+fn with_widget(weak: &Weak<RefCell<Option<Widget>>>, f: impl FnOnce(&mut Widget) -> Events) {
     let Some(shared) = weak.upgrade() else { return };
     let (host, events) = {
         let mut guard = shared.borrow_mut();
@@ -271,7 +272,7 @@ impl Widget {
     }
 
     /// Draws the current step; returns the `step` event.
-    fn render_step(&mut self, focus: bool) -> Vec<(&'static str, JsValue)> {
+    fn render_step(&mut self, focus: bool) -> Events {
         let doc = document();
         self.questions_el.set_text_content(None);
         self.summary.set_text_content(None);
@@ -396,7 +397,7 @@ impl Widget {
         result
     }
 
-    fn on_change(&mut self, name: &str) -> Vec<(&'static str, JsValue)> {
+    fn on_change(&mut self, name: &str) -> Events {
         let Some(id) = name.strip_prefix("b-") else {
             return Vec::new();
         };
@@ -433,7 +434,7 @@ impl Widget {
         ok
     }
 
-    fn go_back(&mut self) -> Vec<(&'static str, JsValue)> {
+    fn go_back(&mut self) -> Events {
         if self.sending {
             return Vec::new();
         }
@@ -452,12 +453,7 @@ impl Widget {
 
     /// Moves on, or starts the submission on the last step. Returns events and, when it is
     /// time to post, the endpoint, lead id and JSON body.
-    fn advance(
-        &mut self,
-    ) -> (
-        Vec<(&'static str, JsValue)>,
-        Option<(String, String, String)>,
-    ) {
+    fn advance(&mut self) -> (Events, Option<Post>) {
         if self.sending {
             return (Vec::new(), None);
         }
@@ -527,11 +523,7 @@ impl Widget {
     }
 
     /// Ends a post: the thank-you step on success, a message and a retry on failure.
-    fn finish(
-        &mut self,
-        result: Result<u16, WidgetError>,
-        id: &str,
-    ) -> Vec<(&'static str, JsValue)> {
+    fn finish(&mut self, result: Result<u16, WidgetError>, id: &str) -> Events {
         self.sending = false;
         let _ = self.next.remove_attribute("disabled");
         let _ = self.next.remove_attribute("aria-disabled");

@@ -139,8 +139,8 @@ proptest! {
     ) {
         let answer_all = |form: &Form| {
             let mut answers = Answers::new();
-            for q in 0..form.questions.len() {
-                pick(form, &mut answers, q, usize::from(chosen[q]));
+            for (q, option) in chosen.iter().enumerate().take(form.questions.len()) {
+                pick(form, &mut answers, q, usize::from(*option));
             }
             answers
         };
