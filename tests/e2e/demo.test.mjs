@@ -181,3 +181,71 @@ test("the collector answers bad requests with a reason", async () => {
   response = await post(JSON.stringify({ schemaVersion: 1, id: "x" }));
   assert.equal(response.status, 422);
 });
+
+/** Serves `html` at `path` on the collector's origin, so /dist/ files load as on a real site. */
+async function openHtml(path, html, extraRoutes = {}) {
+  const context = await browser.newContext();
+  await context.route(BASE + path, (route) => route.fulfill({ contentType: "text/html", body: html }));
+  for (const [p, body] of Object.entries(extraRoutes)) {
+    await context.route(BASE + p, (route) => route.fulfill({ contentType: "application/json", body }));
+  }
+  const page = await context.newPage();
+  const errors = [];
+  page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });
+  page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
+  await page.goto(BASE + path);
+  return { page, errors, context };
+}
+
+const CONFIG = JSON.stringify({ formId: "embed-test", preset: "bant" });
+
+test("calls queued before the loader arrives are kept", async () => {
+  const { page, errors, context } = await openHtml("/queue-test.html", `<!doctype html><html lang="en"><title>q</title>
+    <script>
+      window.Bantam = window.Bantam || function () { (Bantam.q = Bantam.q || []).push(arguments); };
+      window.seen = [];
+      Bantam("on", "bantam:ready", (e) => seen.push(e.type + ":" + e.detail.formId));
+      Bantam((api) => seen.push("api:" + typeof api.mount));
+    </script>
+    <main><div id="t"></div></main>
+    <script type="application/json" id="cfg">${CONFIG}</script>
+    <script src="/dist/embed.js" data-target="#t" data-config="#cfg" async></script>`);
+  await page.locator("#b-email").waitFor();
+  await page.waitForFunction(() => window.seen.length === 2);
+  assert.deepEqual(await page.evaluate(() => window.seen.sort()), ["api:function", "bantam:ready:embed-test"]);
+  assert.equal(await page.evaluate(() => typeof window.Bantam.mount), "function");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a config URL works as well as an inline config", async () => {
+  const { page, errors, context } = await openHtml("/url-test.html", `<!doctype html><html lang="en"><title>u</title>
+    <main><div id="t"></div></main>
+    <script src="/dist/embed.js" data-target="#t" data-config-url="/forms/embed-test.json" async></script>`,
+    { "/forms/embed-test.json": CONFIG });
+  await page.locator("#b-email").waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+for (const [name, config, message] of [
+  ["broken JSON", "{ formId: nope", /^Bantam: the config in #cfg is not valid JSON: /],
+  ["a bad field", JSON.stringify({ formId: "x", preset: "bant", grades: [{ name: "hot", min: 70 }] }),
+    /^Bantam: config\.grades\[0\]\.min: the last grade \("hot"\) must have min 0 so every score gets a grade$/],
+]) {
+  test(`a config with ${name} logs one precise error and leaves the page intact`, async () => {
+    const { page, errors, context } = await openHtml("/bad-test.html", `<!doctype html><html lang="en"><title>b</title>
+      <main><h1>Host page</h1><div id="t"></div><p id="after">still here</p></main>
+      <script>window.reported = []; document.addEventListener("bantam:error", (e) => reported.push(e.detail.code));</script>
+      <script type="application/json" id="cfg">${config}</script>
+      <script src="/dist/embed.js" data-target="#t" data-config="#cfg" async></script>`);
+    await page.waitForFunction(() => window.reported.length > 0);
+    await page.waitForTimeout(200);
+    assert.equal(errors.length, 1, `one console error: ${JSON.stringify(errors)}`);
+    assert.match(errors[0], message);
+    assert.deepEqual(await page.evaluate(() => window.reported), ["config"]);
+    assert.equal(await page.locator("#t").innerHTML(), "", "nothing half-rendered");
+    assert.equal(await page.locator("#after").textContent(), "still here");
+    await context.close();
+  });
+}
