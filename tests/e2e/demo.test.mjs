@@ -249,3 +249,35 @@ for (const [name, config, message] of [
     await context.close();
   });
 }
+
+test("the form can be filled with the keyboard alone", async () => {
+  const { page, problems, context } = await openPage("/developer.html");
+  await page.locator("#b-email").waitFor();
+  const email = `keys+${Date.now()}@example.org`;
+  await page.locator("#b-email").focus();
+  await page.keyboard.type(email);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Keyboard Ltd");
+  await page.keyboard.press("Enter");
+  // Step 2 (two questions a step on this page) receives focus on its first control.
+  assert.equal(await page.locator(".st").textContent(), "Step 2 of 3");
+  assert.equal(await page.evaluate(() => document.querySelector("[data-bantam]").shadowRoot.activeElement.name), "b-budget");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.locator(".st").textContent(), "Step 3 of 3");
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Space");
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Thank you!" }).waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+  const lead = (await leads()).find((l) => l.lead.contact.email === email).lead;
+  assert.deepEqual(
+    [lead.answers.budget, lead.answers.role, lead.answers.timeframe, lead.answers.consent],
+    ["10k-50k", "influencer", "this-quarter", true],
+  );
+});
