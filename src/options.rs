@@ -50,17 +50,8 @@ pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
             }
         }
     }
-    let options: MountOptions =
-        serde_path_to_error::deserialize(serde_wasm_bindgen::Deserializer::from(options.clone()))
-            .map_err(|err| {
-            let path = err.path().to_string();
-            let path = if path == "." {
-                "options".to_owned()
-            } else {
-                format!("options.{path}")
-            };
-            WidgetError::config(format!("{path}: {}", err.into_inner()), Some(path))
-        })?;
+    let options: MountOptions = serde_wasm_bindgen::from_value(options.clone())
+        .map_err(|err| WidgetError::config(format!("options: {err}"), Some("options".into())))?;
     let config = match (
         options.config.is_undefined() || options.config.is_null(),
         options.config_url,

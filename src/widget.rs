@@ -747,7 +747,7 @@ fn render_question(
             }
             match value {
                 Some(V::Text(v)) => control.set_value(v),
-                Some(V::Number(n)) => control.set_value(&n.to_string()),
+                Some(V::Number(n)) => control.set_value(&bantam_engine::format_number(*n)),
                 _ => {}
             }
             let _ = field.append_child(&control);

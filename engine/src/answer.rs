@@ -62,7 +62,7 @@ pub enum AnswerError {
     #[error("not a number")]
     NotANumber,
     /// A number outside the question's bounds.
-    #[error("must be from {min} to {max}")]
+    #[error("must be from {} to {}", format_number(*min), format_number(*max))]
     OutOfRange {
         /// Smallest accepted value.
         min: f64,
@@ -109,12 +109,32 @@ impl AnswerError {
     }
 }
 
-pub(crate) fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
+/// Formats a number for people: whole numbers without a fraction, others with at most three
+/// decimals. Integer arithmetic only, so the wasm build needs no float-printing machinery.
+pub fn format_number(n: f64) -> String {
+    if !n.is_finite() {
+        return String::from("?");
     }
+    let negative = n < 0.0;
+    let thousandths = (n.abs() * 1000.0).round();
+    if thousandths >= 9.0e15 {
+        // Beyond exact integers; such bounds only appear as "no limit" defaults.
+        return String::from(if negative { "-∞" } else { "∞" });
+    }
+    let thousandths = thousandths as u64;
+    let whole = thousandths / 1000;
+    let mut out = String::new();
+    if negative && thousandths != 0 {
+        out.push('-');
+    }
+    out.push_str(&whole.to_string());
+    let frac = thousandths % 1000;
+    if frac != 0 {
+        let digits = format!("{frac:03}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+    out
 }
 
 /// A plausible email address: one `@`, a local part, a dotted domain, no spaces.
@@ -537,6 +557,22 @@ mod tests {
             Answers::from_values(&form, values).unwrap_err().1,
             AnswerError::UnknownQuestion("ghost".into())
         );
+    }
+
+    #[test]
+    fn numbers_format_without_float_printing() {
+        let cases = [
+            (0.0, "0"),
+            (12.0, "12"),
+            (-3.5, "-3.5"),
+            (0.125, "0.125"),
+            (2.0004, "2"),
+            (1e6, "1000000"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(format_number(n), want, "{n}");
+        }
+        assert_eq!(format_number(1e300), "∞");
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The form config as marketers write it (JSON, camelCase) and its one-time validation into a
 //! [`Form`].
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Deserializer};
 
+use crate::answer::format_number;
 use crate::form::{
     Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,
 };
@@ -346,11 +347,15 @@ pub fn parse_config<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Form, 
         path: "config".into(),
         message: err.to_string(),
     })?;
-    let config: FormConfig = serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
+    let config = FormConfig::deserialize(value).map_err(|err| {
+        let path = err.path();
         ConfigError::Syntax {
-            path: if path == "." { "config".into() } else { path },
-            message: err.into_inner().to_string(),
+            path: if path.is_empty() {
+                "config".into()
+            } else {
+                path
+            },
+            message: err.message().to_owned(),
         }
     })?;
     Form::from_config(config)
@@ -533,7 +538,7 @@ fn build_grades(config: Option<Vec<GradeConfig>>) -> Result<Vec<Grade>, ConfigEr
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
         None => String::new(),
     }
 }
@@ -647,15 +652,6 @@ fn build_choices(
     Ok(choices)
 }
 
-fn format_number(n: f64) -> String {
-    // Whole numbers print without a fraction; others as Rust prints them.
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
-}
-
 fn build_number(draft: &Draft, grades: &[Grade]) -> Result<Kind, ConfigError> {
     let q = &draft.config;
     let min = q.min.unwrap_or(0.0);
@@ -664,8 +660,10 @@ fn build_number(draft: &Draft, grades: &[Grade]) -> Result<Kind, ConfigError> {
         return Err(invalid(
             format!("{}.min", draft.path),
             format!(
-                "question \"{}\": min {min} must not be above max {max}",
-                q.id
+                "question \"{}\": min {} must not be above max {}",
+                q.id,
+                format_number(min),
+                format_number(max)
             ),
         ));
     }
@@ -676,7 +674,11 @@ fn build_number(draft: &Draft, grades: &[Grade]) -> Result<Kind, ConfigError> {
             if r_max < r.min {
                 return Err(invalid(
                     format!("{path}.max"),
-                    format!("max {r_max} is below min {}", r.min),
+                    format!(
+                        "max {} is below min {}",
+                        format_number(r_max),
+                        format_number(r.min)
+                    ),
                 ));
             }
         }
@@ -688,7 +690,8 @@ fn build_number(draft: &Draft, grades: &[Grade]) -> Result<Kind, ConfigError> {
                         format!("{path}.min"),
                         format!(
                             "question \"{}\": range starting at {} overlaps the previous one; list ranges in ascending order without overlap",
-                            q.id, r.min
+                            q.id,
+                            format_number(r.min)
                         ),
                     ))
                 }
@@ -718,7 +721,7 @@ fn build_condition(
     draft: &Draft,
     index: usize,
     built: &[Question],
-    later: &HashSet<String>,
+    later: &BTreeSet<String>,
 ) -> Result<Option<Condition>, ConfigError> {
     let q = &draft.config;
     let Some(c) = &q.show_if else {
@@ -827,7 +830,7 @@ fn build_question(
     draft: Draft,
     index: usize,
     built: &[Question],
-    later: &HashSet<String>,
+    later: &BTreeSet<String>,
     grades: &[Grade],
     texts: &Texts,
 ) -> Result<Question, ConfigError> {
@@ -1052,7 +1055,7 @@ impl Form {
                 ));
             }
         }
-        let mut seen = HashSet::new();
+        let mut seen = BTreeSet::new();
         for (i, q) in config.questions.into_iter().enumerate() {
             let path = format!("questions[{i}]");
             check_id(&format!("{path}.id"), "question id", &q.id)?;
@@ -1085,7 +1088,7 @@ impl Form {
             ));
         }
 
-        let mut later: HashSet<String> = drafts.iter().map(|d| d.config.id.clone()).collect();
+        let mut later: BTreeSet<String> = drafts.iter().map(|d| d.config.id.clone()).collect();
         let mut questions: Vec<Question> = Vec::with_capacity(drafts.len());
         for (index, draft) in drafts.into_iter().enumerate() {
             later.remove(&draft.config.id);

@@ -20,7 +20,7 @@ mod score;
 mod texts;
 mod value;
 
-pub use answer::{AnswerError, AnswerValue, Answers, Input};
+pub use answer::{format_number, AnswerError, AnswerValue, Answers, Input};
 pub use config::{
     parse_config, ConditionConfig, ConfigError, FormConfig, GradeConfig, OptionConfig,
     QuestionConfig, RangeConfig, ThankYouConfig,

@@ -3,10 +3,14 @@
 //! Some deserializers (serde-wasm-bindgen among them) read a struct by asking for its known
 //! fields only, so `deny_unknown_fields` never sees a misspelt key. Reading the source into a
 //! [`Value`] first (through `deserialize_any`) and then deserializing the config from the
-//! `Value` makes every source report unknown fields, with the same paths.
+//! `Value` makes every source report unknown fields, with the same paths. Errors carry the path
+//! of the culprit (`questions[2].options[1].points`).
 
-use serde::de::value::{MapDeserializer, SeqDeserializer};
-use serde::de::{self, Deserialize, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::value::StringDeserializer;
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
+    Visitor,
+};
 
 /// Any JSON-like value.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,13 +92,60 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
-/// The error of deserializing from a [`Value`].
+/// One step of a path into a config: an object key or an array index.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ValueError(String);
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// The error of deserializing from a [`Value`], with the path to the culprit.
+///
+/// The path is built as the error travels out of nested objects and arrays, so no wrapper
+/// has to be generic over every visitor (which is what makes path-tracking crates big in wasm).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ValueError {
+    /// Outermost first.
+    path: Vec<Segment>,
+    message: String,
+}
+
+impl ValueError {
+    fn within(mut self, segment: Segment) -> ValueError {
+        self.path.insert(0, segment);
+        self
+    }
+
+    /// The path, such as `questions[2].options[1].points`; empty at the top level.
+    pub(crate) fn path(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.path {
+            match segment {
+                Segment::Key(key) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                }
+                Segment::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
+            }
+        }
+        out
+    }
+
+    /// What went wrong, without the path.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+}
 
 impl std::fmt::Display for ValueError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "{}: {}", self.path(), self.message)
     }
 }
 
@@ -102,15 +153,77 @@ impl std::error::Error for ValueError {}
 
 impl de::Error for ValueError {
     fn custom<T: std::fmt::Display>(msg: T) -> ValueError {
-        ValueError(msg.to_string())
+        ValueError {
+            path: Vec::new(),
+            message: msg.to_string(),
+        }
     }
 }
 
-impl<'de> IntoDeserializer<'de, ValueError> for Value {
-    type Deserializer = Value;
+/// Reads an object's entries, adding the key to any error from its value.
+struct ObjectAccess {
+    entries: std::vec::IntoIter<(String, Value)>,
+    pending: Option<(String, Value)>,
+}
 
-    fn into_deserializer(self) -> Value {
-        self
+impl<'de> MapAccess<'de> for ObjectAccess {
+    type Error = ValueError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, ValueError> {
+        let Some((key, value)) = self.entries.next() else {
+            return Ok(None);
+        };
+        let deserializer: StringDeserializer<ValueError> = key.clone().into_deserializer();
+        let parsed = seed
+            .deserialize(deserializer)
+            .map_err(|e| e.within(Segment::Key(key.clone())))?;
+        self.pending = Some((key, value));
+        Ok(Some(parsed))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, ValueError> {
+        let (key, value) = self
+            .pending
+            .take()
+            .ok_or_else(|| <ValueError as de::Error>::custom("a value was read before its key"))?;
+        seed.deserialize(value)
+            .map_err(|e| e.within(Segment::Key(key)))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
+}
+
+/// Reads an array's items, adding the index to any error from an item.
+struct ArrayAccess {
+    items: std::iter::Enumerate<std::vec::IntoIter<Value>>,
+}
+
+impl<'de> SeqAccess<'de> for ArrayAccess {
+    type Error = ValueError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, ValueError> {
+        match self.items.next() {
+            None => Ok(None),
+            Some((i, item)) => seed
+                .deserialize(item)
+                .map(Some)
+                .map_err(|e| e.within(Segment::Index(i))),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
     }
 }
 
@@ -125,8 +238,13 @@ impl<'de> Deserializer<'de> for Value {
             Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => visitor.visit_i64(n as i64),
             Value::Number(n) => visitor.visit_f64(n),
             Value::String(s) => visitor.visit_string(s),
-            Value::Array(items) => visitor.visit_seq(SeqDeserializer::new(items.into_iter())),
-            Value::Object(entries) => visitor.visit_map(MapDeserializer::new(entries.into_iter())),
+            Value::Array(items) => visitor.visit_seq(ArrayAccess {
+                items: items.into_iter().enumerate(),
+            }),
+            Value::Object(entries) => visitor.visit_map(ObjectAccess {
+                entries: entries.into_iter(),
+                pending: None,
+            }),
         }
     }
 
