@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use axum::serve::ListenerExt;
 use bantam_collector::{app, AppState, Store};
 
 const USAGE: &str = "usage: bantam-collector [--listen ADDR:PORT] [--db PATH] [--www DIR]
@@ -69,6 +70,10 @@ async fn main() -> ExitCode {
         }
     };
     let addr = listener.local_addr().map_or(args.listen, |a| a);
+    // Without TCP_NODELAY a small response can wait for the client's delayed ACK (40 ms).
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     println!(
         "bantam-collector: listening on http://{addr}/ (database {})",
         args.db.display()

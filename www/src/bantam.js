@@ -1,8 +1,8 @@
 // Bantam's ES module API for developers: `mount(target, options)` resolves to a `Form`.
-// It loads the WebAssembly once, on first use, from next to this file.
+// It starts loading the WebAssembly (from next to this file) as soon as it is imported.
 import init, { mount as mountCore, Form } from "./bantam_core.js";
 
-let ready = null;
+const ready = init();
 
 /**
  * Mounts a Bantam form on `target` (an Element or a CSS selector).
@@ -11,7 +11,6 @@ let ready = null;
  * @returns {Promise<Form>}
  */
 export function mount(target, options) {
-  ready = ready || init();
   return ready.then(() => mountCore(target, options));
 }
 

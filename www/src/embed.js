@@ -14,6 +14,19 @@
   var script = document.currentScript;
   if (!script || !script.src) return;
   var queued = (window.Bantam && window.Bantam.q) || [];
+
+  // Fetch the module chain and the wasm in parallel instead of one after another.
+  [["modulepreload", "bantam.js"], ["modulepreload", "bantam_core.js"], ["preload", "bantam_core_bg.wasm"]]
+    .forEach(function (pair) {
+      var link = document.createElement("link");
+      link.rel = pair[0];
+      link.href = new URL(pair[1], script.src).href;
+      if (pair[0] === "preload") {
+        link.as = "fetch";
+        link.crossOrigin = "anonymous";
+      }
+      document.head.appendChild(link);
+    });
   var modulePromise = null;
   var forms = [];
 

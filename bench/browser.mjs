@@ -1,0 +1,140 @@
+// Size and start-up benchmark: Bantam against SurveyJS, same page, same server, same browser.
+//
+// Run by `scripts/dev bench`, which builds the release widget, copies SurveyJS into
+// www/bench/vendor and starts the collector; BANTAM_URL points at it. Prints a table.
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { gzipSync, brotliCompressSync, constants } from "node:zlib";
+
+const tools = createRequire(new URL("../tools/package.json", import.meta.url));
+const { chromium } = tools("playwright-core");
+const BASE = process.env.BANTAM_URL;
+const LOADS = Number(process.env.BENCH_LOADS || 20);
+const ROOT = new URL("../", import.meta.url);
+
+const version = (pkg) => JSON.parse(readFileSync(new URL(`node_modules/${pkg}/package.json`, import.meta.url))).version;
+const peerVersion = version("survey-core");
+const peerUiVersion = version("survey-js-ui");
+if (peerVersion !== peerUiVersion) throw new Error(`survey-core ${peerVersion} and survey-js-ui ${peerUiVersion} differ`);
+
+const subjects = [
+  {
+    name: "Bantam",
+    page: "/bench/bantam.html",
+    files: ["www/dist/embed.js", "www/dist/bantam.js", "www/dist/bantam_core.js", "www/dist/bantam_core_bg.wasm"],
+    isWidget: (url) => url.includes("/dist/"),
+  },
+  {
+    name: `SurveyJS ${peerVersion}`,
+    page: "/bench/surveyjs.html",
+    files: [
+      "www/bench/vendor/survey.core.min.js",
+      "www/bench/vendor/survey-js-ui.min.js",
+      "www/bench/vendor/survey-core.min.css",
+      "www/bench/surveyjs-form.js",
+    ],
+    isWidget: (url) => url.includes("/bench/vendor/") || url.endsWith("/surveyjs-form.js"),
+  },
+];
+
+function sizes(files) {
+  let raw = 0, gzip = 0, brotli = 0;
+  for (const file of files) {
+    const bytes = readFileSync(new URL(file, ROOT));
+    raw += bytes.length;
+    gzip += gzipSync(bytes, { level: 9 }).length;
+    brotli += brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  }
+  return { raw, gzip, brotli };
+}
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run", "--disable-quic",
+  ],
+});
+
+/** One cold load: a new context (empty cache), the page, figures once the form is interactive. */
+async function load(subject) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Performance.enable");
+  await page.goto(BASE + subject.page, { waitUntil: "load" });
+  await page.waitForFunction(() => window.__probe.interactive !== null, null, { timeout: 30000 });
+  // Let late layout shifts and tasks land before reading them.
+  await page.waitForTimeout(500);
+  const probe = await page.evaluate(() => ({
+    ...window.__probe,
+    resources: performance.getEntriesByType("resource").map((r) => ({ name: r.name, startTime: r.startTime })),
+  }));
+  const metrics = Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
+  await context.close();
+  const starts = probe.resources.filter((r) => subject.isWidget(r.name)).map((r) => r.startTime);
+  if (starts.length === 0) starts.push(probe.interactive);
+  return {
+    startup: probe.interactive - Math.min(...starts),
+    mainThread: metrics.TaskDuration * 1000,
+    script: metrics.ScriptDuration * 1000,
+    longTaskMs: probe.longTaskMs,
+    cls: probe.shifts,
+  };
+}
+
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+// The same page without a widget: its main-thread time is subtracted to give the widget's.
+const baseline = { name: "baseline", page: "/bench/baseline.html", files: [], isWidget: () => true };
+
+// Warm the server and the browser once per page (not counted), then alternate A/B.
+for (const subject of [...subjects, baseline]) await load(subject);
+const runs = new Map([...subjects, baseline].map((s) => [s.name, []]));
+for (let i = 0; i < LOADS; i++) {
+  const order = i % 2 === 0 ? subjects : [...subjects].reverse();
+  for (const subject of order) runs.get(subject.name).push(await load(subject));
+  runs.get("baseline").push(await load(baseline));
+}
+await browser.close();
+const baseMainThread = quantile(runs.get("baseline").map((r) => r.mainThread), 0.5);
+const baseScript = quantile(runs.get("baseline").map((r) => r.script), 0.5);
+
+const kb = (n) => (n / 1024).toFixed(1) + " KB";
+const ms = (n) => n.toFixed(1) + " ms";
+const rows = [];
+const results = subjects.map((s) => ({ subject: s, size: sizes(s.files), runs: runs.get(s.name) }));
+const stat = (r, key, q) => quantile(r.runs.map((x) => x[key]), q);
+const figures = [
+  ["downloaded, raw", (r) => r.size.raw, kb],
+  ["downloaded, gzip -9", (r) => r.size.gzip, kb],
+  ["downloaded, brotli 11", (r) => r.size.brotli, kb],
+  ["script start to interactive, median", (r) => stat(r, "startup", 0.5), ms],
+  ["script start to interactive, p95", (r) => stat(r, "startup", 0.95), ms],
+  ["widget main-thread time, median", (r) => stat(r, "mainThread", 0.5) - baseMainThread, ms],
+  ["widget main-thread time, p95", (r) => stat(r, "mainThread", 0.95) - baseMainThread, ms],
+  ["of which script, median", (r) => stat(r, "script", 0.5) - baseScript, ms],
+  ["long tasks (>50 ms), median total", (r) => stat(r, "longTaskMs", 0.5), ms],
+  ["layout shift (CLS), median", (r) => stat(r, "cls", 0.5), (n) => n.toFixed(4)],
+  ["layout shift (CLS), p95", (r) => stat(r, "cls", 0.95), (n) => n.toFixed(4)],
+];
+for (const [label, get, format] of figures) {
+  const [a, b] = results.map(get);
+  rows.push([label, format(a), format(b), b === 0 ? (a === 0 ? "1.00" : "n/a") : (a / b).toFixed(3)]);
+}
+
+const widths = [38, 14, 16, 16];
+const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ");
+console.log(`\nBantam vs ${results[1].subject.name} (survey-core + survey-js-ui ${peerVersion}, vanilla UI)`);
+console.log(`Chromium (Debian) headless, ${LOADS} cold loads each, alternating A/B, pages served by the collector on loopback.`);
+console.log(`Pages: ${subjects.map((s) => s.page).join(", ")}; both render the same six BANT questions, three a step.`);
+console.log(`Main-thread figures are the page's task time (CDP Performance.getMetrics) minus the median of the same page without a widget (${baseline.page}: ${ms(baseMainThread)}).\n`);
+console.log(line(["figure", "Bantam", results[1].subject.name, "Bantam / peer"]));
+console.log(line(widths.map((w) => "-".repeat(w))));
+for (const row of rows) console.log(line(row));
+console.log("\nFiles counted: " + results.map((r) => `${r.subject.name}: ${r.subject.files.map((f) => f.split("/").pop()).join(", ")}`).join("; "));
