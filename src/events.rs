@@ -1,22 +1,18 @@
 //! Errors and the `bantam:*` DOM events dispatched on the host element.
 
-use serde::Serialize;
 use wasm_bindgen::JsValue;
 use web_sys::{CustomEvent, CustomEventInit, Element};
 
 /// An error as the page sees it: `detail` of `bantam:error` and the rejection of `mount`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub(crate) struct WidgetError {
     /// `config`, `delivery` or `mount`.
     pub code: &'static str,
     /// A message naming the culprit.
     pub message: String,
     /// The config path, for config errors.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// The endpoint's HTTP status, for delivery errors that got one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
 }
 
@@ -62,11 +58,35 @@ impl WidgetError {
     }
 }
 
-/// Converts a value for the page: plain JSON-compatible objects, maps as objects.
-pub(crate) fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+/// A plain object from key/value pairs, for event details.
+pub(crate) fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o.into()
+}
+
+/// Parses JSON text the engine wrote (a score, a lead document) into a JS value.
+pub(crate) fn from_json(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap_or(JsValue::NULL)
+}
+
+impl WidgetError {
+    /// The `detail` of `bantam:error`: `{code, message, path?, status?}`.
+    pub fn detail(&self) -> JsValue {
+        let mut pairs = vec![
+            ("code", JsValue::from_str(self.code)),
+            ("message", JsValue::from_str(&self.message)),
+        ];
+        if let Some(path) = &self.path {
+            pairs.push(("path", JsValue::from_str(path)));
+        }
+        if let Some(status) = self.status {
+            pairs.push(("status", JsValue::from(status)));
+        }
+        obj(&pairs)
+    }
 }
 
 /// Dispatches `bantam:<name>` on the host; it bubbles and crosses shadow boundaries.
@@ -88,5 +108,5 @@ pub(crate) fn log_error(err: &JsValue) {
 /// Reports an error: one console error and a `bantam:error` event on the host.
 pub(crate) fn report(host: &Element, err: &WidgetError) {
     web_sys::console::error_1(&JsValue::from_str(&format!("Bantam: {}", err.message)));
-    dispatch(host, "error", &to_js(err));
+    dispatch(host, "error", &err.detail());
 }

@@ -1,25 +1,20 @@
 //! Mount options: read with serde-wasm-bindgen, config validated by the engine.
 
-use bantam_engine::{parse_config, Form};
-use serde::Deserialize;
+use bantam_engine::{Form, Value};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::events::WidgetError;
 
-/// The options object of `mount`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MountOptions {
-    /// The config object.
-    #[serde(default, with = "serde_wasm_bindgen::preserve")]
-    config: JsValue,
-    /// Where to fetch the config.
-    config_url: Option<String>,
-}
+/// Deepest nesting accepted in a config (guards against cyclic JS objects).
+const MAX_DEPTH: usize = 16;
 
 fn config_error(err: bantam_engine::ConfigError) -> WidgetError {
-    let path = format!("config.{}", err.path()).replace("config.config", "config");
+    let path = if err.path() == "config" {
+        "config".to_owned()
+    } else {
+        format!("config.{}", err.path())
+    };
     let message = err.to_string();
     let message = match message.strip_prefix(err.path()) {
         Some(rest) => format!("{path}{rest}"),
@@ -28,52 +23,112 @@ fn config_error(err: bantam_engine::ConfigError) -> WidgetError {
     WidgetError::config(message, Some(path))
 }
 
+/// Copies a JS value (plain objects, arrays, strings, numbers, booleans) into an engine value.
+///
+/// # Errors
+/// A `config` [`WidgetError`] naming the path of a function, symbol or other value JSON cannot
+/// hold, or of nesting deeper than [`MAX_DEPTH`].
+pub(crate) fn to_value(value: &JsValue, path: &str, depth: usize) -> Result<Value, WidgetError> {
+    let bad = |what: &str| WidgetError::config(format!("{path}: {what}"), Some(path.to_owned()));
+    if depth > MAX_DEPTH {
+        return Err(bad("nested too deeply (is the object cyclic?)"));
+    }
+    if value.is_null() || value.is_undefined() {
+        Ok(Value::Null)
+    } else if let Some(b) = value.as_bool() {
+        Ok(Value::Bool(b))
+    } else if let Some(n) = value.as_f64() {
+        Ok(Value::Number(n))
+    } else if let Some(s) = value.as_string() {
+        Ok(Value::String(s))
+    } else if let Some(array) = value.dyn_ref::<js_sys::Array>() {
+        let mut items = Vec::with_capacity(array.length() as usize);
+        for (i, item) in array.iter().enumerate() {
+            items.push(to_value(&item, &format!("{path}[{i}]"), depth + 1)?);
+        }
+        Ok(Value::Array(items))
+    } else if value.is_object() && !value.is_function() {
+        let object: &js_sys::Object = value.unchecked_ref();
+        let mut entries = Vec::new();
+        for entry in js_sys::Object::entries(object).iter() {
+            let pair: js_sys::Array = entry.unchecked_into();
+            let key = pair.get(0).as_string().unwrap_or_default();
+            let item = pair.get(1);
+            if item.is_undefined() {
+                continue;
+            }
+            let item = to_value(&item, &format!("{path}.{key}"), depth + 1)?;
+            entries.push((key, item));
+        }
+        Ok(Value::Object(entries))
+    } else {
+        Err(bad(
+            "must be plain JSON data (objects, arrays, strings, numbers, booleans)",
+        ))
+    }
+}
+
+fn get(options: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
 /// Reads the options and returns the validated form.
 ///
 /// # Errors
 /// A `config` [`WidgetError`] naming the field for bad options or config, a `mount` one when
 /// the config URL cannot be fetched or parsed.
 pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
-    // serde-wasm-bindgen reads structs by their known fields, so check for typos here.
-    if let Some(object) = options.dyn_ref::<js_sys::Object>() {
-        for key in js_sys::Object::keys(object)
-            .iter()
-            .filter_map(|k| k.as_string())
-        {
-            if key != "config" && key != "configUrl" {
-                return Err(WidgetError::config(
-                    format!(
-                        "options.{key}: unknown field `{key}`, expected `config` or `configUrl`"
-                    ),
-                    Some(format!("options.{key}")),
-                ));
-            }
+    let Some(object) = options
+        .dyn_ref::<js_sys::Object>()
+        .filter(|_| !options.is_function())
+    else {
+        return Err(WidgetError::config(
+            "options: expected an object like { config } or { configUrl }".into(),
+            Some("options".into()),
+        ));
+    };
+    for key in js_sys::Object::keys(object)
+        .iter()
+        .filter_map(|k| k.as_string())
+    {
+        if key != "config" && key != "configUrl" {
+            return Err(WidgetError::config(
+                format!("options.{key}: unknown field `{key}`, expected `config` or `configUrl`"),
+                Some(format!("options.{key}")),
+            ));
         }
     }
-    let options: MountOptions = serde_wasm_bindgen::from_value(options.clone())
-        .map_err(|err| WidgetError::config(format!("options: {err}"), Some("options".into())))?;
+    let config = get(options, "config");
+    let url = get(options, "configUrl");
     let config = match (
-        options.config.is_undefined() || options.config.is_null(),
-        options.config_url,
+        config.is_undefined() || config.is_null(),
+        url.is_undefined() || url.is_null(),
     ) {
-        (false, None) => options.config,
-        (true, Some(url)) => fetch_json(&url).await?,
-        (false, Some(_)) => {
+        (false, true) => config,
+        (true, false) => match url.as_string() {
+            Some(url) => fetch_json(&url).await?,
+            None => {
+                return Err(WidgetError::config(
+                    "options.configUrl: expected a string".into(),
+                    Some("options.configUrl".into()),
+                ))
+            }
+        },
+        (false, false) => {
             return Err(WidgetError::config(
                 "options: give either `config` or `configUrl`, not both".into(),
                 Some("options".into()),
             ))
         }
-        (true, None) => {
+        (true, true) => {
             return Err(WidgetError::config(
                 "options: `config` (an object) or `configUrl` (a URL) is required".into(),
                 Some("options".into()),
             ))
         }
     };
-    parse_config(serde_wasm_bindgen::Deserializer::from(config)).map_err(config_error)
+    Form::from_value(to_value(&config, "config", 0)?).map_err(config_error)
 }
-
 async fn fetch_json(url: &str) -> Result<JsValue, WidgetError> {
     let window = web_sys::window().ok_or_else(|| WidgetError::mount("no window".into()))?;
     let fail = |what: &str| WidgetError::mount(format!("config URL {url}: {what}"));

@@ -14,7 +14,7 @@ use web_sys::{
 };
 
 use crate::dom::{attrs, document, el, input, text};
-use crate::events::{dispatch, report, to_js, WidgetError};
+use crate::events::{dispatch, from_json, obj, report, WidgetError};
 
 const STYLE: &str = include_str!("style.css");
 
@@ -72,14 +72,6 @@ fn with_widget(weak: &Weak<RefCell<Option<Widget>>>, f: impl FnOnce(&mut Widget)
 
 fn split_steps(chosen: &[usize], per_step: usize) -> Vec<Vec<usize>> {
     chosen.chunks(per_step).map(<[usize]>::to_vec).collect()
-}
-
-fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = js_sys::Object::new();
-    for (k, v) in pairs {
-        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
-    }
-    o.into()
 }
 
 fn ids(form: &Form, indices: &[usize]) -> JsValue {
@@ -505,18 +497,15 @@ impl Widget {
                 page,
             },
         );
-        let lead_js = to_js(&lead);
-        let body = js_sys::JSON::stringify(&lead_js)
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default();
+        let body = lead.to_json();
+        let lead_js = from_json(&body);
         self.sending = true;
         self.summary.set_text_content(None);
         self.next.set_text_content(Some(&self.form.texts.sending));
         attrs(&self.next, &[("disabled", ""), ("aria-disabled", "true")]);
         attrs(&self.form_el, &[("aria-busy", "true")]);
         let events = vec![
-            ("scored", to_js(&lead.score)),
+            ("scored", from_json(&lead.score.to_json())),
             ("submit", obj(&[("lead", lead_js)])),
         ];
         (events, Some((self.form.endpoint.clone(), id, body)))

@@ -76,7 +76,7 @@ impl Store {
     /// # Errors
     /// [`StoreError`] when the database fails.
     pub fn insert(&self, lead: &LeadDocument, received_at: &str) -> Result<Stored, StoreError> {
-        let document = serde_json::to_string(lead)?;
+        let document = lead.to_json();
         let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
         let created = conn.execute(
             "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total, document)

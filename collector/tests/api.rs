@@ -62,7 +62,7 @@ fn lead(id: &str) -> Value {
             page: PageInfo::default(),
         },
     );
-    serde_json::to_value(lead).unwrap()
+    serde_json::from_str(&lead.to_json()).unwrap()
 }
 
 async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Value) {

@@ -2,16 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::form::{Condition, Form, Kind, Question};
 use crate::texts::Texts;
 
 /// A stored answer value, as it appears in the lead document's `answers`.
 ///
 /// Choice answers are option ids, multiple choice a list of ids, yes/no and consent booleans.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(untagged))]
 pub enum AnswerValue {
     /// Yes/no and consent.
     Bool(bool),
@@ -253,7 +251,8 @@ fn parse_input(q: &Question, input: Input<'_>) -> Result<Option<AnswerValue>, An
                     .replace([',', '_', ' '], "")
                     .parse()
                     .map_err(|_| AnswerError::NotANumber)?;
-                Some(AnswerValue::Number(n))
+                // Kept to three decimals, so the lead document writes it exactly.
+                Some(AnswerValue::Number((n * 1000.0).round() / 1000.0))
             }
         }
         (Kind::Text | Kind::Email | Kind::Phone, Input::Text(s)) => {
@@ -403,10 +402,9 @@ impl Form {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FormConfig;
 
     fn form() -> Form {
-        let config: FormConfig = serde_json::from_str(
+        let config = crate::config::test_config(
             r#"{"formId":"t","preset":"bant","questions":[
                 {"id":"phone","kind":"phone","label":"Phone"},
                 {"id":"tools","kind":"multipleChoice","label":"Tools","options":[{"id":"a","label":"A"},{"id":"b","label":"B"}]},

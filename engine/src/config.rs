@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Deserializer};
-
 use crate::answer::format_number;
 use crate::form::{
     Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,
@@ -140,8 +138,7 @@ fn invalid(path: impl Into<String>, reason: impl Into<String>) -> ConfigError {
 }
 
 /// A question kind as written in config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KindName {
     /// One option.
     SingleChoice,
@@ -162,8 +159,7 @@ pub enum KindName {
 }
 
 /// The whole form config. Every field but `formId` is optional.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FormConfig {
     /// The form id recorded in every lead (letters, digits, `-`, `_`).
     pub form_id: String,
@@ -176,10 +172,8 @@ pub struct FormConfig {
     /// Overrides of the interface texts.
     pub texts: Option<TextsConfig>,
     /// New questions, or overrides of preset questions with the same id.
-    #[serde(default)]
     pub questions: Vec<QuestionConfig>,
     /// Preset question ids to drop.
-    #[serde(default)]
     pub remove_questions: Vec<String>,
     /// Weight of each category in the total.
     pub weights: Option<WeightsConfig>,
@@ -192,16 +186,13 @@ pub struct FormConfig {
     /// The thank-you step.
     pub thank_you: Option<ThankYouConfig>,
     /// Thank-you steps by grade name, such as a "book a call" link for `hot`.
-    #[serde(default)]
     pub thank_you_by_grade: BTreeMap<String, ThankYouConfig>,
     /// Theme colours and shapes, set as CSS custom properties.
-    #[serde(default)]
     pub theme: BTreeMap<String, String>,
 }
 
 /// One question in config. Only `id` is always required; the rest may come from the preset.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct QuestionConfig {
     /// Stable id (letters, digits, `-`, `_`).
     pub id: String,
@@ -238,13 +229,11 @@ pub struct QuestionConfig {
 }
 
 /// One option in config.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OptionConfig {
     /// Stable id, stored in answers.
     pub id: String,
     /// Text shown; for yes/no options defaults to the locale's "Yes"/"No".
-    #[serde(default)]
     pub label: String,
     /// Points when chosen; defaults to 0.
     pub points: Option<i32>,
@@ -253,8 +242,7 @@ pub struct OptionConfig {
 }
 
 /// One range of a number question in config.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RangeConfig {
     /// Smallest value in the range.
     pub min: f64,
@@ -269,8 +257,7 @@ pub struct RangeConfig {
 }
 
 /// A `showIf` condition in config: `question` plus exactly one operator.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConditionConfig {
     /// The earlier question to look at.
     pub question: String,
@@ -289,8 +276,7 @@ pub struct ConditionConfig {
 }
 
 /// Category weights in config; left-out categories keep their defaults.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WeightsConfig {
     /// Default 30.
     pub budget: Option<u32>,
@@ -307,8 +293,7 @@ pub struct WeightsConfig {
 }
 
 /// One grade in config.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GradeConfig {
     /// Machine name, such as `hot`.
     pub name: String,
@@ -319,8 +304,7 @@ pub struct GradeConfig {
 }
 
 /// A thank-you step in config.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ThankYouConfig {
     /// Heading; defaults to the locale's text.
     pub title: Option<String>,
@@ -334,31 +318,30 @@ pub struct ThankYouConfig {
 
 /// Deserializes a config from any serde format and validates it.
 ///
-/// The widget passes a `serde-wasm-bindgen` deserializer, the collector a `serde_json` one;
-/// both get the same path-carrying errors.
+/// The collector and the tests pass a `serde_json` value; the widget builds a [`Value`] from
+/// the JS object itself and calls [`Form::from_value`].
 ///
 /// # Errors
 /// [`ConfigError::Syntax`] with the path of the offending field when the shape is wrong,
 /// or any other [`ConfigError`] from [`Form::from_config`].
-pub fn parse_config<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Form, ConfigError> {
-    // Through a value tree first, so sources that read structs field by field still report
-    // unknown fields (see `value.rs`).
-    let value = Value::deserialize(deserializer).map_err(|err| ConfigError::Syntax {
-        path: "config".into(),
-        message: err.to_string(),
-    })?;
-    let config = FormConfig::deserialize(value).map_err(|err| {
-        let path = err.path();
+#[cfg(feature = "serde")]
+pub fn parse_config<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Form, ConfigError> {
+    let value = <Value as serde::Deserialize>::deserialize(deserializer).map_err(|err| {
         ConfigError::Syntax {
-            path: if path.is_empty() {
-                "config".into()
-            } else {
-                path
-            },
-            message: err.message().to_owned(),
+            path: "config".into(),
+            message: err.to_string(),
         }
     })?;
-    Form::from_config(config)
+    Form::from_value(value)
+}
+
+/// Parses a JSON config for unit tests.
+#[cfg(test)]
+pub(crate) fn test_config(json: &str) -> Result<FormConfig, ConfigError> {
+    let value: Value = serde_json::from_str(json).expect("test config is JSON");
+    FormConfig::from_value(value)
 }
 
 /// A question during validation, with the config path it came from.
@@ -1011,6 +994,15 @@ fn build_theme(theme: BTreeMap<String, String>) -> Result<Vec<(String, String)>,
 }
 
 impl Form {
+    /// Reads and validates a config value (such as the object a page passed to `mount`).
+    ///
+    /// # Errors
+    /// [`ConfigError::Syntax`] naming the path of an unknown field, a missing field or a wrong
+    /// type, or any other [`ConfigError`] from [`Form::from_config`].
+    pub fn from_value(value: Value) -> Result<Form, ConfigError> {
+        Form::from_config(FormConfig::from_value(value)?)
+    }
+
     /// Validates a config into a form.
     ///
     /// # Errors

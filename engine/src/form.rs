@@ -1,12 +1,14 @@
 //! The validated form: what a [`crate::FormConfig`] becomes once every rule has been checked.
 
-use serde::{Deserialize, Serialize};
-
 use crate::texts::Texts;
 
 /// The qualification category a question feeds in the score breakdown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "camelCase")
+)]
 pub enum Category {
     /// Budget established or not (the B of BANT).
     Budget,

@@ -2,18 +2,21 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::answer::{AnswerValue, Answers};
 use crate::form::{Category, Form, Kind};
 use crate::score::{score, Score};
+use crate::value::JsonWriter;
 
 /// The version of the lead document's shape. Renaming or removing a field bumps it.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Where the lead was submitted, as the browser saw it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "camelCase")
+)]
 pub struct PageInfo {
     /// The page URL.
     pub url: String,
@@ -24,8 +27,12 @@ pub struct PageInfo {
 }
 
 /// The visitor's consent decision and the exact text they saw.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "camelCase")
+)]
 pub struct Consent {
     /// The consent question's id.
     pub question_id: String,
@@ -36,8 +43,12 @@ pub struct Consent {
 }
 
 /// One lead, as posted to the endpoint. A public contract: see the README.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "camelCase")
+)]
 pub struct LeadDocument {
     /// [`SCHEMA_VERSION`] of the producer.
     pub schema_version: u32,
@@ -70,6 +81,58 @@ pub struct LeadInput {
     pub submitted_at: String,
     /// The page.
     pub page: PageInfo,
+}
+
+impl LeadDocument {
+    /// The document as JSON text: exactly what endpoints receive.
+    pub fn to_json(&self) -> String {
+        let mut w = JsonWriter::new();
+        w.begin_object(None);
+        w.int(Some("schemaVersion"), i64::from(self.schema_version));
+        w.string(Some("id"), &self.id);
+        w.string(Some("formId"), &self.form_id);
+        w.string(Some("submittedAt"), &self.submitted_at);
+        w.string(Some("locale"), &self.locale);
+        w.begin_object(Some("contact"));
+        for (id, value) in &self.contact {
+            w.string(Some(id), value);
+        }
+        w.end_object();
+        w.begin_object(Some("answers"));
+        for (id, value) in &self.answers {
+            match value {
+                AnswerValue::Bool(b) => w.bool(Some(id), *b),
+                AnswerValue::Number(n) => w.number(Some(id), *n),
+                AnswerValue::Text(t) => w.string(Some(id), t),
+                AnswerValue::List(items) => {
+                    w.begin_array(Some(id));
+                    for item in items {
+                        w.string(None, item);
+                    }
+                    w.end_array();
+                }
+            }
+        }
+        w.end_object();
+        self.score.write_json(&mut w, Some("score"));
+        w.begin_object(Some("page"));
+        w.string(Some("url"), &self.page.url);
+        w.string(Some("title"), &self.page.title);
+        w.string(Some("referrer"), &self.page.referrer);
+        w.end_object();
+        match &self.consent {
+            Some(consent) => {
+                w.begin_object(Some("consent"));
+                w.string(Some("questionId"), &consent.question_id);
+                w.bool(Some("given"), consent.given);
+                w.string(Some("text"), &consent.text);
+                w.end_object();
+            }
+            None => w.null(Some("consent")),
+        }
+        w.end_object();
+        w.finish()
+    }
 }
 
 /// Builds the lead document for these answers. Answers to hidden questions are left out.
@@ -120,12 +183,10 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
 mod tests {
     use super::*;
     use crate::answer::Input;
-    use crate::config::FormConfig;
 
     #[test]
     fn the_document_carries_contact_answers_consent_and_score() {
-        let config: FormConfig =
-            serde_json::from_str(r#"{"formId":"demo","preset":"bant"}"#).unwrap();
+        let config = crate::config::test_config(r#"{"formId":"demo","preset":"bant"}"#).unwrap();
         let form = Form::from_config(config).unwrap();
         let mut a = Answers::new();
         a.set(&form, "email", Input::Text("ann@acme.io")).unwrap();
@@ -159,7 +220,7 @@ mod tests {
         assert_eq!(lead.answers.len(), 4);
         assert_eq!(lead.consent.as_ref().map(|c| c.given), Some(true));
         assert_eq!(lead.score.total, 30);
-        let json = serde_json::to_value(&lead).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&lead.to_json()).unwrap();
         for key in [
             "schemaVersion",
             "id",

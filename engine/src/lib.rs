@@ -5,10 +5,11 @@
 //! the product is testable with plain `cargo test`, and the widget (wasm) and the collector
 //! (native) share exactly the same code.
 //!
-//! The flow is: deserialize a [`FormConfig`] (through [`parse_config`], which reports the path
-//! of a bad field), validate it once into a [`Form`], build [`Answers`] through
-//! [`Answers::set`] (which validates each value), then [`score`], [`next_questions`] and
-//! [`build_lead`] cannot fail.
+//! The flow is: read a config [`Value`] into a [`Form`] with [`Form::from_value`] (which
+//! reports the path of a bad field; `parse_config` does the same from any serde source with
+//! the `serde` feature), build [`Answers`] through [`Answers::set`] (which validates each
+//! value), then [`score`], [`next_questions`] and [`build_lead`] cannot fail, and
+//! [`LeadDocument::to_json`] writes the document endpoints receive.
 
 mod answer;
 mod config;
@@ -16,14 +17,17 @@ mod form;
 mod lead;
 mod preset;
 mod profile;
+mod read;
 mod score;
 mod texts;
 mod value;
 
 pub use answer::{format_number, AnswerError, AnswerValue, Answers, Input};
+#[cfg(feature = "serde")]
+pub use config::parse_config;
 pub use config::{
-    parse_config, ConditionConfig, ConfigError, FormConfig, GradeConfig, OptionConfig,
-    QuestionConfig, RangeConfig, ThankYouConfig,
+    ConditionConfig, ConfigError, FormConfig, GradeConfig, KindName, OptionConfig, QuestionConfig,
+    RangeConfig, ThankYouConfig, WeightsConfig,
 };
 pub use form::{
     Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,
@@ -31,7 +35,8 @@ pub use form::{
 pub use lead::{build_lead, Consent, LeadDocument, LeadInput, PageInfo, SCHEMA_VERSION};
 pub use profile::next_questions;
 pub use score::{score, CategoryScore, Reason, Score};
-pub use texts::Texts;
+pub use texts::{Texts, TextsConfig};
+pub use value::Value;
 
 /// The engine version recorded in every score, so a collector can tell which rules produced it.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -71,10 +71,9 @@ pub fn next_questions(form: &Form, known: &Answers) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::answer::Input;
-    use crate::config::FormConfig;
 
     fn form(json: &str) -> Form {
-        let config: FormConfig = serde_json::from_str(json).unwrap();
+        let config = crate::config::test_config(json).unwrap();
         Form::from_config(config).unwrap()
     }
 

@@ -2,15 +2,18 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::answer::{format_number, AnswerValue, Answers};
 use crate::form::{Category, Form, Kind, Question};
+use crate::value::JsonWriter;
 use crate::ENGINE_VERSION;
 
 /// One category's part of the score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "camelCase")
+)]
 pub struct CategoryScore {
     /// Points earned by the answers in this category (may be negative).
     pub points: i32,
@@ -27,8 +30,12 @@ pub struct CategoryScore {
 }
 
 /// One human-readable line explaining the score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "camelCase")
+)]
 pub struct Reason {
     /// The question the reason is about.
     pub question_id: String,
@@ -41,15 +48,19 @@ pub struct Reason {
 }
 
 /// The result of [`score`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "camelCase")
+)]
 pub struct Score {
     /// Weighted, normalised total, 0-100.
     pub total: u8,
     /// Grade name, such as `hot`.
     pub grade: String,
     /// The grade a disqualifier capped the lead at, if one did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub capped_by: Option<String>,
     /// Per category, keyed by category name.
     pub breakdown: BTreeMap<Category, CategoryScore>,
@@ -96,6 +107,48 @@ fn answer_points(q: &Question, value: &AnswerValue) -> (i32, String, Option<usiz
             (q.points, String::new(), None)
         }
         _ => (0, String::new(), None),
+    }
+}
+
+impl Score {
+    /// The score as JSON, as it appears in the lead document and in `bantam:scored`.
+    pub fn to_json(&self) -> String {
+        let mut w = JsonWriter::new();
+        self.write_json(&mut w, None);
+        w.finish()
+    }
+
+    pub(crate) fn write_json(&self, w: &mut JsonWriter, key: Option<&str>) {
+        w.begin_object(key);
+        w.int(Some("total"), i64::from(self.total));
+        w.string(Some("grade"), &self.grade);
+        if let Some(capped) = &self.capped_by {
+            w.string(Some("cappedBy"), capped);
+        }
+        w.begin_object(Some("breakdown"));
+        for (category, part) in &self.breakdown {
+            w.begin_object(Some(category.as_str()));
+            w.int(Some("points"), i64::from(part.points));
+            w.int(Some("maxPoints"), i64::from(part.max_points));
+            w.int(Some("score"), i64::from(part.score));
+            w.int(Some("weight"), i64::from(part.weight));
+            w.int(Some("answered"), i64::from(part.answered));
+            w.int(Some("unanswered"), i64::from(part.unanswered));
+            w.end_object();
+        }
+        w.end_object();
+        w.begin_array(Some("reasons"));
+        for reason in &self.reasons {
+            w.begin_object(None);
+            w.string(Some("questionId"), &reason.question_id);
+            w.string(Some("category"), reason.category.as_str());
+            w.int(Some("points"), i64::from(reason.points));
+            w.string(Some("text"), &reason.text);
+            w.end_object();
+        }
+        w.end_array();
+        w.string(Some("engineVersion"), &self.engine_version);
+        w.end_object();
     }
 }
 
@@ -226,10 +279,9 @@ pub fn score(form: &Form, answers: &Answers) -> Score {
 mod tests {
     use super::*;
     use crate::answer::Input;
-    use crate::config::FormConfig;
 
     fn bant() -> Form {
-        let config: FormConfig = serde_json::from_str(r#"{"formId":"t","preset":"bant"}"#).unwrap();
+        let config = crate::config::test_config(r#"{"formId":"t","preset":"bant"}"#).unwrap();
         Form::from_config(config).unwrap()
     }
 
@@ -392,7 +444,7 @@ mod tests {
 
     #[test]
     fn hidden_questions_do_not_count() {
-        let config: FormConfig = serde_json::from_str(
+        let config = crate::config::test_config(
             r#"{"formId":"t","questions":[
                 {"id":"has","kind":"yesNo","label":"Budget?","category":"budget","options":[{"id":"yes","points":10}]},
                 {"id":"amount","kind":"number","label":"How much?","category":"budget",
@@ -417,7 +469,7 @@ mod tests {
 
     #[test]
     fn custom_grades_and_weights_apply() {
-        let config: FormConfig = serde_json::from_str(
+        let config = crate::config::test_config(
             r#"{"formId":"t","preset":"bant","weights":{"budget":100,"authority":0,"need":0,"timeframe":0,"fit":0},
                 "grades":[{"name":"a","min":90},{"name":"b","min":50},{"name":"c","min":10},{"name":"d","min":0}]}"#,
         )

@@ -1,11 +1,12 @@
 //! The widget's interface texts, built in for a few locales and overridable from config.
 
-use serde::Deserialize;
+use crate::config::ConfigError;
+use crate::value::{Object, Value};
 
 /// Declares the text fields once: the resolved [`Texts`], the all-optional config overrides,
 /// and the built-in translations.
 macro_rules! texts {
-    ($($field:ident: $en:literal, $de:literal;)*) => {
+    ($($field:ident $key:literal: $en:literal, $de:literal;)*) => {
         /// Every text the widget shows that is not a question, resolved for one locale.
         ///
         /// `{min}`, `{max}`, `{current}` and `{total}` are replaced where noted.
@@ -18,13 +19,20 @@ macro_rules! texts {
         }
 
         /// Overrides for [`Texts`] from config: any field may be left out.
-        #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        #[derive(Debug, Clone, Default, PartialEq)]
         pub struct TextsConfig {
             $(
-                #[doc = concat!("Overrides `", stringify!($field), "`.")]
+                #[doc = concat!("Overrides `", $key, "`.")]
                 pub $field: Option<String>,
             )*
+        }
+
+        impl TextsConfig {
+            /// Reads overrides from a config value.
+            pub(crate) fn from_value(path: &str, value: Value) -> Result<TextsConfig, ConfigError> {
+                let mut o = Object::new(value, path, &[$($key),*])?;
+                Ok(TextsConfig { $($field: o.string($key)?,)* })
+            }
         }
 
         impl Texts {
@@ -51,27 +59,27 @@ macro_rules! texts {
 }
 
 texts! {
-    form_label: "Tell us about your needs", "Erzählen Sie uns von Ihrem Bedarf";
-    next: "Next", "Weiter";
-    back: "Back", "Zurück";
-    submit: "Send", "Absenden";
-    progress: "Step {current} of {total}", "Schritt {current} von {total}";
-    required_mark: "(required)", "(Pflichtfeld)";
-    yes: "Yes", "Ja";
-    no: "No", "Nein";
-    error_required: "Please answer this question.", "Bitte beantworten Sie diese Frage.";
-    error_choose: "Please choose an option.", "Bitte wählen Sie eine Option.";
-    error_email: "Please enter a valid email address, like name@company.com.", "Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@firma.de.";
-    error_phone: "Please enter a valid phone number, like +1 555 123 4567.", "Bitte geben Sie eine gültige Telefonnummer ein, z. B. +49 30 1234567.";
-    error_number: "Please enter a number.", "Bitte geben Sie eine Zahl ein.";
-    error_range: "Please enter a number from {min} to {max}.", "Bitte geben Sie eine Zahl von {min} bis {max} ein.";
-    error_too_long: "Please use at most {max} characters.", "Bitte verwenden Sie höchstens {max} Zeichen.";
-    error_consent: "Please agree so that we can contact you.", "Bitte stimmen Sie zu, damit wir Sie kontaktieren können.";
-    error_summary: "Please correct the highlighted answers.", "Bitte korrigieren Sie die markierten Antworten.";
-    sending: "Sending…", "Wird gesendet…";
-    thank_you_title: "Thank you!", "Vielen Dank!";
-    thank_you_body: "We have received your details and will be in touch soon.", "Wir haben Ihre Angaben erhalten und melden uns in Kürze.";
-    submit_failed: "We could not send your details. Please try again.", "Ihre Angaben konnten nicht gesendet werden. Bitte versuchen Sie es erneut.";
+    form_label "formLabel": "Tell us about your needs", "Erzählen Sie uns von Ihrem Bedarf";
+    next "next": "Next", "Weiter";
+    back "back": "Back", "Zurück";
+    submit "submit": "Send", "Absenden";
+    progress "progress": "Step {current} of {total}", "Schritt {current} von {total}";
+    required_mark "requiredMark": "(required)", "(Pflichtfeld)";
+    yes "yes": "Yes", "Ja";
+    no "no": "No", "Nein";
+    error_required "errorRequired": "Please answer this question.", "Bitte beantworten Sie diese Frage.";
+    error_choose "errorChoose": "Please choose an option.", "Bitte wählen Sie eine Option.";
+    error_email "errorEmail": "Please enter a valid email address, like name@company.com.", "Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@firma.de.";
+    error_phone "errorPhone": "Please enter a valid phone number, like +1 555 123 4567.", "Bitte geben Sie eine gültige Telefonnummer ein, z. B. +49 30 1234567.";
+    error_number "errorNumber": "Please enter a number.", "Bitte geben Sie eine Zahl ein.";
+    error_range "errorRange": "Please enter a number from {min} to {max}.", "Bitte geben Sie eine Zahl von {min} bis {max} ein.";
+    error_too_long "errorTooLong": "Please use at most {max} characters.", "Bitte verwenden Sie höchstens {max} Zeichen.";
+    error_consent "errorConsent": "Please agree so that we can contact you.", "Bitte stimmen Sie zu, damit wir Sie kontaktieren können.";
+    error_summary "errorSummary": "Please correct the highlighted answers.", "Bitte korrigieren Sie die markierten Antworten.";
+    sending "sending": "Sending…", "Wird gesendet…";
+    thank_you_title "thankYouTitle": "Thank you!", "Vielen Dank!";
+    thank_you_body "thankYouBody": "We have received your details and will be in touch soon.", "Wir haben Ihre Angaben erhalten und melden uns in Kürze.";
+    submit_failed "submitFailed": "We could not send your details. Please try again.", "Ihre Angaben konnten nicht gesendet werden. Bitte versuchen Sie es erneut.";
 }
 
 #[cfg(test)]

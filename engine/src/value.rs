@@ -1,275 +1,491 @@
-//! A self-describing value tree that gives every config source strict deserialization.
+//! JSON-like values in and out, without serde's generic machinery in the wasm build.
 //!
-//! Some deserializers (serde-wasm-bindgen among them) read a struct by asking for its known
-//! fields only, so `deny_unknown_fields` never sees a misspelt key. Reading the source into a
-//! [`Value`] first (through `deserialize_any`) and then deserializing the config from the
-//! `Value` makes every source report unknown fields, with the same paths. Errors carry the path
-//! of the culprit (`questions[2].options[1].points`).
+//! Configs arrive as a [`Value`] (the widget builds one from a JS object, the collector and
+//! tests through serde with the `serde` feature) and are read field by field by
+//! [`Object`], which reports unknown and missing fields and wrong types with the path of the
+//! culprit. Lead documents leave as JSON text written by [`JsonWriter`]. Monomorphised serde
+//! code was most of the widget's size; this is the same contract in a fraction of the bytes.
 
-use serde::de::value::StringDeserializer;
-use serde::de::{
-    self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
-    Visitor,
-};
+use crate::answer::format_number;
+use crate::config::ConfigError;
 
-/// Any JSON-like value.
+/// Any JSON-like value, such as a parsed config.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
+pub enum Value {
+    /// `null` (or `undefined` from JS).
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// Any number.
     Number(f64),
+    /// A string.
     String(String),
+    /// An array.
     Array(Vec<Value>),
-    /// Keys in source order.
+    /// An object, keys in source order.
     Object(Vec<(String, Value)>),
 }
 
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v as f64))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v as f64))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Number(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Value::deserialize(d)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
+impl Value {
+    /// The JSON type name, for messages.
+    fn kind(&self) -> String {
+        match self {
+            Value::Null => "null".into(),
+            Value::Bool(b) => format!("boolean `{b}`"),
+            Value::Number(n) => format!("number `{}`", format_number(*n)),
+            Value::String(s) => format!("string \"{s}\""),
+            Value::Array(_) => "an array".into(),
+            Value::Object(_) => "an object".into(),
         }
-        Ok(Value::Array(items))
     }
+}
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = Vec::new();
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
-            entries.push((key, value));
+#[cfg(feature = "serde")]
+mod de {
+    use super::Value;
+    use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+
+    struct ValueVisitor;
+
+    impl<'de> Visitor<'de> for ValueVisitor {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON value")
         }
-        Ok(Value::Object(entries))
+
+        fn visit_bool<E: Error>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::Number(v as f64))
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::Number(v as f64))
+        }
+
+        fn visit_f64<E: Error>(self, v: f64) -> Result<Value, E> {
+            Ok(Value::Number(v))
+        }
+
+        fn visit_str<E: Error>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_owned()))
+        }
+
+        fn visit_string<E: Error>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_none<E: Error>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            Value::deserialize(d)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(Value::Array(items))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut entries = Vec::new();
+            while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                entries.push((key, value));
+            }
+            Ok(Value::Object(entries))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Value {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(ValueVisitor)
+        }
     }
 }
 
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(ValueVisitor)
+fn syntax(path: &str, message: String) -> ConfigError {
+    ConfigError::Syntax {
+        path: if path.is_empty() {
+            "config".into()
+        } else {
+            path.to_owned()
+        },
+        message,
     }
 }
 
-/// One step of a path into a config: an object key or an array index.
-#[derive(Debug, Clone, PartialEq)]
-enum Segment {
-    Key(String),
-    Index(usize),
-}
-
-/// The error of deserializing from a [`Value`], with the path to the culprit.
-///
-/// The path is built as the error travels out of nested objects and arrays, so no wrapper
-/// has to be generic over every visitor (which is what makes path-tracking crates big in wasm).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ValueError {
-    /// Outermost first.
-    path: Vec<Segment>,
-    message: String,
-}
-
-impl ValueError {
-    fn within(mut self, segment: Segment) -> ValueError {
-        self.path.insert(0, segment);
-        self
+/// Joins a path and a key: `questions[2]` + `label` is `questions[2].label`.
+pub(crate) fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
     }
+}
 
-    /// The path, such as `questions[2].options[1].points`; empty at the top level.
-    pub(crate) fn path(&self) -> String {
-        let mut out = String::new();
-        for segment in &self.path {
-            match segment {
-                Segment::Key(key) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(key);
-                }
-                Segment::Index(i) => {
-                    out.push('[');
-                    out.push_str(&i.to_string());
-                    out.push(']');
-                }
+/// The entries of a nested object: path, key, value.
+pub(crate) type Entries = Vec<(String, String, Value)>;
+
+/// Reads one config object: each field once, by name, with typed getters.
+pub(crate) struct Object {
+    path: String,
+    entries: Vec<(String, Value)>,
+}
+
+impl Object {
+    /// Checks that `value` is an object whose keys are all in `fields`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Syntax`] naming the path for a non-object or an unknown field.
+    pub(crate) fn new(value: Value, path: &str, fields: &[&str]) -> Result<Object, ConfigError> {
+        let Value::Object(entries) = value else {
+            return Err(syntax(
+                path,
+                format!("expected an object, found {}", value.kind()),
+            ));
+        };
+        for (key, _) in &entries {
+            if !fields.contains(&key.as_str()) {
+                let expected: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+                return Err(syntax(
+                    &join(path, key),
+                    format!(
+                        "unknown field `{key}`, expected one of {}",
+                        expected.join(", ")
+                    ),
+                ));
             }
         }
-        out
+        Ok(Object {
+            path: path.to_owned(),
+            entries,
+        })
     }
 
-    /// What went wrong, without the path.
-    pub(crate) fn message(&self) -> &str {
-        &self.message
+    /// The path of a field of this object.
+    pub(crate) fn path_of(&self, key: &str) -> String {
+        join(&self.path, key)
     }
-}
 
-impl std::fmt::Display for ValueError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path(), self.message)
-    }
-}
-
-impl std::error::Error for ValueError {}
-
-impl de::Error for ValueError {
-    fn custom<T: std::fmt::Display>(msg: T) -> ValueError {
-        ValueError {
-            path: Vec::new(),
-            message: msg.to_string(),
+    /// Removes a field; `null` counts as absent.
+    pub(crate) fn take(&mut self, key: &str) -> Option<Value> {
+        let at = self.entries.iter().position(|(k, _)| k == key)?;
+        match self.entries.swap_remove(at).1 {
+            Value::Null => None,
+            value => Some(value),
         }
     }
-}
 
-/// Reads an object's entries, adding the key to any error from its value.
-struct ObjectAccess {
-    entries: std::vec::IntoIter<(String, Value)>,
-    pending: Option<(String, Value)>,
-}
+    fn wrong(&self, key: &str, expected: &str, found: &Value) -> ConfigError {
+        syntax(
+            &self.path_of(key),
+            format!("expected {expected}, found {}", found.kind()),
+        )
+    }
 
-impl<'de> MapAccess<'de> for ObjectAccess {
-    type Error = ValueError;
+    /// A required field.
+    ///
+    /// # Errors
+    /// `missing field` at this object's path.
+    pub(crate) fn require<T>(&self, key: &str, value: Option<T>) -> Result<T, ConfigError> {
+        value.ok_or_else(|| syntax(&self.path, format!("missing field `{key}`")))
+    }
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(
+    /// An optional string.
+    pub(crate) fn string(&mut self, key: &str) -> Result<Option<String>, ConfigError> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(self.wrong(key, "a string", &other)),
+        }
+    }
+
+    /// An optional boolean.
+    pub(crate) fn bool(&mut self, key: &str) -> Result<Option<bool>, ConfigError> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(other) => Err(self.wrong(key, "true or false", &other)),
+        }
+    }
+
+    /// An optional number.
+    pub(crate) fn number(&mut self, key: &str) -> Result<Option<f64>, ConfigError> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) if n.is_finite() => Ok(Some(n)),
+            Some(other) => Err(self.wrong(key, "a number", &other)),
+        }
+    }
+
+    /// An optional whole number within `min..=max`.
+    pub(crate) fn integer(
         &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, ValueError> {
-        let Some((key, value)) = self.entries.next() else {
+        key: &str,
+        min: i64,
+        max: i64,
+    ) -> Result<Option<i64>, ConfigError> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::Number(n)) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => {
+                Ok(Some(n as i64))
+            }
+            Some(Value::Number(n)) if n.fract() == 0.0 => Err(self.wrong(
+                key,
+                &format!("a whole number from {min} to {max}"),
+                &Value::Number(n),
+            )),
+            Some(other) => Err(self.wrong(key, "a whole number", &other)),
+        }
+    }
+
+    /// An optional array, each item with its path.
+    pub(crate) fn array(&mut self, key: &str) -> Result<Option<Vec<(String, Value)>>, ConfigError> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::Array(items)) => {
+                let path = self.path_of(key);
+                Ok(Some(
+                    items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (format!("{path}[{i}]"), v))
+                        .collect(),
+                ))
+            }
+            Some(other) => Err(self.wrong(key, "an array", &other)),
+        }
+    }
+
+    /// An optional array of strings.
+    pub(crate) fn strings(&mut self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
+        let Some(items) = self.array(key)? else {
             return Ok(None);
         };
-        let deserializer: StringDeserializer<ValueError> = key.clone().into_deserializer();
-        let parsed = seed
-            .deserialize(deserializer)
-            .map_err(|e| e.within(Segment::Key(key.clone())))?;
-        self.pending = Some((key, value));
-        Ok(Some(parsed))
+        items
+            .into_iter()
+            .map(|(path, v)| match v {
+                Value::String(s) => Ok(s),
+                other => Err(syntax(
+                    &path,
+                    format!("expected a string, found {}", other.kind()),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, ValueError> {
-        let (key, value) = self
-            .pending
-            .take()
-            .ok_or_else(|| <ValueError as de::Error>::custom("a value was read before its key"))?;
-        seed.deserialize(value)
-            .map_err(|e| e.within(Segment::Key(key)))
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.entries.len())
-    }
-}
-
-/// Reads an array's items, adding the index to any error from an item.
-struct ArrayAccess {
-    items: std::iter::Enumerate<std::vec::IntoIter<Value>>,
-}
-
-impl<'de> SeqAccess<'de> for ArrayAccess {
-    type Error = ValueError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, ValueError> {
-        match self.items.next() {
+    /// An optional object as its entries, each value with its path.
+    pub(crate) fn entries(&mut self, key: &str) -> Result<Option<Entries>, ConfigError> {
+        match self.take(key) {
             None => Ok(None),
-            Some((i, item)) => seed
-                .deserialize(item)
-                .map(Some)
-                .map_err(|e| e.within(Segment::Index(i))),
+            Some(Value::Object(entries)) => {
+                let path = self.path_of(key);
+                Ok(Some(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (join(&path, &k), k, v))
+                        .collect(),
+                ))
+            }
+            Some(other) => Err(self.wrong(key, "an object", &other)),
         }
     }
 
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.items.len())
+    /// An optional string that must be one of `names`; returns its index.
+    pub(crate) fn choice(
+        &mut self,
+        key: &str,
+        names: &[&str],
+    ) -> Result<Option<usize>, ConfigError> {
+        match self.string(key)? {
+            None => Ok(None),
+            Some(s) => match names.iter().position(|n| *n == s) {
+                Some(i) => Ok(Some(i)),
+                None => {
+                    let expected: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                    Err(syntax(
+                        &self.path_of(key),
+                        format!(
+                            "unknown variant `{s}`, expected one of {}",
+                            expected.join(", ")
+                        ),
+                    ))
+                }
+            },
+        }
     }
 }
 
-impl<'de> Deserializer<'de> for Value {
-    type Error = ValueError;
+/// Writes JSON text: objects and arrays with commas placed for the caller.
+pub(crate) struct JsonWriter {
+    out: String,
+    /// Whether the next item in the current object or array needs a comma first.
+    comma: Vec<bool>,
+}
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
-        match self {
-            Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(b),
-            // Whole numbers go in as integers so integer fields accept them.
-            Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => visitor.visit_i64(n as i64),
-            Value::Number(n) => visitor.visit_f64(n),
-            Value::String(s) => visitor.visit_string(s),
-            Value::Array(items) => visitor.visit_seq(ArrayAccess {
-                items: items.into_iter().enumerate(),
-            }),
-            Value::Object(entries) => visitor.visit_map(ObjectAccess {
-                entries: entries.into_iter(),
-                pending: None,
-            }),
+impl JsonWriter {
+    pub(crate) fn new() -> JsonWriter {
+        JsonWriter {
+            out: String::with_capacity(1024),
+            comma: Vec::new(),
         }
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {
-        match self {
-            Value::Null => visitor.visit_none(),
-            other => visitor.visit_some(other),
+    pub(crate) fn finish(self) -> String {
+        self.out
+    }
+
+    fn item(&mut self) {
+        if let Some(needs) = self.comma.last_mut() {
+            if *needs {
+                self.out.push(',');
+            }
+            *needs = true;
         }
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, ValueError> {
-        match self {
-            Value::String(s) => visitor.visit_enum(s.into_deserializer()),
-            other => other.deserialize_any(visitor),
+    /// Starts an object, as a value or as the value of `key`.
+    pub(crate) fn begin_object(&mut self, key: Option<&str>) {
+        self.prefix(key);
+        self.out.push('{');
+        self.comma.push(false);
+    }
+
+    pub(crate) fn end_object(&mut self) {
+        self.comma.pop();
+        self.out.push('}');
+    }
+
+    pub(crate) fn begin_array(&mut self, key: Option<&str>) {
+        self.prefix(key);
+        self.out.push('[');
+        self.comma.push(false);
+    }
+
+    pub(crate) fn end_array(&mut self) {
+        self.comma.pop();
+        self.out.push(']');
+    }
+
+    fn prefix(&mut self, key: Option<&str>) {
+        self.item();
+        if let Some(key) = key {
+            self.escaped(key);
+            self.out.push(':');
         }
     }
 
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct identifier ignored_any
+    fn escaped(&mut self, s: &str) {
+        self.out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => self.out.push_str("\\\""),
+                '\\' => self.out.push_str("\\\\"),
+                '\n' => self.out.push_str("\\n"),
+                '\r' => self.out.push_str("\\r"),
+                '\t' => self.out.push_str("\\t"),
+                c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                    let code = c as u32;
+                    let hex = b"0123456789abcdef";
+                    self.out.push_str("\\u");
+                    for shift in [12, 8, 4, 0] {
+                        self.out.push(hex[((code >> shift) & 0xf) as usize] as char);
+                    }
+                }
+                c => self.out.push(c),
+            }
+        }
+        self.out.push('"');
+    }
+
+    pub(crate) fn string(&mut self, key: Option<&str>, value: &str) {
+        self.prefix(key);
+        self.escaped(value);
+    }
+
+    pub(crate) fn int(&mut self, key: Option<&str>, value: i64) {
+        self.prefix(key);
+        self.out.push_str(&value.to_string());
+    }
+
+    /// A number; answers are kept to three decimals, which this writes exactly.
+    pub(crate) fn number(&mut self, key: Option<&str>, value: f64) {
+        self.prefix(key);
+        if value.is_finite() {
+            self.out.push_str(&format_number(value));
+        } else {
+            self.out.push_str("null");
+        }
+    }
+
+    pub(crate) fn bool(&mut self, key: Option<&str>, value: bool) {
+        self.prefix(key);
+        self.out.push_str(if value { "true" } else { "false" });
+    }
+
+    pub(crate) fn null(&mut self, key: Option<&str>) {
+        self.prefix(key);
+        self.out.push_str("null");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped() {
+        let mut w = JsonWriter::new();
+        w.begin_object(None);
+        w.string(Some("a\"b"), "line\nbreak \\ \u{1} \u{2028} é");
+        w.int(Some("n"), -3);
+        w.number(Some("x"), 0.25);
+        w.begin_array(Some("l"));
+        w.bool(None, true);
+        w.null(None);
+        w.end_array();
+        w.end_object();
+        assert_eq!(
+            w.finish(),
+            r#"{"a\"b":"line\nbreak \\ \u0001 \u2028 é","n":-3,"x":0.25,"l":[true,null]}"#
+        );
+    }
+
+    #[test]
+    fn objects_report_unknown_missing_and_mistyped_fields() {
+        let value = Value::Object(vec![
+            ("a".into(), Value::Number(2.5)),
+            ("zz".into(), Value::Null),
+        ]);
+        let err = Object::new(value.clone(), "q[0]", &["a", "b"])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("q[0].zz: unknown field `zz`, expected one of `a`, `b`")
+        );
+        let mut o = Object::new(value, "", &["a", "b", "zz"]).unwrap();
+        assert_eq!(
+            o.integer("a", 0, 10).unwrap_err().to_string(),
+            "a: expected a whole number, found number `2.5`"
+        );
+        let b = o.string("b").unwrap();
+        assert_eq!(
+            o.require("b", b).unwrap_err().to_string(),
+            "config: missing field `b`"
+        );
+        assert_eq!(o.string("zz").unwrap(), None, "null is absent");
     }
 }

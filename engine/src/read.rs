@@ -1,0 +1,269 @@
+//! Reading the config structs from a [`Value`], field by field, with paths in every error.
+
+use std::collections::BTreeMap;
+
+use crate::config::{
+    ConditionConfig, ConfigError, FormConfig, GradeConfig, KindName, OptionConfig, QuestionConfig,
+    RangeConfig, ThankYouConfig, WeightsConfig,
+};
+use crate::form::Category;
+use crate::texts::TextsConfig;
+use crate::value::{Object, Value};
+
+const KINDS: [(&str, KindName); 8] = [
+    ("singleChoice", KindName::SingleChoice),
+    ("multipleChoice", KindName::MultipleChoice),
+    ("number", KindName::Number),
+    ("yesNo", KindName::YesNo),
+    ("text", KindName::Text),
+    ("email", KindName::Email),
+    ("phone", KindName::Phone),
+    ("consent", KindName::Consent),
+];
+
+fn points(o: &mut Object, key: &str) -> Result<Option<i32>, ConfigError> {
+    // Range checks with a specific message happen at validation (`BadPoints`).
+    Ok(o.integer(key, i64::from(i32::MIN), i64::from(i32::MAX))?
+        .map(|n| n as i32))
+}
+
+fn count(o: &mut Object, key: &str) -> Result<Option<usize>, ConfigError> {
+    Ok(o.integer(key, 0, 1_000_000)?.map(|n| n as usize))
+}
+
+fn list<T>(
+    o: &mut Object,
+    key: &str,
+    read: impl Fn(&str, Value) -> Result<T, ConfigError>,
+) -> Result<Option<Vec<T>>, ConfigError> {
+    match o.array(key)? {
+        None => Ok(None),
+        Some(items) => items
+            .into_iter()
+            .map(|(path, v)| read(&path, v))
+            .collect::<Result<_, _>>()
+            .map(Some),
+    }
+}
+
+impl FormConfig {
+    /// Reads a config from a value.
+    ///
+    /// # Errors
+    /// [`ConfigError::Syntax`] naming the path of an unknown or missing field or a wrong type.
+    pub fn from_value(value: Value) -> Result<FormConfig, ConfigError> {
+        let mut o = Object::new(
+            value,
+            "",
+            &[
+                "formId",
+                "preset",
+                "endpoint",
+                "locale",
+                "texts",
+                "questions",
+                "removeQuestions",
+                "weights",
+                "grades",
+                "maxQuestionsPerVisit",
+                "questionsPerStep",
+                "thankYou",
+                "thankYouByGrade",
+                "theme",
+            ],
+        )?;
+        let form_id = o.string("formId")?;
+        let mut thank_you_by_grade = BTreeMap::new();
+        for (path, name, v) in o.entries("thankYouByGrade")?.unwrap_or_default() {
+            thank_you_by_grade.insert(name, ThankYouConfig::from_value(&path, v)?);
+        }
+        let mut theme = BTreeMap::new();
+        for (path, key, v) in o.entries("theme")?.unwrap_or_default() {
+            match v {
+                Value::String(s) => theme.insert(key, s),
+                _ => {
+                    return Err(ConfigError::Syntax {
+                        path,
+                        message: "expected a string".into(),
+                    })
+                }
+            };
+        }
+        let texts_path = o.path_of("texts");
+        Ok(FormConfig {
+            preset: o.string("preset")?,
+            endpoint: o.string("endpoint")?,
+            locale: o.string("locale")?,
+            texts: o
+                .take("texts")
+                .map(|v| TextsConfig::from_value(&texts_path, v))
+                .transpose()?,
+            questions: list(&mut o, "questions", QuestionConfig::from_value)?.unwrap_or_default(),
+            remove_questions: o.strings("removeQuestions")?.unwrap_or_default(),
+            weights: match o.take("weights") {
+                None => None,
+                Some(v) => Some(WeightsConfig::from_value("weights", v)?),
+            },
+            grades: list(&mut o, "grades", GradeConfig::from_value)?,
+            max_questions_per_visit: count(&mut o, "maxQuestionsPerVisit")?,
+            questions_per_step: count(&mut o, "questionsPerStep")?,
+            thank_you: match o.take("thankYou") {
+                None => None,
+                Some(v) => Some(ThankYouConfig::from_value("thankYou", v)?),
+            },
+            thank_you_by_grade,
+            theme,
+            form_id: o.require("formId", form_id)?,
+        })
+    }
+}
+
+impl QuestionConfig {
+    fn from_value(path: &str, value: Value) -> Result<QuestionConfig, ConfigError> {
+        let mut o = Object::new(
+            value,
+            path,
+            &[
+                "id",
+                "kind",
+                "label",
+                "help",
+                "shortLabel",
+                "category",
+                "priority",
+                "required",
+                "showIf",
+                "options",
+                "ranges",
+                "min",
+                "max",
+                "points",
+                "placeholder",
+                "maxLength",
+            ],
+        )?;
+        let id = o.string("id")?;
+        let kind_names: Vec<&str> = KINDS.iter().map(|(n, _)| *n).collect();
+        let category_names: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+        let show_if_path = o.path_of("showIf");
+        Ok(QuestionConfig {
+            kind: o.choice("kind", &kind_names)?.map(|i| KINDS[i].1),
+            label: o.string("label")?,
+            help: o.string("help")?,
+            short_label: o.string("shortLabel")?,
+            category: o
+                .choice("category", &category_names)?
+                .map(|i| Category::ALL[i]),
+            priority: points(&mut o, "priority")?,
+            required: o.bool("required")?,
+            show_if: o
+                .take("showIf")
+                .map(|v| ConditionConfig::from_value(&show_if_path, v))
+                .transpose()?,
+            options: list(&mut o, "options", OptionConfig::from_value)?,
+            ranges: list(&mut o, "ranges", RangeConfig::from_value)?,
+            min: o.number("min")?,
+            max: o.number("max")?,
+            points: points(&mut o, "points")?,
+            placeholder: o.string("placeholder")?,
+            max_length: count(&mut o, "maxLength")?,
+            id: o.require("id", id)?,
+        })
+    }
+}
+
+impl OptionConfig {
+    fn from_value(path: &str, value: Value) -> Result<OptionConfig, ConfigError> {
+        let mut o = Object::new(value, path, &["id", "label", "points", "capGrade"])?;
+        let id = o.string("id")?;
+        Ok(OptionConfig {
+            label: o.string("label")?.unwrap_or_default(),
+            points: points(&mut o, "points")?,
+            cap_grade: o.string("capGrade")?,
+            id: o.require("id", id)?,
+        })
+    }
+}
+
+impl RangeConfig {
+    fn from_value(path: &str, value: Value) -> Result<RangeConfig, ConfigError> {
+        let mut o = Object::new(value, path, &["min", "max", "points", "label", "capGrade"])?;
+        let min = o.number("min")?;
+        let range_points = points(&mut o, "points")?;
+        Ok(RangeConfig {
+            max: o.number("max")?,
+            label: o.string("label")?,
+            cap_grade: o.string("capGrade")?,
+            min: o.require("min", min)?,
+            points: o.require("points", range_points)?,
+        })
+    }
+}
+
+impl ConditionConfig {
+    fn from_value(path: &str, value: Value) -> Result<ConditionConfig, ConfigError> {
+        let mut o = Object::new(
+            value,
+            path,
+            &[
+                "question", "answered", "equals", "oneOf", "noneOf", "atLeast", "below",
+            ],
+        )?;
+        let question = o.string("question")?;
+        Ok(ConditionConfig {
+            answered: o.bool("answered")?,
+            equals: o.string("equals")?,
+            one_of: o.strings("oneOf")?,
+            none_of: o.strings("noneOf")?,
+            at_least: o.number("atLeast")?,
+            below: o.number("below")?,
+            question: o.require("question", question)?,
+        })
+    }
+}
+
+impl WeightsConfig {
+    fn from_value(path: &str, value: Value) -> Result<WeightsConfig, ConfigError> {
+        let mut o = Object::new(
+            value,
+            path,
+            &["budget", "authority", "need", "timeframe", "fit", "contact"],
+        )?;
+        let mut weight = |key: &str| -> Result<Option<u32>, ConfigError> {
+            Ok(o.integer(key, 0, i64::from(u32::MAX))?.map(|n| n as u32))
+        };
+        Ok(WeightsConfig {
+            budget: weight("budget")?,
+            authority: weight("authority")?,
+            need: weight("need")?,
+            timeframe: weight("timeframe")?,
+            fit: weight("fit")?,
+            contact: weight("contact")?,
+        })
+    }
+}
+
+impl GradeConfig {
+    fn from_value(path: &str, value: Value) -> Result<GradeConfig, ConfigError> {
+        let mut o = Object::new(value, path, &["name", "label", "min"])?;
+        let name = o.string("name")?;
+        let min = o.integer("min", 0, 255)?.map(|n| n as u8);
+        Ok(GradeConfig {
+            label: o.string("label")?,
+            name: o.require("name", name)?,
+            min: o.require("min", min)?,
+        })
+    }
+}
+
+impl ThankYouConfig {
+    fn from_value(path: &str, value: Value) -> Result<ThankYouConfig, ConfigError> {
+        let mut o = Object::new(value, path, &["title", "body", "linkText", "linkUrl"])?;
+        Ok(ThankYouConfig {
+            title: o.string("title")?,
+            body: o.string("body")?,
+            link_text: o.string("linkText")?,
+            link_url: o.string("linkUrl")?,
+        })
+    }
+}
