@@ -3,12 +3,8 @@ import { mount } from "./dist/bantam.js";
 
 const host = document.getElementById("form-host");
 const log = document.getElementById("log");
-const config = {
-  formId: "developer-demo",
-  preset: "bant",
-  questionsPerStep: 2,
-  theme: { accent: "#0f766e" },
-};
+// The same config file the collector checks this form's leads against.
+const options = { configUrl: "forms/developer-demo.json" };
 
 for (const name of ["ready", "step", "scored", "submit", "delivered", "error"]) {
   host.addEventListener(`bantam:${name}`, (event) => {
@@ -22,8 +18,8 @@ for (const name of ["ready", "step", "scored", "submit", "delivered", "error"]) 
   });
 }
 
-let form = await mount(host, { config });
+let form = await mount(host, options);
 document.getElementById("remount").addEventListener("click", async () => {
   form.destroy();
-  form = await mount(host, { config });
+  form = await mount(host, options);
 });

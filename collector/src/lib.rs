@@ -1,41 +1,69 @@
 //! Bantam's collector: the embedded default endpoint.
 //!
-//! It receives lead documents (`POST /v1/leads`), checks them, stores them in SQLite
-//! idempotently on the lead id, lists them (`GET /v1/leads`) and serves the demo page, so the
-//! demo is one origin. Handlers are thin; the lead document type is the engine's.
+//! It receives lead documents (`POST /v1/leads`), checks them against the registered forms,
+//! re-scores the answers with the same engine as the widget (the client's score is advisory),
+//! stores them in SQLite idempotently on the lead id, lists them for admins
+//! (`GET /v1/leads`) and serves the demo page, so the demo is one origin.
 
+mod forms;
+mod limit;
 mod store;
 mod time;
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
-use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use bantam_engine::{LeadDocument, SCHEMA_VERSION};
+use bantam_engine::{score, AnswerValue, Answers, LeadDocument, SCHEMA_VERSION};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_http::services::ServeDir;
 
-pub use store::{Store, StoreError};
+pub use forms::{watch as watch_forms, Forms};
+pub use limit::RateLimit;
+pub use store::{Ingested, Store, StoreError};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Who may do what: origins allowed to post, the admin token for reads, the rate limit.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Origins (`https://www.example.com`) allowed to post cross-origin; `*` allows any.
+    /// The collector's own origin is always allowed.
+    pub allowed_origins: Vec<String>,
+    /// Bearer token for reading leads; reads are refused without one configured.
+    pub admin_token: Option<String>,
+    /// Posts per minute per client address (0: no limit) and the burst allowed.
+    pub rate_per_minute: u32,
+    /// How many posts a client may make at once before the rate applies.
+    pub burst: u32,
+}
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     store: Arc<Store>,
+    forms: Arc<RwLock<Forms>>,
+    settings: Arc<Settings>,
+    limiter: Arc<RateLimit>,
 }
 
 impl AppState {
-    /// Wraps an opened store.
-    pub fn new(store: Store) -> AppState {
+    /// Wraps an opened store, the known forms and the settings.
+    pub fn new(store: Store, forms: Arc<RwLock<Forms>>, settings: Settings) -> AppState {
+        let limiter = RateLimit::new(settings.rate_per_minute, settings.burst);
         AppState {
             store: Arc::new(store),
+            forms,
+            settings: Arc::new(settings),
+            limiter: Arc::new(limiter),
         }
     }
 }
@@ -52,6 +80,8 @@ pub enum AppError {
         /// The JSON path of the culprit, if one field is.
         field: Option<String>,
     },
+    /// Too many requests from one address; retry after this many seconds.
+    TooMany(u64),
     /// Something broke on our side; logged, and answered without details.
     Internal(String),
 }
@@ -63,6 +93,10 @@ impl AppError {
             error: error.into(),
             field: field.map(str::to_owned),
         }
+    }
+
+    fn unprocessable(error: impl Into<String>, field: &str) -> AppError {
+        AppError::bad(StatusCode::UNPROCESSABLE_ENTITY, error, Some(field))
     }
 }
 
@@ -80,6 +114,17 @@ impl IntoResponse for AppError {
                 error,
                 field,
             } => (status, Json(json!({ "error": error, "field": field }))).into_response(),
+            AppError::TooMany(seconds) => {
+                let mut response = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(json!({ "error": format!("too many requests; retry in {seconds} s"), "field": null })),
+                )
+                    .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                response
+            }
             AppError::Internal(detail) => {
                 eprintln!("bantam-collector: internal error: {detail}");
                 (
@@ -95,10 +140,80 @@ impl IntoResponse for AppError {
 /// Builds the router: the lead API plus the static files of `www`.
 pub fn app(state: AppState, www: PathBuf) -> Router {
     Router::new()
-        .route("/v1/leads", post(post_lead).get(list_leads))
+        .route(
+            "/v1/leads",
+            post(post_lead).get(list_leads).options(preflight),
+        )
+        .layer(middleware::from_fn_with_state(state.clone(), cors))
         .fallback_service(ServeDir::new(www))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// Whether `origin` may call the API: the collector's own origin, or a configured one.
+fn origin_allowed(settings: &Settings, origin: &str, host: Option<&str>) -> bool {
+    let own = host.is_some_and(|host| {
+        origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+    });
+    own || settings
+        .allowed_origins
+        .iter()
+        .any(|o| o == "*" || o.trim_end_matches('/').eq_ignore_ascii_case(origin))
+}
+
+/// CORS for the API: refuses posts from origins not allowed, answers preflights, and adds
+/// `Access-Control-Allow-Origin` for allowed ones.
+async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    let allowed = origin
+        .as_deref()
+        .map(|o| origin_allowed(&state.settings, o, host));
+    if allowed == Some(false) && request.method() != Method::GET {
+        return AppError::bad(
+            StatusCode::FORBIDDEN,
+            format!(
+                "origin {} may not post leads here; start the collector with --allow-origin {}",
+                origin.as_deref().unwrap_or_default(),
+                origin.as_deref().unwrap_or_default()
+            ),
+            None,
+        )
+        .into_response();
+    }
+    let mut response = next.run(request).await;
+    if let (Some(origin), Some(true)) = (origin, allowed) {
+        if let Ok(value) = HeaderValue::from_str(&origin) {
+            let headers = response.headers_mut();
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+            headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        }
+    }
+    response
+}
+
+async fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "POST"),
+            (
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "content-type, idempotency-key",
+            ),
+            (header::ACCESS_CONTROL_MAX_AGE, "86400"),
+        ],
+    )
+        .into_response()
 }
 
 fn check_id(value: &str, field: &str, max: usize) -> Result<(), AppError> {
@@ -110,16 +225,26 @@ fn check_id(value: &str, field: &str, max: usize) -> Result<(), AppError> {
     if ok {
         Ok(())
     } else {
-        Err(AppError::bad(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        Err(AppError::unprocessable(
             format!("{field} must be 1-{max} letters, digits, '-' or '_'"),
-            Some(field),
+            field,
         ))
     }
 }
 
-/// Parses and checks a posted lead document.
-fn parse_lead(headers: &HeaderMap, body: &[u8]) -> Result<LeadDocument, AppError> {
+fn check_length(value: &str, field: &str, max: usize) -> Result<(), AppError> {
+    if value.chars().count() <= max {
+        Ok(())
+    } else {
+        Err(AppError::unprocessable(
+            format!("{field} is longer than {max} characters"),
+            field,
+        ))
+    }
+}
+
+/// Parses, checks and re-scores a posted lead document.
+fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, AppError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -131,73 +256,131 @@ fn parse_lead(headers: &HeaderMap, body: &[u8]) -> Result<LeadDocument, AppError
             None,
         ));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|err| {
+    let mut document: Value = serde_json::from_slice(body).map_err(|err| {
         AppError::bad(
             StatusCode::BAD_REQUEST,
             format!("body is not valid JSON: {err}"),
             None,
         )
     })?;
-    match value.get("schemaVersion").and_then(Value::as_u64) {
+    match document.get("schemaVersion").and_then(Value::as_u64) {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
         Some(v) => {
-            return Err(AppError::bad(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(AppError::unprocessable(
                 format!(
                     "schemaVersion {v} is not supported; this collector reads {SCHEMA_VERSION}"
                 ),
-                Some("schemaVersion"),
+                "schemaVersion",
             ))
         }
         None => {
-            return Err(AppError::bad(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(AppError::unprocessable(
                 "schemaVersion is missing or not a number",
-                Some("schemaVersion"),
+                "schemaVersion",
             ))
         }
     }
-    let lead: LeadDocument = serde_path_to_error::deserialize(value).map_err(|err| {
+    let lead: LeadDocument = serde_path_to_error::deserialize(&document).map_err(|err| {
         let path = err.path().to_string();
-        AppError::bad(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{path}: {}", err.inner()),
-            Some(&path),
-        )
+        AppError::unprocessable(format!("{path}: {}", err.inner()), &path)
     })?;
     check_id(&lead.id, "id", 100)?;
     check_id(&lead.form_id, "formId", 64)?;
-    if lead.score.total > 100 {
-        return Err(AppError::bad(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "score.total must be 0-100",
-            Some("score.total"),
-        ));
-    }
-    Ok(lead)
-}
-
-async fn post_lead(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<Response, AppError> {
-    let lead = parse_lead(&headers, &body)?;
     if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         if key != lead.id {
-            return Err(AppError::bad(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(AppError::unprocessable(
                 format!(
                     "Idempotency-Key \"{key}\" does not match the lead id \"{}\"",
                     lead.id
                 ),
-                Some("id"),
+                "id",
             ));
         }
     }
+    check_length(&lead.submitted_at, "submittedAt", 40)?;
+    check_length(&lead.locale, "locale", 35)?;
+    check_length(&lead.page.url, "page.url", 2048)?;
+    check_length(&lead.page.title, "page.title", 500)?;
+    check_length(&lead.page.referrer, "page.referrer", 2048)?;
+    if lead.score.total > 100 {
+        return Err(AppError::unprocessable(
+            "score.total must be 0-100",
+            "score.total",
+        ));
+    }
+    let form = forms.get(&lead.form_id).ok_or_else(|| {
+        AppError::unprocessable(
+            format!(
+                "unknown form \"{}\": no such form is registered here",
+                lead.form_id
+            ),
+            "formId",
+        )
+    })?;
+    let answers = Answers::from_values(&form, lead.answers.clone()).map_err(|(id, err)| {
+        let field = format!("answers.{id}");
+        AppError::unprocessable(format!("{field}: {err}"), &field)
+    })?;
+    for (id, value) in &lead.contact {
+        if answers.get(id) != Some(&AnswerValue::Text(value.clone())) {
+            let field = format!("contact.{id}");
+            return Err(AppError::unprocessable(
+                format!("{field} does not match answers.{id}"),
+                &field,
+            ));
+        }
+    }
+    let server = score(&form, &answers);
+    let server_json: Value =
+        serde_json::from_str(&server.to_json()).map_err(|e| AppError::Internal(e.to_string()))?;
+    if let Some(object) = document.as_object_mut() {
+        object.insert("score".into(), server_json);
+    }
+    Ok(Ingested {
+        email: lead.contact.get("email").cloned(),
+        grade: server.grade,
+        total: server.total,
+        client_total: lead.score.total,
+        client_grade: lead.score.grade,
+        document: document.to_string(),
+        id: lead.id,
+        form_id: lead.form_id,
+        submitted_at: lead.submitted_at,
+    })
+}
+
+fn client_ip(request: &Request) -> IpAddr {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip())
+}
+
+async fn post_lead(State(state): State<AppState>, request: Request) -> Result<Response, AppError> {
+    state
+        .limiter
+        .check(client_ip(&request))
+        .map_err(AppError::TooMany)?;
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            AppError::bad(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("body is larger than {MAX_BODY_BYTES} bytes"),
+                None,
+            )
+        })?;
+    let ingested = {
+        let forms = state
+            .forms
+            .read()
+            .map_err(|_| AppError::Internal("forms lock poisoned".into()))?;
+        ingest(&forms, &parts.headers, &body)?
+    };
     let store = state.store.clone();
     let received_at = time::now_rfc3339();
-    let stored = tokio::task::spawn_blocking(move || store.insert(&lead, &received_at))
+    let stored = tokio::task::spawn_blocking(move || store.insert(&ingested, &received_at))
         .await
         .map_err(|err| AppError::Internal(err.to_string()))??;
     let status = if stored.created {
@@ -212,10 +395,42 @@ async fn post_lead(
             "status": if stored.created { "stored" } else { "duplicate" },
             "grade": stored.grade,
             "total": stored.total,
+            "scoreMismatch": stored.score_mismatch,
             "receivedAt": stored.received_at,
         })),
     )
         .into_response())
+}
+
+/// Compares in time independent of where the strings differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn require_admin(settings: &Settings, headers: &HeaderMap) -> Result<(), AppError> {
+    let Some(token) = &settings.admin_token else {
+        return Err(AppError::bad(
+            StatusCode::FORBIDDEN,
+            "reading leads is disabled: start the collector with --admin-token (or BANTAM_ADMIN_TOKEN)",
+            None,
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match given {
+        Some(given) if same_secret(given, token) => Ok(()),
+        _ => Err(AppError::bad(
+            StatusCode::UNAUTHORIZED,
+            "reading leads needs the header Authorization: Bearer <admin token>",
+            None,
+        )),
+    }
 }
 
 /// Query of `GET /v1/leads`.
@@ -223,18 +438,22 @@ async fn post_lead(
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     limit: Option<u32>,
+    offset: Option<u32>,
 }
 
 async fn list_leads(
     State(state): State<AppState>,
+    headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
+    require_admin(&state.settings, &headers)?;
     let Query(query) =
         query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let offset = query.offset.unwrap_or(0);
     let store = state.store.clone();
-    let leads = tokio::task::spawn_blocking(move || store.list(limit))
+    let leads = tokio::task::spawn_blocking(move || store.list(limit, offset))
         .await
         .map_err(|err| AppError::Internal(err.to_string()))??;
-    Ok(Json(json!({ "leads": leads })).into_response())
+    Ok(Json(json!({ "leads": leads, "limit": limit, "offset": offset })).into_response())
 }

@@ -5,17 +5,27 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use axum::serve::ListenerExt;
-use bantam_collector::{app, AppState, Store};
+use std::sync::{Arc, RwLock};
 
-const USAGE: &str = "usage: bantam-collector [--listen ADDR:PORT] [--db PATH] [--www DIR]
-  --listen  address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
-  --db      SQLite database file (default bantam.db)
-  --www     folder served at / (default www)";
+use bantam_collector::{app, watch_forms, AppState, Forms, Settings, Store};
+
+const USAGE: &str = "usage: bantam-collector [options]
+  --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
+  --db PATH            SQLite database file (default bantam.db)
+  --www DIR            folder served at / (default www)
+  --forms DIR          form configs (*.json) leads are checked and re-scored against
+                       (default www/forms); reloaded when a file changes
+  --allow-origin URL   an origin allowed to post cross-origin (repeatable; * for any)
+  --admin-token TOKEN  bearer token for reading leads (or env BANTAM_ADMIN_TOKEN)
+  --rate-limit N       posts per minute per client address, 0 for none (default 120)
+  --burst N            posts a client may make at once (default 30)";
 
 struct Args {
     listen: SocketAddr,
     db: PathBuf,
     www: PathBuf,
+    forms: PathBuf,
+    settings: Settings,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -23,6 +33,15 @@ fn parse_args() -> Result<Args, String> {
         listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
         db: PathBuf::from("bantam.db"),
         www: PathBuf::from("www"),
+        forms: PathBuf::from("www/forms"),
+        settings: Settings {
+            allowed_origins: Vec::new(),
+            admin_token: std::env::var("BANTAM_ADMIN_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty()),
+            rate_per_minute: 120,
+            burst: 30,
+        },
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -36,6 +55,20 @@ fn parse_args() -> Result<Args, String> {
             }
             "--db" => args.db = PathBuf::from(value()?),
             "--www" => args.www = PathBuf::from(value()?),
+            "--forms" => args.forms = PathBuf::from(value()?),
+            "--allow-origin" => args.settings.allowed_origins.push(value()?),
+            "--admin-token" => args.settings.admin_token = Some(value()?),
+            "--rate-limit" | "--burst" => {
+                let v = value()?;
+                let n: u32 = v
+                    .parse()
+                    .map_err(|_| format!("{flag}: \"{v}\" is not a whole number"))?;
+                if flag == "--burst" {
+                    args.settings.burst = n;
+                } else {
+                    args.settings.rate_per_minute = n;
+                }
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument \"{other}\"")),
         }
@@ -62,6 +95,20 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let forms = match Forms::load(&args.forms) {
+        Ok(forms) => forms,
+        Err(err) => {
+            eprintln!("bantam-collector: cannot load forms: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let form_count = forms.len();
+    let forms = Arc::new(RwLock::new(forms));
+    watch_forms(
+        args.forms.clone(),
+        forms.clone(),
+        std::time::Duration::from_secs(2),
+    );
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(listener) => listener,
         Err(err) => {
@@ -75,27 +122,30 @@ async fn main() -> ExitCode {
         let _ = stream.set_nodelay(true);
     });
     println!(
-        "bantam-collector: listening on http://{addr}/ (database {})",
-        args.db.display()
+        "bantam-collector: listening on http://{addr}/ (database {}, {form_count} form(s) from {})",
+        args.db.display(),
+        args.forms.display()
     );
-    let router = app(AppState::new(store), args.www);
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term =
-                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    {
-                        Ok(term) => term,
-                        Err(_) => return,
-                    };
-                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-            }
-            #[cfg(not(unix))]
-            let _ = ctrl_c.await;
-        })
-        .await;
+    let router = app(AppState::new(store, forms, args.settings), args.www);
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(term) => term,
+                    Err(_) => return,
+                };
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    })
+    .await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

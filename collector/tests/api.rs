@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use bantam_collector::{app, AppState, Store};
+use std::sync::{Arc, RwLock};
+
+use bantam_collector::{app, AppState, Forms, Settings, Store};
 use bantam_engine::{build_lead, parse_config, Answers, Input, LeadInput, PageInfo};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -35,12 +37,36 @@ impl Drop for TempDb {
     }
 }
 
-fn router(db: &TempDb) -> Router {
+const TOKEN: &str = "s3cret-admin-token";
+
+fn settings() -> Settings {
+    Settings {
+        allowed_origins: vec!["https://www.example.com".into()],
+        admin_token: Some(TOKEN.into()),
+        rate_per_minute: 0,
+        burst: 1,
+    }
+}
+
+fn router_with(db: &TempDb, settings: Settings) -> Router {
     let store = Store::open(&db.0).expect("open store");
+    let mut forms = Forms::empty();
+    forms.insert(parse_config(json!({"formId": "demo", "preset": "bant"})).unwrap());
     app(
-        AppState::new(store),
+        AppState::new(store, Arc::new(RwLock::new(forms)), settings),
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../www")),
     )
+}
+
+fn router(db: &TempDb) -> Router {
+    router_with(db, settings())
+}
+
+fn list_request(query: &str) -> Request<Body> {
+    Request::get(format!("/v1/leads{query}"))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .unwrap()
 }
 
 /// A real lead document, built by the engine as the widget does.
@@ -89,14 +115,11 @@ async fn a_lead_is_stored_once_and_a_replay_is_200() {
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     assert_eq!(answer["status"], "stored");
     assert_eq!(answer["grade"], "cold");
+    assert_eq!(answer["scoreMismatch"], false);
     let (status, answer) = send(&router, post(body)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(answer["status"], "duplicate");
-    let (status, list) = send(
-        &router,
-        Request::get("/v1/leads").body(Body::empty()).unwrap(),
-    )
-    .await;
+    let (status, list) = send(&router, list_request("")).await;
     assert_eq!(status, StatusCode::OK);
     let leads = list["leads"].as_array().unwrap();
     assert_eq!(leads.len(), 1, "one row for two posts");
@@ -120,13 +143,7 @@ async fn the_newest_lead_is_listed_first_and_limit_applies() {
     for id in ["first", "second", "third"] {
         send(&router, post(lead(id).to_string())).await;
     }
-    let (_, list) = send(
-        &router,
-        Request::get("/v1/leads?limit=2")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (_, list) = send(&router, list_request("?limit=2&offset=0")).await;
     let ids: Vec<_> = list["leads"]
         .as_array()
         .unwrap()
@@ -134,13 +151,10 @@ async fn the_newest_lead_is_listed_first_and_limit_applies() {
         .map(|l| l["lead"]["id"].clone())
         .collect();
     assert_eq!(ids, [json!("third"), json!("second")]);
-    let (status, answer) = send(
-        &router,
-        Request::get("/v1/leads?limt=2")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (_, page2) = send(&router, list_request("?limit=2&offset=2")).await;
+    assert_eq!(page2["leads"][0]["lead"]["id"], "first");
+    assert_eq!(page2["leads"].as_array().unwrap().len(), 1);
+    let (status, answer) = send(&router, list_request("?limt=2")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
 }
 
@@ -259,4 +273,212 @@ async fn the_demo_page_is_served() {
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.into_body().collect().await.unwrap().to_bytes();
     assert!(String::from_utf8_lossy(&html).contains("dist/embed.js"));
+}
+
+#[tokio::test]
+async fn the_collector_rescores_and_flags_a_tampered_score() {
+    let db = TempDb::new();
+    let router = router(&db);
+    let mut v = lead("tampered");
+    v["score"]["total"] = json!(99);
+    v["score"]["grade"] = json!("hot");
+    let (status, answer) = send(&router, post(v.to_string())).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(
+        (answer["grade"].as_str(), answer["total"].as_u64()),
+        (Some("cold"), Some(25))
+    );
+    assert_eq!(answer["scoreMismatch"], true);
+    let (_, list) = send(&router, list_request("")).await;
+    let stored = &list["leads"][0];
+    assert_eq!(stored["scoreMismatch"], true);
+    assert_eq!(stored["clientScore"], json!({"total": 99, "grade": "hot"}));
+    assert_eq!(
+        stored["lead"]["score"]["total"], 25,
+        "the collector's score is the one kept"
+    );
+    assert_eq!(
+        stored["lead"]["score"]["reasons"][0]["text"],
+        "Budget $50k–$250k: +25"
+    );
+}
+
+#[tokio::test]
+async fn fields_from_a_newer_widget_are_kept() {
+    let db = TempDb::new();
+    let router = router(&db);
+    let mut v = lead("newer");
+    v["attribution"] = json!({"utmSource": "newsletter"});
+    let (status, _) = send(&router, post(v.to_string())).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, list) = send(&router, list_request("")).await;
+    assert_eq!(
+        list["leads"][0]["lead"]["attribution"]["utmSource"],
+        "newsletter"
+    );
+}
+
+#[tokio::test]
+async fn reading_leads_needs_the_admin_token() {
+    let db = TempDb::new();
+    let router = router(&db);
+    let (status, answer) = send(
+        &router,
+        Request::get("/v1/leads").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+    let wrong = Request::get("/v1/leads")
+        .header("authorization", "Bearer nope")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&router, wrong).await.0, StatusCode::UNAUTHORIZED);
+    let no_token = router_with(
+        &TempDb::new(),
+        Settings {
+            admin_token: None,
+            ..settings()
+        },
+    );
+    let (status, answer) = send(&no_token, list_request("")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(answer["error"].as_str().unwrap().contains("--admin-token"));
+    // Posting needs no token.
+    assert_eq!(
+        send(&router, post(lead("open").to_string())).await.0,
+        StatusCode::CREATED
+    );
+}
+
+fn with_origin(origin: &str, method: &str) -> Request<Body> {
+    let builder = Request::builder()
+        .method(method)
+        .uri("/v1/leads")
+        .header("host", "collector.example.net")
+        .header("origin", origin)
+        .header("content-type", "application/json");
+    builder.body(Body::from(lead("cors").to_string())).unwrap()
+}
+
+#[tokio::test]
+async fn only_allowed_origins_may_post() {
+    let db = TempDb::new();
+    let router = router(&db);
+    let response = router
+        .clone()
+        .oneshot(with_origin("https://www.example.com", "OPTIONS"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let headers = response.headers();
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://www.example.com"
+    );
+    assert!(headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("idempotency-key"));
+    let (status, answer) = send(&router, with_origin("https://evil.example.org", "OPTIONS")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    let (status, answer) = send(&router, with_origin("https://evil.example.org", "POST")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(answer["error"]
+        .as_str()
+        .unwrap()
+        .contains("--allow-origin https://evil.example.org"));
+    let response = router
+        .clone()
+        .oneshot(with_origin("https://www.example.com", "POST"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://www.example.com"
+    );
+    // The collector's own pages post same-origin.
+    let (status, _) = send(&router, with_origin("http://collector.example.net", "POST")).await;
+    assert_eq!(status, StatusCode::OK, "a replay of the same id, accepted");
+}
+
+#[tokio::test]
+async fn a_client_over_the_rate_gets_429_with_retry_after() {
+    let db = TempDb::new();
+    let router = router_with(
+        &db,
+        Settings {
+            rate_per_minute: 6,
+            burst: 2,
+            ..settings()
+        },
+    );
+    for id in ["r1", "r2"] {
+        assert_eq!(
+            send(&router, post(lead(id).to_string())).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let response = router
+        .clone()
+        .oneshot(post(lead("r3").to_string()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "10");
+    assert_eq!(Store::open(&db.0).unwrap().count().unwrap(), 2);
+}
+
+#[test]
+fn a_database_from_the_first_schema_is_migrated() {
+    let db = TempDb::new();
+    {
+        let conn = rusqlite::Connection::open(&db.0).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE leads (id TEXT PRIMARY KEY, form_id TEXT NOT NULL, received_at TEXT NOT NULL,
+             submitted_at TEXT NOT NULL, email TEXT, grade TEXT NOT NULL, total INTEGER NOT NULL, document TEXT NOT NULL);
+             INSERT INTO leads VALUES ('old', 'demo', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', NULL, 'warm', 50, '{}');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&db.0).unwrap();
+    assert_eq!(store.count().unwrap(), 1);
+    let listed = store.list(10, 0).unwrap();
+    assert_eq!(
+        listed[0]["scoreMismatch"], false,
+        "new columns have their defaults"
+    );
+    let conn = rusqlite::Connection::open(&db.0).unwrap();
+    let version: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    let journal: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((version, journal.as_str()), (2, "wal"));
+}
+
+#[test]
+fn form_folders_load_and_report_bad_files() {
+    let dir = std::env::temp_dir().join(format!("bantam-forms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.json"), r#"{"formId": "a", "preset": "bant"}"#).unwrap();
+    let forms = Forms::load(&dir).unwrap();
+    assert!(forms.get("a").is_some());
+    std::fs::write(
+        dir.join("b.json"),
+        r#"{"formId": "b", "preset": "bant", "grades": []}"#,
+    )
+    .unwrap();
+    let err = Forms::load(&dir).unwrap_err();
+    assert!(
+        err.ends_with("b.json: grades: needs at least one grade"),
+        "{err}"
+    );
+    std::fs::write(dir.join("b.json"), r#"{"formId": "a", "preset": "bant"}"#).unwrap();
+    assert!(Forms::load(&dir)
+        .unwrap_err()
+        .contains("formId \"a\" is also used"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -63,7 +63,9 @@ async function assertAccessible(page, step) {
 }
 
 async function leads() {
-  const response = await fetch(`${BASE}/v1/leads`);
+  const response = await fetch(`${BASE}/v1/leads`, {
+    headers: { Authorization: `Bearer ${process.env.BANTAM_ADMIN_TOKEN}` },
+  });
   assert.equal(response.status, 200);
   return (await response.json()).leads;
 }
@@ -105,6 +107,7 @@ test("a visitor on the landing page becomes a hot lead in the collector", async 
   assert.equal(lead.contact.company, "Acme Corp");
   assert.equal(lead.score.total, 75);
   assert.equal(lead.score.grade, "hot");
+  assert.equal(stored.scoreMismatch, false, "the collector's re-score agrees with the browser's");
   assert.deepEqual(
     lead.score.reasons.map((r) => r.text),
     [
