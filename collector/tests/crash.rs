@@ -1,0 +1,163 @@
+//! A lead acknowledged with a 2xx survives a SIGKILL of the collector right after.
+//!
+//! Starts the real binary on loopback, streams posts from four clients, kills the process
+//! with SIGKILL mid-stream, and checks that every lead that got a 2xx is in the database.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bantam_collector::Store;
+use bantam_engine::{build_lead, parse_config, Answers, Input, LeadInput, PageInfo};
+
+fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// Starts the collector; returns the child and its address.
+fn start(db: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bantam-collector"))
+        .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db"])
+        .arg(db)
+        .arg("--www")
+        .arg(root().join("www"))
+        .arg("--forms")
+        .arg(root().join("www/forms"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the collector");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the collector says where it listens");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+/// One lead document for the demo form, with this id.
+fn lead_json(id: &str) -> String {
+    let path = root().join("www/forms/ledgerline-demo.json");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let form = parse_config(config).unwrap();
+    let mut answers = Answers::new();
+    answers
+        .set(&form, "email", Input::Text("crash@acme.io"))
+        .unwrap();
+    answers
+        .set(&form, "budget", Input::Checked(vec!["over-250k".into()]))
+        .unwrap();
+    let input = LeadInput {
+        id: id.into(),
+        submitted_at: "2026-11-23T10:00:00.000Z".into(),
+        page: PageInfo::default(),
+    };
+    build_lead(&form, &answers, input).to_json()
+}
+
+/// Posts on a fresh connection; returns the HTTP status, or `None` when the server is gone.
+fn post(addr: &str, id: &str, body: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let request = format!(
+        "POST /v1/leads HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nIdempotency-Key: {id}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split(' ').nth(1)?.parse().ok()
+}
+
+#[test]
+fn every_acknowledged_lead_survives_sigkill() {
+    let dir = std::env::temp_dir().join(format!("bantam-crash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("leads.db");
+    let (mut child, addr) = start(&db);
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|client| {
+            let (addr, acked, stop) = (addr.clone(), acked.clone(), stop.clone());
+            std::thread::spawn(move || {
+                // Bounded: at most 5,000 posts each, and never past the kill.
+                for n in 0..5_000 {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let id = format!("crash-{client}-{n}");
+                    match post(&addr, &id, &lead_json(&id)) {
+                        Some(status) if (200..300).contains(&status) => {
+                            acked.lock().unwrap().push(id)
+                        }
+                        Some(status) => panic!("{id}: HTTP {status}"),
+                        None => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let a stream of posts build up, then kill without warning.
+    let started = Instant::now();
+    while acked.lock().unwrap().len() < 200 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 200,
+        "only {} posts were acknowledged",
+        acked.len()
+    );
+
+    // Restart on the same database: the collector opens it (WAL recovery) and serves again.
+    let (mut child, addr) = start(&db);
+    let replay = &acked[0];
+    assert_eq!(
+        post(&addr, replay, &lead_json(replay)),
+        Some(200),
+        "a replay after restart is a duplicate"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let store = Store::open(&db).unwrap();
+    let missing: Vec<_> = acked
+        .iter()
+        .filter(|id| store.get(id).unwrap().is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged leads lost: {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    let stored = store.count().unwrap();
+    assert!(
+        stored >= acked.len() as u64,
+        "stored {stored} < acknowledged {}",
+        acked.len()
+    );
+    println!(
+        "acknowledged {}, stored {stored} after SIGKILL and restart, lost 0",
+        acked.len()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
