@@ -54,6 +54,11 @@ impl Forms {
         self.by_id.get(id).cloned()
     }
 
+    /// The ids of the loaded forms.
+    pub fn ids(&self) -> Vec<String> {
+        self.by_id.keys().cloned().collect()
+    }
+
     /// How many forms are loaded.
     pub fn len(&self) -> usize {
         self.by_id.len()

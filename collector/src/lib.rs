@@ -6,6 +6,7 @@
 //! (`GET /v1/leads`) and serves the demo page, so the demo is one origin.
 
 mod forms;
+mod inbox;
 mod limit;
 mod store;
 mod time;
@@ -18,7 +19,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use bantam_engine::{score, AnswerValue, Answers, LeadDocument, SCHEMA_VERSION};
 use serde::Deserialize;
@@ -82,12 +83,18 @@ pub enum AppError {
     },
     /// Too many requests from one address; retry after this many seconds.
     TooMany(u64),
+    /// Credentials are needed; browsers are asked for them (Basic auth) when `true`.
+    Unauthorized(bool),
     /// Something broke on our side; logged, and answered without details.
     Internal(String),
 }
 
 impl AppError {
-    fn bad(status: StatusCode, error: impl Into<String>, field: Option<&str>) -> AppError {
+    pub(crate) fn bad(
+        status: StatusCode,
+        error: impl Into<String>,
+        field: Option<&str>,
+    ) -> AppError {
         AppError::BadRequest {
             status,
             error: error.into(),
@@ -125,6 +132,23 @@ impl IntoResponse for AppError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
                 response
             }
+            AppError::Unauthorized(browser) => {
+                let mut response = (
+                    StatusCode::UNAUTHORIZED,
+                    Json(json!({
+                        "error": "this needs the admin token: Authorization: Bearer <token>, or Basic auth with the token as password",
+                        "field": null
+                    })),
+                )
+                    .into_response();
+                if browser {
+                    response.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Basic realm=\"Bantam inbox\", charset=\"UTF-8\""),
+                    );
+                }
+                response
+            }
             AppError::Internal(detail) => {
                 eprintln!("bantam-collector: internal error: {detail}");
                 (
@@ -145,6 +169,11 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
             post(post_lead).get(list_leads).options(preflight),
         )
         .layer(middleware::from_fn_with_state(state.clone(), cors))
+        .route("/v1/leads.csv", get(inbox::csv))
+        .route("/v1/leads/{id}/status", post(inbox::status_api))
+        .route("/inbox", get(inbox::inbox))
+        .route("/inbox/leads/{id}", get(inbox::detail))
+        .route("/inbox/leads/{id}/status", post(inbox::status_form))
         .fallback_service(ServeDir::new(www))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -338,6 +367,9 @@ fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, A
     }
     Ok(Ingested {
         email: lead.contact.get("email").cloned(),
+        company: lead.contact.get("company").cloned(),
+        utm: utm_from_url(&lead.page.url),
+        best_grade: form.grade_index(&server.grade) == Some(0),
         grade: server.grade,
         total: server.total,
         client_total: lead.score.total,
@@ -347,6 +379,62 @@ fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, A
         form_id: lead.form_id,
         submitted_at: lead.submitted_at,
     })
+}
+
+/// Decodes `%XX` escapes and `+` in a query component; invalid escapes stay as they are.
+pub(crate) fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = match bytes[i] {
+            b'%' if i + 2 < bytes.len() => hex(bytes[i + 1])
+                .zip(hex(bytes[i + 2]))
+                .map(|(h, l)| h * 16 + l),
+            _ => None,
+        };
+        match (decoded, bytes[i]) {
+            (Some(b), _) => {
+                out.push(b);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, b) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `utm_source`, `utm_medium` and `utm_campaign` from a page URL's query, if present.
+fn utm_from_url(url: &str) -> [Option<String>; 3] {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or("");
+    let mut utm: [Option<String>; 3] = [None, None, None];
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let slot = match key {
+            "utm_source" => 0,
+            "utm_medium" => 1,
+            "utm_campaign" => 2,
+            _ => continue,
+        };
+        let value = percent_decode(value)
+            .trim()
+            .chars()
+            .take(200)
+            .collect::<String>();
+        if !value.is_empty() && utm[slot].is_none() {
+            utm[slot] = Some(value);
+        }
+    }
+    utm
 }
 
 fn client_ip(request: &Request) -> IpAddr {
@@ -411,7 +499,38 @@ fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn require_admin(settings: &Settings, headers: &HeaderMap) -> Result<(), AppError> {
+/// Decodes standard base64 (for Basic auth); `None` for anything malformed.
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let s = s.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= value(*c)? << (18 - 6 * i);
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
+    }
+    Some(out)
+}
+
+/// Checks the admin token: `Authorization: Bearer <token>`, or Basic auth with the token as
+/// the password (any user name), which browsers prompt for when `browser` is true.
+pub(crate) fn require_admin(
+    settings: &Settings,
+    headers: &HeaderMap,
+    browser: bool,
+) -> Result<(), AppError> {
     let Some(token) = &settings.admin_token else {
         return Err(AppError::bad(
             StatusCode::FORBIDDEN,
@@ -422,14 +541,18 @@ fn require_admin(settings: &Settings, headers: &HeaderMap) -> Result<(), AppErro
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .and_then(|v| {
+            if let Some(bearer) = v.strip_prefix("Bearer ") {
+                return Some(bearer.to_owned());
+            }
+            let decoded = base64_decode(v.strip_prefix("Basic ")?)?;
+            let text = String::from_utf8(decoded).ok()?;
+            text.split_once(':')
+                .map(|(_, password)| password.to_owned())
+        });
     match given {
-        Some(given) if same_secret(given, token) => Ok(()),
-        _ => Err(AppError::bad(
-            StatusCode::UNAUTHORIZED,
-            "reading leads needs the header Authorization: Bearer <admin token>",
-            None,
-        )),
+        Some(given) if same_secret(&given, token) => Ok(()),
+        _ => Err(AppError::Unauthorized(browser)),
     }
 }
 
@@ -446,7 +569,7 @@ async fn list_leads(
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers)?;
+    require_admin(&state.settings, &headers, false)?;
     let Query(query) =
         query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
@@ -456,4 +579,32 @@ async fn list_leads(
         .await
         .map_err(|err| AppError::Internal(err.to_string()))??;
     Ok(Json(json!({ "leads": leads, "limit": limit, "offset": offset })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_decodes() {
+        assert_eq!(
+            base64_decode("YWRtaW46czNjcmV0").as_deref(),
+            Some(&b"admin:s3cret"[..])
+        );
+        assert_eq!(base64_decode("YQ==").as_deref(), Some(&b"a"[..]));
+        assert_eq!(base64_decode("!!"), None);
+    }
+
+    #[test]
+    fn utm_parameters_come_from_the_page_url() {
+        assert_eq!(
+            utm_from_url("https://x.io/p?utm_source=news%20letter&utm_medium=email&utm_campaign=spring+sale#top"),
+            [Some("news letter".into()), Some("email".into()), Some("spring sale".into())]
+        );
+        assert_eq!(utm_from_url("https://x.io/"), [None, None, None]);
+        assert_eq!(
+            utm_from_url("/?utm_source=%zz%e2%82%ac&utm_source=second")[0].as_deref(),
+            Some("%zz€")
+        );
+    }
 }

@@ -43,7 +43,7 @@ pub struct Store {
 }
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -59,7 +59,19 @@ const MIGRATIONS: [&str; 2] = [
     "ALTER TABLE leads ADD COLUMN client_total INTEGER;
     ALTER TABLE leads ADD COLUMN client_grade TEXT;
     ALTER TABLE leads ADD COLUMN score_mismatch INTEGER NOT NULL DEFAULT 0;",
+    // The sales inbox: filters, source quality and sales feedback.
+    "ALTER TABLE leads ADD COLUMN company TEXT;
+    ALTER TABLE leads ADD COLUMN utm_source TEXT;
+    ALTER TABLE leads ADD COLUMN utm_medium TEXT;
+    ALTER TABLE leads ADD COLUMN utm_campaign TEXT;
+    ALTER TABLE leads ADD COLUMN best_grade INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE leads ADD COLUMN status TEXT;
+    ALTER TABLE leads ADD COLUMN status_at TEXT;
+    CREATE INDEX IF NOT EXISTS leads_grade ON leads (grade);",
 ];
+
+/// Sales feedback on a lead.
+pub const STATUSES: [&str; 4] = ["accepted", "rejected", "won", "lost"];
 
 /// A checked lead, ready to store: the collector's own score, the client's, the document.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +84,12 @@ pub struct Ingested {
     pub submitted_at: String,
     /// The contact email, if any.
     pub email: Option<String>,
+    /// The contact company, if any.
+    pub company: Option<String>,
+    /// UTM source, medium and campaign of the page the lead came from.
+    pub utm: [Option<String>; 3],
+    /// Whether the grade is the form's best (hot, by default).
+    pub best_grade: bool,
     /// The collector's grade.
     pub grade: String,
     /// The collector's total.
@@ -122,8 +140,10 @@ impl Store {
         let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
         let created = conn.execute(
             "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total,
-                                client_total, client_grade, score_mismatch, document)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
+                                client_total, client_grade, score_mismatch, document,
+                                company, utm_source, utm_medium, utm_campaign, best_grade)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             ON CONFLICT (id) DO NOTHING",
             params![
                 lead.id,
                 lead.form_id,
@@ -135,7 +155,12 @@ impl Store {
                 lead.client_total,
                 lead.client_grade,
                 lead.score_mismatch(),
-                lead.document
+                lead.document,
+                lead.company,
+                lead.utm[0],
+                lead.utm[1],
+                lead.utm[2],
+                lead.best_grade
             ],
         )? == 1;
         let (grade, total, received_at, score_mismatch) = conn.query_row(
@@ -209,5 +234,236 @@ impl Store {
     pub fn count(&self) -> Result<u64, StoreError> {
         let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
         Ok(conn.query_row("SELECT COUNT(*) FROM leads", [], |row| row.get(0))?)
+    }
+}
+
+/// What the inbox and the exports show of a lead: one row, filterable.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    /// Only this grade.
+    pub grade: Option<String>,
+    /// Only this form.
+    pub form: Option<String>,
+    /// Only this UTM source (`(none)` for leads without one).
+    pub source: Option<String>,
+    /// Received on or after this date (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Received on or before this date (`YYYY-MM-DD`).
+    pub to: Option<String>,
+    /// Email or company containing this text.
+    pub search: Option<String>,
+}
+
+impl Filter {
+    /// The SQL condition and its parameters.
+    fn sql(&self) -> (String, Vec<String>) {
+        let mut clauses = vec!["1 = 1".to_owned()];
+        let mut params: Vec<String> = Vec::new();
+        // `{}` in the clause becomes the parameter's placeholder.
+        let mut add = |clause: &str, value: String, clauses: &mut Vec<String>| {
+            params.push(value);
+            clauses.push(clause.replace("{}", &format!("?{}", params.len())));
+        };
+        if let Some(grade) = &self.grade {
+            add("grade = {}", grade.clone(), &mut clauses);
+        }
+        if let Some(form) = &self.form {
+            add("form_id = {}", form.clone(), &mut clauses);
+        }
+        match self.source.as_deref() {
+            Some("(none)") => clauses.push("utm_source IS NULL".into()),
+            Some(source) => add("utm_source = {}", source.to_owned(), &mut clauses),
+            None => {}
+        }
+        if let Some(from) = &self.from {
+            add("received_at >= {}", from.clone(), &mut clauses);
+        }
+        if let Some(to) = &self.to {
+            // Times compare as text; "T99" sorts after every time of that day.
+            add("received_at < {}", format!("{to}T99"), &mut clauses);
+        }
+        if let Some(search) = &self.search {
+            let pattern = format!(
+                "%{}%",
+                search
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            add(
+                "(email LIKE {} ESCAPE '\\' OR company LIKE {} ESCAPE '\\')",
+                pattern,
+                &mut clauses,
+            );
+        }
+        (clauses.join(" AND "), params)
+    }
+}
+
+/// One lead as the inbox lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Lead id.
+    pub id: String,
+    /// Form id.
+    pub form_id: String,
+    /// When the collector received it.
+    pub received_at: String,
+    /// When the visitor submitted it.
+    pub submitted_at: String,
+    /// Contact email.
+    pub email: Option<String>,
+    /// Contact company.
+    pub company: Option<String>,
+    /// The collector's grade and total.
+    pub grade: String,
+    /// 0-100.
+    pub total: u8,
+    /// What the client claimed.
+    pub client_total: Option<u8>,
+    /// Whether the client's score differed.
+    pub score_mismatch: bool,
+    /// UTM source, medium, campaign.
+    pub utm: [Option<String>; 3],
+    /// Sales feedback and when it was given.
+    pub status: Option<(String, String)>,
+    /// The stored document.
+    pub document: Value,
+}
+
+/// Leads, share of the best grade and average score for one source/medium/campaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceQuality {
+    /// UTM source, medium, campaign (`None` where the page had none).
+    pub utm: [Option<String>; 3],
+    /// How many leads.
+    pub leads: u64,
+    /// How many had their form's best grade.
+    pub best: u64,
+    /// Average collector score.
+    pub average: f64,
+}
+
+const ROW_COLUMNS: &str =
+    "id, form_id, received_at, submitted_at, email, company, grade, total, client_total,
+    score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document";
+
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
+    let status: Option<String> = row.get(13)?;
+    let status_at: Option<String> = row.get(14)?;
+    Ok((
+        Row {
+            id: row.get(0)?,
+            form_id: row.get(1)?,
+            received_at: row.get(2)?,
+            submitted_at: row.get(3)?,
+            email: row.get(4)?,
+            company: row.get(5)?,
+            grade: row.get(6)?,
+            total: row.get(7)?,
+            client_total: row.get(8)?,
+            score_mismatch: row.get(9)?,
+            utm: [row.get(10)?, row.get(11)?, row.get(12)?],
+            status: status.zip(status_at),
+            document: Value::Null,
+        },
+        row.get(15)?,
+    ))
+}
+
+impl Store {
+    /// Leads matching `filter`, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails or a row is corrupt.
+    pub fn rows(&self, filter: &Filter, limit: u32, offset: u32) -> Result<Vec<Row>, StoreError> {
+        let (condition, params) = filter.sql();
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM leads WHERE {condition} ORDER BY received_at DESC, rowid DESC LIMIT {limit} OFFSET {offset}"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), read_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut row, document) = row?;
+            row.document = serde_json::from_str(&document)?;
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// How many leads match `filter`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub fn count_matching(&self, filter: &Filter) -> Result<u64, StoreError> {
+        let (condition, params) = filter.sql();
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        let sql = format!("SELECT COUNT(*) FROM leads WHERE {condition}");
+        Ok(
+            conn.query_row(&sql, rusqlite::params_from_iter(params.iter()), |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
+    /// One lead with everything the inbox shows.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails or the row is corrupt.
+    pub fn row(&self, id: &str) -> Result<Option<Row>, StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        let found = conn
+            .query_row(
+                &format!("SELECT {ROW_COLUMNS} FROM leads WHERE id = ?1"),
+                params![id],
+                read_row,
+            )
+            .optional()?;
+        match found {
+            None => Ok(None),
+            Some((mut row, document)) => {
+                row.document = serde_json::from_str(&document)?;
+                Ok(Some(row))
+            }
+        }
+    }
+
+    /// Records sales feedback; returns false when no lead has this id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub fn set_status(&self, id: &str, status: &str, at: &str) -> Result<bool, StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        let changed = conn.execute(
+            "UPDATE leads SET status = ?2, status_at = ?3 WHERE id = ?1",
+            params![id, status, at],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Lead-source quality for the leads matching `filter`, most leads first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub fn source_quality(&self, filter: &Filter) -> Result<Vec<SourceQuality>, StoreError> {
+        let (condition, params) = filter.sql();
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        let sql = format!(
+            "SELECT utm_source, utm_medium, utm_campaign, COUNT(*), SUM(best_grade), AVG(total)
+             FROM leads WHERE {condition}
+             GROUP BY utm_source, utm_medium, utm_campaign ORDER BY COUNT(*) DESC, utm_source LIMIT 50"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
+            Ok(SourceQuality {
+                utm: [row.get(0)?, row.get(1)?, row.get(2)?],
+                leads: row.get(3)?,
+                best: row.get(4)?,
+                average: row.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }

@@ -456,7 +456,7 @@ fn a_database_from_the_first_schema_is_migrated() {
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, journal.as_str()), (2, "wal"));
+    assert_eq!((version, journal.as_str()), (3, "wal"));
 }
 
 #[test]
@@ -481,4 +481,220 @@ fn form_folders_load_and_report_bad_files() {
         .unwrap_err()
         .contains("formId \"a\" is also used"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A lead for the inbox tests: a company, a budget (which sets the grade) and a page URL.
+fn inbox_lead(id: &str, company: &str, budget: &str, url: &str) -> String {
+    let form = parse_config(json!({"formId": "demo", "preset": "bant"})).unwrap();
+    let mut answers = Answers::new();
+    answers
+        .set(&form, "email", Input::Text(&format!("{id}@acme.io")))
+        .unwrap();
+    answers.set(&form, "company", Input::Text(company)).unwrap();
+    answers
+        .set(&form, "budget", Input::Checked(vec![budget.into()]))
+        .unwrap();
+    answers
+        .set(&form, "role", Input::Checked(vec!["decision-maker".into()]))
+        .unwrap();
+    answers
+        .set(
+            &form,
+            "timeframe",
+            Input::Checked(vec!["this-month".into()]),
+        )
+        .unwrap();
+    let page = PageInfo {
+        url: url.into(),
+        title: "Pricing".into(),
+        referrer: String::new(),
+    };
+    build_lead(
+        &form,
+        &answers,
+        LeadInput {
+            id: id.into(),
+            submitted_at: "2026-11-23T08:00:00.000Z".into(),
+            page,
+        },
+    )
+    .to_json()
+}
+
+fn admin_get(uri: &str) -> Request<Body> {
+    // Basic auth with the token as password, as a browser sends it ("sales:s3cret-admin-token").
+    Request::get(uri)
+        .header("authorization", "Basic c2FsZXM6czNjcmV0LWFkbWluLXRva2Vu")
+        .body(Body::empty())
+        .unwrap()
+}
+
+async fn text(router: &Router, request: Request<Body>) -> (StatusCode, String) {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn seeded_inbox() -> (TempDb, Router) {
+    let db = TempDb::new();
+    let router = router(&db);
+    for (id, company, budget, url) in [
+        (
+            "hot1",
+            "Acme",
+            "over-250k",
+            "https://x.io/?utm_source=google&utm_medium=cpc&utm_campaign=spring",
+        ),
+        (
+            "hot2",
+            "Globex",
+            "over-250k",
+            "https://x.io/?utm_source=google&utm_medium=cpc&utm_campaign=spring",
+        ),
+        (
+            "warm1",
+            "Initech",
+            "none",
+            "https://x.io/?utm_source=newsletter&utm_medium=email",
+        ),
+        (
+            "evil",
+            "<script>alert(1)</script>",
+            "under-10k",
+            "https://x.io/",
+        ),
+        (
+            "formula",
+            "=HYPERLINK(\"http://x\")",
+            "under-10k",
+            "https://x.io/",
+        ),
+    ] {
+        let (status, answer) = send(&router, post(inbox_lead(id, company, budget, url))).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    (db, router)
+}
+
+#[tokio::test]
+async fn the_inbox_lists_filters_and_escapes() {
+    let (_db, router) = seeded_inbox().await;
+    let (status, _) = text(&router, Request::get("/inbox").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let response = router
+        .clone()
+        .oneshot(Request::get("/inbox").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert!(response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Basic"));
+
+    let (status, html) = text(&router, admin_get("/inbox")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("5 match"), "count");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script>alert"),
+        "escaped"
+    );
+    // Source quality: google/cpc/spring brought two leads, both with the best grade.
+    assert!(
+        html.contains("<td>google</td><td>cpc</td><td>spring</td><td>2</td><td>100%</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<svg role=\"img\""), "chart");
+    let (_, hot) = text(&router, admin_get("/inbox?grade=hot")).await;
+    assert!(
+        hot.contains("2 match") && hot.contains("hot1@acme.io") && !hot.contains("warm1@acme.io")
+    );
+    let (_, found) = text(&router, admin_get("/inbox?q=glob")).await;
+    assert!(found.contains("1 match") && found.contains("Globex"));
+    let (_, by_source) = text(&router, admin_get("/inbox?source=newsletter")).await;
+    assert!(by_source.contains("1 match") && by_source.contains("Initech"));
+    let (_, none) = text(
+        &router,
+        admin_get("/inbox?source=(none)&from=2020-01-01&to=2099-12-31"),
+    )
+    .await;
+    assert!(none.contains("2 match"), "{none}");
+    let (status, _) = text(&router, admin_get("/inbox?from=yesterday")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, detail) = text(&router, admin_get("/inbox/leads/hot1")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        detail.contains("What budget have you set aside for this?")
+            && detail.contains("Over $250k")
+    );
+    assert!(detail.contains("Budget Over $250k: +30"));
+    assert_eq!(
+        text(&router, admin_get("/inbox/leads/nope")).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn sales_feedback_is_stored_and_exported() {
+    let (_db, router) = seeded_inbox().await;
+    let status_request = |body: &str| {
+        Request::post("/v1/leads/hot1/status")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let (status, answer) = send(&router, status_request(r#"{"status": "won"}"#)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["status"], "won");
+    let (status, answer) = send(&router, status_request(r#"{"status": "maybe"}"#)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(answer["error"]
+        .as_str()
+        .unwrap()
+        .contains("accepted, rejected, won, lost"));
+
+    // The inbox's buttons: only from its own origin.
+    let form_post = |origin: Option<&str>| {
+        let mut builder = Request::post("/inbox/leads/warm1/status")
+            .header("authorization", "Basic c2FsZXM6czNjcmV0LWFkbWluLXRva2Vu")
+            .header("host", "collector.local");
+        if let Some(origin) = origin {
+            builder = builder.header("origin", origin);
+        }
+        builder.body(Body::from("status=rejected")).unwrap()
+    };
+    assert_eq!(
+        text(&router, form_post(None)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        text(&router, form_post(Some("https://evil.example")))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, _) = text(&router, form_post(Some("http://collector.local"))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    let (status, csv) = text(&router, admin_get("/v1/leads.csv")).await;
+    assert_eq!(status, StatusCode::OK);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("id,received_at,submitted_at,form_id,email,company,grade,total"));
+    assert_eq!(lines.len(), 6);
+    let hot1 = lines.iter().find(|l| l.starts_with("hot1,")).unwrap();
+    assert!(
+        hot1.contains(",won,") && hot1.contains("google,cpc,spring"),
+        "{hot1}"
+    );
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("warm1,") && l.contains(",rejected,")));
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""),
+        "formulas are defused"
+    );
+    let (_, filtered) = text(&router, admin_get("/v1/leads.csv?grade=hot")).await;
+    assert_eq!(filtered.lines().count(), 3);
 }
