@@ -286,7 +286,7 @@ pub(crate) async fn inbox(
         opt(&query.q),
     );
     body.push_str(&quality_section(&quality));
-    body.push_str("<section aria-labelledby=\"ll\"><h2 id=\"ll\">Newest first</h2><table><thead><tr><th>Received (UTC)</th><th>Grade</th><th>Score</th><th>Email</th><th>Company</th><th>Form</th><th>Source / medium / campaign</th><th>Sales status</th></tr></thead><tbody>");
+    body.push_str("<section aria-labelledby=\"ll\"><h2 id=\"ll\">Newest first</h2><table><thead><tr><th>Received (UTC)</th><th>Grade</th><th>Score</th><th>Email</th><th>Company</th><th>Form</th><th>Source / medium / campaign</th><th>Sales status</th><th>Forwarded</th></tr></thead><tbody>");
     for row in &rows {
         let mismatch = if row.score_mismatch {
             format!(
@@ -298,7 +298,7 @@ pub(crate) async fn inbox(
         };
         let _ = write!(
             body,
-            "<tr><td><a href=\"/inbox/leads/{}\">{}</a></td><td>{}</td><td>{}{mismatch}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"/inbox/leads/{}\">{}</a></td><td>{}</td><td>{}{mismatch}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             encode(&row.id),
             escape(&row.received_at[..row.received_at.len().min(16)].replace('T', " ")),
             badge(&state, &row.form_id, &row.grade),
@@ -308,6 +308,7 @@ pub(crate) async fn inbox(
             escape(&row.form_id),
             source_label(&row.utm),
             row.status.as_ref().map(|(s, _)| escape(s)).unwrap_or_default(),
+            forward_label(row),
         );
     }
     body.push_str("</tbody></table><nav class=\"pager\" aria-label=\"Pages\">");
@@ -330,6 +331,30 @@ pub(crate) async fn inbox(
     }
     body.push_str("</nav></section></main>");
     Ok(page("Bantam inbox", &body))
+}
+
+/// Where forwarding stands: empty when off, a warning when retrying or failed.
+fn forward_label(row: &Row) -> String {
+    match &row.forward {
+        None => String::new(),
+        Some(f) if f.state == "delivered" => "yes".into(),
+        Some(f) => {
+            let error = f
+                .last_error
+                .as_deref()
+                .map(|e| format!(": {}", escape(e)))
+                .unwrap_or_default();
+            let what = if f.state == "failed" {
+                "failed"
+            } else {
+                "retrying"
+            };
+            format!(
+                "<span class=\"warn\">{what} ({} attempts){error}</span>",
+                f.attempts
+            )
+        }
+    }
 }
 
 fn answer_text(form: Option<&bantam_engine::Form>, id: &str, value: &Value) -> (String, String) {
@@ -396,6 +421,9 @@ pub(crate) async fn detail(
             row.client_total.unwrap_or_default(),
             escape(doc["score"]["grade"].as_str().unwrap_or(""))
         );
+    }
+    if row.forward.is_some() {
+        let _ = write!(body, "<p>Forwarded: {}</p>", forward_label(&row));
     }
     body.push_str("<section><h2>Sales status</h2><form method=\"post\" action=\"\">");
     let _ = write!(

@@ -6,6 +6,7 @@
 //! (`GET /v1/leads`) and serves the demo page, so the demo is one origin.
 
 mod forms;
+mod forward;
 mod inbox;
 mod limit;
 mod store;
@@ -27,6 +28,7 @@ use serde_json::{json, Value};
 use tower_http::services::ServeDir;
 
 pub use forms::{watch as watch_forms, Forms};
+pub use forward::{forward_due, run as run_forwarding, sign, Forwarding, MAX_ATTEMPTS};
 pub use limit::RateLimit;
 pub use store::{Ingested, Store, StoreError};
 
@@ -45,6 +47,8 @@ pub struct Settings {
     pub rate_per_minute: u32,
     /// How many posts a client may make at once before the rate applies.
     pub burst: u32,
+    /// Where to forward each stored lead, if anywhere.
+    pub forwarding: Option<Forwarding>,
 }
 
 /// What every handler shares.
@@ -57,6 +61,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The store, for background work such as forwarding.
+    pub fn store(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
     /// Wraps an opened store, the known forms and the settings.
     pub fn new(store: Store, forms: Arc<RwLock<Forms>>, settings: Settings) -> AppState {
         let limiter = RateLimit::new(settings.rate_per_minute, settings.burst);
@@ -370,6 +379,7 @@ fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, A
         company: lead.contact.get("company").cloned(),
         utm: utm_from_url(&lead.page.url),
         best_grade: form.grade_index(&server.grade) == Some(0),
+        forward: false,
         grade: server.grade,
         total: server.total,
         client_total: lead.score.total,
@@ -464,7 +474,9 @@ async fn post_lead(State(state): State<AppState>, request: Request) -> Result<Re
             .forms
             .read()
             .map_err(|_| AppError::Internal("forms lock poisoned".into()))?;
-        ingest(&forms, &parts.headers, &body)?
+        let mut ingested = ingest(&forms, &parts.headers, &body)?;
+        ingested.forward = state.settings.forwarding.is_some();
+        ingested
     };
     let store = state.store.clone();
     let received_at = time::now_rfc3339();

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use axum::serve::ListenerExt;
 use std::sync::{Arc, RwLock};
 
-use bantam_collector::{app, watch_forms, AppState, Forms, Settings, Store};
+use bantam_collector::{
+    app, run_forwarding, watch_forms, AppState, Forms, Forwarding, Settings, Store,
+};
 
 const USAGE: &str = "usage: bantam-collector [options]
   --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
@@ -18,7 +20,9 @@ const USAGE: &str = "usage: bantam-collector [options]
   --allow-origin URL   an origin allowed to post cross-origin (repeatable; * for any)
   --admin-token TOKEN  bearer token for reading leads (or env BANTAM_ADMIN_TOKEN)
   --rate-limit N       posts per minute per client address, 0 for none (default 120)
-  --burst N            posts a client may make at once (default 30)";
+  --burst N            posts a client may make at once (default 30)
+  --forward-url URL    forward every stored lead to this webhook (JSON, retried, signed)
+  --forward-secret S   HMAC-SHA256 signing secret for forwards (or env BANTAM_FORWARD_SECRET)";
 
 struct Args {
     listen: SocketAddr,
@@ -41,8 +45,10 @@ fn parse_args() -> Result<Args, String> {
                 .filter(|t| !t.is_empty()),
             rate_per_minute: 120,
             burst: 30,
+            forwarding: None,
         },
     };
+    let mut forward_secret = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -58,6 +64,22 @@ fn parse_args() -> Result<Args, String> {
             "--forms" => args.forms = PathBuf::from(value()?),
             "--allow-origin" => args.settings.allowed_origins.push(value()?),
             "--admin-token" => args.settings.admin_token = Some(value()?),
+            "--forward-url" => {
+                let url = value()?;
+                if !url.starts_with("https://") && !url.starts_with("http://") {
+                    return Err(format!(
+                        "--forward-url: \"{url}\" must start with https:// or http://"
+                    ));
+                }
+                args.settings.forwarding = Some(Forwarding {
+                    url,
+                    secret: std::env::var("BANTAM_FORWARD_SECRET")
+                        .ok()
+                        .filter(|s| !s.is_empty()),
+                    timeout: std::time::Duration::from_secs(10),
+                });
+            }
+            "--forward-secret" => forward_secret = Some(value()?),
             "--rate-limit" | "--burst" => {
                 let v = value()?;
                 let n: u32 = v
@@ -71,6 +93,12 @@ fn parse_args() -> Result<Args, String> {
             }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument \"{other}\"")),
+        }
+    }
+    if let Some(secret) = forward_secret {
+        match &mut args.settings.forwarding {
+            Some(forwarding) => forwarding.secret = Some(secret),
+            None => return Err("--forward-secret needs --forward-url".into()),
         }
     }
     Ok(args)
@@ -126,7 +154,25 @@ async fn main() -> ExitCode {
         args.db.display(),
         args.forms.display()
     );
-    let router = app(AppState::new(store, forms, args.settings), args.www);
+    let forwarding = args.settings.forwarding.clone();
+    let state = AppState::new(store, forms, args.settings);
+    if let Some(forwarding) = forwarding {
+        println!(
+            "bantam-collector: forwarding leads to {}{}",
+            forwarding.url,
+            if forwarding.secret.is_some() {
+                ", signed"
+            } else {
+                ", unsigned (no --forward-secret)"
+            }
+        );
+        run_forwarding(
+            state.store(),
+            forwarding,
+            std::time::Duration::from_millis(500),
+        );
+    }
+    let router = app(state, args.www);
     let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -43,7 +43,7 @@ pub struct Store {
 }
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -68,7 +68,40 @@ const MIGRATIONS: [&str; 3] = [
     ALTER TABLE leads ADD COLUMN status TEXT;
     ALTER TABLE leads ADD COLUMN status_at TEXT;
     CREATE INDEX IF NOT EXISTS leads_grade ON leads (grade);",
+    // The forwarding outbox: one entry per stored lead while forwarding is on.
+    "CREATE TABLE forwards (
+        lead_id      TEXT PRIMARY KEY REFERENCES leads (id),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_at      INTEGER NOT NULL,
+        state        TEXT NOT NULL DEFAULT 'pending',
+        last_error   TEXT,
+        status_code  INTEGER,
+        delivered_at TEXT
+    );
+    CREATE INDEX forwards_due ON forwards (state, next_at);",
 ];
+
+/// A forward that is due: the lead id, the attempts so far, the body to post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Due {
+    /// The lead id (also the `Idempotency-Key`).
+    pub lead_id: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// The stored document.
+    pub body: String,
+}
+
+/// Where a lead's forward stands, for the inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardState {
+    /// `pending`, `delivered` or `failed`.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The last error, if any.
+    pub last_error: Option<String>,
+}
 
 /// Sales feedback on a lead.
 pub const STATUSES: [&str; 4] = ["accepted", "rejected", "won", "lost"];
@@ -90,6 +123,8 @@ pub struct Ingested {
     pub utm: [Option<String>; 3],
     /// Whether the grade is the form's best (hot, by default).
     pub best_grade: bool,
+    /// Whether to put the lead in the forwarding outbox.
+    pub forward: bool,
     /// The collector's grade.
     pub grade: String,
     /// The collector's total.
@@ -138,7 +173,9 @@ impl Store {
     /// [`StoreError`] when the database fails.
     pub fn insert(&self, lead: &Ingested, received_at: &str) -> Result<Stored, StoreError> {
         let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
-        let created = conn.execute(
+        // One transaction: a stored lead and its forward exist together or not at all.
+        let tx = conn.unchecked_transaction()?;
+        let created = tx.execute(
             "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total,
                                 client_total, client_grade, score_mismatch, document,
                                 company, utm_source, utm_medium, utm_campaign, best_grade)
@@ -163,6 +200,13 @@ impl Store {
                 lead.best_grade
             ],
         )? == 1;
+        if created && lead.forward {
+            tx.execute(
+                "INSERT INTO forwards (lead_id, next_at) VALUES (?1, 0)",
+                params![lead.id],
+            )?;
+        }
+        tx.commit()?;
         let (grade, total, received_at, score_mismatch) = conn.query_row(
             "SELECT grade, total, received_at, score_mismatch FROM leads WHERE id = ?1",
             params![lead.id],
@@ -327,6 +371,8 @@ pub struct Row {
     pub utm: [Option<String>; 3],
     /// Sales feedback and when it was given.
     pub status: Option<(String, String)>,
+    /// Where forwarding stands, when the lead is in the outbox.
+    pub forward: Option<ForwardState>,
     /// The stored document.
     pub document: Value,
 }
@@ -346,7 +392,10 @@ pub struct SourceQuality {
 
 const ROW_COLUMNS: &str =
     "id, form_id, received_at, submitted_at, email, company, grade, total, client_total,
-    score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document";
+    score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document,
+    (SELECT state FROM forwards WHERE forwards.lead_id = leads.id),
+    (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
+    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id)";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
     let status: Option<String> = row.get(13)?;
@@ -365,6 +414,11 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
             score_mismatch: row.get(9)?,
             utm: [row.get(10)?, row.get(11)?, row.get(12)?],
             status: status.zip(status_at),
+            forward: row.get::<_, Option<String>>(16)?.map(|state| ForwardState {
+                state,
+                attempts: row.get::<_, Option<u32>>(17).ok().flatten().unwrap_or(0),
+                last_error: row.get(18).ok().flatten(),
+            }),
             document: Value::Null,
         },
         row.get(15)?,
@@ -465,5 +519,65 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Outbox entries due at `now_ms`, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub fn due_forwards(&self, now_ms: i64, limit: u32) -> Result<Vec<Due>, StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut stmt = conn.prepare(
+            "SELECT f.lead_id, f.attempts, l.document FROM forwards f JOIN leads l ON l.id = f.lead_id
+             WHERE f.state = 'pending' AND f.next_at <= ?1 ORDER BY f.next_at, l.rowid LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now_ms, limit], |row| {
+            Ok(Due {
+                lead_id: row.get(0)?,
+                attempts: row.get(1)?,
+                body: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks a forward delivered.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub fn forward_delivered(
+        &self,
+        lead_id: &str,
+        status: u16,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        conn.execute(
+            "UPDATE forwards SET state = 'delivered', attempts = attempts + 1, status_code = ?2,
+             delivered_at = ?3, last_error = NULL WHERE lead_id = ?1",
+            params![lead_id, status, at],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: retry at `next_at_ms`, or give up when `failed`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub fn forward_failed(
+        &self,
+        lead_id: &str,
+        attempts: u32,
+        next_at_ms: i64,
+        error: &str,
+        failed: bool,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        conn.execute(
+            "UPDATE forwards SET attempts = ?2, next_at = ?3, last_error = ?4,
+             state = CASE WHEN ?5 THEN 'failed' ELSE 'pending' END WHERE lead_id = ?1",
+            params![lead_id, attempts, next_at_ms, error, failed],
+        )?;
+        Ok(())
     }
 }

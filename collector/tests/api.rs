@@ -45,6 +45,7 @@ fn settings() -> Settings {
         admin_token: Some(TOKEN.into()),
         rate_per_minute: 0,
         burst: 1,
+        forwarding: None,
     }
 }
 
@@ -456,7 +457,7 @@ fn a_database_from_the_first_schema_is_migrated() {
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, journal.as_str()), (3, "wal"));
+    assert_eq!((version, journal.as_str()), (4, "wal"));
 }
 
 #[test]
