@@ -120,6 +120,14 @@ test("a visitor on the landing page becomes a hot lead in the collector", async 
   );
   assert.equal(lead.consent.given, true);
   assert.match(lead.page.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+
+  // Sales see it in the inbox, and in the inbox filtered to hot leads.
+  const auth = { Authorization: "Basic " + Buffer.from(`sales:${process.env.BANTAM_ADMIN_TOKEN}`).toString("base64") };
+  for (const query of ["", "?grade=hot", `?q=${encodeURIComponent(email)}`]) {
+    const inbox = await fetch(`${BASE}/inbox${query}`, { headers: auth });
+    assert.equal(inbox.status, 200);
+    assert.ok((await inbox.text()).includes(email), `the inbox${query} lists the lead`);
+  }
   assert.equal(lead.page.title, "Ledgerline: close the books in days, not weeks");
 });
 
