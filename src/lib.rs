@@ -10,6 +10,7 @@ mod deliver;
 mod dom;
 mod events;
 mod options;
+mod outbox;
 mod widget;
 
 use std::cell::RefCell;

@@ -229,6 +229,9 @@ impl Widget {
             (ready, step)
         };
         let _ = target.append_child(&host);
+        // Deliver what earlier pages queued, and watch for going online or away.
+        crate::outbox::watch_page();
+        crate::outbox::flush();
         dispatch(&host, "ready", &ready);
         for (name, detail) in step {
             dispatch(&host, name, &detail);
@@ -511,7 +514,16 @@ impl Widget {
         (events, Some((self.form.endpoint.clone(), id, body)))
     }
 
-    /// Ends a post: the thank-you step on success, a message and a retry on failure.
+    /// The lead is in the outbox: thank the visitor now.
+    fn queued(&mut self) -> Events {
+        self.sending = false;
+        let grade = bantam_engine::score(&self.form, &self.answers).grade;
+        let grade = self.form.grade_index(&grade).unwrap_or(0);
+        self.show_thank_you(grade);
+        Vec::new()
+    }
+
+    /// Ends a direct post: the thank-you step on success, a message and a retry on failure.
     fn finish(&mut self, result: Result<u16, WidgetError>, id: &str) -> Events {
         self.sending = false;
         let _ = self.next.remove_attribute("disabled");
@@ -565,11 +577,32 @@ impl Widget {
 
 fn on_submit(weak: &Weak<RefCell<Option<Widget>>>) {
     let mut post = None;
+    let mut queued = false;
     with_widget(weak, |w| {
-        let (events, to_post) = w.advance();
+        let (mut events, to_post) = w.advance();
+        if let Some((endpoint, id, body)) = &to_post {
+            let entry = crate::outbox::Entry {
+                id: id.clone(),
+                endpoint: endpoint.clone(),
+                body: body.clone(),
+                attempts: 0,
+                next_at: 0.0,
+                claimed_until: 0.0,
+            };
+            // Safely queued: the visitor is done; the outbox delivers, retries and reports.
+            if crate::outbox::enqueue(entry, &w.host).is_ok() {
+                queued = true;
+                events.extend(w.queued());
+            }
+        }
         post = to_post;
         events
     });
+    if queued {
+        crate::outbox::flush();
+        return;
+    }
+    // No storage (private mode, quota): post now and keep the form until it is delivered.
     let Some((endpoint, id, body)) = post else {
         return;
     };

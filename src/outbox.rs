@@ -1,0 +1,407 @@
+//! The delivery outbox: a lead is stored in `localStorage` before the first attempt and leaves
+//! it only when the endpoint has answered for it.
+//!
+//! Retries use exponential backoff with jitter on network errors, timeouts, 5xx and 429
+//! (honouring `Retry-After`); other 4xx drop the lead with a `bantam:error`. The outbox is
+//! flushed when a form mounts (so a reload or a closed tab loses nothing), on a timer, and when
+//! the browser comes back online; on `pagehide` every queued lead goes out with
+//! `fetch(…, {keepalive: true})`. One tab at a time flushes (Web Locks), so two tabs never send
+//! the same lead at once. Every request carries the lead id as `Idempotency-Key`.
+
+use std::cell::{Cell, RefCell};
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Element, Headers, RequestInit, Response};
+
+use crate::events::{dispatch, obj, WidgetError};
+
+/// The `localStorage` key; one outbox per origin, for every form on it.
+const KEY: &str = "bantam.outbox.v1";
+/// How long one attempt may take before it counts as a timeout.
+const TIMEOUT_MS: i32 = 10_000;
+/// The longest wait between attempts.
+const MAX_BACKOFF_MS: f64 = 300_000.0;
+
+/// One queued lead.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Entry {
+    pub id: String,
+    pub endpoint: String,
+    pub body: String,
+    pub attempts: u32,
+    /// Not before this time (ms since the epoch).
+    pub next_at: f64,
+    /// Being sent (by a flush or a closing page) until this time; nobody else sends it before.
+    pub claimed_until: f64,
+}
+
+impl Entry {
+    fn due(&self, now: f64) -> bool {
+        self.next_at <= now && self.claimed_until <= now
+    }
+}
+
+thread_local! {
+    /// Forms that queued a lead in this page, to tell them when it is delivered.
+    static HOSTS: RefCell<Vec<(String, Element)>> = const { RefCell::new(Vec::new()) };
+    static FLUSHING: Cell<bool> = const { Cell::new(false) };
+    /// A flush was asked for while one ran: run another pass after it.
+    static AGAIN: Cell<bool> = const { Cell::new(false) };
+    static TIMER: Cell<Option<i32>> = const { Cell::new(None) };
+    static PAGE_LISTENERS: RefCell<Vec<gloo_events::EventListener>> = const { RefCell::new(Vec::new()) };
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn get(o: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The queued leads; corrupt or foreign contents are dropped with a console warning.
+pub(crate) fn load() -> Vec<Entry> {
+    let Some(text) = storage().and_then(|s| s.get_item(KEY).ok().flatten()) else {
+        return Vec::new();
+    };
+    let parsed = js_sys::JSON::parse(&text)
+        .ok()
+        .filter(js_sys::Array::is_array);
+    let Some(array) = parsed else {
+        web_sys::console::warn_1(&JsValue::from_str(
+            "Bantam: the stored outbox was not readable and was discarded",
+        ));
+        if let Some(s) = storage() {
+            let _ = s.remove_item(KEY);
+        }
+        return Vec::new();
+    };
+    js_sys::Array::from(&array)
+        .iter()
+        .filter_map(|e| {
+            Some(Entry {
+                id: get(&e, "id").as_string()?,
+                endpoint: get(&e, "endpoint").as_string()?,
+                body: get(&e, "body").as_string()?,
+                attempts: get(&e, "attempts").as_f64().unwrap_or(0.0) as u32,
+                next_at: get(&e, "nextAt").as_f64().unwrap_or(0.0),
+                claimed_until: get(&e, "claimedUntil").as_f64().unwrap_or(0.0),
+            })
+        })
+        .collect()
+}
+
+/// Writes the outbox.
+///
+/// # Errors
+/// When storage is unavailable or full.
+fn save(entries: &[Entry]) -> Result<(), JsValue> {
+    let storage = storage().ok_or_else(|| JsValue::from_str("no localStorage"))?;
+    if entries.is_empty() {
+        return storage.remove_item(KEY);
+    }
+    let array: js_sys::Array = entries
+        .iter()
+        .map(|e| {
+            obj(&[
+                ("id", JsValue::from_str(&e.id)),
+                ("endpoint", JsValue::from_str(&e.endpoint)),
+                ("body", JsValue::from_str(&e.body)),
+                ("attempts", JsValue::from(e.attempts)),
+                ("nextAt", JsValue::from(e.next_at)),
+                ("claimedUntil", JsValue::from(e.claimed_until)),
+            ])
+        })
+        .collect();
+    let text = js_sys::JSON::stringify(&array)?
+        .as_string()
+        .unwrap_or_default();
+    storage.set_item(KEY, &text)
+}
+
+/// Queues a lead (once per id) and remembers which form to tell about it.
+///
+/// # Errors
+/// When the lead cannot be stored (no storage, quota); the caller then posts directly.
+pub(crate) fn enqueue(entry: Entry, host: &Element) -> Result<(), JsValue> {
+    let mut entries = load();
+    if !entries.iter().any(|e| e.id == entry.id) {
+        entries.push(entry.clone());
+    }
+    save(&entries)?;
+    HOSTS.with(|h| h.borrow_mut().push((entry.id, host.clone())));
+    Ok(())
+}
+
+fn host_for(id: &str) -> Option<Element> {
+    HOSTS.with(|h| {
+        h.borrow()
+            .iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, e)| e.clone())
+    })
+}
+
+/// Tells the form that queued `id` (or the document, for a lead from an earlier page).
+fn notify(id: &str, name: &str, detail: &JsValue) {
+    let target = host_for(id).filter(|h| h.is_connected()).or_else(|| {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+    });
+    if let Some(target) = target {
+        dispatch(&target, name, detail);
+    }
+}
+
+/// Backoff before attempt `attempts + 1`: 1 s doubling to 5 min, with up to 30% jitter.
+fn backoff_ms(attempts: u32) -> f64 {
+    let base = (1000.0 * f64::from(1u32 << attempts.min(10))).min(MAX_BACKOFF_MS);
+    base * (1.0 + js_sys::Math::random() * 0.3)
+}
+
+/// What one attempt came to.
+enum Outcome {
+    Delivered(u16),
+    Retry(Option<f64>),
+    Refused(u16),
+}
+
+fn request_init(entry: &Entry, keepalive: bool) -> Result<RequestInit, JsValue> {
+    let headers = Headers::new()?;
+    headers.set("Content-Type", "application/json")?;
+    headers.set("Idempotency-Key", &entry.id)?;
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(&entry.body));
+    if keepalive {
+        // `keepalive` is not in web-sys's stable RequestInit; it is a plain dictionary member.
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+    }
+    Ok(init)
+}
+
+async fn attempt(entry: &Entry) -> Outcome {
+    let Some(window) = web_sys::window() else {
+        return Outcome::Retry(None);
+    };
+    let Ok(init) = request_init(entry, false) else {
+        return Outcome::Retry(None);
+    };
+    let controller = web_sys::AbortController::new().ok();
+    if let Some(c) = &controller {
+        init.set_signal(Some(&c.signal()));
+        let abort = c.clone();
+        let timeout = Closure::once_into_js(move || abort.abort());
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            timeout.unchecked_ref(),
+            TIMEOUT_MS,
+        );
+    }
+    let response =
+        match JsFuture::from(window.fetch_with_str_and_init(&entry.endpoint, &init)).await {
+            Ok(r) => r,
+            Err(_) => return Outcome::Retry(None),
+        };
+    let Ok(response) = response.dyn_into::<Response>() else {
+        return Outcome::Retry(None);
+    };
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("Retry-After")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|s| s * 1000.0);
+    match status {
+        200..=299 => Outcome::Delivered(status),
+        429 | 500..=599 => Outcome::Retry(retry_after),
+        // 408 is a timeout on the server's side: worth another try.
+        408 => Outcome::Retry(retry_after),
+        _ => Outcome::Refused(status),
+    }
+}
+
+/// Sends due leads one by one while holding the outbox; schedules the next pass.
+async fn flush_inner() {
+    loop {
+        let now = js_sys::Date::now();
+        let mut entries = load();
+        let Some(at) = entries.iter().position(|e| e.due(now)) else {
+            break;
+        };
+        // Claimed while in flight, so a closing page does not send it as well.
+        entries[at].claimed_until = now + f64::from(TIMEOUT_MS) + 1000.0;
+        let entry = entries[at].clone();
+        let _ = save(&entries);
+        let outcome = attempt(&entry).await;
+        let mut entries = load();
+        let Some(at) = entries.iter().position(|e| e.id == entry.id) else {
+            continue;
+        };
+        entries[at].claimed_until = 0.0;
+        match outcome {
+            Outcome::Delivered(status) => {
+                entries.remove(at);
+                let _ = save(&entries);
+                notify(
+                    &entry.id,
+                    "delivered",
+                    &obj(&[
+                        ("id", JsValue::from_str(&entry.id)),
+                        ("status", JsValue::from(status)),
+                    ]),
+                );
+            }
+            Outcome::Refused(status) => {
+                entries.remove(at);
+                let _ = save(&entries);
+                let err = WidgetError::delivery(
+                    format!(
+                        "{} refused the lead with HTTP {status}; it was dropped",
+                        entry.endpoint
+                    ),
+                    Some(status),
+                );
+                web_sys::console::error_1(&JsValue::from_str(&format!("Bantam: {}", err.message)));
+                let detail = err.detail();
+                let _ = js_sys::Reflect::set(
+                    &detail,
+                    &JsValue::from_str("id"),
+                    &JsValue::from_str(&entry.id),
+                );
+                notify(&entry.id, "error", &detail);
+            }
+            Outcome::Retry(retry_after) => {
+                let e = &mut entries[at];
+                e.attempts += 1;
+                let wait = retry_after
+                    .unwrap_or_else(|| backoff_ms(e.attempts))
+                    .min(MAX_BACKOFF_MS);
+                e.next_at = js_sys::Date::now() + wait;
+                let _ = save(&entries);
+                // Leads behind a failing one wait for the next pass too.
+                break;
+            }
+        }
+    }
+    schedule();
+}
+
+/// Arms one timer for the earliest queued lead.
+fn schedule() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Some(old) = TIMER.with(Cell::take) {
+        window.clear_timeout_with_handle(old);
+    }
+    let Some(next) = load()
+        .iter()
+        .map(|e| e.next_at.max(e.claimed_until))
+        .reduce(f64::min)
+    else {
+        return;
+    };
+    let delay = (next - js_sys::Date::now()).clamp(0.0, MAX_BACKOFF_MS) as i32;
+    let callback = Closure::once_into_js(|| {
+        TIMER.with(|t| t.set(None));
+        flush();
+    });
+    if let Ok(handle) = window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), delay)
+    {
+        TIMER.with(|t| t.set(Some(handle)));
+    }
+}
+
+/// Starts a flush; if one is running in this tab, it makes another pass when done. Across
+/// tabs, Web Locks lets one at a time in.
+pub(crate) fn flush() {
+    if FLUSHING.with(|f| f.replace(true)) {
+        AGAIN.with(|a| a.set(true));
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async {
+        loop {
+            AGAIN.with(|a| a.set(false));
+            locked_pass().await;
+            if !AGAIN.with(Cell::get) {
+                break;
+            }
+        }
+        FLUSHING.with(|f| f.set(false));
+    });
+}
+
+async fn locked_pass() {
+    let locks = web_sys::window()
+        .map(|w| get(&w.navigator(), "locks"))
+        .filter(|l| !l.is_undefined() && !l.is_null());
+    match locks {
+        Some(locks) => {
+            let callback = Closure::once_into_js(|| {
+                wasm_bindgen_futures::future_to_promise(async {
+                    flush_inner().await;
+                    Ok(JsValue::UNDEFINED)
+                })
+            });
+            let request = js_sys::Function::from(get(&locks, "request"));
+            if let Ok(promise) =
+                request.call2(&locks, &JsValue::from_str("bantam-outbox"), &callback)
+            {
+                let _ = JsFuture::from(js_sys::Promise::from(promise)).await;
+            }
+        }
+        None => flush_inner().await,
+    }
+}
+
+/// Once per page: flush when the browser comes back online, and send everything queued with
+/// `keepalive` when the page is hidden for good (the next page load retries what is left).
+pub(crate) fn watch_page() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    PAGE_LISTENERS.with(|listeners| {
+        let mut listeners = listeners.borrow_mut();
+        if !listeners.is_empty() {
+            return;
+        }
+        listeners.push(gloo_events::EventListener::new(&window, "online", |_| {
+            // Everything queued is due again now that the network is back.
+            let mut entries = load();
+            for e in &mut entries {
+                e.next_at = 0.0;
+            }
+            let _ = save(&entries);
+            flush();
+        }));
+        listeners.push(gloo_events::EventListener::new(&window, "pagehide", |_| {
+            let Some(window) = web_sys::window() else {
+                return;
+            };
+            let now = js_sys::Date::now();
+            let mut entries = load();
+            // Claim first (another tab closing now skips them), then send without waiting.
+            let sending: Vec<Entry> = entries
+                .iter_mut()
+                .filter(|e| e.due(now))
+                .map(|e| {
+                    e.claimed_until = now + 2000.0;
+                    e.clone()
+                })
+                .collect();
+            let _ = save(&entries);
+            for entry in sending {
+                if let Ok(init) = request_init(&entry, true) {
+                    let _ = window.fetch_with_str_and_init(&entry.endpoint, &init);
+                }
+            }
+        }));
+    });
+}
