@@ -1,5 +1,7 @@
 //! Router tests: `oneshot` requests against a temporary database.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -9,7 +11,7 @@ use axum::Router;
 use std::sync::{Arc, RwLock};
 
 use bantam_collector::{app, AppState, Forms, Settings, Store};
-use bantam_engine::{build_lead, parse_config, Answers, Input, LeadInput, PageInfo};
+use bantam_engine::parse_config;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -72,24 +74,13 @@ fn list_request(query: &str) -> Request<Body> {
 
 /// A real lead document, built by the engine as the widget does.
 fn lead(id: &str) -> Value {
-    let form = parse_config(json!({"formId": "demo", "preset": "bant"})).unwrap();
-    let mut answers = Answers::new();
-    answers
-        .set(&form, "email", Input::Text("ann@acme.io"))
-        .unwrap();
-    answers
-        .set(&form, "budget", Input::Checked(vec!["50k-250k".into()]))
-        .unwrap();
-    let lead = build_lead(
-        &form,
-        &answers,
-        LeadInput {
-            id: id.into(),
-            submitted_at: "2026-11-23T08:00:00.000Z".into(),
-            page: PageInfo::default(),
-        },
+    let json = common::lead_json(
+        "demo",
+        id,
+        &[("email", "ann@acme.io"), ("budget", "50k-250k")],
+        "",
     );
-    serde_json::from_str(&lead.to_json()).unwrap()
+    serde_json::from_str(&json).unwrap()
 }
 
 async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Value) {
@@ -486,40 +477,15 @@ fn form_folders_load_and_report_bad_files() {
 
 /// A lead for the inbox tests: a company, a budget (which sets the grade) and a page URL.
 fn inbox_lead(id: &str, company: &str, budget: &str, url: &str) -> String {
-    let form = parse_config(json!({"formId": "demo", "preset": "bant"})).unwrap();
-    let mut answers = Answers::new();
-    answers
-        .set(&form, "email", Input::Text(&format!("{id}@acme.io")))
-        .unwrap();
-    answers.set(&form, "company", Input::Text(company)).unwrap();
-    answers
-        .set(&form, "budget", Input::Checked(vec![budget.into()]))
-        .unwrap();
-    answers
-        .set(&form, "role", Input::Checked(vec!["decision-maker".into()]))
-        .unwrap();
-    answers
-        .set(
-            &form,
-            "timeframe",
-            Input::Checked(vec!["this-month".into()]),
-        )
-        .unwrap();
-    let page = PageInfo {
-        url: url.into(),
-        title: "Pricing".into(),
-        referrer: String::new(),
-    };
-    build_lead(
-        &form,
-        &answers,
-        LeadInput {
-            id: id.into(),
-            submitted_at: "2026-11-23T08:00:00.000Z".into(),
-            page,
-        },
-    )
-    .to_json()
+    let email = format!("{id}@acme.io");
+    let answers = [
+        ("email", email.as_str()),
+        ("company", company),
+        ("budget", budget),
+        ("role", "decision-maker"),
+        ("timeframe", "this-month"),
+    ];
+    common::lead_json("demo", id, &answers, url)
 }
 
 fn admin_get(uri: &str) -> Request<Body> {

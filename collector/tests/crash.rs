@@ -3,6 +3,8 @@
 //! Starts the real binary on loopback, streams posts from four clients, kills the process
 //! with SIGKILL mid-stream, and checks that every lead that got a 2xx is in the database.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -12,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bantam_collector::Store;
-use bantam_engine::{build_lead, parse_config, Answers, Input, LeadInput, PageInfo};
 
 fn root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
@@ -47,23 +48,12 @@ fn start(db: &Path) -> (Child, String) {
 
 /// One lead document for the demo form, with this id.
 fn lead_json(id: &str) -> String {
-    let path = root().join("www/forms/ledgerline-demo.json");
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let form = parse_config(config).unwrap();
-    let mut answers = Answers::new();
-    answers
-        .set(&form, "email", Input::Text("crash@acme.io"))
-        .unwrap();
-    answers
-        .set(&form, "budget", Input::Checked(vec!["over-250k".into()]))
-        .unwrap();
-    let input = LeadInput {
-        id: id.into(),
-        submitted_at: "2026-11-23T10:00:00.000Z".into(),
-        page: PageInfo::default(),
-    };
-    build_lead(&form, &answers, input).to_json()
+    common::lead_json(
+        "ledgerline-demo",
+        id,
+        &[("email", "crash@acme.io"), ("budget", "over-250k")],
+        "",
+    )
 }
 
 /// Posts on a fresh connection; returns the HTTP status, or `None` when the server is gone.

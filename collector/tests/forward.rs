@@ -1,5 +1,7 @@
 //! Forwarding through the outbox: retries on 5xx, gives up on 4xx, signs every request.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -9,7 +11,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use bantam_collector::{app, forward_due, sign, AppState, Forms, Forwarding, Settings, Store};
-use bantam_engine::{build_lead, parse_config, Answers, Input, LeadInput, PageInfo};
+use bantam_engine::parse_config;
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -52,20 +54,12 @@ async fn receive(
 }
 
 fn lead(id: &str) -> String {
-    let form = parse_config(json!({"formId": "demo", "preset": "bant"})).unwrap();
-    let mut answers = Answers::new();
-    answers
-        .set(&form, "email", Input::Text("fwd@acme.io"))
-        .unwrap();
-    answers
-        .set(&form, "budget", Input::Checked(vec!["over-250k".into()]))
-        .unwrap();
-    let input = LeadInput {
-        id: id.into(),
-        submitted_at: "2026-11-23T08:00:00.000Z".into(),
-        page: PageInfo::default(),
-    };
-    build_lead(&form, &answers, input).to_json()
+    common::lead_json(
+        "demo",
+        id,
+        &[("email", "fwd@acme.io"), ("budget", "over-250k")],
+        "",
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
