@@ -11,6 +11,7 @@ mod dom;
 mod events;
 mod options;
 mod outbox;
+mod visitor;
 mod widget;
 
 use std::cell::RefCell;

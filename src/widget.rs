@@ -46,6 +46,8 @@ pub(crate) struct Widget {
     /// The submission id, made once and kept through retries.
     lead_id: Option<String>,
     sending: bool,
+    /// First and last touch, this page view included.
+    attribution: bantam_engine::Attribution,
     listeners: Vec<EventListener>,
 }
 
@@ -151,6 +153,10 @@ impl Widget {
 
         let answers = Answers::new();
         let chosen = next_questions(&form, &answers);
+        let attribution = crate::visitor::attribution();
+        if !crate::visitor::needs_consent(&form) {
+            crate::visitor::remember(&attribution);
+        }
         let steps = split_steps(&chosen, form.questions_per_step);
         let widget = Widget {
             answers,
@@ -168,6 +174,7 @@ impl Widget {
             rendered: Vec::new(),
             lead_id: None,
             sending: false,
+            attribution,
             listeners: Vec::new(),
             form,
         };
@@ -491,15 +498,17 @@ impl Widget {
             .to_iso_string()
             .as_string()
             .unwrap_or_default();
-        let lead = build_lead(
-            &self.form,
-            &self.answers,
-            LeadInput {
-                id: id.clone(),
-                submitted_at,
-                page,
-            },
-        );
+        let input = LeadInput {
+            id: id.clone(),
+            submitted_at,
+            page,
+            attribution: Some(self.attribution.clone()),
+        };
+        let lead = build_lead(&self.form, &self.answers, input);
+        // With a consent question, the visitor's touches are kept only once they agree.
+        if lead.consent.as_ref().is_some_and(|c| c.given) {
+            crate::visitor::remember(&self.attribution);
+        }
         let body = lead.to_json();
         let lead_js = from_json(&body);
         self.sending = true;

@@ -101,6 +101,7 @@ fn lead_json(form: &Form, id: &str) -> String {
             title: "Pricing".into(),
             referrer: String::new(),
         },
+        attribution: None,
     };
     build_lead(form, &answers, input).to_json()
 }

@@ -12,7 +12,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::store::{Filter, Row, SourceQuality, STATUSES};
-use crate::{percent_decode, require_admin, time, AppError, AppState};
+use bantam_engine::percent_decode;
+
+use crate::{require_admin, time, AppError, AppState};
 
 /// Rows a page of the inbox shows.
 const PAGE: u32 = 50;

@@ -22,7 +22,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bantam_engine::{score, AnswerValue, Answers, LeadDocument, SCHEMA_VERSION};
+use bantam_engine::{score, AnswerValue, Answers, LeadDocument, Touch, SCHEMA_VERSION};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_http::services::ServeDir;
@@ -377,7 +377,7 @@ fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, A
     Ok(Ingested {
         email: lead.contact.get("email").cloned(),
         company: lead.contact.get("company").cloned(),
-        utm: utm_from_url(&lead.page.url),
+        utm: utm_of(&lead),
         best_grade: form.grade_index(&server.grade) == Some(0),
         forward: false,
         grade: server.grade,
@@ -391,60 +391,13 @@ fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, A
     })
 }
 
-/// Decodes `%XX` escapes and `+` in a query component; invalid escapes stay as they are.
-pub(crate) fn percent_decode(s: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let decoded = match bytes[i] {
-            b'%' if i + 2 < bytes.len() => hex(bytes[i + 1])
-                .zip(hex(bytes[i + 2]))
-                .map(|(h, l)| h * 16 + l),
-            _ => None,
-        };
-        match (decoded, bytes[i]) {
-            (Some(b), _) => {
-                out.push(b);
-                i += 3;
-            }
-            (None, b'+') => {
-                out.push(b' ');
-                i += 1;
-            }
-            (None, b) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// `utm_source`, `utm_medium` and `utm_campaign` from a page URL's query, if present.
-fn utm_from_url(url: &str) -> [Option<String>; 3] {
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    let query = query.split('#').next().unwrap_or("");
-    let mut utm: [Option<String>; 3] = [None, None, None];
-    for pair in query.split('&') {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let slot = match key {
-            "utm_source" => 0,
-            "utm_medium" => 1,
-            "utm_campaign" => 2,
-            _ => continue,
-        };
-        let value = percent_decode(value)
-            .trim()
-            .chars()
-            .take(200)
-            .collect::<String>();
-        if !value.is_empty() && utm[slot].is_none() {
-            utm[slot] = Some(value);
-        }
-    }
-    utm
+/// UTM source, medium and campaign: the lead's last touch, or else its page URL's query.
+fn utm_of(lead: &LeadDocument) -> [Option<String>; 3] {
+    let utm = match &lead.attribution {
+        Some(attribution) => attribution.last_touch.utm.clone(),
+        None => Touch::from_page(&lead.page.url, "", "").utm,
+    };
+    [utm.source, utm.medium, utm.campaign]
 }
 
 fn client_ip(request: &Request) -> IpAddr {
@@ -605,18 +558,5 @@ mod tests {
         );
         assert_eq!(base64_decode("YQ==").as_deref(), Some(&b"a"[..]));
         assert_eq!(base64_decode("!!"), None);
-    }
-
-    #[test]
-    fn utm_parameters_come_from_the_page_url() {
-        assert_eq!(
-            utm_from_url("https://x.io/p?utm_source=news%20letter&utm_medium=email&utm_campaign=spring+sale#top"),
-            [Some("news letter".into()), Some("email".into()), Some("spring sale".into())]
-        );
-        assert_eq!(utm_from_url("https://x.io/"), [None, None, None]);
-        assert_eq!(
-            utm_from_url("/?utm_source=%zz%e2%82%ac&utm_source=second")[0].as_deref(),
-            Some("%zz€")
-        );
     }
 }

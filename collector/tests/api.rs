@@ -300,14 +300,11 @@ async fn fields_from_a_newer_widget_are_kept() {
     let db = TempDb::new();
     let router = router(&db);
     let mut v = lead("newer");
-    v["attribution"] = json!({"utmSource": "newsletter"});
+    v["experiment"] = json!({"variant": "b"});
     let (status, _) = send(&router, post(v.to_string())).await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, list) = send(&router, list_request("")).await;
-    assert_eq!(
-        list["leads"][0]["lead"]["attribution"]["utmSource"],
-        "newsletter"
-    );
+    assert_eq!(list["leads"][0]["lead"]["experiment"]["variant"], "b");
 }
 
 #[tokio::test]
@@ -664,4 +661,31 @@ async fn sales_feedback_is_stored_and_exported() {
     );
     let (_, filtered) = text(&router, admin_get("/v1/leads.csv?grade=hot")).await;
     assert_eq!(filtered.lines().count(), 3);
+}
+
+#[tokio::test]
+async fn the_last_touch_decides_the_source() {
+    let db = TempDb::new();
+    let router = router(&db);
+    let mut v: Value = serde_json::from_str(&inbox_lead(
+        "touched",
+        "Acme",
+        "over-250k",
+        "https://x.io/?utm_source=google",
+    ))
+    .unwrap();
+    let touch = |source: &str| json!({"at": "t", "landingPage": "https://x.io/", "referrer": "", "utm": {"source": source}, "clickIds": {}});
+    v["attribution"] = json!({"firstTouch": touch("ads"), "lastTouch": touch("partner")});
+    assert_eq!(
+        send(&router, post(v.to_string())).await.0,
+        StatusCode::CREATED
+    );
+    let (_, csv) = text(&router, admin_get("/v1/leads.csv")).await;
+    assert!(csv.lines().nth(1).unwrap().contains(",partner,"), "{csv}");
+    let mut bad = v.clone();
+    bad["id"] = json!("bad-touch");
+    bad["attribution"] = json!({"firstTouch": "yesterday"});
+    let (status, answer) = send(&router, post(bad.to_string())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer["field"], "attribution.firstTouch");
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::answer::{AnswerValue, Answers};
+use crate::attribution::Attribution;
 use crate::form::{Category, Form, Kind};
 use crate::score::{score, Score};
 use crate::value::JsonWriter;
@@ -70,6 +71,9 @@ pub struct LeadDocument {
     pub page: PageInfo,
     /// The consent decision, when the form asks for one and it was answered.
     pub consent: Option<Consent>,
+    /// First and last touch, when the widget could record them.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub attribution: Option<Attribution>,
 }
 
 /// What the platform supplies for a lead: the engine makes no ids and reads no clock.
@@ -81,6 +85,8 @@ pub struct LeadInput {
     pub submitted_at: String,
     /// The page.
     pub page: PageInfo,
+    /// First and last touch, if known.
+    pub attribution: Option<Attribution>,
 }
 
 impl LeadDocument {
@@ -130,6 +136,10 @@ impl LeadDocument {
             }
             None => w.null(Some("consent")),
         }
+        match &self.attribution {
+            Some(attribution) => attribution.write(&mut w, Some("attribution")),
+            None => w.null(Some("attribution")),
+        }
         w.end_object();
         w.finish()
     }
@@ -176,6 +186,7 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
         score: score(form, &visible),
         page: input.page,
         consent,
+        attribution: input.attribution,
     }
 }
 
@@ -205,6 +216,7 @@ mod tests {
                     title: "Example".into(),
                     referrer: String::new(),
                 },
+                attribution: None,
             },
         );
         assert_eq!(lead.schema_version, 1);

@@ -12,6 +12,7 @@
 //! [`LeadDocument::to_json`] writes the document endpoints receive.
 
 mod answer;
+mod attribution;
 mod config;
 mod form;
 mod lead;
@@ -23,6 +24,7 @@ mod texts;
 mod value;
 
 pub use answer::{format_number, AnswerError, AnswerValue, Answers, Input};
+pub use attribution::{percent_decode, query_params, Attribution, Touch, Utm, CLICK_IDS};
 #[cfg(feature = "serde")]
 pub use config::parse_config;
 pub use config::{

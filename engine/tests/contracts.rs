@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use bantam_engine::{
-    build_lead, next_questions, parse_config, score, AnswerValue, Answers, Category, Form, Input,
-    LeadDocument, LeadInput, PageInfo,
+    build_lead, next_questions, parse_config, score, AnswerValue, Answers, Attribution, Category,
+    Form, Input, LeadDocument, LeadInput, PageInfo, Touch,
 };
 use serde_json::Value;
 
@@ -215,6 +215,14 @@ fn sample_lead() -> LeadDocument {
                 title: "Pricing".into(),
                 referrer: "https://www.google.com/".into(),
             },
+            attribution: Some(Attribution::update(
+                None,
+                Touch::from_page(
+                    "https://www.example.com/?utm_source=newsletter&utm_medium=email&gclid=g-123",
+                    "https://www.google.com/",
+                    "2026-11-23T09:25:00.000Z",
+                ),
+            )),
         },
     )
 }

@@ -292,3 +292,58 @@ test("the form can be filled with the keyboard alone", async () => {
     ["10k-50k", "influencer", "this-quarter", true],
   );
 });
+
+test("first and last touch are kept across visits, and only after consent", async () => {
+  const context = await browser.newContext();
+  const visit = async (query) => {
+    const page = await context.newPage();
+    await page.goto(`${BASE}/${query}`);
+    await page.locator("#b-email").waitFor();
+    return page;
+  };
+  const stored = (page) => page.evaluate(() => localStorage.getItem("bantam.attribution.v1"));
+  const fill = async (page, email) => {
+    await page.getByLabel("Work email").fill(email);
+    await page.getByLabel("Company").fill("Touch Ltd");
+    await page.getByLabel("$10k–$50k").check();
+    await page.locator("button.nx").click();
+    await page.getByLabel("I make the decision").check();
+    await page.getByLabel("This month").check();
+    await page.getByLabel(/I agree/).check();
+    await page.locator("button.nx").click();
+    await page.locator(".ty").waitFor();
+  };
+  const lead = async (email) => {
+    for (let i = 0; i < 50; i++) {
+      const found = (await leads()).find((l) => l.lead.contact.email === email);
+      if (found) return found.lead;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail(`no lead for ${email}`);
+  };
+
+  // A first visit from an ad, without submitting: the form asks consent, so nothing is kept.
+  let page = await visit("?utm_source=ads&gclid=g-1");
+  assert.equal(await stored(page), null, "nothing stored before consent");
+  await page.close();
+
+  // A visit from the newsletter, submitted with consent: first = last = newsletter.
+  const first = `touch1+${Date.now()}@acme.io`;
+  page = await visit("?utm_source=newsletter&utm_medium=email");
+  await fill(page, first);
+  let a = (await lead(first)).attribution;
+  assert.equal(a.firstTouch.utm.source, "newsletter");
+  assert.equal(a.lastTouch.utm.medium, "email");
+  assert.ok(await stored(page), "kept once consent was given");
+  await page.close();
+
+  // A later visit from a partner: the first touch stays, the last touch moves.
+  const second = `touch2+${Date.now()}@acme.io`;
+  page = await visit("?utm_source=partner&fbclid=f-9");
+  await fill(page, second);
+  a = (await lead(second)).attribution;
+  assert.equal(a.firstTouch.utm.source, "newsletter");
+  assert.equal(a.lastTouch.utm.source, "partner");
+  assert.equal(a.lastTouch.clickIds.fbclid, "f-9");
+  await context.close();
+});

@@ -29,6 +29,7 @@ pub fn lead_json(form_id: &str, id: &str, answers: &[(&str, &str)], url: &str) -
         id: id.into(),
         submitted_at: "2026-11-23T08:00:00.000Z".into(),
         page,
+        attribution: None,
     };
     build_lead(&form, &given, input).to_json()
 }

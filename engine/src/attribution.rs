@@ -1,0 +1,340 @@
+//! Attribution: where a lead came from, first and last touch, from page URLs and referrers.
+//!
+//! Pure: the page URL, the referrer and the time come in as arguments; the widget stores the
+//! result between visits.
+
+use std::collections::BTreeMap;
+
+use crate::value::{JsonWriter, Value};
+
+/// Ad click ids recognised in landing-page URLs.
+pub const CLICK_IDS: [&str; 11] = [
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "dclid",
+    "fbclid",
+    "msclkid",
+    "li_fat_id",
+    "ttclid",
+    "twclid",
+    "epik",
+    "rdt_cid",
+];
+
+/// UTM parameters of a touch.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(default))]
+pub struct Utm {
+    /// `utm_source`.
+    pub source: Option<String>,
+    /// `utm_medium`.
+    pub medium: Option<String>,
+    /// `utm_campaign`.
+    pub campaign: Option<String>,
+    /// `utm_term`.
+    pub term: Option<String>,
+    /// `utm_content`.
+    pub content: Option<String>,
+}
+
+impl Utm {
+    fn is_empty(&self) -> bool {
+        self.source.is_none()
+            && self.medium.is_none()
+            && self.campaign.is_none()
+            && self.term.is_none()
+            && self.content.is_none()
+    }
+}
+
+/// One arrival on the site.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "camelCase", default)
+)]
+pub struct Touch {
+    /// When, RFC 3339.
+    pub at: String,
+    /// The page the visitor landed on.
+    pub landing_page: String,
+    /// The referrer, empty when none.
+    pub referrer: String,
+    /// UTM parameters of the landing page.
+    pub utm: Utm,
+    /// Ad click ids of the landing page, by parameter name.
+    pub click_ids: BTreeMap<String, String>,
+}
+
+/// First and last touch of a visitor.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Deserialize),
+    serde(rename_all = "camelCase")
+)]
+pub struct Attribution {
+    /// The first recorded arrival.
+    pub first_touch: Touch,
+    /// The latest arrival that carried campaign information (UTM, click id or an outside
+    /// referrer); the first touch when none did since.
+    pub last_touch: Touch,
+}
+
+/// Decodes `%XX` escapes and `+`; invalid escapes stay as they are.
+pub fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = match bytes[i] {
+            b'%' if i + 2 < bytes.len() => hex(bytes[i + 1])
+                .zip(hex(bytes[i + 2]))
+                .map(|(h, l)| h * 16 + l),
+            _ => None,
+        };
+        match (decoded, bytes[i]) {
+            (Some(b), _) => {
+                out.push(b);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, b) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The decoded query parameters of a URL, in order (the fragment is ignored).
+pub fn query_params(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or("");
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (
+                percent_decode(k),
+                percent_decode(v).trim().chars().take(200).collect(),
+            )
+        })
+        .collect()
+}
+
+fn host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or("", |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or("")
+}
+
+impl Touch {
+    /// The touch of a page view: UTM parameters and click ids of `url`, and the referrer.
+    pub fn from_page(url: &str, referrer: &str, at: &str) -> Touch {
+        let mut touch = Touch {
+            at: at.to_owned(),
+            landing_page: url.chars().take(2048).collect(),
+            referrer: referrer.chars().take(2048).collect(),
+            ..Touch::default()
+        };
+        for (key, value) in query_params(url) {
+            if value.is_empty() {
+                continue;
+            }
+            let slot = match key.as_str() {
+                "utm_source" => &mut touch.utm.source,
+                "utm_medium" => &mut touch.utm.medium,
+                "utm_campaign" => &mut touch.utm.campaign,
+                "utm_term" => &mut touch.utm.term,
+                "utm_content" => &mut touch.utm.content,
+                other if CLICK_IDS.contains(&other) => {
+                    touch.click_ids.entry(key.clone()).or_insert(value);
+                    continue;
+                }
+                _ => continue,
+            };
+            slot.get_or_insert(value);
+        }
+        touch
+    }
+
+    /// Whether this arrival says where the visitor came from: UTM, a click id, or a referrer
+    /// from another site.
+    pub fn is_campaign(&self) -> bool {
+        let outside = !self.referrer.is_empty() && host(&self.referrer) != host(&self.landing_page);
+        !self.utm.is_empty() || !self.click_ids.is_empty() || outside
+    }
+
+    fn write(&self, w: &mut JsonWriter, key: &str) {
+        w.begin_object(Some(key));
+        w.string(Some("at"), &self.at);
+        w.string(Some("landingPage"), &self.landing_page);
+        w.string(Some("referrer"), &self.referrer);
+        w.begin_object(Some("utm"));
+        for (name, value) in [
+            ("source", &self.utm.source),
+            ("medium", &self.utm.medium),
+            ("campaign", &self.utm.campaign),
+            ("term", &self.utm.term),
+            ("content", &self.utm.content),
+        ] {
+            match value {
+                Some(v) => w.string(Some(name), v),
+                None => w.null(Some(name)),
+            }
+        }
+        w.end_object();
+        w.begin_object(Some("clickIds"));
+        for (k, v) in &self.click_ids {
+            w.string(Some(k), v);
+        }
+        w.end_object();
+        w.end_object();
+    }
+
+    /// Reads a touch the widget stored; `None` for anything malformed.
+    fn from_value(value: &Value) -> Option<Touch> {
+        let Value::Object(entries) = value else {
+            return None;
+        };
+        let field = |name: &str| entries.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        let text = |v: Option<&Value>| match v {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let mut touch = Touch {
+            at: text(field("at"))?,
+            landing_page: text(field("landingPage"))?,
+            referrer: text(field("referrer")).unwrap_or_default(),
+            ..Touch::default()
+        };
+        if let Some(Value::Object(utm)) = field("utm") {
+            let get = |name: &str| text(utm.iter().find(|(k, _)| k == name).map(|(_, v)| v));
+            touch.utm = Utm {
+                source: get("source"),
+                medium: get("medium"),
+                campaign: get("campaign"),
+                term: get("term"),
+                content: get("content"),
+            };
+        }
+        if let Some(Value::Object(ids)) = field("clickIds") {
+            for (k, v) in ids {
+                if let Value::String(s) = v {
+                    touch.click_ids.insert(k.clone(), s.clone());
+                }
+            }
+        }
+        Some(touch)
+    }
+}
+
+impl Attribution {
+    /// Folds this page view into what is known: the first touch stays; the last touch moves to
+    /// this one when it carries campaign information.
+    pub fn update(known: Option<Attribution>, now: Touch) -> Attribution {
+        match known {
+            None => Attribution {
+                first_touch: now.clone(),
+                last_touch: now,
+            },
+            Some(known) if now.is_campaign() => Attribution {
+                first_touch: known.first_touch,
+                last_touch: now,
+            },
+            Some(known) => known,
+        }
+    }
+
+    /// As JSON, for storage between visits.
+    pub fn to_json(&self) -> String {
+        let mut w = JsonWriter::new();
+        self.write(&mut w, None);
+        w.finish()
+    }
+
+    pub(crate) fn write(&self, w: &mut JsonWriter, key: Option<&str>) {
+        w.begin_object(key);
+        self.first_touch.write(w, "firstTouch");
+        self.last_touch.write(w, "lastTouch");
+        w.end_object();
+    }
+
+    /// Reads what the widget stored; `None` for anything malformed (the caller starts afresh).
+    pub fn from_value(value: &Value) -> Option<Attribution> {
+        let Value::Object(entries) = value else {
+            return None;
+        };
+        let field = |name: &str| entries.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        Some(Attribution {
+            first_touch: Touch::from_value(field("firstTouch")?)?,
+            last_touch: Touch::from_value(field("lastTouch")?)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_landing_page_gives_utm_and_click_ids() {
+        let t = Touch::from_page(
+            "https://x.io/p?utm_source=news%20letter&utm_medium=email&utm_campaign=spring+sale&gclid=abc&utm_source=second#top",
+            "https://www.google.com/",
+            "2026-11-23T08:00:00.000Z",
+        );
+        assert_eq!(
+            t.utm.source.as_deref(),
+            Some("news letter"),
+            "the first value wins"
+        );
+        assert_eq!(t.utm.campaign.as_deref(), Some("spring sale"));
+        assert_eq!(t.click_ids.get("gclid").map(String::as_str), Some("abc"));
+        assert!(t.is_campaign());
+        assert!(
+            !Touch::from_page("https://x.io/a", "https://x.io/b", "t").is_campaign(),
+            "an inside referrer"
+        );
+        assert_eq!(percent_decode("%zz%e2%82%ac"), "%zz€");
+    }
+
+    #[test]
+    fn first_touch_stays_and_last_touch_follows_campaigns() {
+        let first = Touch::from_page("https://x.io/?utm_source=ads", "", "t1");
+        let a = Attribution::update(None, first.clone());
+        assert_eq!(
+            (a.first_touch.at.as_str(), a.last_touch.at.as_str()),
+            ("t1", "t1")
+        );
+        let direct = Touch::from_page("https://x.io/pricing", "", "t2");
+        let b = Attribution::update(Some(a.clone()), direct);
+        assert_eq!(b, a, "a direct visit changes nothing");
+        let mail = Touch::from_page("https://x.io/?utm_source=newsletter", "", "t3");
+        let c = Attribution::update(Some(b), mail);
+        assert_eq!(
+            (c.first_touch.at.as_str(), c.last_touch.at.as_str()),
+            ("t1", "t3")
+        );
+        assert_eq!(c.last_touch.utm.source.as_deref(), Some("newsletter"));
+    }
+
+    #[test]
+    fn stored_attribution_round_trips() {
+        let a = Attribution::update(
+            None,
+            Touch::from_page("https://x.io/?utm_term=a\"b&fbclid=1", "", "t1"),
+        );
+        let value: Value = serde_json::from_str(&a.to_json()).unwrap();
+        assert_eq!(Attribution::from_value(&value), Some(a));
+        assert_eq!(Attribution::from_value(&Value::String("junk".into())), None);
+    }
+}
