@@ -59,3 +59,75 @@ pub(crate) fn remember(attribution: &Attribution) {
         let _ = storage.set_item(KEY, &attribution.to_json());
     }
 }
+
+/// What is known about the visitor for one form: earlier answers and the visit count.
+pub(crate) struct Profile {
+    /// Answers from earlier visits that still fit the form.
+    pub known: bantam_engine::Answers,
+    /// This visit's number (1 on a first visit).
+    pub visit_count: u32,
+}
+
+fn profile_key(form_id: &str) -> String {
+    format!("bantam.profile.v1.{form_id}")
+}
+
+/// The stored profile for this form; corrupt contents are discarded with a warning.
+pub(crate) fn load_profile(form: &Form) -> Profile {
+    let empty = Profile {
+        known: bantam_engine::Answers::new(),
+        visit_count: 1,
+    };
+    let Some(storage) = storage() else {
+        return empty;
+    };
+    let key = profile_key(&form.id);
+    let Some(text) = storage.get_item(&key).ok().flatten() else {
+        return empty;
+    };
+    let value = js_sys::JSON::parse(&text)
+        .ok()
+        .and_then(|v| crate::options::to_value(&v, "profile", 0).ok());
+    let Some(bantam_engine::Value::Object(entries)) = value else {
+        web_sys::console::warn_1(&JsValue::from_str(
+            "Bantam: the stored profile was not readable and was discarded",
+        ));
+        let _ = storage.remove_item(&key);
+        return empty;
+    };
+    let field = |name: &str| entries.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+    let visits = match field("visits") {
+        Some(bantam_engine::Value::Number(n)) if *n >= 0.0 => *n as u32,
+        _ => 0,
+    };
+    let (known, dropped) = match field("answers") {
+        Some(answers) => bantam_engine::Answers::from_stored(form, answers),
+        None => (bantam_engine::Answers::new(), 0),
+    };
+    if dropped > 0 {
+        web_sys::console::warn_1(&JsValue::from_str(&format!(
+            "Bantam: {dropped} stored answer(s) no longer fit form \"{}\" and were dropped",
+            form.id
+        )));
+    }
+    Profile {
+        known,
+        visit_count: visits.saturating_add(1),
+    }
+}
+
+/// Keeps what the visitor told this form, for their next visit.
+pub(crate) fn save_profile(form_id: &str, answers: &bantam_engine::Answers, visits: u32) {
+    if let Some(storage) = storage() {
+        let text = format!("{{\"visits\":{visits},\"answers\":{}}}", answers.to_json());
+        let _ = storage.set_item(&profile_key(form_id), &text);
+    }
+}
+
+/// "Not you?": forgets the profile and the touches kept on this device.
+pub(crate) fn forget(form_id: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(&profile_key(form_id));
+        let _ = storage.remove_item(KEY);
+    }
+}

@@ -48,6 +48,11 @@ pub(crate) struct Widget {
     sending: bool,
     /// First and last touch, this page view included.
     attribution: bantam_engine::Attribution,
+    /// Answers from earlier visits, and this visit's number.
+    known: Answers,
+    visit_count: u32,
+    /// The "Not you?" button, while a profile is in use.
+    not_you: Option<Element>,
     listeners: Vec<EventListener>,
 }
 
@@ -151,8 +156,9 @@ impl Widget {
         let _ = root.append_child(&form_el);
         let _ = shadow.append_child(&root);
 
-        let answers = Answers::new();
-        let chosen = next_questions(&form, &answers);
+        let profile = crate::visitor::load_profile(&form);
+        let answers = profile.known.clone();
+        let chosen = next_questions(&form, &profile.known);
         let attribution = crate::visitor::attribution();
         if !crate::visitor::needs_consent(&form) {
             crate::visitor::remember(&attribution);
@@ -175,6 +181,9 @@ impl Widget {
             lead_id: None,
             sending: false,
             attribution,
+            not_you: None,
+            known: profile.known,
+            visit_count: profile.visit_count,
             listeners: Vec::new(),
             form,
         };
@@ -196,12 +205,14 @@ impl Widget {
             {
                 let weak = weak.clone();
                 EventListener::new(&form_el, "click", move |event| {
-                    let is_back = event
+                    let class = event
                         .target()
                         .and_then(|t| t.dyn_into::<Element>().ok())
-                        .is_some_and(|t| t.class_name() == "bk");
-                    if is_back {
-                        with_widget(&weak, Widget::go_back);
+                        .map(|t| t.class_name());
+                    match class.as_deref() {
+                        Some("bk") => with_widget(&weak, Widget::go_back),
+                        Some("nu") => with_widget(&weak, Widget::forget_visitor),
+                        _ => {}
                     }
                 })
             },
@@ -227,6 +238,7 @@ impl Widget {
             let mut guard = shared.borrow_mut();
             let widget = guard.as_mut().expect_throw("just created");
             widget.listeners = listeners;
+            widget.add_not_you();
             let ready = obj(&[
                 ("formId", JsValue::from_str(&widget.form.id)),
                 ("questions", ids(&widget.form, &chosen)),
@@ -244,6 +256,34 @@ impl Widget {
             dispatch(&host, name, &detail);
         }
         Ok(shared)
+    }
+
+    /// Offers "Not you?" when earlier answers are in use.
+    fn add_not_you(&mut self) {
+        if self.known.is_empty() {
+            return;
+        }
+        let button = text(&document(), "button", "nu", &self.form.texts.not_you);
+        attrs(&button, &[("type", "button")]);
+        let _ = self
+            .form_el
+            .insert_before(&button, self.form_el.first_child().as_ref());
+        self.not_you = Some(button);
+    }
+
+    /// Forgets the stored profile and starts over with every question.
+    fn forget_visitor(&mut self) -> Events {
+        crate::visitor::forget(&self.form.id);
+        self.known = Answers::new();
+        self.answers = Answers::new();
+        self.visit_count = 1;
+        if let Some(button) = self.not_you.take() {
+            button.remove();
+        }
+        let chosen = next_questions(&self.form, &self.answers);
+        self.steps = split_steps(&chosen, self.form.questions_per_step);
+        self.step = 0;
+        self.render_step(true)
     }
 
     pub(crate) fn form_id(&self) -> String {
@@ -280,6 +320,12 @@ impl Widget {
         self.summary.set_text_content(None);
         self.rendered.clear();
         if self.steps.is_empty() {
+            // Everything is known: nothing to ask, only to send.
+            let welcome = text(&doc, "p", "", &self.form.texts.welcome_back);
+            let _ = self.questions_el.append_child(&welcome);
+            self.next.set_text_content(Some(&self.form.texts.submit));
+            let _ = self.back.toggle_attribute_with_force("hidden", true);
+            self.status.set_text_content(None);
             return Vec::new();
         }
         for &index in &self.steps[self.step] {
@@ -498,16 +544,27 @@ impl Widget {
             .to_iso_string()
             .as_string()
             .unwrap_or_default();
+        let new_answers = self
+            .answers
+            .values()
+            .iter()
+            .filter(|(id, value)| self.known.get(id) != Some(*value))
+            .map(|(id, _)| id.clone())
+            .collect();
         let input = LeadInput {
             id: id.clone(),
             submitted_at,
             page,
             attribution: Some(self.attribution.clone()),
+            visit_count: self.visit_count,
+            new_answers,
         };
         let lead = build_lead(&self.form, &self.answers, input);
-        // With a consent question, the visitor's touches are kept only once they agree.
-        if lead.consent.as_ref().is_some_and(|c| c.given) {
+        // With a consent question, nothing about the visitor is kept until they agree.
+        let consented = lead.consent.as_ref().is_some_and(|c| c.given);
+        if consented || !crate::visitor::needs_consent(&self.form) {
             crate::visitor::remember(&self.attribution);
+            crate::visitor::save_profile(&self.form.id, &self.answers, self.visit_count);
         }
         let body = lead.to_json();
         let lead_js = from_json(&body);

@@ -20,7 +20,19 @@ fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
 
+/// Forgets what earlier tests left in `localStorage` (profiles, touches, the outbox).
+fn reset_storage() {
+    web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .clear()
+        .unwrap();
+}
+
 fn new_target() -> Element {
+    reset_storage();
     let target = document().create_element("div").unwrap();
     document().body().unwrap().append_child(&target).unwrap();
     target
@@ -40,6 +52,10 @@ async fn mounted(config_json: &str) -> (Element, Form, ShadowRoot) {
         .expect("mount");
     let shadow = shadow(&target);
     (target, form, shadow)
+}
+
+fn shadow_of(target: &Element) -> ShadowRoot {
+    shadow(target)
 }
 
 fn shadow(target: &Element) -> ShadowRoot {
@@ -605,4 +621,82 @@ async fn a_corrupt_outbox_is_discarded_not_fatal() {
     assert_eq!(text_of(&shadow, ".st"), "Step 1 of 2");
     sleep(100).await;
     assert_eq!(outbox_len(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_returning_visitor_is_asked_only_new_questions_and_can_start_over() {
+    let config = r#"{"formId":"back","questionsPerStep":5,"maxQuestionsPerVisit":2,"questions":[
+        {"id":"email","kind":"email","label":"Email","required":true},
+        {"id":"size","kind":"number","label":"Team size","category":"fit","ranges":[{"min":1,"points":5}]},
+        {"id":"trial","kind":"yesNo","label":"Trial?","category":"need"}
+    ]}"#;
+    let (target, form, shadow) = mounted(config).await;
+    assert!(
+        find(&shadow, ".nu").is_none(),
+        "no profile yet, no Not you?"
+    );
+    let _calls = stub_fetch(201);
+    fill(&shadow, "email", "ann@acme.io");
+    fill(&shadow, "size", "12");
+    let delivered = next_event(&target, "delivered");
+    click(&shadow, ".nx");
+    delivered.await;
+    form.destroy();
+
+    // Next visit: only the unknown question, and the lead carries everything.
+    let again = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&again).unwrap();
+    let submitted = record(&again, "submit");
+    let _form = mount(again.clone().into(), options(config)).await.unwrap();
+    let shadow = shadow_of(&again);
+    assert!(
+        find(&shadow, "[data-q=\"email\"]").is_none()
+            && find(&shadow, "[data-q=\"size\"]").is_none()
+    );
+    assert!(is_shown(&shadow, "trial"));
+    assert_eq!(text_of(&shadow, ".nu"), "Not you? Start over");
+    choose(&shadow, "trial", "yes");
+    let delivered = next_event(&again, "delivered");
+    click(&shadow, ".nx");
+    delivered.await;
+    let lead = prop(&submitted.borrow()[0], "lead");
+    assert_eq!(prop(&lead, "visitCount").as_f64(), Some(2.0));
+    assert_eq!(
+        prop(&lead, "answers.email").as_string().as_deref(),
+        Some("ann@acme.io")
+    );
+    assert_eq!(prop(&lead, "answers.size").as_f64(), Some(12.0));
+    let new: Vec<String> = js_sys::Array::from(&prop(&lead, "newAnswers"))
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    assert_eq!(new, ["trial"]);
+
+    // Third visit: everything is known; "Not you?" forgets it and asks everything again.
+    let third = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&third).unwrap();
+    let _form = mount(third.clone().into(), options(config)).await.unwrap();
+    let shadow = shadow_of(&third);
+    assert!(find(&shadow, "[data-q]").is_none(), "nothing left to ask");
+    click(&shadow, ".nu");
+    assert!(is_shown(&shadow, "email") && is_shown(&shadow, "size"));
+    assert!(find(&shadow, ".nu").is_none());
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    assert_eq!(
+        storage.get_item("bantam.profile.v1.back").unwrap(),
+        None,
+        "forgotten"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_corrupt_profile_is_discarded_with_a_warning() {
+    reset_storage();
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.set_item("bantam.profile.v1.t", "[1,2").unwrap();
+    let target = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&target).unwrap();
+    let _form = mount(target.clone().into(), options(BANT)).await.unwrap();
+    assert!(is_shown(&shadow_of(&target), "email"), "the full form");
+    assert_eq!(storage.get_item("bantam.profile.v1.t").unwrap(), None);
 }

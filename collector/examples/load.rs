@@ -102,6 +102,8 @@ fn lead_json(form: &Form, id: &str) -> String {
             referrer: String::new(),
         },
         attribution: None,
+        visit_count: 1,
+        new_answers: Vec::new(),
     };
     build_lead(form, &answers, input).to_json()
 }

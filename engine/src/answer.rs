@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::form::{Condition, Form, Kind, Question};
 use crate::texts::Texts;
+use crate::value::{JsonWriter, Value};
 
 /// A stored answer value, as it appears in the lead document's `answers`.
 ///
@@ -295,7 +296,74 @@ pub struct Answers {
     values: BTreeMap<String, AnswerValue>,
 }
 
+impl AnswerValue {
+    /// Reads a stored answer value (as written by [`Answers::to_json`]).
+    pub fn from_value(value: &Value) -> Option<AnswerValue> {
+        Some(match value {
+            Value::Bool(b) => AnswerValue::Bool(*b),
+            Value::Number(n) => AnswerValue::Number(*n),
+            Value::String(s) => AnswerValue::Text(s.clone()),
+            Value::Array(items) => AnswerValue::List(
+                items
+                    .iter()
+                    .map(|i| match i {
+                        Value::String(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn write(&self, w: &mut JsonWriter, key: Option<&str>) {
+        match self {
+            AnswerValue::Bool(b) => w.bool(key, *b),
+            AnswerValue::Number(n) => w.number(key, *n),
+            AnswerValue::Text(t) => w.string(key, t),
+            AnswerValue::List(items) => {
+                w.begin_array(key);
+                for item in items {
+                    w.string(None, item);
+                }
+                w.end_array();
+            }
+        }
+    }
+}
+
 impl Answers {
+    /// The answers as a JSON object, for keeping between visits.
+    pub fn to_json(&self) -> String {
+        let mut w = JsonWriter::new();
+        w.begin_object(None);
+        for (id, value) in &self.values {
+            value.write(&mut w, Some(id));
+        }
+        w.end_object();
+        w.finish()
+    }
+
+    /// Reads answers kept by [`Answers::to_json`], keeping those that still fit the form
+    /// (the form may have changed since); returns them and how many were dropped.
+    pub fn from_stored(form: &Form, value: &Value) -> (Answers, usize) {
+        let mut answers = Answers::new();
+        let mut dropped = 0;
+        if let Value::Object(entries) = value {
+            for (id, v) in entries {
+                match (form.question(id), AnswerValue::from_value(v)) {
+                    (Some(q), Some(v)) if check_value(q, &v).is_ok() => {
+                        answers.values.insert(id.clone(), v);
+                    }
+                    _ => dropped += 1,
+                }
+            }
+        } else {
+            dropped += 1;
+        }
+        (answers, dropped)
+    }
+
     /// No answers.
     pub fn new() -> Answers {
         Answers::default()
@@ -571,6 +639,30 @@ mod tests {
             assert_eq!(format_number(n), want, "{n}");
         }
         assert_eq!(format_number(1e300), "∞");
+    }
+
+    #[test]
+    fn stored_answers_round_trip_and_unfit_ones_are_dropped() {
+        let form = form();
+        let mut answers = Answers::new();
+        answers
+            .set(&form, "company", Input::Text("Quote \" Inc"))
+            .unwrap();
+        answers
+            .set(&form, "tools", Input::Checked(vec!["a".into(), "b".into()]))
+            .unwrap();
+        answers
+            .set(&form, "headcount", Input::Text("12.5"))
+            .unwrap();
+        answers
+            .set(&form, "trial", Input::Checked(vec!["yes".into()]))
+            .unwrap();
+        let value: Value = serde_json::from_str(&answers.to_json()).unwrap();
+        assert_eq!(Answers::from_stored(&form, &value), (answers, 0));
+        let stale: Value =
+            serde_json::from_str(r#"{"budget": "1m", "ghost": true, "company": "Acme"}"#).unwrap();
+        let (kept, dropped) = Answers::from_stored(&form, &stale);
+        assert_eq!((kept.len(), dropped), (1, 2));
     }
 
     #[test]

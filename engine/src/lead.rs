@@ -74,6 +74,12 @@ pub struct LeadDocument {
     /// First and last touch, when the widget could record them.
     #[cfg_attr(feature = "serde", serde(default))]
     pub attribution: Option<Attribution>,
+    /// The visitor's visits with this form, this one included.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub visit_count: u32,
+    /// Question ids answered on this visit (the rest of `answers` came from earlier visits).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub new_answers: Vec<String>,
 }
 
 /// What the platform supplies for a lead: the engine makes no ids and reads no clock.
@@ -87,6 +93,10 @@ pub struct LeadInput {
     pub page: PageInfo,
     /// First and last touch, if known.
     pub attribution: Option<Attribution>,
+    /// This visitor's visits with the form, this one included (1 on a first visit).
+    pub visit_count: u32,
+    /// Questions answered on this visit; the rest of `answers` was known from earlier visits.
+    pub new_answers: Vec<String>,
 }
 
 impl LeadDocument {
@@ -99,6 +109,12 @@ impl LeadDocument {
         w.string(Some("formId"), &self.form_id);
         w.string(Some("submittedAt"), &self.submitted_at);
         w.string(Some("locale"), &self.locale);
+        w.int(Some("visitCount"), i64::from(self.visit_count));
+        w.begin_array(Some("newAnswers"));
+        for id in &self.new_answers {
+            w.string(None, id);
+        }
+        w.end_array();
         w.begin_object(Some("contact"));
         for (id, value) in &self.contact {
             w.string(Some(id), value);
@@ -106,18 +122,7 @@ impl LeadDocument {
         w.end_object();
         w.begin_object(Some("answers"));
         for (id, value) in &self.answers {
-            match value {
-                AnswerValue::Bool(b) => w.bool(Some(id), *b),
-                AnswerValue::Number(n) => w.number(Some(id), *n),
-                AnswerValue::Text(t) => w.string(Some(id), t),
-                AnswerValue::List(items) => {
-                    w.begin_array(Some(id));
-                    for item in items {
-                        w.string(None, item);
-                    }
-                    w.end_array();
-                }
-            }
+            value.write(&mut w, Some(id));
         }
         w.end_object();
         self.score.write_json(&mut w, Some("score"));
@@ -187,6 +192,8 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
         page: input.page,
         consent,
         attribution: input.attribution,
+        visit_count: input.visit_count,
+        new_answers: input.new_answers,
     }
 }
 
@@ -217,6 +224,8 @@ mod tests {
                     referrer: String::new(),
                 },
                 attribution: None,
+                visit_count: 1,
+                new_answers: Vec::new(),
             },
         );
         assert_eq!(lead.schema_version, 1);

@@ -79,6 +79,8 @@ texts! {
     sending "sending": "Sending…", "Wird gesendet…";
     thank_you_title "thankYouTitle": "Thank you!", "Vielen Dank!";
     thank_you_body "thankYouBody": "We have received your details and will be in touch soon.", "Wir haben Ihre Angaben erhalten und melden uns in Kürze.";
+    not_you "notYou": "Not you? Start over", "Nicht Sie? Neu beginnen";
+    welcome_back "welcomeBack": "Welcome back! Send your request with the details you gave us before.", "Willkommen zurück! Senden Sie Ihre Anfrage mit den Angaben Ihres letzten Besuchs.";
     submit_failed "submitFailed": "We could not send your details. Please try again.", "Ihre Angaben konnten nicht gesendet werden. Bitte versuchen Sie es erneut.";
 }
 

@@ -223,6 +223,8 @@ fn sample_lead() -> LeadDocument {
                     "2026-11-23T09:25:00.000Z",
                 ),
             )),
+            visit_count: 2,
+            new_answers: vec!["headcount".into(), "timeframe".into()],
         },
     )
 }

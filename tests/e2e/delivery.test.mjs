@@ -44,6 +44,8 @@ import { mount } from "/dist/bantam.js";
 window.submitMany = async (n) => {
   const ids = [];
   for (let i = 0; i < n; i++) {
+    // Each lead is a new visitor: forget the profile the previous one left.
+    localStorage.removeItem("bantam.profile.v1.delivery");
     const host = document.createElement("div");
     document.getElementById("m").append(host);
     const submitted = new Promise((resolve) => host.addEventListener("bantam:submit", (e) => resolve(e.detail.lead.id), { once: true }));

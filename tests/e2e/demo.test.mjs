@@ -175,8 +175,10 @@ test("the module API page logs every event and remounts", async () => {
     assert.ok(events.includes(`bantam:${name}`), `bantam:${name} was logged: ${events}`);
   }
   await page.getByRole("button", { name: "Destroy and mount again" }).click();
-  await page.locator("#b-email").waitFor();
+  // Mounted again, for a visitor it now knows: only the questions not answered yet.
+  await page.getByRole("button", { name: "Not you? Start over" }).waitFor();
   assert.equal(await page.locator("#form-host [data-bantam]").count(), 1);
+  assert.equal(await page.locator("#b-email").count(), 0);
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -293,7 +295,7 @@ test("the form can be filled with the keyboard alone", async () => {
   );
 });
 
-test("first and last touch are kept across visits, and only after consent", async () => {
+test("a returning visitor: new questions only, first and last touch, nothing kept before consent", async () => {
   const context = await browser.newContext();
   const visit = async (query) => {
     const page = await context.newPage();
@@ -313,9 +315,9 @@ test("first and last touch are kept across visits, and only after consent", asyn
     await page.locator("button.nx").click();
     await page.locator(".ty").waitFor();
   };
-  const lead = async (email) => {
+  const lead = async (email, visit = 1) => {
     for (let i = 0; i < 50; i++) {
-      const found = (await leads()).find((l) => l.lead.contact.email === email);
+      const found = (await leads()).find((l) => l.lead.contact.email === email && (l.lead.visitCount || 1) === visit);
       if (found) return found.lead;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -337,13 +339,25 @@ test("first and last touch are kept across visits, and only after consent", asyn
   assert.ok(await stored(page), "kept once consent was given");
   await page.close();
 
-  // A later visit from a partner: the first touch stays, the last touch moves.
-  const second = `touch2+${Date.now()}@acme.io`;
-  page = await visit("?utm_source=partner&fbclid=f-9");
-  await fill(page, second);
-  a = (await lead(second)).attribution;
-  assert.equal(a.firstTouch.utm.source, "newsletter");
-  assert.equal(a.lastTouch.utm.source, "partner");
-  assert.equal(a.lastTouch.clickIds.fbclid, "f-9");
+  // A later visit from a partner: only the questions not answered yet; the first touch
+  // stays, the last touch moves, and the lead carries everything known.
+  page = await context.newPage();
+  await page.goto(`${BASE}/?utm_source=partner&fbclid=f-9`);
+  await page.locator("[data-bantam]").waitFor();
+  await page.getByLabel("Replace a tool we use today").waitFor();
+  assert.equal(await page.locator("#b-email").count(), 0, "the email is not asked again");
+  assert.equal(await page.getByRole("button", { name: "Not you? Start over" }).count(), 1);
+  await assertAccessible(page, "a returning visitor's step");
+  await page.getByLabel("Replace a tool we use today").check();
+  await page.getByLabel("How many people would use it?").fill("120");
+  await page.locator("button.nx").click();
+  await page.locator(".ty").waitFor();
+  const again = await lead(first, 2);
+  assert.equal(again.visitCount, 2);
+  assert.deepEqual(again.newAnswers, ["headcount", "need"]);
+  assert.equal(again.answers.budget, "10k-50k", "known answers travel with the new ones");
+  assert.equal(again.attribution.firstTouch.utm.source, "newsletter");
+  assert.equal(again.attribution.lastTouch.utm.source, "partner");
+  assert.equal(again.attribution.lastTouch.clickIds.fbclid, "f-9");
   await context.close();
 });

@@ -30,6 +30,8 @@ pub fn lead_json(form_id: &str, id: &str, answers: &[(&str, &str)], url: &str) -
         submitted_at: "2026-11-23T08:00:00.000Z".into(),
         page,
         attribution: None,
+        visit_count: 1,
+        new_answers: Vec::new(),
     };
     build_lead(&form, &given, input).to_json()
 }
