@@ -861,28 +861,12 @@ fn build_question(
             "text, email, phone and consent; choices and ranges carry their own",
         ));
     }
+    let choices =
+        |yes_no| build_choices(&draft, draft.config.options.clone(), grades, texts, yes_no);
     let kind = match kind_name {
-        KindName::SingleChoice => Kind::SingleChoice(build_choices(
-            &draft,
-            draft.config.options.clone(),
-            grades,
-            texts,
-            false,
-        )?),
-        KindName::MultipleChoice => Kind::MultipleChoice(build_choices(
-            &draft,
-            draft.config.options.clone(),
-            grades,
-            texts,
-            false,
-        )?),
-        KindName::YesNo => Kind::YesNo(build_choices(
-            &draft,
-            draft.config.options.clone(),
-            grades,
-            texts,
-            true,
-        )?),
+        KindName::SingleChoice => Kind::SingleChoice(choices(false)?),
+        KindName::MultipleChoice => Kind::MultipleChoice(choices(false)?),
+        KindName::YesNo => Kind::YesNo(choices(true)?),
         KindName::Number => build_number(&draft, grades)?,
         KindName::Text => Kind::Text,
         KindName::Email => Kind::Email,
