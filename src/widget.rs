@@ -53,6 +53,8 @@ pub(crate) struct Widget {
     visit_count: u32,
     /// The "Not you?" button, while a profile is in use.
     not_you: Option<Element>,
+    /// The grade of the submitted lead (index into the form's grades), for the thank-you step.
+    grade: usize,
     listeners: Vec<EventListener>,
 }
 
@@ -182,6 +184,7 @@ impl Widget {
             sending: false,
             attribution,
             not_you: None,
+            grade: 0,
             known: profile.known,
             visit_count: profile.visit_count,
             listeners: Vec::new(),
@@ -560,6 +563,7 @@ impl Widget {
             new_answers,
         };
         let lead = build_lead(&self.form, &self.answers, input);
+        self.grade = self.form.grade_index(&lead.score.grade).unwrap_or(0);
         // With a consent question, nothing about the visitor is kept until they agree.
         let consented = lead.consent.as_ref().is_some_and(|c| c.given);
         if consented || !crate::visitor::needs_consent(&self.form) {
@@ -583,9 +587,7 @@ impl Widget {
     /// The lead is in the outbox: thank the visitor now.
     fn queued(&mut self) -> Events {
         self.sending = false;
-        let grade = bantam_engine::score(&self.form, &self.answers).grade;
-        let grade = self.form.grade_index(&grade).unwrap_or(0);
-        self.show_thank_you(grade);
+        self.show_thank_you();
         Vec::new()
     }
 
@@ -597,9 +599,7 @@ impl Widget {
         let _ = self.form_el.remove_attribute("aria-busy");
         match result {
             Ok(status) => {
-                let grade = bantam_engine::score(&self.form, &self.answers).grade;
-                let grade = self.form.grade_index(&grade).unwrap_or(0);
-                self.show_thank_you(grade);
+                self.show_thank_you();
                 vec![(
                     "delivered",
                     obj(&[
@@ -618,9 +618,10 @@ impl Widget {
         }
     }
 
-    fn show_thank_you(&mut self, grade: usize) {
+    /// Replaces the form with the thank-you step for the submitted lead's grade.
+    fn show_thank_you(&mut self) {
         let doc = document();
-        let thanks = self.form.thank_you_for(grade).clone();
+        let thanks = self.form.thank_you_for(self.grade).clone();
         self.rendered.clear();
         self.root.set_text_content(None);
         let section = el(&doc, "div", "ty");

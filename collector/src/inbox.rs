@@ -16,6 +16,19 @@ use bantam_engine::percent_decode;
 
 use crate::{require_admin, time, AppError, AppState};
 
+/// The query of a filtered, admin-only read: checks the token, then reads the filters.
+fn admin_filter(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<(FilterQuery, Filter), AppError> {
+    require_admin(&state.settings, headers, true)?;
+    let Query(query) =
+        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
+    let filter = query.filter()?;
+    Ok((query, filter))
+}
+
 /// Rows a page of the inbox shows.
 const PAGE: u32 = 50;
 
@@ -225,10 +238,7 @@ pub(crate) async fn inbox(
     headers: HeaderMap,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    let Query(query) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
-    let filter = query.filter()?;
+    let (query, filter) = admin_filter(&state, &headers, query)?;
     let offset = query.offset.unwrap_or(0);
     let store = state.store.clone();
     let f = filter.clone();
@@ -621,10 +631,7 @@ pub(crate) async fn csv(
     headers: HeaderMap,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    let Query(query) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
-    let filter = query.filter()?;
+    let (_, filter) = admin_filter(&state, &headers, query)?;
     let store = state.store.clone();
     let rows = tokio::task::spawn_blocking(move || store.rows(&filter, 100_000, 0))
         .await
