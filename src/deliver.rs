@@ -1,38 +1,89 @@
-//! Posting the lead document to the endpoint.
+//! One delivery attempt: the request for a queued lead and what the endpoint's answer means.
 
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, RequestInit, Response};
+use web_sys::{Headers, RequestInit, RequestMode, Response};
 
-use crate::events::WidgetError;
+use crate::outbox::Entry;
 
-/// Posts `body` (JSON) with the lead id as `Idempotency-Key`; returns the HTTP status.
-///
-/// # Errors
-/// A `delivery` [`WidgetError`] on network failure or a non-2xx status (with the status).
-pub(crate) async fn post_json(endpoint: &str, id: &str, body: &str) -> Result<u16, WidgetError> {
-    let window =
-        web_sys::window().ok_or_else(|| WidgetError::delivery("no window".into(), None))?;
-    let headers = Headers::new().map_err(|_| WidgetError::delivery("headers".into(), None))?;
-    let _ = headers.set("Content-Type", "application/json");
-    let _ = headers.set("Idempotency-Key", id);
+/// How long one attempt may take before it counts as a timeout.
+pub(crate) const TIMEOUT_MS: i32 = 10_000;
+
+/// What one attempt came to.
+pub(crate) enum Outcome {
+    /// 2xx, or a completed request to an endpoint whose answer the browser may not read (0).
+    Delivered(u16),
+    /// Network error, timeout, 408, 429 or 5xx: try again, not before the `Retry-After` (ms).
+    Retry(Option<f64>),
+    /// Any other status: the endpoint refused this lead for good.
+    Refused(u16),
+}
+
+/// The request for `entry`; `keepalive` lets it outlive a closing page.
+pub(crate) fn request_init(entry: &Entry, keepalive: bool) -> Result<RequestInit, JsValue> {
+    let headers = Headers::new()?;
+    headers.set("Content-Type", &entry.content_type)?;
+    if entry.idempotency_header {
+        headers.set("Idempotency-Key", &entry.id)?;
+    }
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(body));
-    let response = JsFuture::from(window.fetch_with_str_and_init(endpoint, &init))
-        .await
-        .map_err(|_| WidgetError::delivery(format!("could not reach {endpoint}"), None))?;
-    let response: Response = response
-        .dyn_into()
-        .map_err(|_| WidgetError::delivery("fetch did not return a Response".into(), None))?;
+    init.set_body(&JsValue::from_str(&entry.body));
+    if !entry.readable {
+        // The endpoint sends no CORS headers (Salesforce Web-to-Lead): the request still
+        // arrives, the answer is opaque.
+        init.set_mode(RequestMode::NoCors);
+    }
+    if keepalive {
+        // `keepalive` is not in web-sys's stable RequestInit; it is a plain dictionary member.
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+    }
+    Ok(init)
+}
+
+/// Posts `entry` once, giving up after [`TIMEOUT_MS`].
+pub(crate) async fn attempt(entry: &Entry) -> Outcome {
+    let Some(window) = web_sys::window() else {
+        return Outcome::Retry(None);
+    };
+    let Ok(init) = request_init(entry, false) else {
+        return Outcome::Retry(None);
+    };
+    let controller = web_sys::AbortController::new().ok();
+    if let Some(c) = &controller {
+        init.set_signal(Some(&c.signal()));
+        let abort = c.clone();
+        let timeout = Closure::once_into_js(move || abort.abort());
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            timeout.unchecked_ref(),
+            TIMEOUT_MS,
+        );
+    }
+    let response =
+        match JsFuture::from(window.fetch_with_str_and_init(&entry.endpoint, &init)).await {
+            Ok(r) => r,
+            Err(_) => return Outcome::Retry(None),
+        };
+    let Ok(response) = response.dyn_into::<Response>() else {
+        return Outcome::Retry(None);
+    };
+    if !entry.readable {
+        return Outcome::Delivered(0);
+    }
     let status = response.status();
-    if response.ok() {
-        Ok(status)
-    } else {
-        Err(WidgetError::delivery(
-            format!("{endpoint} answered HTTP {status}"),
-            Some(status),
-        ))
+    let retry_after = response
+        .headers()
+        .get("Retry-After")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|s| s * 1000.0);
+    match status {
+        200..=299 => Outcome::Delivered(status),
+        // 408 is a timeout on the server's side: worth another try.
+        408 | 429 | 500..=599 => Outcome::Retry(retry_after),
+        _ => Outcome::Refused(status),
     }
 }

@@ -29,6 +29,8 @@ export interface MountOptions {
   config?: BantamConfig;
   /** A URL to fetch the JSON config from. */
   configUrl?: string;
+  /** The form variant (an A/B test arm) recorded in each lead's `context.variant`; overrides the config's `variant`. */
+  variant?: string;
 }
 /** The form config; see the README for every field. */
 export interface BantamConfig {

@@ -91,9 +91,9 @@ pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
         .iter()
         .filter_map(|k| k.as_string())
     {
-        if key != "config" && key != "configUrl" {
+        if !["config", "configUrl", "variant"].contains(&key.as_str()) {
             return Err(WidgetError::config(
-                format!("options.{key}: unknown field `{key}`, expected `config` or `configUrl`"),
+                format!("options.{key}: unknown field `{key}`, expected `config`, `configUrl` or `variant`"),
                 Some(format!("options.{key}")),
             ));
         }
@@ -127,7 +127,17 @@ pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
             ))
         }
     };
-    Form::from_value(to_value(&config, "config", 0)?).map_err(config_error)
+    let mut form = Form::from_value(to_value(&config, "config", 0)?).map_err(config_error)?;
+    let variant = get(options, "variant");
+    if !variant.is_undefined() && !variant.is_null() {
+        let bad = |message: String| WidgetError::config(message, Some("options.variant".into()));
+        let variant = variant
+            .as_string()
+            .ok_or_else(|| bad("options.variant: expected a string".into()))?;
+        form.set_variant(&variant)
+            .map_err(|err| bad(format!("options.{err}")))?;
+    }
+    Ok(form)
 }
 async fn fetch_json(url: &str) -> Result<JsValue, WidgetError> {
     let window = web_sys::window().ok_or_else(|| WidgetError::mount("no window".into()))?;

@@ -6,21 +6,21 @@
 //! flushed when a form mounts (so a reload or a closed tab loses nothing), on a timer, and when
 //! the browser comes back online; on `pagehide` every queued lead goes out with
 //! `fetch(…, {keepalive: true})`. One tab at a time flushes (Web Locks), so two tabs never send
-//! the same lead at once. Every request carries the lead id as `Idempotency-Key`.
+//! the same lead at once. Requests to JSON endpoints carry the lead id as `Idempotency-Key`;
+//! every body carries it too (see [`bantam_engine::encode`]).
 
 use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Element, Headers, RequestInit, Response};
+use web_sys::Element;
 
+use crate::deliver::{attempt, request_init, Outcome, TIMEOUT_MS};
 use crate::events::{dispatch, obj, WidgetError};
 
 /// The `localStorage` key; one outbox per origin, for every form on it.
 const KEY: &str = "bantam.outbox.v1";
-/// How long one attempt may take before it counts as a timeout.
-const TIMEOUT_MS: i32 = 10_000;
 /// The longest wait between attempts.
 const MAX_BACKOFF_MS: f64 = 300_000.0;
 
@@ -30,6 +30,11 @@ pub(crate) struct Entry {
     pub id: String,
     pub endpoint: String,
     pub body: String,
+    pub content_type: String,
+    /// Send the id as `Idempotency-Key` (JSON endpoints that allow it in CORS).
+    pub idempotency_header: bool,
+    /// The endpoint answers with CORS headers; otherwise the post is `no-cors`.
+    pub readable: bool,
     pub attempts: u32,
     /// Not before this time (ms since the epoch).
     pub next_at: f64,
@@ -85,6 +90,12 @@ pub(crate) fn load() -> Vec<Entry> {
                 id: get(&e, "id").as_string()?,
                 endpoint: get(&e, "endpoint").as_string()?,
                 body: get(&e, "body").as_string()?,
+                // Entries from before the payload formats are JSON lead documents.
+                content_type: get(&e, "contentType")
+                    .as_string()
+                    .unwrap_or_else(|| "application/json".into()),
+                idempotency_header: get(&e, "idempotencyHeader").as_bool().unwrap_or(true),
+                readable: get(&e, "readable").as_bool().unwrap_or(true),
                 attempts: get(&e, "attempts").as_f64().unwrap_or(0.0) as u32,
                 next_at: get(&e, "nextAt").as_f64().unwrap_or(0.0),
                 claimed_until: get(&e, "claimedUntil").as_f64().unwrap_or(0.0),
@@ -109,6 +120,12 @@ fn save(entries: &[Entry]) -> Result<(), JsValue> {
                 ("id", JsValue::from_str(&e.id)),
                 ("endpoint", JsValue::from_str(&e.endpoint)),
                 ("body", JsValue::from_str(&e.body)),
+                ("contentType", JsValue::from_str(&e.content_type)),
+                (
+                    "idempotencyHeader",
+                    JsValue::from_bool(e.idempotency_header),
+                ),
+                ("readable", JsValue::from_bool(e.readable)),
                 ("attempts", JsValue::from(e.attempts)),
                 ("nextAt", JsValue::from(e.next_at)),
                 ("claimedUntil", JsValue::from(e.claimed_until)),
@@ -160,70 +177,6 @@ fn notify(id: &str, name: &str, detail: &JsValue) {
 fn backoff_ms(attempts: u32) -> f64 {
     let base = (1000.0 * f64::from(1u32 << attempts.min(10))).min(MAX_BACKOFF_MS);
     base * (1.0 + js_sys::Math::random() * 0.3)
-}
-
-/// What one attempt came to.
-enum Outcome {
-    Delivered(u16),
-    Retry(Option<f64>),
-    Refused(u16),
-}
-
-fn request_init(entry: &Entry, keepalive: bool) -> Result<RequestInit, JsValue> {
-    let headers = Headers::new()?;
-    headers.set("Content-Type", "application/json")?;
-    headers.set("Idempotency-Key", &entry.id)?;
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(&entry.body));
-    if keepalive {
-        // `keepalive` is not in web-sys's stable RequestInit; it is a plain dictionary member.
-        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
-    }
-    Ok(init)
-}
-
-async fn attempt(entry: &Entry) -> Outcome {
-    let Some(window) = web_sys::window() else {
-        return Outcome::Retry(None);
-    };
-    let Ok(init) = request_init(entry, false) else {
-        return Outcome::Retry(None);
-    };
-    let controller = web_sys::AbortController::new().ok();
-    if let Some(c) = &controller {
-        init.set_signal(Some(&c.signal()));
-        let abort = c.clone();
-        let timeout = Closure::once_into_js(move || abort.abort());
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            timeout.unchecked_ref(),
-            TIMEOUT_MS,
-        );
-    }
-    let response =
-        match JsFuture::from(window.fetch_with_str_and_init(&entry.endpoint, &init)).await {
-            Ok(r) => r,
-            Err(_) => return Outcome::Retry(None),
-        };
-    let Ok(response) = response.dyn_into::<Response>() else {
-        return Outcome::Retry(None);
-    };
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get("Retry-After")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(|s| s * 1000.0);
-    match status {
-        200..=299 => Outcome::Delivered(status),
-        429 | 500..=599 => Outcome::Retry(retry_after),
-        // 408 is a timeout on the server's side: worth another try.
-        408 => Outcome::Retry(retry_after),
-        _ => Outcome::Refused(status),
-    }
 }
 
 /// Sends due leads one by one while holding the outbox; schedules the next pass.

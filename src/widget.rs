@@ -4,8 +4,8 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use bantam_engine::{
-    build_lead, next_questions, AnswerError, Answers, Form, Input, Kind, LeadInput, PageInfo,
-    Question,
+    build_lead, encode, next_questions, AnswerError, Answers, BrowserInfo, Form, Input, Kind,
+    LeadInput, PageInfo, Question, SpamAction,
 };
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
@@ -13,8 +13,10 @@ use web_sys::{
     Document, Element, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit, ShadowRootMode,
 };
 
+use crate::deliver::Outcome;
 use crate::dom::{attrs, document, el, input, text};
 use crate::events::{dispatch, from_json, obj, report, WidgetError};
+use crate::outbox::Entry;
 
 const STYLE: &str = include_str!("style.css");
 
@@ -55,14 +57,16 @@ pub(crate) struct Widget {
     not_you: Option<Element>,
     /// The grade of the submitted lead (index into the form's grades), for the thank-you step.
     grade: usize,
+    /// The hidden field only bots fill in, when the form has one.
+    honeypot: Option<HtmlInputElement>,
+    /// When the form appeared (ms since the epoch), for the fill time.
+    shown_at: f64,
     listeners: Vec<EventListener>,
 }
 
 type Shared = Rc<RefCell<Option<Widget>>>;
 /// Events to dispatch once the widget is no longer borrowed: name and `detail`.
 type Events = Vec<(&'static str, JsValue)>;
-/// A post to make: endpoint, lead id, JSON body.
-type Post = (String, String, String);
 
 /// Runs `f` on the live widget, then dispatches the events it returned, after the borrow ends
 /// (a listener may call `destroy()`).
@@ -155,6 +159,26 @@ impl Widget {
         for child in [&status, &progress, &questions_el, &summary, &nav] {
             let _ = form_el.append_child(child);
         }
+        let honeypot = form.spam.honeypot.then(|| {
+            // Off-screen and out of the tab order: people never see it, form-filling bots do.
+            let trap = el(&doc, "div", "hp");
+            attrs(&trap, &[("aria-hidden", "true")]);
+            let label = text(&doc, "label", "", "Leave this field empty");
+            attrs(&label, &[("for", "b.hp")]);
+            let field = input(&doc, "text", "b.hp");
+            attrs(
+                &field,
+                &[
+                    ("name", "b.website"),
+                    ("tabindex", "-1"),
+                    ("autocomplete", "off"),
+                ],
+            );
+            let _ = trap.append_child(&label);
+            let _ = trap.append_child(&field);
+            let _ = form_el.append_child(&trap);
+            field
+        });
         let _ = root.append_child(&form_el);
         let _ = shadow.append_child(&root);
 
@@ -185,6 +209,8 @@ impl Widget {
             attribution,
             not_you: None,
             grade: 0,
+            honeypot,
+            shown_at: js_sys::Date::now(),
             known: profile.known,
             visit_count: profile.visit_count,
             listeners: Vec::new(),
@@ -503,8 +529,8 @@ impl Widget {
     }
 
     /// Moves on, or starts the submission on the last step. Returns events and, when it is
-    /// time to post, the endpoint, lead id and JSON body.
-    fn advance(&mut self) -> (Events, Option<Post>) {
+    /// time to post, the outbox entry (none for a dropped spam submission).
+    fn advance(&mut self) -> (Events, Option<Entry>) {
         if self.sending {
             return (Vec::new(), None);
         }
@@ -561,8 +587,22 @@ impl Widget {
             attribution: Some(self.attribution.clone()),
             visit_count: self.visit_count,
             new_answers,
+            browser: BrowserInfo {
+                locale: window.navigator().language().unwrap_or_default(),
+                time_zone: time_zone(),
+                fill_time_ms: (js_sys::Date::now() - self.shown_at).max(0.0) as u64,
+                honeypot_filled: self
+                    .honeypot
+                    .as_ref()
+                    .is_some_and(|h| !h.value().is_empty()),
+            },
         };
         let lead = build_lead(&self.form, &self.answers, input);
+        if lead.spam.flagged && self.form.spam.action == SpamAction::Drop {
+            // Dropped without a word: the sender sees the thank-you step, nothing is sent.
+            self.show_thank_you();
+            return (Vec::new(), None);
+        }
         self.grade = self.form.grade_index(&lead.score.grade).unwrap_or(0);
         // With a consent question, nothing about the visitor is kept until they agree.
         let consented = lead.consent.as_ref().is_some_and(|c| c.given);
@@ -570,8 +610,8 @@ impl Widget {
             crate::visitor::remember(&self.attribution);
             crate::visitor::save_profile(&self.form.id, &self.answers, self.visit_count);
         }
-        let body = lead.to_json();
-        let lead_js = from_json(&body);
+        let payload = encode(&lead, &self.form.delivery, hubspot_cookie().as_deref());
+        let lead_js = from_json(&lead.to_json());
         self.sending = true;
         self.summary.set_text_content(None);
         self.next.set_text_content(Some(&self.form.texts.sending));
@@ -581,7 +621,18 @@ impl Widget {
             ("scored", from_json(&lead.score.to_json())),
             ("submit", obj(&[("lead", lead_js)])),
         ];
-        (events, Some((self.form.endpoint.clone(), id, body)))
+        let entry = Entry {
+            id,
+            endpoint: self.form.endpoint.clone(),
+            body: payload.body,
+            content_type: payload.content_type.to_owned(),
+            idempotency_header: payload.idempotency_header,
+            readable: payload.readable,
+            attempts: 0,
+            next_at: 0.0,
+            claimed_until: 0.0,
+        };
+        (events, Some(entry))
     }
 
     /// The lead is in the outbox: thank the visitor now.
@@ -592,7 +643,19 @@ impl Widget {
     }
 
     /// Ends a direct post: the thank-you step on success, a message and a retry on failure.
-    fn finish(&mut self, result: Result<u16, WidgetError>, id: &str) -> Events {
+    fn finish(&mut self, outcome: Outcome, entry: &Entry) -> Events {
+        let id = entry.id.as_str();
+        let result = match outcome {
+            Outcome::Delivered(status) => Ok(status),
+            Outcome::Retry(_) => Err(WidgetError::delivery(
+                format!("could not reach {}", entry.endpoint),
+                None,
+            )),
+            Outcome::Refused(status) => Err(WidgetError::delivery(
+                format!("{} answered HTTP {status}", entry.endpoint),
+                Some(status),
+            )),
+        };
         self.sending = false;
         let _ = self.next.remove_attribute("disabled");
         let _ = self.next.remove_attribute("aria-disabled");
@@ -646,23 +709,15 @@ fn on_submit(weak: &Weak<RefCell<Option<Widget>>>) {
     let mut post = None;
     let mut queued = false;
     with_widget(weak, |w| {
-        let (mut events, to_post) = w.advance();
-        if let Some((endpoint, id, body)) = &to_post {
-            let entry = crate::outbox::Entry {
-                id: id.clone(),
-                endpoint: endpoint.clone(),
-                body: body.clone(),
-                attempts: 0,
-                next_at: 0.0,
-                claimed_until: 0.0,
-            };
+        let (mut events, entry) = w.advance();
+        if let Some(entry) = &entry {
             // Safely queued: the visitor is done; the outbox delivers, retries and reports.
-            if crate::outbox::enqueue(entry, &w.host).is_ok() {
+            if crate::outbox::enqueue(entry.clone(), &w.host).is_ok() {
                 queued = true;
                 events.extend(w.queued());
             }
         }
-        post = to_post;
+        post = entry;
         events
     });
     if queued {
@@ -670,14 +725,33 @@ fn on_submit(weak: &Weak<RefCell<Option<Widget>>>) {
         return;
     }
     // No storage (private mode, quota): post now and keep the form until it is delivered.
-    let Some((endpoint, id, body)) = post else {
+    let Some(entry) = post else {
         return;
     };
     let weak = weak.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let result = crate::deliver::post_json(&endpoint, &id, &body).await;
-        with_widget(&weak, |w| w.finish(result, &id));
+        let outcome = crate::deliver::attempt(&entry).await;
+        with_widget(&weak, |w| w.finish(outcome, &entry));
     });
+}
+
+/// The browser's IANA time zone, such as `Europe/Berlin`.
+fn time_zone() -> String {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    js_sys::Reflect::get(&format.resolved_options(), &JsValue::from_str("timeZone"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+/// HubSpot's visitor token (`hubspotutk` cookie), when HubSpot's tracking code set one.
+fn hubspot_cookie() -> Option<String> {
+    let cookies = js_sys::Reflect::get(&document(), &JsValue::from_str("cookie"))
+        .ok()?
+        .as_string()?;
+    cookies
+        .split(';')
+        .find_map(|c| c.trim().strip_prefix("hubspotutk=").map(str::to_owned))
 }
 
 fn adopt_style(shadow: &ShadowRoot) {

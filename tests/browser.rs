@@ -176,6 +176,7 @@ fn stub_fetch(status: u16) -> js_sys::Array {
         "calls, status",
         "return function (url, init) {
             calls.push({ url: String(url), method: init.method, body: init.body,
+                         mode: init.mode || 'cors',
                          contentType: init.headers.get('Content-Type'),
                          key: init.headers.get('Idempotency-Key') });
             return Promise.resolve(new Response('{}', { status: status }));
@@ -699,4 +700,128 @@ async fn a_corrupt_profile_is_discarded_with_a_warning() {
     let _form = mount(target.clone().into(), options(BANT)).await.unwrap();
     assert!(is_shown(&shadow_of(&target), "email"), "the full form");
     assert_eq!(storage.get_item("bantam.profile.v1.t").unwrap(), None);
+}
+
+const ONE_EMAIL: &str =
+    r#""questions":[{"id":"email","kind":"email","label":"Email","required":true}]"#;
+
+#[wasm_bindgen_test]
+async fn a_filled_honeypot_is_dropped_silently_when_configured() {
+    let config = format!(r#"{{"formId":"t",{ONE_EMAIL},"spam":{{"action":"drop"}}}}"#);
+    let (target, _form, shadow) = mounted(&config).await;
+    let submitted = record(&target, "submit");
+    let calls = stub_fetch(201);
+    let trap: HtmlInputElement = get(&shadow, "input[name='b.website']").unchecked_into();
+    assert_eq!(trap.tab_index(), -1, "out of the tab order");
+    assert!(get(&shadow, ".hp").get_attribute("aria-hidden").is_some());
+    trap.set_value("https://spam.example");
+    fill(&shadow, "email", "bot@spam.example");
+    click(&shadow, ".nx");
+    // The bot is thanked like anyone else; nothing is queued or sent.
+    assert_eq!(text_of(&shadow, "h2"), "Thank you!");
+    sleep(100).await;
+    assert_eq!(calls.length(), 0);
+    assert_eq!(outbox_len(), 0);
+    assert_eq!(submitted.borrow().len(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn the_lead_carries_context_and_a_spam_flag_for_a_too_fast_fill() {
+    let target = new_target();
+    let options = options(&format!(r#"{{"formId":"t",{ONE_EMAIL},"variant":"a"}}"#));
+    js_sys::Reflect::set(&options, &"variant".into(), &"b".into()).unwrap();
+    let _form = mount(target.clone().into(), options).await.expect("mount");
+    let shadow = shadow(&target);
+    let calls = stub_fetch(201);
+    fill(&shadow, "email", "ann@Acme.io");
+    let delivered = next_event(&target, "delivered");
+    click(&shadow, ".nx");
+    delivered.await;
+    let body = js_sys::JSON::parse(&prop(&calls.get(0), "body").as_string().unwrap()).unwrap();
+    let context = |key: &str| prop(&body, &format!("context.{key}"));
+    assert_eq!(
+        context("emailDomain").as_string().as_deref(),
+        Some("acme.io")
+    );
+    assert_eq!(
+        context("emailDomainKind").as_string().as_deref(),
+        Some("business")
+    );
+    assert_eq!(
+        context("companyDomain").as_string().as_deref(),
+        Some("acme.io")
+    );
+    let language = web_sys::window().unwrap().navigator().language().unwrap();
+    assert_eq!(context("browserLocale").as_string(), Some(language));
+    assert!(!context("timeZone").as_string().unwrap().is_empty());
+    assert!(context("fillTimeMs").as_f64().unwrap() < 3000.0);
+    assert_eq!(
+        context("variant").as_string().as_deref(),
+        Some("b"),
+        "the page's variant wins over the config's"
+    );
+    // Filled in well under the default 3 s: sent, but flagged.
+    assert_eq!(prop(&body, "spam.flagged").as_bool(), Some(true));
+    assert_eq!(
+        js_sys::JSON::stringify(&prop(&body, "spam.reasons")).unwrap(),
+        r#"["tooFast"]"#
+    );
+}
+
+#[wasm_bindgen_test]
+async fn crm_formats_post_their_own_bodies() {
+    document()
+        .unchecked_ref::<web_sys::HtmlDocument>()
+        .set_cookie("hubspotutk=0123abcd; path=/")
+        .unwrap();
+    let hubspot = format!(
+        r#"{{"formId":"t",{ONE_EMAIL},"endpoint":"/hs","delivery":{{"format":"hubspot"}}}}"#
+    );
+    let salesforce = format!(
+        r#"{{"formId":"t",{ONE_EMAIL},"endpoint":"/sf","delivery":{{"format":"salesforce","salesforceOid":"00D5e000000AbCd","gradeField":null}}}}"#
+    );
+    let mut bodies = Vec::new();
+    for config in [hubspot, salesforce] {
+        let (target, _form, shadow) = mounted(&config).await;
+        let calls = stub_fetch(200);
+        fill(&shadow, "email", "ann@acme.io");
+        let delivered = next_event(&target, "delivered");
+        click(&shadow, ".nx");
+        let delivered = delivered.await;
+        assert_eq!(calls.length(), 1);
+        assert!(
+            prop(&calls.get(0), "key").is_null(),
+            "no Idempotency-Key for a CRM"
+        );
+        bodies.push((calls.get(0), delivered));
+    }
+    let (call, delivered) = &bodies[0];
+    assert_eq!(prop(call, "url").as_string().as_deref(), Some("/hs"));
+    assert_eq!(prop(call, "mode").as_string().as_deref(), Some("cors"));
+    assert_eq!(prop(delivered, "status").as_f64(), Some(200.0));
+    let body = js_sys::JSON::parse(&prop(call, "body").as_string().unwrap()).unwrap();
+    assert_eq!(
+        js_sys::JSON::stringify(&prop(&body, "fields")).unwrap(),
+        r#"[{"objectTypeId":"0-1","name":"email","value":"ann@acme.io"},{"objectTypeId":"0-1","name":"bantam_score","value":"0"},{"objectTypeId":"0-1","name":"bantam_grade","value":"cold"}]"#
+    );
+    assert_eq!(
+        prop(&body, "context.hutk").as_string().as_deref(),
+        Some("0123abcd")
+    );
+    let (call, delivered) = &bodies[1];
+    assert_eq!(prop(call, "mode").as_string().as_deref(), Some("no-cors"));
+    assert_eq!(
+        prop(call, "contentType").as_string().as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        prop(call, "body").as_string().as_deref(),
+        Some("oid=00D5e000000AbCd&email=ann%40acme.io&bantam_score=0")
+    );
+    // Salesforce's answer is opaque to the browser: a completed request counts, as status 0.
+    assert_eq!(prop(delivered, "status").as_f64(), Some(0.0));
+    document()
+        .unchecked_ref::<web_sys::HtmlDocument>()
+        .set_cookie("hubspotutk=; max-age=0; path=/")
+        .unwrap();
 }

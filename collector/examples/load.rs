@@ -104,6 +104,10 @@ fn lead_json(form: &Form, id: &str) -> String {
         attribution: None,
         visit_count: 1,
         new_answers: Vec::new(),
+        browser: bantam_engine::BrowserInfo {
+            fill_time_ms: 20_000,
+            ..bantam_engine::BrowserInfo::default()
+        },
     };
     build_lead(form, &answers, input).to_json()
 }

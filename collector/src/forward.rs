@@ -5,13 +5,20 @@
 //! `Idempotency-Key` and, when a secret is set, `Bantam-Signature: v1=<hex>` where `<hex>` is
 //! HMAC-SHA256 over `"<Bantam-Timestamp>.<body>"` (the scheme the large webhook senders use),
 //! so the receiver can check both origin and freshness.
+//!
+//! The body is the stored lead document (`json`, the default) or, with another [`Format`], the
+//! engine's adapter output for it, using the lead's form's `delivery` settings (field names,
+//! Salesforce `oid`); the signature covers whatever body is sent.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use bantam_engine::{encode, Delivery, Format, LeadDocument};
+
+use crate::forms::Forms;
 use crate::store::{Due, Store};
 
 /// Attempts before an entry is marked failed (about a day of backoff in all).
@@ -28,6 +35,8 @@ pub struct Forwarding {
     pub secret: Option<String>,
     /// How long one request may take.
     pub timeout: Duration,
+    /// The body format; field names and the Salesforce `oid` come from each form's `delivery`.
+    pub format: Format,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -72,8 +81,41 @@ pub(crate) enum Outcome {
     Refused(String),
 }
 
+/// The body and content type to forward for a stored document, or why it cannot be built.
+pub(crate) fn body_for(
+    forwarding: &Forwarding,
+    forms: &Forms,
+    document: &str,
+) -> Result<(String, &'static str), String> {
+    if forwarding.format == Format::Json {
+        return Ok((document.to_owned(), "application/json"));
+    }
+    let lead: LeadDocument = serde_json::from_str(document)
+        .map_err(|e| format!("the stored document is not a lead document: {e}"))?;
+    let mut delivery = forms
+        .get(&lead.form_id)
+        .map_or_else(Delivery::default, |form| form.delivery.clone());
+    delivery.format = forwarding.format;
+    if delivery.format == Format::Salesforce && delivery.salesforce_oid.is_none() {
+        return Err(format!(
+            "form \"{}\" has no delivery.salesforceOid, which Salesforce forwarding needs",
+            lead.form_id
+        ));
+    }
+    let payload = encode(&lead, &delivery, None);
+    Ok((payload.body, payload.content_type))
+}
+
 /// Posts one lead.
-pub(crate) fn deliver(forwarding: &Forwarding, due: &Due) -> Outcome {
+pub(crate) fn deliver(forwarding: &Forwarding, forms: &RwLock<Forms>, due: &Due) -> Outcome {
+    let built = {
+        let forms = forms.read().unwrap_or_else(|e| e.into_inner());
+        body_for(forwarding, &forms, &due.body)
+    };
+    let (body, content_type) = match built {
+        Ok(built) => built,
+        Err(reason) => return Outcome::Refused(reason),
+    };
     let timestamp = now_ms() / 1000;
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(forwarding.timeout))
@@ -82,13 +124,13 @@ pub(crate) fn deliver(forwarding: &Forwarding, due: &Due) -> Outcome {
         .new_agent();
     let mut request = agent
         .post(&forwarding.url)
-        .header("Content-Type", "application/json")
+        .header("Content-Type", content_type)
         .header("Idempotency-Key", &due.lead_id)
         .header("Bantam-Timestamp", &timestamp.to_string());
     if let Some(secret) = &forwarding.secret {
-        request = request.header("Bantam-Signature", &sign(secret, timestamp, &due.body));
+        request = request.header("Bantam-Signature", &sign(secret, timestamp, &body));
     }
-    match request.send(due.body.as_str()) {
+    match request.send(body.as_str()) {
         Ok(response) => {
             let status = response.status().as_u16();
             let retry_after = response
@@ -108,13 +150,14 @@ pub(crate) fn deliver(forwarding: &Forwarding, due: &Due) -> Outcome {
 }
 
 /// Runs the outbox: every `every`, posts the due entries and records the outcome.
-pub fn run(store: Arc<Store>, forwarding: Forwarding, every: Duration) {
+pub fn run(store: Arc<Store>, forms: Arc<RwLock<Forms>>, forwarding: Forwarding, every: Duration) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         loop {
             interval.tick().await;
-            let (store, forwarding) = (store.clone(), forwarding.clone());
-            let pass = tokio::task::spawn_blocking(move || forward_due(&store, &forwarding)).await;
+            let (store, forms, forwarding) = (store.clone(), forms.clone(), forwarding.clone());
+            let pass =
+                tokio::task::spawn_blocking(move || forward_due(&store, &forms, &forwarding)).await;
             if let Ok(Err(err)) = pass {
                 eprintln!("bantam-collector: forwarding: {err}");
             }
@@ -126,11 +169,15 @@ pub fn run(store: Arc<Store>, forwarding: Forwarding, every: Duration) {
 ///
 /// # Errors
 /// A storage error; delivery errors are recorded on the entries instead.
-pub fn forward_due(store: &Store, forwarding: &Forwarding) -> Result<usize, crate::StoreError> {
+pub fn forward_due(
+    store: &Store,
+    forms: &RwLock<Forms>,
+    forwarding: &Forwarding,
+) -> Result<usize, crate::StoreError> {
     let due = store.due_forwards(now_ms(), 20)?;
     let count = due.len();
     for entry in due {
-        match deliver(forwarding, &entry) {
+        match deliver(forwarding, forms, &entry) {
             Outcome::Delivered(status) => {
                 store.forward_delivered(&entry.lead_id, status, &crate::time::now_rfc3339())?
             }

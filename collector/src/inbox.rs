@@ -308,9 +308,14 @@ pub(crate) async fn inbox(
         } else {
             String::new()
         };
+        let spam = if row.document["spam"]["flagged"] == Value::Bool(true) {
+            " <span class=\"warn\">spam?</span>"
+        } else {
+            ""
+        };
         let _ = write!(
             body,
-            "<tr><td><a href=\"/inbox/leads/{}\">{}</a></td><td>{}</td><td>{}{mismatch}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"/inbox/leads/{}\">{}</a></td><td>{}{spam}</td><td>{}{mismatch}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             encode(&row.id),
             escape(&row.received_at[..row.received_at.len().min(16)].replace('T', " ")),
             badge(&state, &row.form_id, &row.grade),
@@ -434,6 +439,24 @@ pub(crate) async fn detail(
             escape(doc["score"]["grade"].as_str().unwrap_or(""))
         );
     }
+    if doc["spam"]["flagged"] == Value::Bool(true) {
+        let reasons: Vec<&str> = doc["spam"]["reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|r| match r {
+                "honeypot" => "the hidden honeypot field was filled in",
+                "tooFast" => "the form was filled in faster than a person can",
+                other => other,
+            })
+            .collect();
+        let _ = write!(
+            body,
+            "<p class=\"warn\">Possible spam: {}.</p>",
+            escape(&reasons.join("; "))
+        );
+    }
     if row.forward.is_some() {
         let _ = write!(body, "<p>Forwarded: {}</p>", forward_label(&row));
     }
@@ -500,6 +523,38 @@ pub(crate) async fn detail(
             body,
             "<tr><th scope=\"row\">{label}</th><td>{}</td></tr>",
             escape(value)
+        );
+    }
+    body.push_str("</tbody></table></section><section><h2>Context</h2><table><tbody>");
+    let context = &doc["context"];
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let fill_time = context["fillTimeMs"]
+        .as_f64()
+        .map(|ms| format!("{:.1} s", ms / 1000.0))
+        .unwrap_or_default();
+    for (label, value) in [
+        (
+            "Email domain",
+            format!(
+                "{} {}",
+                text(&context["emailDomain"]),
+                text(&context["emailDomainKind"])
+            ),
+        ),
+        ("Company domain", text(&context["companyDomain"])),
+        ("Browser language", text(&context["browserLocale"])),
+        ("Time zone", text(&context["timeZone"])),
+        ("Time to fill in", fill_time),
+        ("Form variant", text(&context["variant"])),
+    ] {
+        let _ = write!(
+            body,
+            "<tr><th scope=\"row\">{label}</th><td>{}</td></tr>",
+            escape(value.trim())
         );
     }
     body.push_str("</tbody></table></section>");
@@ -636,7 +691,7 @@ pub(crate) async fn csv(
     let rows = tokio::task::spawn_blocking(move || store.rows(&filter, 100_000, 0))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
-    let mut out = String::from("id,received_at,submitted_at,form_id,email,company,grade,total,client_total,score_mismatch,utm_source,utm_medium,utm_campaign,status,status_at,page_url,reasons\r\n");
+    let mut out = String::from("id,received_at,submitted_at,form_id,email,company,grade,total,client_total,score_mismatch,utm_source,utm_medium,utm_campaign,status,status_at,page_url,reasons,spam,email_domain_kind,company_domain,variant\r\n");
     for r in rows {
         let reasons: Vec<&str> = r.document["score"]["reasons"]
             .as_array()
@@ -663,6 +718,19 @@ pub(crate) async fn csv(
             status_at,
             r.document["page"]["url"].as_str().unwrap_or("").to_owned(),
             reasons.join("; "),
+            (r.document["spam"]["flagged"] == Value::Bool(true)).to_string(),
+            r.document["context"]["emailDomainKind"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+            r.document["context"]["companyDomain"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+            r.document["context"]["variant"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
         ];
         out.push_str(
             &cells

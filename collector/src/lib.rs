@@ -66,6 +66,11 @@ impl AppState {
         self.store.clone()
     }
 
+    /// The known forms, for background work such as forwarding.
+    pub fn forms(&self) -> Arc<RwLock<Forms>> {
+        self.forms.clone()
+    }
+
     /// Wraps an opened store, the known forms and the settings.
     pub fn new(store: Store, forms: Arc<RwLock<Forms>>, settings: Settings) -> AppState {
         let limiter = RateLimit::new(settings.rate_per_minute, settings.burst);

@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 use bantam_collector::{
     app, run_forwarding, watch_forms, AppState, Forms, Forwarding, Settings, Store,
 };
+use bantam_engine::Format;
 
 const USAGE: &str = "usage: bantam-collector [options]
   --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
@@ -22,7 +23,9 @@ const USAGE: &str = "usage: bantam-collector [options]
   --rate-limit N       posts per minute per client address, 0 for none (default 120)
   --burst N            posts a client may make at once (default 30)
   --forward-url URL    forward every stored lead to this webhook (JSON, retried, signed)
-  --forward-secret S   HMAC-SHA256 signing secret for forwards (or env BANTAM_FORWARD_SECRET)";
+  --forward-secret S   HMAC-SHA256 signing secret for forwards (or env BANTAM_FORWARD_SECRET)
+  --forward-format F   json (default: the lead document), hubspot, salesforce or form; field
+                       names and the Salesforce oid come from each form's `delivery`";
 
 struct Args {
     listen: SocketAddr,
@@ -49,6 +52,7 @@ fn parse_args() -> Result<Args, String> {
         },
     };
     let mut forward_secret = None;
+    let mut forward_format = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -77,9 +81,20 @@ fn parse_args() -> Result<Args, String> {
                         .ok()
                         .filter(|s| !s.is_empty()),
                     timeout: std::time::Duration::from_secs(10),
+                    format: Format::Json,
                 });
             }
             "--forward-secret" => forward_secret = Some(value()?),
+            "--forward-format" => {
+                let v = value()?;
+                let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+                forward_format = Some(Format::from_name(&v).ok_or_else(|| {
+                    format!(
+                        "--forward-format: \"{v}\" is not one of {}",
+                        names.join(", ")
+                    )
+                })?);
+            }
             "--rate-limit" | "--burst" => {
                 let v = value()?;
                 let n: u32 = v
@@ -99,6 +114,12 @@ fn parse_args() -> Result<Args, String> {
         match &mut args.settings.forwarding {
             Some(forwarding) => forwarding.secret = Some(secret),
             None => return Err("--forward-secret needs --forward-url".into()),
+        }
+    }
+    if let Some(format) = forward_format {
+        match &mut args.settings.forwarding {
+            Some(forwarding) => forwarding.format = format,
+            None => return Err("--forward-format needs --forward-url".into()),
         }
     }
     Ok(args)
@@ -158,8 +179,9 @@ async fn main() -> ExitCode {
     let state = AppState::new(store, forms, args.settings);
     if let Some(forwarding) = forwarding {
         println!(
-            "bantam-collector: forwarding leads to {}{}",
+            "bantam-collector: forwarding leads to {} as {}{}",
             forwarding.url,
+            forwarding.format.as_str(),
             if forwarding.secret.is_some() {
                 ", signed"
             } else {
@@ -168,6 +190,7 @@ async fn main() -> ExitCode {
         );
         run_forwarding(
             state.store(),
+            state.forms(),
             forwarding,
             std::time::Duration::from_millis(500),
         );

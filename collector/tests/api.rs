@@ -689,3 +689,40 @@ async fn the_last_touch_decides_the_source() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(answer["field"], "attribution.firstTouch");
 }
+
+#[tokio::test]
+async fn flagged_spam_and_the_context_show_in_the_inbox_and_export() {
+    let db = TempDb::new();
+    let router = router(&db);
+    let mut flagged: Value = serde_json::from_str(&inbox_lead(
+        "bot1",
+        "Spam & Co",
+        "over-250k",
+        "https://x.io/",
+    ))
+    .unwrap();
+    flagged["spam"] = json!({"flagged": true, "reasons": ["honeypot"]});
+    flagged["context"]["variant"] = json!("b");
+    let (status, answer) = send(&router, post(flagged.to_string())).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let (status, answer) = send(
+        &router,
+        post(inbox_lead("human1", "Acme", "none", "https://x.io/")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+
+    let (_, list) = text(&router, admin_get("/inbox")).await;
+    assert_eq!(list.matches("spam?").count(), 1, "only the flagged lead");
+    let (_, detail) = text(&router, admin_get("/inbox/leads/bot1")).await;
+    assert!(detail.contains("Possible spam: the hidden honeypot field was filled in."));
+    assert!(detail.contains("<th scope=\"row\">Company domain</th><td>acme.io</td>"));
+    assert!(detail.contains("<th scope=\"row\">Form variant</th><td>b</td>"));
+    let (_, human) = text(&router, admin_get("/inbox/leads/human1")).await;
+    assert!(!human.contains("Possible spam"));
+    let (_, csv) = text(&router, admin_get("/v1/leads.csv")).await;
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",spam,email_domain_kind,company_domain,variant"));
+    let bot = csv.lines().find(|l| l.starts_with("bot1,")).unwrap();
+    assert!(bot.ends_with(",true,business,acme.io,b"), "{bot}");
+}

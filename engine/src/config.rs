@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::answer::format_number;
+use crate::context::{SpamAction, SpamRules};
+use crate::delivery::{Delivery, Format};
 use crate::form::{
     Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,
 };
@@ -189,6 +191,47 @@ pub struct FormConfig {
     pub thank_you_by_grade: BTreeMap<String, ThankYouConfig>,
     /// Theme colours and shapes, set as CSS custom properties.
     pub theme: BTreeMap<String, String>,
+    /// The body format and field names for the endpoint; defaults to the JSON lead document.
+    pub delivery: Option<DeliveryConfig>,
+    /// Spam protection; defaults to a honeypot, 3 s minimum fill time, and flagging.
+    pub spam: Option<SpamConfig>,
+    /// A variant name recorded in each lead's context (the page may override it at mount).
+    pub variant: Option<String>,
+}
+
+/// A field name in config that may be switched off with `null`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldName {
+    /// Send under this name.
+    Name(String),
+    /// Leave out.
+    Off,
+}
+
+/// How leads are encoded for the endpoint, as written in config.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryConfig {
+    /// `json` (default), `hubspot`, `salesforce` or `form`.
+    pub format: Option<Format>,
+    /// Question id → field name at the endpoint.
+    pub fields: BTreeMap<String, String>,
+    /// The field for the score total; defaults to `bantam_score`, `null` leaves it out.
+    pub score_field: Option<FieldName>,
+    /// The field for the grade name; defaults to `bantam_grade`, `null` leaves it out.
+    pub grade_field: Option<FieldName>,
+    /// Salesforce organisation id (`oid`); required for `salesforce`.
+    pub salesforce_oid: Option<String>,
+}
+
+/// Spam protection as written in config.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpamConfig {
+    /// Whether to add the hidden honeypot field; default `true`.
+    pub honeypot: Option<bool>,
+    /// Submissions faster than this many seconds are caught; default 3, 0 turns it off.
+    pub min_fill_seconds: Option<f64>,
+    /// `flag` (default: send with `spam.flagged`) or `drop` (do not send).
+    pub action: Option<SpamAction>,
 }
 
 /// One question in config. Only `id` is always required; the rest may come from the preset.
@@ -390,6 +433,19 @@ fn check_id(path: &str, what: &str, id: &str) -> Result<(), ConfigError> {
     }
 }
 
+impl Form {
+    /// Sets the variant recorded in each lead's context (the page's choice wins over the
+    /// config's).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] at path `variant` unless it is 1-64 letters, digits, `-`, `_`.
+    pub fn set_variant(&mut self, variant: &str) -> Result<(), ConfigError> {
+        check_id("variant", "variant", variant)?;
+        self.variant = Some(variant.to_owned());
+        Ok(())
+    }
+}
+
 fn check_points(path: String, points: i32) -> Result<i32, ConfigError> {
     if (-MAX_POINTS..=MAX_POINTS).contains(&points) {
         Ok(points)
@@ -421,6 +477,103 @@ fn check_url(path: &str, url: &str) -> Result<(), ConfigError> {
             format!("URL \"{url}\" must start with https://, http://, mailto: or /"),
         ))
     }
+}
+
+/// Longest salesforce or score/grade field name accepted.
+const MAX_FIELD_NAME: usize = 100;
+
+fn field_name(path: &str, name: &str) -> Result<(), ConfigError> {
+    if name.trim().is_empty() || name.len() > MAX_FIELD_NAME {
+        return Err(invalid(
+            path,
+            format!("field name \"{name}\" must be 1-{MAX_FIELD_NAME} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn build_delivery(
+    config: DeliveryConfig,
+    explicit_endpoint: bool,
+    questions: &[Question],
+) -> Result<Delivery, ConfigError> {
+    let format = config.format.unwrap_or_default();
+    if format != Format::Json && !explicit_endpoint {
+        return Err(invalid(
+            "delivery.format",
+            format!(
+                "format \"{}\" needs an `endpoint` (the URL the CRM gives you); the default endpoint is Bantam's collector, which takes `json`",
+                format.as_str()
+            ),
+        ));
+    }
+    let mut fields = Vec::new();
+    for (id, name) in config.fields {
+        let path = format!("delivery.fields.{id}");
+        if !questions.iter().any(|q| q.id == id) {
+            return Err(invalid(path, format!("there is no question \"{id}\"")));
+        }
+        field_name(&path, &name)?;
+        if let Some((other, _)) = fields.iter().find(|(_, n)| *n == name) {
+            return Err(invalid(
+                path,
+                format!("\"{other}\" already goes to field \"{name}\""),
+            ));
+        }
+        fields.push((id, name));
+    }
+    let defaults = Delivery::default();
+    let named = |key: &str, value: Option<FieldName>, default: Option<String>| match value {
+        None => Ok(default),
+        Some(FieldName::Off) => Ok(None),
+        Some(FieldName::Name(name)) => {
+            field_name(&format!("delivery.{key}"), &name)?;
+            Ok(Some(name))
+        }
+    };
+    let score_field = named("scoreField", config.score_field, defaults.score_field)?;
+    let grade_field = named("gradeField", config.grade_field, defaults.grade_field)?;
+    if let Some(oid) = &config.salesforce_oid {
+        let ok =
+            (oid.len() == 15 || oid.len() == 18) && oid.chars().all(|c| c.is_ascii_alphanumeric());
+        if !ok {
+            return Err(invalid(
+                "delivery.salesforceOid",
+                format!("\"{oid}\" is not a Salesforce organisation id (15 or 18 letters and digits, such as 00D5e000000AbCd)"),
+            ));
+        }
+    } else if format == Format::Salesforce {
+        return Err(invalid(
+            "delivery.salesforceOid",
+            "format \"salesforce\" needs your organisation id (Setup → Company Information → Salesforce.com Organization ID)",
+        ));
+    }
+    Ok(Delivery {
+        format,
+        fields,
+        score_field,
+        grade_field,
+        salesforce_oid: config.salesforce_oid,
+    })
+}
+
+fn build_spam(config: SpamConfig) -> Result<SpamRules, ConfigError> {
+    let defaults = SpamRules::default();
+    let min_fill_ms = match config.min_fill_seconds {
+        None => defaults.min_fill_ms,
+        Some(s) if (0.0..=600.0).contains(&s) => (s * 1000.0).round() as u64,
+        Some(s) => {
+            return Err(invalid(
+                "spam.minFillSeconds",
+                format!("{} is outside 0..=600 seconds", format_number(s)),
+            ))
+        }
+    };
+    Ok(SpamRules {
+        honeypot: config.honeypot.unwrap_or(defaults.honeypot),
+        min_fill_ms,
+        action: config.action.unwrap_or(defaults.action),
+    })
 }
 
 fn grade_ref(
@@ -1080,6 +1233,7 @@ impl Form {
         if questions_per_step == 0 {
             return Err(invalid("questionsPerStep", "must be at least 1"));
         }
+        let explicit_endpoint = config.endpoint.is_some();
         let endpoint = config.endpoint.unwrap_or_else(|| "/v1/leads".into());
         check_url("endpoint", &endpoint)?;
         let thank_you = build_thank_you("thankYou", config.thank_you.unwrap_or_default(), &texts)?;
@@ -1094,6 +1248,11 @@ impl Form {
             };
             thank_you_by_grade.push((grade, build_thank_you(&path, base, &texts)?));
         }
+        let delivery = build_delivery(
+            config.delivery.unwrap_or_default(),
+            explicit_endpoint,
+            &questions,
+        )?;
         Ok(Form {
             id: config.form_id,
             endpoint,
@@ -1107,6 +1266,15 @@ impl Form {
             thank_you,
             thank_you_by_grade,
             theme: build_theme(config.theme)?,
+            delivery,
+            spam: build_spam(config.spam.unwrap_or_default())?,
+            variant: match config.variant {
+                Some(v) => {
+                    check_id("variant", "variant", &v)?;
+                    Some(v)
+                }
+                None => None,
+            },
         })
     }
 }

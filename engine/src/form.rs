@@ -1,5 +1,7 @@
 //! The validated form: what a [`crate::FormConfig`] becomes once every rule has been checked.
 
+use crate::context::SpamRules;
+use crate::delivery::Delivery;
 use crate::texts::Texts;
 
 /// The qualification category a question feeds in the score breakdown.
@@ -277,6 +279,12 @@ pub struct Form {
     pub thank_you_by_grade: Vec<(usize, ThankYou)>,
     /// Theme values as CSS custom properties (`--bantam-accent`, value).
     pub theme: Vec<(String, String)>,
+    /// The body format and field names for the endpoint.
+    pub delivery: Delivery,
+    /// The honeypot, the minimum fill time and what happens to caught submissions.
+    pub spam: SpamRules,
+    /// The form variant recorded in every lead's context, such as an A/B test arm.
+    pub variant: Option<String>,
 }
 
 impl Form {

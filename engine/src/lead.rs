@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::answer::{AnswerValue, Answers};
 use crate::attribution::Attribution;
+use crate::context::{BrowserInfo, Context, Spam};
 use crate::form::{Category, Form, Kind};
 use crate::score::{score, Score};
 use crate::value::JsonWriter;
@@ -80,6 +81,13 @@ pub struct LeadDocument {
     /// Question ids answered on this visit (the rest of `answers` came from earlier visits).
     #[cfg_attr(feature = "serde", serde(default))]
     pub new_answers: Vec<String>,
+    /// Enrichment: email domain class, company domain, browser locale and time zone, fill time,
+    /// form variant.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub context: Context,
+    /// Whether the spam rules caught the submission, and which.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub spam: Spam,
 }
 
 /// What the platform supplies for a lead: the engine makes no ids and reads no clock.
@@ -97,6 +105,8 @@ pub struct LeadInput {
     pub visit_count: u32,
     /// Questions answered on this visit; the rest of `answers` was known from earlier visits.
     pub new_answers: Vec<String>,
+    /// What the browser measured: locale, time zone, fill time, honeypot, variant.
+    pub browser: BrowserInfo,
 }
 
 impl LeadDocument {
@@ -145,6 +155,8 @@ impl LeadDocument {
             Some(attribution) => attribution.write(&mut w, Some("attribution")),
             None => w.null(Some("attribution")),
         }
+        self.context.write(&mut w, Some("context"));
+        self.spam.write(&mut w, Some("spam"));
         w.end_object();
         w.finish()
     }
@@ -155,6 +167,7 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
     let mut contact = BTreeMap::new();
     let mut shown = BTreeMap::new();
     let mut consent = None;
+    let mut email = None;
     for (index, q) in form.questions.iter().enumerate() {
         let Some(value) = answers.get(&q.id) else {
             continue;
@@ -167,6 +180,9 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
             (Kind::Text | Kind::Email | Kind::Phone, AnswerValue::Text(text))
                 if q.category == Category::Contact =>
             {
+                if matches!(q.kind, Kind::Email) && email.is_none() {
+                    email = Some(text.clone());
+                }
                 contact.insert(q.id.clone(), text.clone());
             }
             (Kind::Consent, AnswerValue::Bool(given)) if consent.is_none() => {
@@ -180,6 +196,17 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
         }
     }
     let visible = Answers::from_values(form, shown.clone()).unwrap_or_default();
+    let website = match shown.get("website") {
+        Some(AnswerValue::Text(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let context = Context::new(
+        email.as_deref(),
+        website,
+        &input.browser,
+        form.variant.as_deref(),
+    );
+    let spam = form.spam.judge(&input.browser);
     LeadDocument {
         schema_version: SCHEMA_VERSION,
         id: input.id,
@@ -194,6 +221,8 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
         attribution: input.attribution,
         visit_count: input.visit_count,
         new_answers: input.new_answers,
+        context,
+        spam,
     }
 }
 
@@ -226,6 +255,12 @@ mod tests {
                 attribution: None,
                 visit_count: 1,
                 new_answers: Vec::new(),
+                browser: BrowserInfo {
+                    locale: "en-GB".into(),
+                    time_zone: "Europe/London".into(),
+                    fill_time_ms: 1200,
+                    honeypot_filled: false,
+                },
             },
         );
         assert_eq!(lead.schema_version, 1);
@@ -241,6 +276,10 @@ mod tests {
         assert_eq!(lead.answers.len(), 4);
         assert_eq!(lead.consent.as_ref().map(|c| c.given), Some(true));
         assert_eq!(lead.score.total, 30);
+        assert_eq!(lead.context.company_domain.as_deref(), Some("acme.io"));
+        assert_eq!(lead.context.fill_time_ms, 1200);
+        // 1.2 s is under the default minimum fill time of 3 s.
+        assert_eq!(lead.spam.reasons, ["tooFast"]);
         let json: serde_json::Value = serde_json::from_str(&lead.to_json()).unwrap();
         for key in [
             "schemaVersion",
@@ -252,6 +291,8 @@ mod tests {
             "score",
             "page",
             "consent",
+            "context",
+            "spam",
         ] {
             assert!(json.get(key).is_some(), "missing {key}");
         }

@@ -14,6 +14,8 @@
 mod answer;
 mod attribution;
 mod config;
+mod context;
+mod delivery;
 mod form;
 mod lead;
 mod preset;
@@ -28,8 +30,15 @@ pub use attribution::{percent_decode, query_params, Attribution, Touch, Utm, CLI
 #[cfg(feature = "serde")]
 pub use config::parse_config;
 pub use config::{
-    ConditionConfig, ConfigError, FormConfig, GradeConfig, KindName, OptionConfig, QuestionConfig,
-    RangeConfig, ThankYouConfig, WeightsConfig,
+    ConditionConfig, ConfigError, DeliveryConfig, FieldName, FormConfig, GradeConfig, KindName,
+    OptionConfig, QuestionConfig, RangeConfig, SpamConfig, ThankYouConfig, WeightsConfig,
+};
+pub use context::{
+    domain_kind, email_domain, website_domain, BrowserInfo, Context, DomainKind, Spam, SpamAction,
+    SpamRules,
+};
+pub use delivery::{
+    encode, form_encode, Delivery, Format, Payload, HUBSPOT_FIELDS, SALESFORCE_FIELDS,
 };
 pub use form::{
     Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,

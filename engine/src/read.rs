@@ -3,9 +3,11 @@
 use std::collections::BTreeMap;
 
 use crate::config::{
-    ConditionConfig, ConfigError, FormConfig, GradeConfig, KindName, OptionConfig, QuestionConfig,
-    RangeConfig, ThankYouConfig, WeightsConfig,
+    ConditionConfig, ConfigError, DeliveryConfig, FieldName, FormConfig, GradeConfig, KindName,
+    OptionConfig, QuestionConfig, RangeConfig, SpamConfig, ThankYouConfig, WeightsConfig,
 };
+use crate::context::SpamAction;
+use crate::delivery::Format;
 use crate::form::Category;
 use crate::texts::TextsConfig;
 use crate::value::{Object, Value};
@@ -70,6 +72,9 @@ impl FormConfig {
                 "thankYou",
                 "thankYouByGrade",
                 "theme",
+                "delivery",
+                "spam",
+                "variant",
             ],
         )?;
         let form_id = o.string("formId")?;
@@ -77,18 +82,7 @@ impl FormConfig {
         for (path, name, v) in o.entries("thankYouByGrade")?.unwrap_or_default() {
             thank_you_by_grade.insert(name, ThankYouConfig::from_value(&path, v)?);
         }
-        let mut theme = BTreeMap::new();
-        for (path, key, v) in o.entries("theme")?.unwrap_or_default() {
-            match v {
-                Value::String(s) => theme.insert(key, s),
-                _ => {
-                    return Err(ConfigError::Syntax {
-                        path,
-                        message: "expected a string".into(),
-                    })
-                }
-            };
-        }
+        let theme = string_map(&mut o, "theme")?;
         let texts_path = o.path_of("texts");
         Ok(FormConfig {
             preset: o.string("preset")?,
@@ -113,6 +107,15 @@ impl FormConfig {
             },
             thank_you_by_grade,
             theme,
+            delivery: match o.take("delivery") {
+                None => None,
+                Some(v) => Some(DeliveryConfig::from_value("delivery", v)?),
+            },
+            spam: match o.take("spam") {
+                None => None,
+                Some(v) => Some(SpamConfig::from_value("spam", v)?),
+            },
+            variant: o.string("variant")?,
             form_id: o.require("formId", form_id)?,
         })
     }
@@ -264,6 +267,73 @@ impl ThankYouConfig {
             body: o.string("body")?,
             link_text: o.string("linkText")?,
             link_url: o.string("linkUrl")?,
+        })
+    }
+}
+
+fn string_map(o: &mut Object, key: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut map = BTreeMap::new();
+    for (path, name, v) in o.entries(key)?.unwrap_or_default() {
+        match v {
+            Value::String(s) => map.insert(name, s),
+            _ => {
+                return Err(ConfigError::Syntax {
+                    path,
+                    message: "expected a string".into(),
+                })
+            }
+        };
+    }
+    Ok(map)
+}
+
+/// A string, or `null` to switch the field off.
+fn field_name(o: &mut Object, key: &str) -> Result<Option<FieldName>, ConfigError> {
+    let path = o.path_of(key);
+    match o.take_nullable(key) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(FieldName::Off)),
+        Some(Value::String(s)) => Ok(Some(FieldName::Name(s))),
+        Some(_) => Err(ConfigError::Syntax {
+            path,
+            message: "expected a field name or null".into(),
+        }),
+    }
+}
+
+impl DeliveryConfig {
+    fn from_value(path: &str, value: Value) -> Result<DeliveryConfig, ConfigError> {
+        let mut o = Object::new(
+            value,
+            path,
+            &[
+                "format",
+                "fields",
+                "scoreField",
+                "gradeField",
+                "salesforceOid",
+            ],
+        )?;
+        let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+        Ok(DeliveryConfig {
+            format: o.choice("format", &names)?.map(|i| Format::ALL[i].1),
+            fields: string_map(&mut o, "fields")?,
+            score_field: field_name(&mut o, "scoreField")?,
+            grade_field: field_name(&mut o, "gradeField")?,
+            salesforce_oid: o.string("salesforceOid")?,
+        })
+    }
+}
+
+impl SpamConfig {
+    fn from_value(path: &str, value: Value) -> Result<SpamConfig, ConfigError> {
+        let mut o = Object::new(value, path, &["honeypot", "minFillSeconds", "action"])?;
+        Ok(SpamConfig {
+            honeypot: o.bool("honeypot")?,
+            min_fill_seconds: o.number("minFillSeconds")?,
+            action: o
+                .choice("action", &["flag", "drop"])?
+                .map(|i| [SpamAction::Flag, SpamAction::Drop][i]),
         })
     }
 }

@@ -180,11 +180,13 @@ impl Object {
 
     /// Removes a field; `null` counts as absent.
     pub(crate) fn take(&mut self, key: &str) -> Option<Value> {
+        self.take_nullable(key).filter(|v| *v != Value::Null)
+    }
+
+    /// Removes a field, keeping an explicit `null` (for fields where it means "off").
+    pub(crate) fn take_nullable(&mut self, key: &str) -> Option<Value> {
         let at = self.entries.iter().position(|(k, _)| k == key)?;
-        match self.entries.swap_remove(at).1 {
-            Value::Null => None,
-            value => Some(value),
-        }
+        Some(self.entries.swap_remove(at).1)
     }
 
     fn wrong(&self, key: &str, expected: &str, found: &Value) -> ConfigError {

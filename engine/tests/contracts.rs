@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use bantam_engine::{
-    build_lead, next_questions, parse_config, score, AnswerValue, Answers, Attribution, Category,
-    Form, Input, LeadDocument, LeadInput, PageInfo, Touch,
+    build_lead, encode, next_questions, parse_config, score, AnswerValue, Answers, Attribution,
+    BrowserInfo, Category, Delivery, Form, Input, LeadDocument, LeadInput, PageInfo, Touch,
 };
 use serde_json::Value;
 
@@ -188,7 +188,8 @@ fn conditions_follow_answers() {
 }
 
 fn sample_lead() -> LeadDocument {
-    let form = form("configs/minimal-bant.json");
+    let mut form = form("configs/minimal-bant.json");
+    form.set_variant("short-intro").unwrap();
     let mut a = Answers::new();
     a.set(&form, "email", Input::Text("ann@acme.io")).unwrap();
     a.set(&form, "company", Input::Text("Acme")).unwrap();
@@ -225,6 +226,12 @@ fn sample_lead() -> LeadDocument {
             )),
             visit_count: 2,
             new_answers: vec!["headcount".into(), "timeframe".into()],
+            browser: BrowserInfo {
+                locale: "de-DE".into(),
+                time_zone: "Europe/Berlin".into(),
+                fill_time_ms: 48_250,
+                honeypot_filled: false,
+            },
         },
     )
 }
@@ -244,4 +251,67 @@ fn the_lead_document_matches_the_documented_contract() {
     let back: LeadDocument = serde_json::from_value(want).unwrap();
     assert_eq!(back, lead);
     assert_eq!(lead.answers["headcount"], AnswerValue::Number(120.0));
+}
+
+/// The delivery settings of the minimal BANT form with `delivery` (and an endpoint) added.
+fn delivery(settings: Value) -> Delivery {
+    let mut config: Value = serde_json::from_str(&data("configs/minimal-bant.json")).unwrap();
+    config["endpoint"] = Value::from("https://crm.example.com/submit");
+    config["delivery"] = settings;
+    parse_config(config).unwrap().delivery
+}
+
+/// Each adapter's body for the sample lead, against a fixture written from the target's
+/// documentation (HubSpot Forms API v3 submit, Salesforce Web-to-Lead, HTML form encoding).
+#[test]
+fn adapters_write_the_documented_formats() {
+    let lead = sample_lead();
+    let cases = [
+        (
+            "payloads/hubspot.json",
+            serde_json::json!({"format": "hubspot", "fields": {"headcount": "numemployees"}}),
+            "application/json",
+        ),
+        (
+            "payloads/salesforce.txt",
+            serde_json::json!({
+                "format": "salesforce",
+                "salesforceOid": "00D5e000000AbCd",
+                "fields": {"headcount": "employees", "role": "00N5e00000RoLe1"},
+                "scoreField": "00N5e00000ScOr1",
+                "gradeField": null
+            }),
+            "application/x-www-form-urlencoded",
+        ),
+        (
+            "payloads/form.txt",
+            serde_json::json!({"format": "form", "fields": {"headcount": "employees"}}),
+            "application/x-www-form-urlencoded",
+        ),
+    ];
+    for (fixture, settings, content_type) in cases {
+        let payload = encode(
+            &lead,
+            &delivery(settings),
+            Some("f3a1c0de5b8e4c0fa1b2c3d4e5f60718"),
+        );
+        assert_eq!(payload.content_type, content_type, "{fixture}");
+        assert!(!payload.idempotency_header, "{fixture}");
+        let want = data(fixture);
+        if fixture.ends_with(".json") {
+            let got: Value = serde_json::from_str(&payload.body).unwrap();
+            let want: Value = serde_json::from_str(&want).unwrap();
+            assert_eq!(
+                got,
+                want,
+                "{fixture}: got\n{}",
+                serde_json::to_string_pretty(&got).unwrap()
+            );
+        } else {
+            assert_eq!(payload.body, want.trim_end(), "{fixture}");
+        }
+    }
+    let json = encode(&lead, &Delivery::default(), None);
+    assert_eq!(json.body, lead.to_json());
+    assert!(json.idempotency_header && json.readable);
 }

@@ -4,7 +4,8 @@
  *   <script type="application/json" id="bantam-config">{"formId": "demo", "preset": "bant"}</script>
  *   <script src="/dist/embed.js" data-target="#lead-form" data-config="#bantam-config" async></script>
  *
- * `data-config-url` may replace `data-config`. Calls made before this script loads are kept by
+ * `data-config-url` may replace `data-config`; `data-variant` names the form variant (an A/B
+ * test arm) recorded in each lead's context. Calls made before this script loads are kept by
  * the optional queue snippet `window.Bantam = window.Bantam || function () {
  * (Bantam.q = Bantam.q || []).push(arguments); };` and run once it has loaded:
  * `Bantam("on", "bantam:submit", fn)`, `Bantam("mount", target, options)`, `Bantam(fn)`.
@@ -94,6 +95,8 @@
   } else {
     options = { configUrl: new URL(configUrl, document.baseURI).href };
   }
+  var variant = script.getAttribute("data-variant");
+  if (variant) options.variant = variant;
   // Errors are already reported (console and bantam:error) by the widget itself.
   mount(target, options).catch(function () {});
 })();

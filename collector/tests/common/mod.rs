@@ -32,6 +32,10 @@ pub fn lead_json(form_id: &str, id: &str, answers: &[(&str, &str)], url: &str) -
         attribution: None,
         visit_count: 1,
         new_answers: Vec::new(),
+        browser: bantam_engine::BrowserInfo {
+            fill_time_ms: 20_000,
+            ..bantam_engine::BrowserInfo::default()
+        },
     };
     build_lead(&form, &given, input).to_json()
 }
