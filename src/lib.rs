@@ -21,6 +21,13 @@ use wasm_bindgen::prelude::*;
 
 pub use bantam_engine as engine;
 
+/// A small free-list allocator instead of the standard dlmalloc: the widget allocates little,
+/// and every byte of code ships to every visitor.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** Options for `mount`. Give `config` or `configUrl`. */
