@@ -20,10 +20,19 @@ pub fn next_questions(form: &Form, known: &Answers) -> Vec<usize> {
     let mut candidates: Vec<usize> = (0..form.questions.len())
         .filter(|&i| !known.contains(&form.questions[i].id))
         .collect();
-    candidates.sort_by_key(|&i| {
+    // An insertion sort: forms have tens of questions, and the standard library's sorts cost
+    // several kilobytes of wasm that every visitor downloads.
+    let key = |i: usize| {
         let q = &form.questions[i];
         (q.category != Category::Contact, q.priority, i)
-    });
+    };
+    for sorted in 1..candidates.len() {
+        let mut at = sorted;
+        while at > 0 && key(candidates[at - 1]) > key(candidates[at]) {
+            candidates.swap(at - 1, at);
+            at -= 1;
+        }
+    }
 
     let mut chosen = BTreeSet::new();
     // Questions whose condition looks at an unknown question not chosen yet, by that question.
