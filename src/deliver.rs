@@ -78,7 +78,11 @@ pub(crate) async fn attempt(entry: &Entry) -> Outcome {
         .get("Retry-After")
         .ok()
         .flatten()
-        .and_then(|v| v.trim().parse::<f64>().ok())
+        // Seconds (an HTTP date gives NaN and is ignored). JS parses: Rust's float parser
+        // would cost kilobytes of wasm.
+        .and_then(|v| v.trim().parse::<js_sys::Number>().ok())
+        .map(|n| n.value_of())
+        .filter(|s| s.is_finite() && *s >= 0.0)
         .map(|s| s * 1000.0);
     match status {
         200..=299 => Outcome::Delivered(status),
