@@ -1,6 +1,6 @@
 //! Answers: raw input from a control, checked against its question into a value.
 
-use std::collections::BTreeMap;
+use crate::map::Map;
 
 use crate::form::{Condition, Form, Kind, Question};
 use crate::texts::Texts;
@@ -291,7 +291,7 @@ fn parse_input(q: &Question, input: Input<'_>) -> Result<Option<AnswerValue>, An
 /// fits its question.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Answers {
-    values: BTreeMap<String, AnswerValue>,
+    values: Map<String, AnswerValue>,
 }
 
 impl AnswerValue {
@@ -373,7 +373,7 @@ impl Answers {
     /// The id of the first bad answer and why.
     pub fn from_values(
         form: &Form,
-        values: BTreeMap<String, AnswerValue>,
+        values: Map<String, AnswerValue>,
     ) -> Result<Answers, (String, AnswerError)> {
         for (id, value) in &values {
             let q = form
@@ -416,7 +416,7 @@ impl Answers {
     }
 
     /// All answers by question id.
-    pub fn values(&self) -> &BTreeMap<String, AnswerValue> {
+    pub fn values(&self) -> &Map<String, AnswerValue> {
         &self.values
     }
 
@@ -642,7 +642,7 @@ mod tests {
     #[test]
     fn stored_values_are_checked() {
         let form = form();
-        let mut values = BTreeMap::new();
+        let mut values = Map::new();
         values.insert("budget".to_owned(), AnswerValue::Number(3.0));
         assert_eq!(
             Answers::from_values(&form, values).unwrap_err(),
@@ -653,7 +653,7 @@ mod tests {
                 }
             )
         );
-        let mut values = BTreeMap::new();
+        let mut values = Map::new();
         values.insert("ghost".to_owned(), AnswerValue::Bool(true));
         assert_eq!(
             Answers::from_values(&form, values).unwrap_err().1,

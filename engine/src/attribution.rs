@@ -3,7 +3,7 @@
 //! Pure: the page URL, the referrer and the time come in as arguments; the widget stores the
 //! result between visits.
 
-use std::collections::BTreeMap;
+use crate::map::Map;
 
 use crate::value::{JsonWriter, Value};
 
@@ -65,7 +65,7 @@ pub struct Touch {
     /// UTM parameters of the landing page.
     pub utm: Utm,
     /// Ad click ids of the landing page, by parameter name.
-    pub click_ids: BTreeMap<String, String>,
+    pub click_ids: Map<String, String>,
 }
 
 /// First and last touch of a visitor.
@@ -156,7 +156,9 @@ impl Touch {
                 "utm_term" => &mut touch.utm.term,
                 "utm_content" => &mut touch.utm.content,
                 other if CLICK_IDS.contains(&other) => {
-                    touch.click_ids.entry(key.clone()).or_insert(value);
+                    if !touch.click_ids.contains_key(other) {
+                        touch.click_ids.insert(key.clone(), value);
+                    }
                     continue;
                 }
                 _ => continue,

@@ -1,7 +1,7 @@
 //! The form config as marketers write it (JSON, camelCase) and its one-time validation into a
 //! [`Form`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::map::Map;
 
 use crate::answer::format_number;
 use crate::context::{SpamAction, SpamRules};
@@ -188,9 +188,9 @@ pub struct FormConfig {
     /// The thank-you step.
     pub thank_you: Option<ThankYouConfig>,
     /// Thank-you steps by grade name, such as a "book a call" link for `hot`.
-    pub thank_you_by_grade: BTreeMap<String, ThankYouConfig>,
+    pub thank_you_by_grade: Map<String, ThankYouConfig>,
     /// Theme colours and shapes, set as CSS custom properties.
-    pub theme: BTreeMap<String, String>,
+    pub theme: Map<String, String>,
     /// The body format and field names for the endpoint; defaults to the JSON lead document.
     pub delivery: Option<DeliveryConfig>,
     /// Spam protection; defaults to a honeypot, 3 s minimum fill time, and flagging.
@@ -214,7 +214,7 @@ pub struct DeliveryConfig {
     /// `json` (default), `hubspot`, `salesforce` or `form`.
     pub format: Option<Format>,
     /// Question id → field name at the endpoint.
-    pub fields: BTreeMap<String, String>,
+    pub fields: Map<String, String>,
     /// The field for the score total; defaults to `bantam_score`, `null` leaves it out.
     pub score_field: Option<FieldName>,
     /// The field for the grade name; defaults to `bantam_grade`, `null` leaves it out.
@@ -857,7 +857,7 @@ fn build_condition(
     draft: &Draft,
     index: usize,
     built: &[Question],
-    later: &BTreeSet<String>,
+    later: &Map<String, ()>,
 ) -> Result<Option<Condition>, ConfigError> {
     let q = &draft.config;
     let Some(c) = &q.show_if else {
@@ -873,7 +873,7 @@ fn build_condition(
     let Some(target) = built.iter().position(|t| t.id == c.question) else {
         return Err(target_err(if c.question == q.id {
             "is the question itself"
-        } else if later.contains(&c.question) {
+        } else if later.contains_key(&c.question) {
             "comes later in the form; conditions may only look at earlier questions"
         } else {
             "is not a question of this form"
@@ -966,7 +966,7 @@ fn build_question(
     draft: Draft,
     index: usize,
     built: &[Question],
-    later: &BTreeSet<String>,
+    later: &Map<String, ()>,
     grades: &[Grade],
     texts: &Texts,
 ) -> Result<Question, ConfigError> {
@@ -1094,7 +1094,7 @@ fn build_thank_you(
     })
 }
 
-fn build_theme(theme: BTreeMap<String, String>) -> Result<Vec<(String, String)>, ConfigError> {
+fn build_theme(theme: Map<String, String>) -> Result<Vec<(String, String)>, ConfigError> {
     let mut out = Vec::with_capacity(theme.len());
     for (key, value) in theme {
         let path = format!("theme.{key}");
@@ -1184,11 +1184,11 @@ impl Form {
                 ));
             }
         }
-        let mut seen = BTreeSet::new();
+        let mut seen = Map::new();
         for (i, q) in config.questions.into_iter().enumerate() {
             let path = format!("questions[{i}]");
             check_id(&format!("{path}.id"), "question id", &q.id)?;
-            if !seen.insert(q.id.clone()) {
+            if seen.insert(q.id.clone(), ()).is_some() {
                 return Err(ConfigError::DuplicateQuestion {
                     path: format!("{path}.id"),
                     id: q.id,
@@ -1217,7 +1217,7 @@ impl Form {
             ));
         }
 
-        let mut later: BTreeSet<String> = drafts.iter().map(|d| d.config.id.clone()).collect();
+        let mut later: Map<String, ()> = drafts.iter().map(|d| (d.config.id.clone(), ())).collect();
         let mut questions: Vec<Question> = Vec::with_capacity(drafts.len());
         for (index, draft) in drafts.into_iter().enumerate() {
             later.remove(&draft.config.id);

@@ -1,6 +1,6 @@
 //! The lead document: the versioned JSON every endpoint receives.
 
-use std::collections::BTreeMap;
+use crate::map::Map;
 
 use crate::answer::{AnswerValue, Answers};
 use crate::attribution::Attribution;
@@ -63,9 +63,9 @@ pub struct LeadDocument {
     /// The form's locale.
     pub locale: String,
     /// Contact answers (text, email and phone questions of the contact category) by id.
-    pub contact: BTreeMap<String, String>,
+    pub contact: Map<String, String>,
     /// Every shown answer by question id.
-    pub answers: BTreeMap<String, AnswerValue>,
+    pub answers: Map<String, AnswerValue>,
     /// The score computed from `answers`.
     pub score: Score,
     /// The page the form was on.
@@ -164,8 +164,8 @@ impl LeadDocument {
 
 /// Builds the lead document for these answers. Answers to hidden questions are left out.
 pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocument {
-    let mut contact = BTreeMap::new();
-    let mut shown = BTreeMap::new();
+    let mut contact = Map::new();
+    let mut shown = Map::new();
     let mut consent = None;
     let mut email = None;
     for (index, q) in form.questions.iter().enumerate() {

@@ -18,6 +18,7 @@ mod context;
 mod delivery;
 mod form;
 mod lead;
+mod map;
 mod preset;
 mod profile;
 mod read;
@@ -44,6 +45,7 @@ pub use form::{
     Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,
 };
 pub use lead::{build_lead, Consent, LeadDocument, LeadInput, PageInfo, SCHEMA_VERSION};
+pub use map::Map;
 pub use profile::next_questions;
 pub use score::{score, CategoryScore, Reason, Score};
 pub use texts::{Texts, TextsConfig};

@@ -1,7 +1,5 @@
 //! Progressive profiling: which questions to ask on this visit.
 
-use std::collections::BTreeSet;
-
 use crate::answer::Answers;
 use crate::form::{Category, Form};
 
@@ -34,24 +32,26 @@ pub fn next_questions(form: &Form, known: &Answers) -> Vec<usize> {
         }
     }
 
-    let mut chosen = BTreeSet::new();
+    // Chosen questions by index, and how many.
+    let mut chosen = vec![false; form.questions.len()];
+    let mut count = 0;
     // Questions whose condition looks at an unknown question not chosen yet, by that question.
     let mut waiting: Vec<(usize, usize)> = Vec::new();
     let mut queue: Vec<usize> = Vec::new();
     for i in candidates {
         queue.push(i);
         while let Some(i) = queue.pop() {
-            if chosen.len() >= form.max_questions_per_visit {
+            if count >= form.max_questions_per_visit {
                 break;
             }
             if let Some(condition) = &form.questions[i].show_if {
                 let target = condition.question();
                 let target_known = known.contains(&form.questions[target].id);
-                if !target_known && !chosen.contains(&target) {
+                if !target_known && !chosen[target] {
                     // Decide once the target is chosen; if it never is, the visitor cannot
                     // answer it now, so only "not answered" conditions hold.
                     if form.is_visible(i, known) {
-                        chosen.insert(i);
+                        choose(&mut chosen, &mut count, i);
                     } else {
                         waiting.push((target, i));
                     }
@@ -63,7 +63,7 @@ pub fn next_questions(form: &Form, known: &Answers) -> Vec<usize> {
                     continue;
                 }
             }
-            chosen.insert(i);
+            choose(&mut chosen, &mut count, i);
             waiting.retain(|&(target, dependent)| {
                 let ready = target == i;
                 if ready {
@@ -73,7 +73,15 @@ pub fn next_questions(form: &Form, known: &Answers) -> Vec<usize> {
             });
         }
     }
-    chosen.into_iter().collect()
+    (0..chosen.len()).filter(|&i| chosen[i]).collect()
+}
+
+/// Marks question `i` chosen, counting it once.
+fn choose(chosen: &mut [bool], count: &mut usize, i: usize) {
+    if !chosen[i] {
+        chosen[i] = true;
+        *count += 1;
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Reading the config structs from a [`Value`], field by field, with paths in every error.
 
-use std::collections::BTreeMap;
+use crate::map::Map;
 
 use crate::config::{
     ConditionConfig, ConfigError, DeliveryConfig, FieldName, FormConfig, GradeConfig, KindName,
@@ -78,7 +78,7 @@ impl FormConfig {
             ],
         )?;
         let form_id = o.string("formId")?;
-        let mut thank_you_by_grade = BTreeMap::new();
+        let mut thank_you_by_grade = Map::new();
         for (path, name, v) in o.entries("thankYouByGrade")?.unwrap_or_default() {
             thank_you_by_grade.insert(name, ThankYouConfig::from_value(&path, v)?);
         }
@@ -271,8 +271,8 @@ impl ThankYouConfig {
     }
 }
 
-fn string_map(o: &mut Object, key: &str) -> Result<BTreeMap<String, String>, ConfigError> {
-    let mut map = BTreeMap::new();
+fn string_map(o: &mut Object, key: &str) -> Result<Map<String, String>, ConfigError> {
+    let mut map = Map::new();
     for (path, name, v) in o.entries(key)?.unwrap_or_default() {
         match v {
             Value::String(s) => map.insert(name, s),

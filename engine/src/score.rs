@@ -1,6 +1,6 @@
 //! Scoring: points per answer, the per-category breakdown, a 0-100 total, a grade and reasons.
 
-use std::collections::BTreeMap;
+use crate::map::Map;
 
 use crate::answer::{format_number, AnswerValue, Answers};
 use crate::form::{Category, Form, Kind, Question};
@@ -63,7 +63,7 @@ pub struct Score {
     #[cfg_attr(feature = "serde", serde(default))]
     pub capped_by: Option<String>,
     /// Per category, keyed by category name.
-    pub breakdown: BTreeMap<Category, CategoryScore>,
+    pub breakdown: Map<Category, CategoryScore>,
     /// Why, in form order.
     pub reasons: Vec<Reason>,
     /// Version of the engine that computed this.
@@ -223,7 +223,7 @@ pub fn score(form: &Form, answers: &Answers) -> Score {
 
     let mut weighted = 0.0;
     let mut weight_sum = 0u32;
-    let mut breakdown = BTreeMap::new();
+    let mut breakdown = Map::new();
     for category in Category::ALL {
         let c = category.index();
         let ratio = if max_points[c] > 0 {
