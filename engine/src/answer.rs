@@ -160,7 +160,7 @@ fn is_phone(s: &str) -> bool {
     (6..=15).contains(&digits)
         && s.chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
-        && !s[1..].contains('+')
+        && !s.chars().skip(1).any(|c| c == '+')
 }
 
 /// Checks a value against its question; `Ok` means it may be stored as is.
@@ -477,10 +477,9 @@ const POWERS_OF_TEN: [f64; 23] = [
 /// parsing: both the digits and the power of ten are exact, and one division rounds once).
 /// Anything else, exponents, `inf` and `NaN` included, is `None`.
 pub(crate) fn parse_decimal(text: &str) -> Option<f64> {
-    let (negative, digits) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
     let fraction = fraction.trim_end_matches('0');
