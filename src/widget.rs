@@ -365,12 +365,13 @@ impl Widget {
         self.update_visibility();
         let total = self.steps.len();
         let current = self.step + 1;
-        let label = self
-            .form
-            .texts
-            .progress
-            .replace("{current}", &current.to_string())
-            .replace("{total}", &total.to_string());
+        let label = bantam_engine::fill(
+            &self.form.texts.progress,
+            &[
+                ("current", &current.to_string()),
+                ("total", &total.to_string()),
+            ],
+        );
         self.status.set_text_content(Some(&label));
         if let Some(progress) = self.progress_bar.parent_element() {
             attrs(

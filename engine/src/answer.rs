@@ -3,7 +3,7 @@
 use crate::map::Map;
 
 use crate::form::{Condition, Form, Kind, Question};
-use crate::texts::Texts;
+use crate::texts::{fill, Texts};
 use crate::value::{JsonWriter, Value};
 
 /// A stored answer value, as it appears in the lead document's `answers`.
@@ -99,11 +99,13 @@ impl AnswerError {
             AnswerError::NotANumber
             | AnswerError::WrongType { .. }
             | AnswerError::UnknownQuestion(_) => texts.error_number.clone(),
-            AnswerError::OutOfRange { min, max } => texts
-                .error_range
-                .replace("{min}", &format_number(*min))
-                .replace("{max}", &format_number(*max)),
-            AnswerError::TooLong { max } => texts.error_too_long.replace("{max}", &max.to_string()),
+            AnswerError::OutOfRange { min, max } => fill(
+                &texts.error_range,
+                &[("min", &format_number(*min)), ("max", &format_number(*max))],
+            ),
+            AnswerError::TooLong { max } => {
+                fill(&texts.error_too_long, &[("max", &max.to_string())])
+            }
         }
     }
 }

@@ -132,7 +132,11 @@ pub fn query_params(url: &str) -> Vec<(String, String)> {
 }
 
 fn host(url: &str) -> &str {
-    let rest = url.split_once("://").map_or("", |(_, r)| r);
+    // The part after `scheme://`; a URL without one has no host.
+    let rest = url
+        .split_once(':')
+        .and_then(|(_, r)| r.strip_prefix("//"))
+        .unwrap_or("");
     rest.split(['/', '?', '#']).next().unwrap_or("")
 }
 

@@ -48,7 +48,7 @@ pub use lead::{build_lead, Consent, LeadDocument, LeadInput, PageInfo, SCHEMA_VE
 pub use map::Map;
 pub use profile::next_questions;
 pub use score::{score, CategoryScore, Reason, Score};
-pub use texts::{Texts, TextsConfig};
+pub use texts::{fill, Texts, TextsConfig};
 pub use value::Value;
 
 /// The engine version recorded in every score, so a collector can tell which rules produced it.

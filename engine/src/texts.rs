@@ -84,9 +84,53 @@ texts! {
     submit_failed "submitFailed": "We could not send your details. Please try again.", "Ihre Angaben konnten nicht gesendet werden. Bitte versuchen Sie es erneut.";
 }
 
+/// Fills `{name}` placeholders of an interface text, such as `Step {current} of {total}`;
+/// a placeholder without a value stays as written.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        let filled = after.split_once('}').and_then(|(name, tail)| {
+            values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, value)| (*value, tail))
+        });
+        match filled {
+            Some((value, tail)) => {
+                out.push_str(value);
+                rest = tail;
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_filled_by_name() {
+        let values = [("current", "2"), ("total", "3")];
+        for (template, want) in [
+            ("Step {current} of {total}", "Step 2 of 3"),
+            ("{total}{current}", "32"),
+            ("no placeholders", "no placeholders"),
+            ("{unknown} {current}", "{unknown} 2"),
+            ("unclosed {current", "unclosed {current"),
+            ("{{current}}", "{2}"),
+            ("", ""),
+        ] {
+            assert_eq!(fill(template, &values), want, "{template}");
+        }
+    }
 
     #[test]
     fn locales_resolve_by_language() {
