@@ -116,13 +116,15 @@ pub struct Spam {
 }
 
 impl SpamRules {
-    /// Judges one submission.
-    pub fn judge(&self, browser: &BrowserInfo) -> Spam {
+    /// Judges one submission. `typed` says whether the visitor answered anything on this
+    /// visit: a returning visitor with nothing left to ask may send at once, so the minimum
+    /// fill time applies only when there was something to fill in.
+    pub fn judge(&self, browser: &BrowserInfo, typed: bool) -> Spam {
         let mut reasons = Vec::new();
         if self.honeypot && browser.honeypot_filled {
             reasons.push("honeypot".to_owned());
         }
-        if browser.fill_time_ms < self.min_fill_ms {
+        if typed && browser.fill_time_ms < self.min_fill_ms {
             reasons.push("tooFast".to_owned());
         }
         Spam {
@@ -308,27 +310,30 @@ mod tests {
     fn spam_rules_name_each_reason() {
         let rules = SpamRules::default();
         let judge = |honeypot_filled, fill_time_ms| {
-            rules.judge(&BrowserInfo {
-                honeypot_filled,
-                fill_time_ms,
-                ..BrowserInfo::default()
-            })
+            rules.judge(
+                &BrowserInfo {
+                    honeypot_filled,
+                    fill_time_ms,
+                    ..BrowserInfo::default()
+                },
+                true,
+            )
         };
         assert_eq!(judge(false, 3000), Spam::default());
         assert_eq!(judge(true, 60_000).reasons, ["honeypot"]);
         assert_eq!(judge(false, 2999).reasons, ["tooFast"]);
         assert_eq!(judge(true, 10).reasons, ["honeypot", "tooFast"]);
+        // Nothing to fill in on this visit: sending at once is not suspicious.
+        assert_eq!(rules.judge(&BrowserInfo::default(), false), Spam::default());
         let off = SpamRules {
             honeypot: false,
             min_fill_ms: 0,
             action: SpamAction::Drop,
         };
-        assert!(
-            !off.judge(&BrowserInfo {
-                honeypot_filled: true,
-                ..BrowserInfo::default()
-            })
-            .flagged
-        );
+        let trapped = BrowserInfo {
+            honeypot_filled: true,
+            ..BrowserInfo::default()
+        };
+        assert!(!off.judge(&trapped, true).flagged);
     }
 }

@@ -206,7 +206,9 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
         &input.browser,
         form.variant.as_deref(),
     );
-    let spam = form.spam.judge(&input.browser);
+    let spam = form
+        .spam
+        .judge(&input.browser, !input.new_answers.is_empty());
     LeadDocument {
         schema_version: SCHEMA_VERSION,
         id: input.id,
@@ -254,7 +256,7 @@ mod tests {
                 },
                 attribution: None,
                 visit_count: 1,
-                new_answers: Vec::new(),
+                new_answers: vec!["budget".into()],
                 browser: BrowserInfo {
                     locale: "en-GB".into(),
                     time_zone: "Europe/London".into(),
