@@ -22,7 +22,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bantam_engine::{score, AnswerValue, Answers, LeadDocument, Touch, SCHEMA_VERSION};
+use bantam_engine::{
+    score, AnswerValue, Answers, BrowserInfo, Context, LeadDocument, Touch, SCHEMA_VERSION,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_http::services::ServeDir;
@@ -373,11 +375,39 @@ fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, A
             ));
         }
     }
+    check_length(&lead.context.browser_locale, "context.browserLocale", 35)?;
+    check_length(&lead.context.time_zone, "context.timeZone", 64)?;
+    if let Some(variant) = &lead.context.variant {
+        check_id(variant, "context.variant", 64)?;
+    }
+    if lead.spam.reasons.len() > 10 {
+        return Err(AppError::unprocessable(
+            "spam.reasons: at most 10",
+            "spam.reasons",
+        ));
+    }
     let server = score(&form, &answers);
-    let server_json: Value =
-        serde_json::from_str(&server.to_json()).map_err(|e| AppError::Internal(e.to_string()))?;
+    let json = |text: String| -> Result<Value, AppError> {
+        serde_json::from_str(&text).map_err(|e| AppError::Internal(e.to_string()))
+    };
+    // The email domain class and company domain follow from the answers: computed here, not
+    // taken from the client. What only the browser can know (language, time zone, fill time,
+    // variant) is kept.
+    let browser = BrowserInfo {
+        locale: lead.context.browser_locale.clone(),
+        time_zone: lead.context.time_zone.clone(),
+        fill_time_ms: lead.context.fill_time_ms,
+        honeypot_filled: false,
+    };
+    let context = Context::of(
+        &form,
+        &lead.answers,
+        &browser,
+        lead.context.variant.as_deref(),
+    );
     if let Some(object) = document.as_object_mut() {
-        object.insert("score".into(), server_json);
+        object.insert("score".into(), json(server.to_json())?);
+        object.insert("context".into(), json(context.to_json())?);
     }
     Ok(Ingested {
         email: lead.contact.get("email").cloned(),

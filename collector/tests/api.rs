@@ -726,3 +726,38 @@ async fn flagged_spam_and_the_context_show_in_the_inbox_and_export() {
     let bot = csv.lines().find(|l| l.starts_with("bot1,")).unwrap();
     assert!(bot.ends_with(",true,business,acme.io,b"), "{bot}");
 }
+
+#[tokio::test]
+async fn the_collector_classifies_the_email_domain_itself() {
+    let db = TempDb::new();
+    let router = router(&db);
+    let mut doc: Value = serde_json::from_str(&common::lead_json(
+        "demo",
+        "ctx1",
+        &[("email", "ann@gmail.com"), ("budget", "over-250k")],
+        "https://x.io/",
+    ))
+    .unwrap();
+    // A client claiming a business domain for free mail, with its own language and variant.
+    doc["context"] = json!({
+        "emailDomain": "acme.io", "emailDomainKind": "business", "companyDomain": "acme.io",
+        "browserLocale": "de-DE", "timeZone": "Europe/Berlin", "fillTimeMs": 4200, "variant": "b"
+    });
+    let (status, answer) = send(&router, post(doc.to_string())).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let (_, list) = send(&router, list_request("")).await;
+    let stored = &list["leads"][0]["lead"]["context"];
+    assert_eq!(
+        stored,
+        &json!({
+            "emailDomain": "gmail.com", "emailDomainKind": "free", "companyDomain": null,
+            "browserLocale": "de-DE", "timeZone": "Europe/Berlin", "fillTimeMs": 4200, "variant": "b"
+        })
+    );
+
+    doc["id"] = json!("ctx2");
+    doc["context"]["variant"] = json!("<b>");
+    let (status, answer) = send(&router, post(doc.to_string())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer["field"], "context.variant");
+}

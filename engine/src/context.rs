@@ -4,6 +4,9 @@
 //! classifies (free-mail or business domain, company domain, spam verdict), so the rules are
 //! the same in every browser and testable natively.
 
+use crate::answer::AnswerValue;
+use crate::form::{Category, Form, Kind};
+use crate::map::Map;
 use crate::value::JsonWriter;
 
 /// The bundled list of free-mail domains, one per line, `#` comments (see the file's header).
@@ -205,6 +208,33 @@ impl Context {
             fill_time_ms: browser.fill_time_ms,
             variant: variant.map(str::to_owned),
         }
+    }
+
+    /// The context of a lead's shown `answers` to `form`: the email is the first contact email
+    /// question's answer, the website the answer to a question with id `website`.
+    pub fn of(
+        form: &Form,
+        answers: &Map<String, AnswerValue>,
+        browser: &BrowserInfo,
+        variant: Option<&str>,
+    ) -> Context {
+        let text = |id: &str| match answers.get(id) {
+            Some(AnswerValue::Text(text)) => Some(text.as_str()),
+            _ => None,
+        };
+        let email = form
+            .questions
+            .iter()
+            .filter(|q| matches!(q.kind, Kind::Email) && q.category == Category::Contact)
+            .find_map(|q| text(&q.id));
+        Context::new(email, text("website"), browser, variant)
+    }
+
+    /// The context as JSON, as it appears in the lead document.
+    pub fn to_json(&self) -> String {
+        let mut w = JsonWriter::new();
+        self.write(&mut w, None);
+        w.finish()
     }
 
     pub(crate) fn write(&self, w: &mut JsonWriter, key: Option<&str>) {

@@ -167,7 +167,6 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
     let mut contact = Map::new();
     let mut shown = Map::new();
     let mut consent = None;
-    let mut email = None;
     for (index, q) in form.questions.iter().enumerate() {
         let Some(value) = answers.get(&q.id) else {
             continue;
@@ -180,9 +179,6 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
             (Kind::Text | Kind::Email | Kind::Phone, AnswerValue::Text(text))
                 if q.category == Category::Contact =>
             {
-                if matches!(q.kind, Kind::Email) && email.is_none() {
-                    email = Some(text.clone());
-                }
                 contact.insert(q.id.clone(), text.clone());
             }
             (Kind::Consent, AnswerValue::Bool(given)) if consent.is_none() => {
@@ -196,16 +192,7 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
         }
     }
     let visible = Answers::from_values(form, shown.clone()).unwrap_or_default();
-    let website = match shown.get("website") {
-        Some(AnswerValue::Text(text)) => Some(text.as_str()),
-        _ => None,
-    };
-    let context = Context::new(
-        email.as_deref(),
-        website,
-        &input.browser,
-        form.variant.as_deref(),
-    );
+    let context = Context::of(form, &shown, &input.browser, form.variant.as_deref());
     let spam = form
         .spam
         .judge(&input.browser, !input.new_answers.is_empty());
