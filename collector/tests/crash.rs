@@ -1,4 +1,5 @@
-//! A lead acknowledged with a 2xx survives a SIGKILL of the collector right after.
+//! A lead acknowledged with a 2xx survives a SIGKILL of the collector right after, and a
+//! SIGTERM lets the request in flight finish before the collector exits.
 //!
 //! Starts the real binary on loopback, streams posts from four clients, kills the process
 //! with SIGKILL mid-stream, and checks that every lead that got a 2xx is in the database.
@@ -149,5 +150,58 @@ fn every_acknowledged_lead_survives_sigkill() {
         "acknowledged {}, stored {stored} after SIGKILL and restart, lost 0",
         acked.len()
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_finishes_the_request_in_flight_then_exits_cleanly() {
+    let dir = std::env::temp_dir().join(format!("bantam-drain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("leads.db");
+    let (mut child, addr) = start(&db);
+    let body = lead_json("drain-1");
+    let (first, rest) = body.as_bytes().split_at(body.len() / 2);
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // The headers and half the body: the request is in flight when the signal comes.
+    let head = format!(
+        "POST /v1/leads HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(first).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the collector waits for the request in flight"
+    );
+    stream.write_all(rest).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the collector did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+    let store = Store::open(&db).unwrap();
+    assert!(store.row("drain-1").unwrap().is_some());
     std::fs::remove_dir_all(&dir).unwrap();
 }
