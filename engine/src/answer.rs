@@ -222,7 +222,12 @@ fn check_value(q: &Question, value: &AnswerValue) -> Result<(), AnswerError> {
 }
 
 /// Turns a control's input into a value; `Ok(None)` means the question was left empty.
-fn parse_input(q: &Question, input: Input<'_>) -> Result<Option<AnswerValue>, AnswerError> {
+/// `comma_decimal` says the form's locale writes `1.234,5` (German) rather than `1,234.5`.
+fn parse_input(
+    q: &Question,
+    input: Input<'_>,
+    comma_decimal: bool,
+) -> Result<Option<AnswerValue>, AnswerError> {
     let value = match (&q.kind, input) {
         (Kind::Consent, Input::Flag(checked)) => {
             return if !checked && q.required {
@@ -250,8 +255,17 @@ fn parse_input(q: &Question, input: Input<'_>) -> Result<Option<AnswerValue>, An
             if s.is_empty() {
                 None
             } else {
-                let n = parse_decimal(&s.replace([',', '_', ' '], ""))
-                    .ok_or(AnswerError::NotANumber)?;
+                let (group, point) = if comma_decimal {
+                    ('.', ',')
+                } else {
+                    (',', '.')
+                };
+                let plain: String = s
+                    .chars()
+                    .filter(|&c| c != group && c != '_' && c != ' ')
+                    .map(|c| if c == point { '.' } else { c })
+                    .collect();
+                let n = parse_decimal(&plain).ok_or(AnswerError::NotANumber)?;
                 // Kept to three decimals, so the lead document writes it exactly.
                 Some(AnswerValue::Number((n * 1000.0).round() / 1000.0))
             }
@@ -395,7 +409,8 @@ impl Answers {
         let q = form
             .question(id)
             .ok_or_else(|| AnswerError::UnknownQuestion(id.to_owned()))?;
-        match parse_input(q, input)? {
+        let comma_decimal = form.locale.starts_with("de");
+        match parse_input(q, input, comma_decimal)? {
             Some(value) => self.values.insert(id.to_owned(), value),
             None => self.values.remove(id),
         };
@@ -717,6 +732,35 @@ mod tests {
             AnswerError::TooLong { max: 20 }.message(&texts),
             "Please use at most 20 characters."
         );
+    }
+
+    #[test]
+    fn numbers_follow_the_forms_locale_separators() {
+        let number = |locale: &str, text: &str| {
+            let config = crate::config::test_config(&format!(
+                r#"{{"formId":"t","locale":"{locale}","questions":[{{"id":"n","kind":"number","label":"N","ranges":[{{"min":0,"points":1}}]}}]}}"#
+            ))
+            .unwrap();
+            let form = Form::from_config(config).unwrap();
+            let mut answers = Answers::new();
+            answers
+                .set(&form, "n", Input::Text(text))
+                .map(|()| answers.get("n").cloned())
+        };
+        for (locale, text, want) in [
+            ("en", "1,234.5", 1234.5),
+            ("en", "1 200", 1200.0),
+            ("de", "1.234,5", 1234.5),
+            ("de", "2,5", 2.5),
+            ("de-AT", "1 200", 1200.0),
+        ] {
+            assert_eq!(
+                number(locale, text),
+                Ok(Some(AnswerValue::Number(want))),
+                "{locale} {text}"
+            );
+        }
+        assert_eq!(number("de", "1,2,3"), Err(AnswerError::NotANumber));
     }
 
     #[test]
