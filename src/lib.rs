@@ -45,6 +45,18 @@ export interface BantamConfig {
   preset?: "bant";
   endpoint?: string;
   locale?: string;
+  /** Form variant recorded in each lead's `context.variant`. */
+  variant?: string;
+  /** Body format and field names for the endpoint. */
+  delivery?: {
+    format?: "json" | "hubspot" | "salesforce" | "form";
+    fields?: Record<string, string>;
+    scoreField?: string | null;
+    gradeField?: string | null;
+    salesforceOid?: string;
+  };
+  /** Honeypot, minimum fill time, and what happens to a caught submission. */
+  spam?: { honeypot?: boolean; minFillSeconds?: number; action?: "flag" | "drop" };
   [key: string]: unknown;
 }
 /** `detail` of the `bantam:error` event. */
