@@ -599,12 +599,13 @@ impl Widget {
             },
         };
         let lead = build_lead(&self.form, &self.answers, input);
+        self.grade = self.form.grade_index(&lead.score.grade).unwrap_or(0);
         if lead.spam.flagged && self.form.spam.action == SpamAction::Drop {
-            // Dropped without a word: the sender sees the thank-you step, nothing is sent.
+            // Dropped without a word: the sender sees the thank-you step its answers earn,
+            // nothing is sent or kept.
             self.show_thank_you();
             return (Vec::new(), None);
         }
-        self.grade = self.form.grade_index(&lead.score.grade).unwrap_or(0);
         // With a consent question, nothing about the visitor is kept until they agree.
         let consented = lead.consent.as_ref().is_some_and(|c| c.given);
         if consented || !crate::visitor::needs_consent(&self.form) {

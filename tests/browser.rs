@@ -707,7 +707,10 @@ const ONE_EMAIL: &str =
 
 #[wasm_bindgen_test]
 async fn a_filled_honeypot_is_dropped_silently_when_configured() {
-    let config = format!(r#"{{"formId":"t",{ONE_EMAIL},"spam":{{"action":"drop"}}}}"#);
+    // A hot thank-you exists, but a bot's answers (an email alone) earn the default one.
+    let config = format!(
+        r#"{{"formId":"t",{ONE_EMAIL},"spam":{{"action":"drop"}},"thankYouByGrade":{{"hot":{{"title":"Book now"}}}}}}"#
+    );
     let (target, _form, shadow) = mounted(&config).await;
     let submitted = record(&target, "submit");
     let calls = stub_fetch(201);
@@ -717,7 +720,7 @@ async fn a_filled_honeypot_is_dropped_silently_when_configured() {
     trap.set_value("https://spam.example");
     fill(&shadow, "email", "bot@spam.example");
     click(&shadow, ".nx");
-    // The bot is thanked like anyone else; nothing is queued or sent.
+    // The bot is thanked like anyone with its answers; nothing is queued or sent.
     assert_eq!(text_of(&shadow, "h2"), "Thank you!");
     sleep(100).await;
     assert_eq!(calls.length(), 0);
