@@ -4,8 +4,8 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use bantam_engine::{
-    build_lead, encode, next_questions, AnswerError, Answers, BrowserInfo, Form, Input, Kind,
-    LeadInput, PageInfo, Question, SpamAction,
+    build_lead, encode, next_questions, AnswerError, Answers, BrowserInfo, Extras, Form, Input,
+    Kind, LeadInput, PageInfo, Question, SpamAction,
 };
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
@@ -570,10 +570,9 @@ impl Widget {
             title: doc.title(),
             referrer: doc.referrer(),
         };
-        let submitted_at = js_sys::Date::new_0()
-            .to_iso_string()
-            .as_string()
-            .unwrap_or_default();
+        let now = js_sys::Date::new_0();
+        let submitted_ms = now.get_time();
+        let submitted_at = now.to_iso_string().as_string().unwrap_or_default();
         let new_answers = self
             .answers
             .values()
@@ -612,7 +611,12 @@ impl Widget {
             crate::visitor::remember(&self.attribution);
             crate::visitor::save_profile(&self.form.id, &self.answers, self.visit_count);
         }
-        let payload = encode(&lead, &self.form.delivery, hubspot_cookie().as_deref());
+        let hutk = hubspot_cookie();
+        let extras = Extras {
+            hutk: hutk.as_deref(),
+            submitted_ms: Some(submitted_ms as i64),
+        };
+        let payload = encode(&lead, &self.form.delivery, extras);
         let lead_js = from_json(&lead.to_json());
         self.sending = true;
         self.summary.set_text_content(None);

@@ -811,6 +811,15 @@ async fn crm_formats_post_their_own_bodies() {
         prop(&body, "context.hutk").as_string().as_deref(),
         Some("0123abcd")
     );
+    let submitted_at: f64 = prop(&body, "submittedAt")
+        .as_string()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (js_sys::Date::now() - submitted_at).abs() < 60_000.0,
+        "submittedAt is the submission time in epoch ms: {submitted_at}"
+    );
     let (call, delivered) = &bodies[1];
     assert_eq!(prop(call, "mode").as_string().as_deref(), Some("no-cors"));
     assert_eq!(

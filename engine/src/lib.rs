@@ -39,7 +39,8 @@ pub use context::{
     SpamRules,
 };
 pub use delivery::{
-    encode, form_encode, Delivery, Format, Payload, HUBSPOT_FIELDS, SALESFORCE_FIELDS,
+    encode, epoch_ms, form_encode, Delivery, Extras, Format, Payload, HUBSPOT_FIELDS,
+    SALESFORCE_FIELDS,
 };
 pub use form::{
     Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use bantam_engine::{
-    build_lead, encode, next_questions, parse_config, score, AnswerValue, Answers, Attribution,
-    BrowserInfo, Category, Delivery, Form, Input, LeadDocument, LeadInput, PageInfo, Touch,
+    build_lead, encode, epoch_ms, next_questions, parse_config, score, AnswerValue, Answers,
+    Attribution, BrowserInfo, Category, Delivery, Extras, Form, Input, LeadDocument, LeadInput,
+    PageInfo, Touch,
 };
 use serde_json::Value;
 
@@ -290,11 +291,12 @@ fn adapters_write_the_documented_formats() {
         ),
     ];
     for (fixture, settings, content_type) in cases {
-        let payload = encode(
-            &lead,
-            &delivery(settings),
-            Some("f3a1c0de5b8e4c0fa1b2c3d4e5f60718"),
-        );
+        let extras = Extras {
+            hutk: Some("f3a1c0de5b8e4c0fa1b2c3d4e5f60718"),
+            // What the collector passes: the document's own submission time.
+            submitted_ms: epoch_ms(&lead.submitted_at),
+        };
+        let payload = encode(&lead, &delivery(settings), extras);
         assert_eq!(payload.content_type, content_type, "{fixture}");
         assert!(!payload.idempotency_header, "{fixture}");
         let want = data(fixture);
@@ -311,7 +313,7 @@ fn adapters_write_the_documented_formats() {
             assert_eq!(payload.body, want.trim_end(), "{fixture}");
         }
     }
-    let json = encode(&lead, &Delivery::default(), None);
+    let json = encode(&lead, &Delivery::default(), Extras::default());
     assert_eq!(json.body, lead.to_json());
     assert!(json.idempotency_header && json.readable);
 }
