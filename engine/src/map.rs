@@ -164,11 +164,22 @@ where
                 self,
                 mut access: A,
             ) -> Result<Map<K, V>, A::Error> {
-                let mut map = Map::new();
-                while let Some((k, v)) = access.next_entry()? {
-                    map.insert(k, v);
+                // Sorted once at the end: inserting one by one is quadratic for keys that
+                // arrive in reverse order, and a posted document is untrusted.
+                let mut entries: Vec<(K, V)> = Vec::new();
+                while let Some(entry) = access.next_entry()? {
+                    entries.push(entry);
                 }
-                Ok(map)
+                // A stable sort keeps repeated keys in arrival order; the last one wins.
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut deduped: Vec<(K, V)> = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    match deduped.last_mut() {
+                        Some(last) if last.0 == entry.0 => *last = entry,
+                        _ => deduped.push(entry),
+                    }
+                }
+                Ok(Map { entries: deduped })
             }
         }
         deserializer.deserialize_map(Visitor(std::marker::PhantomData))
@@ -198,6 +209,12 @@ mod tests {
         assert_eq!(map.len(), reference.len());
         map.retain(|k, _| k != "a");
         assert_eq!(map.keys().collect::<Vec<_>>(), ["c", "x", "z"]);
+        let json: Map<String, u32> =
+            serde_json::from_str(r#"{"z": 1, "b": 2, "a": 3, "b": 4}"#).unwrap();
+        assert_eq!(
+            json.into_iter().collect::<Vec<_>>(),
+            [("a".into(), 3), ("b".into(), 4), ("z".into(), 1)]
+        );
         let collected: Map<&str, u32> = [("b", 1), ("a", 2), ("b", 3)].into_iter().collect();
         assert_eq!(
             collected.into_iter().collect::<Vec<_>>(),
