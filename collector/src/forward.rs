@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use bantam_engine::{encode, epoch_ms, Delivery, Extras, Format, LeadDocument};
+use bantam_engine::{encode, Delivery, Extras, Format, LeadDocument};
 
 use crate::forms::Forms;
 use crate::store::{Due, Store};
@@ -104,7 +104,7 @@ pub(crate) fn body_for(
     }
     let extras = Extras {
         hutk: None,
-        submitted_ms: epoch_ms(&lead.submitted_at),
+        submitted_ms: crate::time::parse_rfc3339(&lead.submitted_at),
     };
     let payload = encode(&lead, &delivery, extras);
     Ok((payload.body, payload.content_type))

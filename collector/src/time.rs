@@ -1,4 +1,4 @@
-//! The collector's clock, formatted as RFC 3339 in UTC without a date crate.
+//! The collector's clock, and RFC 3339 times in UTC formatted and parsed without a date crate.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -33,9 +33,56 @@ pub(crate) fn format_rfc3339(millis: i64) -> String {
     )
 }
 
+/// Milliseconds since the Unix epoch of an RFC 3339 UTC time as browsers write it, the
+/// inverse of [`format_rfc3339`]
+/// (`2026-11-23T09:30:00.000Z`; the fraction may be shorter or absent), or `None`.
+pub(crate) fn parse_rfc3339(time: &str) -> Option<i64> {
+    let number = |from: usize, to: usize| -> Option<i64> {
+        let digits = time.get(from..to)?;
+        digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.bytes().fold(0, |n, b| n * 10 + i64::from(b - b'0')))
+    };
+    let bytes = time.as_bytes();
+    let shape = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if bytes.len() < 20 || shape.iter().any(|&(at, c)| bytes[at] != c) || !time.ends_with('Z') {
+        return None;
+    }
+    let (year, month, day) = (number(0, 4)?, number(5, 7)?, number(8, 10)?);
+    let (hour, minute, second) = (number(11, 13)?, number(14, 16)?, number(17, 19)?);
+    let millis = match time.get(19..time.len() - 1)? {
+        "" => 0,
+        fraction => {
+            let digits = fraction.strip_prefix('.')?;
+            if digits.is_empty() || digits.len() > 3 {
+                return None;
+            }
+            let n = number(20, 20 + digits.len())?;
+            n * [100, 10, 1][digits.len() - 1]
+        }
+    };
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm), March-based years.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::format_rfc3339;
+    use super::{format_rfc3339, parse_rfc3339};
 
     #[test]
     fn formats_known_instants() {
@@ -45,5 +92,30 @@ mod tests {
             format_rfc3339(1_795_422_896_789),
             "2026-11-23T08:34:56.789Z"
         );
+    }
+
+    #[test]
+    fn browser_times_become_epoch_milliseconds() {
+        // Expected values from Python's datetime.fromisoformat(...).timestamp().
+        for (time, want) in [
+            ("2026-11-23T09:30:00.000Z", Some(1_795_426_200_000)),
+            ("1970-01-01T00:00:00Z", Some(0)),
+            ("2000-02-29T23:59:59.999Z", Some(951_868_799_999)),
+            ("2024-12-31T12:00:00.5Z", Some(1_735_646_400_500)),
+            ("2024-12-31T12:00:00+01:00", None),
+            ("2024-13-01T00:00:00Z", None),
+            ("yesterday", None),
+            ("2024-12-31T12:00:00.Z", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_rfc3339(time), want, "{time}");
+        }
+    }
+
+    #[test]
+    fn parsing_inverts_formatting() {
+        for millis in [0, 951_782_400_000, 1_795_422_896_789, 4_102_444_799_999] {
+            assert_eq!(parse_rfc3339(&format_rfc3339(millis)), Some(millis));
+        }
     }
 }

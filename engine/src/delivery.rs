@@ -152,7 +152,7 @@ pub struct Extras<'a> {
     /// HubSpot's visitor cookie (`hubspotutk`), when the page has one.
     pub hutk: Option<&'a str>,
     /// The submission time in milliseconds since the Unix epoch. The widget passes the clock's
-    /// value; the collector passes [`epoch_ms`] of `submittedAt` (so the widget carries no
+    /// value; the collector parses the document's `submittedAt` (so the widget carries no
     /// date parser).
     pub submitted_ms: Option<i64>,
 }
@@ -230,52 +230,6 @@ fn fields(
         out.push((name.clone(), lead.score.grade.clone()));
     }
     out
-}
-
-/// Milliseconds since the Unix epoch of an RFC 3339 UTC time as browsers write it
-/// (`2026-11-23T09:30:00.000Z`; the fraction may be shorter or absent), or `None`.
-pub fn epoch_ms(time: &str) -> Option<i64> {
-    let number = |from: usize, to: usize| -> Option<i64> {
-        let digits = time.get(from..to)?;
-        digits
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| digits.bytes().fold(0, |n, b| n * 10 + i64::from(b - b'0')))
-    };
-    let bytes = time.as_bytes();
-    let shape = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
-    if bytes.len() < 20 || shape.iter().any(|&(at, c)| bytes[at] != c) || !time.ends_with('Z') {
-        return None;
-    }
-    let (year, month, day) = (number(0, 4)?, number(5, 7)?, number(8, 10)?);
-    let (hour, minute, second) = (number(11, 13)?, number(14, 16)?, number(17, 19)?);
-    let millis = match time.get(19..time.len() - 1)? {
-        "" => 0,
-        fraction => {
-            let digits = fraction.strip_prefix('.')?;
-            if digits.is_empty() || digits.len() > 3 {
-                return None;
-            }
-            let n = number(20, 20 + digits.len())?;
-            n * [100, 10, 1][digits.len() - 1]
-        }
-    };
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm), March-based years.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    let days = era * 146_097 + day_of_era - 719_468;
-    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
 }
 
 fn hubspot(lead: &LeadDocument, delivery: &Delivery, extras: Extras<'_>) -> String {
@@ -387,24 +341,6 @@ mod tests {
             "a+b=x%26y%3Dz&name=Zo%C3%AB+M%C3%BCller%2B1+%7E*-._"
         );
         assert_eq!(form_encode(&[]), "");
-    }
-
-    #[test]
-    fn browser_times_become_epoch_milliseconds() {
-        // Expected values from Python's datetime.fromisoformat(...).timestamp().
-        for (time, want) in [
-            ("2026-11-23T09:30:00.000Z", Some(1_795_426_200_000)),
-            ("1970-01-01T00:00:00Z", Some(0)),
-            ("2000-02-29T23:59:59.999Z", Some(951_868_799_999)),
-            ("2024-12-31T12:00:00.5Z", Some(1_735_646_400_500)),
-            ("2024-12-31T12:00:00+01:00", None),
-            ("2024-13-01T00:00:00Z", None),
-            ("yesterday", None),
-            ("2024-12-31T12:00:00.Z", None),
-            ("", None),
-        ] {
-            assert_eq!(epoch_ms(time), want, "{time}");
-        }
     }
 
     #[test]

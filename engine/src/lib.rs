@@ -39,8 +39,7 @@ pub use context::{
     SpamRules,
 };
 pub use delivery::{
-    encode, epoch_ms, form_encode, Delivery, Extras, Format, Payload, HUBSPOT_FIELDS,
-    SALESFORCE_FIELDS,
+    encode, form_encode, Delivery, Extras, Format, Payload, HUBSPOT_FIELDS, SALESFORCE_FIELDS,
 };
 pub use form::{
     Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,

@@ -3,9 +3,8 @@
 use std::path::PathBuf;
 
 use bantam_engine::{
-    build_lead, encode, epoch_ms, next_questions, parse_config, score, AnswerValue, Answers,
-    Attribution, BrowserInfo, Category, Delivery, Extras, Form, Input, LeadDocument, LeadInput,
-    PageInfo, Touch,
+    build_lead, encode, next_questions, parse_config, score, AnswerValue, Answers, Attribution,
+    BrowserInfo, Category, Delivery, Extras, Form, Input, LeadDocument, LeadInput, PageInfo, Touch,
 };
 use serde_json::Value;
 
@@ -293,8 +292,8 @@ fn adapters_write_the_documented_formats() {
     for (fixture, settings, content_type) in cases {
         let extras = Extras {
             hutk: Some("f3a1c0de5b8e4c0fa1b2c3d4e5f60718"),
-            // What the collector passes: the document's own submission time.
-            submitted_ms: epoch_ms(&lead.submitted_at),
+            // The document's submittedAt, 2026-11-23T09:30:00.000Z, in epoch milliseconds.
+            submitted_ms: Some(1_795_426_200_000),
         };
         let payload = encode(&lead, &delivery(settings), extras);
         assert_eq!(payload.content_type, content_type, "{fixture}");
