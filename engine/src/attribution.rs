@@ -192,10 +192,7 @@ impl Touch {
             ("term", &self.utm.term),
             ("content", &self.utm.content),
         ] {
-            match value {
-                Some(v) => w.string(Some(name), v),
-                None => w.null(Some(name)),
-            }
+            w.optional(Some(name), value.as_deref());
         }
         w.end_object();
         w.begin_object(Some("clickIds"));

@@ -1268,13 +1268,10 @@ impl Form {
             theme: build_theme(config.theme)?,
             delivery,
             spam: build_spam(config.spam.unwrap_or_default())?,
-            variant: match config.variant {
-                Some(v) => {
-                    check_id("variant", "variant", &v)?;
-                    Some(v)
-                }
-                None => None,
-            },
+            variant: config
+                .variant
+                .map(|v| check_id("variant", "variant", &v).map(|()| v))
+                .transpose()?,
         })
     }
 }

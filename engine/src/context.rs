@@ -238,24 +238,17 @@ impl Context {
     }
 
     pub(crate) fn write(&self, w: &mut JsonWriter, key: Option<&str>) {
-        fn opt(w: &mut JsonWriter, key: &str, value: Option<&str>) {
-            match value {
-                Some(v) => w.string(Some(key), v),
-                None => w.null(Some(key)),
-            }
-        }
         w.begin_object(key);
-        opt(w, "emailDomain", self.email_domain.as_deref());
-        opt(
-            w,
-            "emailDomainKind",
+        w.optional(Some("emailDomain"), self.email_domain.as_deref());
+        w.optional(
+            Some("emailDomainKind"),
             self.email_domain_kind.map(DomainKind::as_str),
         );
-        opt(w, "companyDomain", self.company_domain.as_deref());
+        w.optional(Some("companyDomain"), self.company_domain.as_deref());
         w.string(Some("browserLocale"), &self.browser_locale);
         w.string(Some("timeZone"), &self.time_zone);
         w.int(Some("fillTimeMs"), self.fill_time_ms as i64);
-        opt(w, "variant", self.variant.as_deref());
+        w.optional(Some("variant"), self.variant.as_deref());
         w.end_object();
     }
 }

@@ -437,6 +437,14 @@ impl JsonWriter {
         self.out.push_str(if value { "true" } else { "false" });
     }
 
+    /// A string, or `null` when there is none.
+    pub(crate) fn optional(&mut self, key: Option<&str>, value: Option<&str>) {
+        match value {
+            Some(v) => self.string(key, v),
+            None => self.null(key),
+        }
+    }
+
     pub(crate) fn null(&mut self, key: Option<&str>) {
         self.prefix(key);
         self.out.push_str("null");
