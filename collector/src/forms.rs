@@ -1,57 +1,161 @@
 //! The forms the collector knows: the same JSON configs the widget uses, one file per form.
+//!
+//! A broken edit never reaches a visitor: each file's last good version stays in use (for
+//! scoring and for the config served at `/forms/<file>`) until the file is valid again, and the
+//! problem is reported. Changes are noticed by content, not by modification time, so a file
+//! copied with its old time kept (`cp -p`, `rsync -t`) is reloaded too.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
 
 use bantam_engine::Form;
+// TEMP until the engine lands delivery_warnings.
+struct W {
+    path: String,
+    message: String,
+}
+fn delivery_warnings(_: &Form) -> Vec<W> {
+    Vec::new()
+}
+
+/// One config file as last loaded without error.
+#[derive(Debug, Clone)]
+struct GoodFile {
+    /// The file's text, served to widgets as it is.
+    text: Arc<str>,
+    /// The validated form.
+    form: Arc<Form>,
+}
+
+/// Something wrong with the forms folder, for the log and `bantam-collector check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file at fault, as a path.
+    pub file: String,
+    /// `true` for an error (the file is not in use as it is), `false` for a warning.
+    pub error: bool,
+    /// What is wrong, starting with the config path where one field is at fault.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.error { "error" } else { "warning" };
+        write!(f, "{}: {kind}: {}", self.file, self.message)
+    }
+}
 
 /// Forms by id, loaded from a folder of `*.json` configs.
 #[derive(Debug, Default)]
 pub struct Forms {
     by_id: HashMap<String, Arc<Form>>,
-    /// The newest modification time and file count seen, to notice changes.
-    stamp: (Option<SystemTime>, usize),
+    /// By file name (`demo.json`): the version in use.
+    files: HashMap<String, GoodFile>,
+    /// What was wrong at the last load, file by file.
+    problems: Vec<Problem>,
+    /// A hash of every file's name and content, to notice changes.
+    fingerprint: u64,
 }
 
 impl Forms {
-    /// No forms: every lead is refused as an unknown form.
+    /// No forms: every lead is quarantined as one of an unknown form.
     pub fn empty() -> Forms {
         Forms::default()
     }
 
-    /// Loads every `*.json` in `dir`.
+    /// Loads every `*.json` in `dir`. A file that is not a valid config is left out and
+    /// reported in [`Forms::problems`].
     ///
     /// # Errors
-    /// A message naming the file and the config error, for a folder that cannot be read, a
-    /// file that is not a valid config, or two files with the same `formId`.
+    /// A message naming the folder when it cannot be read.
     pub fn load(dir: &Path) -> Result<Forms, String> {
-        let mut by_id = HashMap::new();
+        Forms::empty().reload(dir)
+    }
+
+    /// Loads `dir` again. A file that became broken keeps its last good version from `self`
+    /// (reported as an error that says so).
+    ///
+    /// # Errors
+    /// A message naming the folder when it cannot be read.
+    pub fn reload(&self, dir: &Path) -> Result<Forms, String> {
+        let mut fresh = Forms::default();
+        let mut hasher = DefaultHasher::new();
         for path in config_files(dir)? {
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let json: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: not valid JSON: {e}", path.display()))?;
-            let form = bantam_engine::parse_config(json)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            if let Some(other) = by_id.insert(form.id.clone(), Arc::new(form)) {
-                return Err(format!(
-                    "{}: formId \"{}\" is also used by another file",
-                    path.display(),
-                    other.id
-                ));
+            let name = file_name(&path);
+            let shown = path.display().to_string();
+            let text = std::fs::read_to_string(&path);
+            name.hash(&mut hasher);
+            if let Ok(text) = &text {
+                text.hash(&mut hasher);
             }
+            let parsed = text
+                .map_err(|e| e.to_string())
+                .and_then(|text| parse(&text).map(|form| (text, form)));
+            let good = match parsed {
+                Ok((text, form)) => match fresh.by_id.get(&form.id) {
+                    Some(_) => Err(format!(
+                        "formId \"{}\" is also used by another file; this one is not used",
+                        form.id
+                    )),
+                    None => Ok(GoodFile {
+                        text: text.into(),
+                        form: Arc::new(form),
+                    }),
+                },
+                Err(message) => Err(message),
+            };
+            let good = match good {
+                Ok(good) => good,
+                Err(message) => {
+                    let previous = self
+                        .files
+                        .get(&name)
+                        .filter(|old| !fresh.by_id.contains_key(&old.form.id));
+                    let consequence = match previous {
+                        Some(_) => "the last good version of this file stays in use",
+                        None => "leads for this form are quarantined until it is fixed",
+                    };
+                    fresh.problems.push(Problem {
+                        file: shown,
+                        error: true,
+                        message: format!("{message} ({consequence})"),
+                    });
+                    match previous {
+                        Some(old) => old.clone(),
+                        None => continue,
+                    }
+                }
+            };
+            for warning in delivery_warnings(&good.form) {
+                fresh.problems.push(Problem {
+                    file: path.display().to_string(),
+                    error: false,
+                    message: format!("{}: {}", warning.path, warning.message),
+                });
+            }
+            fresh.by_id.insert(good.form.id.clone(), good.form.clone());
+            fresh.files.insert(name, good);
         }
-        Ok(Forms {
-            by_id,
-            stamp: stamp(dir),
-        })
+        fresh.fingerprint = hasher.finish();
+        Ok(fresh)
     }
 
     /// One form, by id.
     pub fn get(&self, id: &str) -> Option<Arc<Form>> {
         self.by_id.get(id).cloned()
+    }
+
+    /// The text of the config file `name` (`demo.json`) in use: its last good version.
+    pub fn config_text(&self, name: &str) -> Option<Arc<str>> {
+        self.files.get(name).map(|f| f.text.clone())
+    }
+
+    /// What was wrong at the last load: broken files (errors) and delivery warnings.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
     }
 
     /// The ids of the loaded forms.
@@ -75,6 +179,18 @@ impl Forms {
     }
 }
 
+fn parse(text: &str) -> Result<Form, String> {
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    bantam_engine::parse_config(json).map_err(|e| e.to_string())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 fn config_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
@@ -86,43 +202,59 @@ fn config_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-fn stamp(dir: &Path) -> (Option<SystemTime>, usize) {
-    let files = config_files(dir).unwrap_or_default();
-    let newest = files
-        .iter()
-        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-        .max();
-    (newest, files.len())
+/// The hash [`Forms::reload`] would record for `dir` now, without parsing.
+fn fingerprint(dir: &Path) -> Option<u64> {
+    let mut hasher = DefaultHasher::new();
+    for path in config_files(dir).ok()? {
+        file_name(&path).hash(&mut hasher);
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            text.hash(&mut hasher);
+        }
+    }
+    Some(hasher.finish())
 }
 
-/// Reloads `forms` from `dir` whenever a file there changes, checking every `every`.
-/// A broken edit is reported and the forms loaded before stay in use.
+/// Prints each problem of `forms` as one log line.
+pub fn log_problems(forms: &Forms) {
+    for problem in forms.problems() {
+        eprintln!("bantam-collector: {problem}");
+    }
+}
+
+/// Reloads `forms` from `dir` whenever a file there changes (by content), checking every
+/// `every`. A broken edit is reported and the file's last good version stays in use.
 pub fn watch(dir: PathBuf, forms: Arc<RwLock<Forms>>, every: std::time::Duration) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         loop {
             interval.tick().await;
-            let current = forms.read().map(|f| f.stamp).unwrap_or_default();
-            if stamp(&dir) == current {
+            let current = forms.read().map(|f| f.fingerprint).unwrap_or_default();
+            let (dir, forms) = (dir.clone(), forms.clone());
+            // File reads stay off the async threads.
+            let reloaded = tokio::task::spawn_blocking(move || {
+                if fingerprint(&dir) == Some(current) {
+                    return None;
+                }
+                let reloaded = forms.read().ok()?.reload(&dir);
+                Some((reloaded, dir, forms))
+            })
+            .await;
+            let Ok(Some((reloaded, dir, forms))) = reloaded else {
                 continue;
-            }
-            match Forms::load(&dir) {
+            };
+            match reloaded {
                 Ok(fresh) => {
                     eprintln!(
                         "bantam-collector: reloaded {} form(s) from {}",
                         fresh.len(),
                         dir.display()
                     );
+                    log_problems(&fresh);
                     if let Ok(mut guard) = forms.write() {
                         *guard = fresh;
                     }
                 }
-                Err(err) => {
-                    eprintln!("bantam-collector: keeping the forms loaded before; {err}");
-                    if let Ok(mut guard) = forms.write() {
-                        guard.stamp = stamp(&dir);
-                    }
-                }
+                Err(err) => eprintln!("bantam-collector: keeping the forms loaded before; {err}"),
             }
         }
     });

@@ -101,7 +101,7 @@ impl FilterQuery {
     }
 }
 
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -137,7 +137,7 @@ th{background:#f1f5f9}.badge{display:inline-block;padding:.1rem .5rem;border-rad
 input,select,button{font:inherit;padding:.35rem .5rem}.warn{color:#b45309;font-weight:600}a{color:#1d4ed8}
 section{margin:1.5rem 0}pre{background:#fff;padding:1rem;overflow:auto;font-size:.8rem}.pager{display:flex;gap:1rem;margin:1rem 0}";
 
-fn page(title: &str, body: &str) -> Response {
+pub(crate) fn page(title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>{body}</body></html>",
         escape(title)
@@ -242,12 +242,13 @@ pub(crate) async fn inbox(
     let offset = query.offset.unwrap_or(0);
     let store = state.store.clone();
     let f = filter.clone();
-    let (rows, total, quality) =
+    let (rows, total, quality, held) =
         tokio::task::spawn_blocking(move || -> Result<_, crate::StoreError> {
             Ok((
                 store.rows(&f, PAGE, offset)?,
                 store.count_matching(&f)?,
                 store.source_quality(&f)?,
+                store.quarantine_count()?,
             ))
         })
         .await
@@ -284,9 +285,15 @@ pub(crate) async fn inbox(
     };
     let qs = query.query_string();
     let mut body = format!(
-        "<header><h1>Leads</h1><p>{total} match · <a href=\"/v1/leads.csv?{}\">Export CSV</a></p></header><main>",
+        "<header><h1>Leads</h1><p>{total} match · <a href=\"/v1/leads.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a></p></header><main>",
         escape(&qs)
     );
+    if held > 0 {
+        let _ = write!(
+            body,
+            "<p class=\"warn\" role=\"status\">{held} lead(s) wait in <a href=\"/inbox/quarantine\">quarantine</a>: the collector could not take them as they came. Each shows why and can be accepted.</p>"
+        );
+    }
     let _ = write!(
         body,
         "<form class=\"filters\" method=\"get\" action=\"/inbox\">{}{}<label>Source<input name=\"source\" value=\"{}\" placeholder=\"utm_source or (none)\"></label><label>From<input type=\"date\" name=\"from\" value=\"{}\"></label><label>To<input type=\"date\" name=\"to\" value=\"{}\"></label><label>Email or company<input type=\"search\" name=\"q\" value=\"{}\"></label><button>Filter</button> <a href=\"/inbox\">Clear</a></form>",
@@ -611,6 +618,27 @@ async fn record_status(
     }
 }
 
+/// Basic auth is sent by the browser on any form post: accept only our own pages' posts.
+pub(crate) fn from_the_inbox(headers: &HeaderMap) -> Result<(), AppError> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if origin.is_some_and(|o| {
+        o.split_once("://")
+            .is_some_and(|(_, a)| a.eq_ignore_ascii_case(host))
+    }) {
+        Ok(())
+    } else {
+        Err(AppError::bad(
+            StatusCode::FORBIDDEN,
+            "changes must come from the inbox itself",
+            None,
+        ))
+    }
+}
+
 /// `POST /inbox/leads/{id}/status` from the inbox's buttons (form-encoded).
 pub(crate) async fn status_form(
     State(state): State<AppState>,
@@ -619,22 +647,7 @@ pub(crate) async fn status_form(
     body: String,
 ) -> Result<Response, AppError> {
     require_admin(&state.settings, &headers, true)?;
-    // Basic auth is sent by the browser on any form post: accept only our own pages' posts.
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    if !origin.is_some_and(|o| {
-        o.split_once("://")
-            .is_some_and(|(_, a)| a.eq_ignore_ascii_case(host))
-    }) {
-        return Err(AppError::bad(
-            StatusCode::FORBIDDEN,
-            "status changes must come from the inbox itself",
-            None,
-        ));
-    }
+    from_the_inbox(&headers)?;
     let status = body
         .split('&')
         .find_map(|pair| pair.strip_prefix("status="))

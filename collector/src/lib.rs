@@ -9,6 +9,7 @@ mod forms;
 mod forward;
 mod inbox;
 mod limit;
+mod quarantine;
 mod store;
 mod time;
 
@@ -29,10 +30,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_http::services::ServeDir;
 
-pub use forms::{watch as watch_forms, Forms};
+pub use forms::{log_problems, watch as watch_forms, Forms, Problem};
 pub use forward::{forward_due, run as run_forwarding, sign, Forwarding, MAX_ATTEMPTS};
 pub use limit::RateLimit;
-pub use store::{Ingested, Store, StoreError};
+pub use store::{Ingested, Quarantined, Store, StoreError};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -177,7 +178,8 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Builds the router: the lead API plus the static files of `www`.
+/// Builds the router: the lead API, the quarantine, the inbox, the form configs and the
+/// static files of `www`.
 pub fn app(state: AppState, www: PathBuf) -> Router {
     Router::new()
         .route(
@@ -187,12 +189,85 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .route("/v1/leads.csv", get(inbox::csv))
         .route("/v1/leads/{id}/status", post(inbox::status_api))
+        .route("/v1/quarantine", get(quarantine::list_api))
+        .route("/v1/quarantine/{id}/accept", post(quarantine::accept_api))
         .route("/inbox", get(inbox::inbox))
         .route("/inbox/leads/{id}", get(inbox::detail))
         .route("/inbox/leads/{id}/status", post(inbox::status_form))
+        .route("/inbox/quarantine", get(quarantine::list_page))
+        .route(
+            "/inbox/quarantine/{id}/accept",
+            post(quarantine::accept_form),
+        )
+        .route("/forms/{file}", get(form_config))
         .fallback_service(ServeDir::new(www))
+        .layer(middleware::from_fn(public_files))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// Whether a `/dist/` file name carries its content hash (`bantam_core.1a2b3c4d5e.js`), so
+/// that it never changes and may be cached for good.
+fn content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let mut parts = name.split('.');
+    parts.next();
+    parts
+        .next()
+        .is_some_and(|hash| hash.len() == 10 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+        && parts.next().is_some()
+}
+
+/// The widget's files (`/dist/`) and the form configs (`/forms/`) are public: any page may
+/// load them (CORS), so a page on another site embeds the collector's script with one tag.
+/// Content-hashed files are cached for good; the loaders and configs are revalidated on each
+/// use, so a release reaches visitors at once and a page never mixes two releases.
+async fn public_files(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let public = path.starts_with("/dist/") || path.starts_with("/forms/");
+    let mut response = next.run(request).await;
+    if public {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        headers.insert(
+            "cross-origin-resource-policy",
+            HeaderValue::from_static("cross-origin"),
+        );
+        let cache = if path.starts_with("/dist/") && content_hashed(&path) {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    }
+    response
+}
+
+/// `GET /forms/<file>.json`: the last good version of a form config, never a broken edit.
+async fn form_config(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    let text = state
+        .forms
+        .read()
+        .map_err(|_| AppError::Internal("forms lock poisoned".into()))?
+        .config_text(&file);
+    match text {
+        Some(text) => Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            text.to_string(),
+        )
+            .into_response()),
+        None => Err(AppError::bad(
+            StatusCode::NOT_FOUND,
+            format!("no form config \"{file}\" is loaded here (bantam-collector check shows why)"),
+            None,
+        )),
+    }
 }
 
 /// Whether `origin` may call the API: the collector's own origin, or a configured one.
@@ -208,8 +283,9 @@ fn origin_allowed(settings: &Settings, origin: &str, host: Option<&str>) -> bool
         .any(|o| o == "*" || o.trim_end_matches('/').eq_ignore_ascii_case(origin))
 }
 
-/// CORS for the API: refuses posts from origins not allowed, answers preflights, and adds
-/// `Access-Control-Allow-Origin` for allowed ones.
+/// CORS for the lead API. Any page may post a lead and read the answer (a lead from an origin
+/// that is not allowed is quarantined, not refused, so the visitor's lead is never lost); only
+/// allowed origins may read leads.
 async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let origin = request
         .headers()
@@ -220,27 +296,20 @@ async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Re
         .headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok());
-    let allowed = origin
-        .as_deref()
-        .map(|o| origin_allowed(&state.settings, o, host));
-    if allowed == Some(false) && request.method() != Method::GET {
-        return AppError::bad(
-            StatusCode::FORBIDDEN,
-            format!(
-                "origin {} may not post leads here; start the collector with --allow-origin {}",
-                origin.as_deref().unwrap_or_default(),
-                origin.as_deref().unwrap_or_default()
-            ),
-            None,
-        )
-        .into_response();
-    }
+    let allowed = request.method() != Method::GET
+        || origin
+            .as_deref()
+            .is_some_and(|o| origin_allowed(&state.settings, o, host));
     let mut response = next.run(request).await;
-    if let (Some(origin), Some(true)) = (origin, allowed) {
+    if let (Some(origin), true) = (origin, allowed) {
         if let Ok(value) = HeaderValue::from_str(&origin) {
             let headers = response.headers_mut();
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
             headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static("bantam-quarantined, retry-after"),
+            );
         }
     }
     response
@@ -288,16 +357,50 @@ fn check_length(value: &str, field: &str, max: usize) -> Result<(), AppError> {
     }
 }
 
-/// Parses, checks and re-scores a posted lead document.
-fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, AppError> {
+/// What a posted lead document comes to.
+#[derive(Debug)]
+pub(crate) enum Checked {
+    /// Checked and re-scored: store it.
+    Lead(Box<Ingested>),
+    /// A real lead the collector cannot take as it is: keep it in quarantine with the reason.
+    Hold(Box<Quarantined>),
+}
+
+/// Why a lead is held: the endpoint refusal a widget attached when it fell back to this
+/// collector, if any.
+fn refusal_reason(document: &Value) -> Option<String> {
+    let refusal = document.get("refusal")?;
+    let text = |key: &str| refusal.get(key).and_then(Value::as_str).unwrap_or_default();
+    let status = refusal.get("status").and_then(Value::as_u64).unwrap_or(0);
+    let response: String = text("response").chars().take(500).collect();
+    let endpoint: String = text("endpoint").chars().take(300).collect();
+    Some(format!(
+        "{endpoint} ({}) refused the lead with HTTP {status}{}{response}; fix the delivery settings, then accept the lead to keep it here",
+        text("format"),
+        if response.is_empty() { "" } else { ": " },
+    ))
+}
+
+/// Parses, checks and re-scores a posted lead document. A lead that is well formed but cannot
+/// be taken as it is (unknown form, answers that do not fit the form, a refusal attached) is
+/// held rather than refused, unless `accepting` (an admin taking it out of quarantine, where
+/// only a form that now fits lets it through).
+pub(crate) fn ingest(
+    forms: &Forms,
+    headers: &HeaderMap,
+    body: &[u8],
+    accepting: bool,
+) -> Result<Checked, AppError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !content_type.starts_with("application/json") {
+    // `text/plain` is what `navigator.sendBeacon` sends a string as, without a preflight: the
+    // widget uses it when a page closes. The body must still be a JSON lead document.
+    if !content_type.starts_with("application/json") && !content_type.starts_with("text/plain") {
         return Err(AppError::bad(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("Content-Type must be application/json, not \"{content_type}\""),
+            format!("Content-Type must be application/json (or text/plain holding JSON), not \"{content_type}\""),
             None,
         ));
     }
@@ -347,34 +450,6 @@ fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, A
     check_length(&lead.page.url, "page.url", 2048)?;
     check_length(&lead.page.title, "page.title", 500)?;
     check_length(&lead.page.referrer, "page.referrer", 2048)?;
-    if lead.score.total > 100 {
-        return Err(AppError::unprocessable(
-            "score.total must be 0-100",
-            "score.total",
-        ));
-    }
-    let form = forms.get(&lead.form_id).ok_or_else(|| {
-        AppError::unprocessable(
-            format!(
-                "unknown form \"{}\": no such form is registered here",
-                lead.form_id
-            ),
-            "formId",
-        )
-    })?;
-    let answers = Answers::from_values(&form, lead.answers.clone()).map_err(|(id, err)| {
-        let field = format!("answers.{id}");
-        AppError::unprocessable(format!("{field}: {err}"), &field)
-    })?;
-    for (id, value) in &lead.contact {
-        if answers.get(id) != Some(&AnswerValue::Text(value.clone())) {
-            let field = format!("contact.{id}");
-            return Err(AppError::unprocessable(
-                format!("{field} does not match answers.{id}"),
-                &field,
-            ));
-        }
-    }
     check_length(&lead.context.browser_locale, "context.browserLocale", 35)?;
     check_length(&lead.context.time_zone, "context.timeZone", 64)?;
     if let Some(variant) = &lead.context.variant {
@@ -385,6 +460,66 @@ fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, A
             "spam.reasons: at most 10",
             "spam.reasons",
         ));
+    }
+    if lead.score.total > 100 {
+        return Err(AppError::unprocessable(
+            "score.total must be 0-100",
+            "score.total",
+        ));
+    }
+    let email = lead
+        .contact
+        .get("email")
+        .map(|e| e.chars().take(320).collect::<String>());
+    let hold = |reason: String| {
+        Ok(Checked::Hold(Box::new(Quarantined {
+            id: lead.id.clone(),
+            form_id: lead.form_id.clone(),
+            received_at: String::new(),
+            reason,
+            origin: None,
+            email: email.clone(),
+            accepted_at: None,
+            document: document.to_string(),
+        })))
+    };
+    if !accepting {
+        if let Some(reason) = refusal_reason(&document) {
+            return hold(reason);
+        }
+    }
+    let Some(form) = forms.get(&lead.form_id) else {
+        let reason = format!(
+            "unknown form \"{}\": no such form is registered here; add its config to the forms folder (bantam-collector check), then accept the lead",
+            lead.form_id
+        );
+        return if accepting {
+            Err(AppError::bad(StatusCode::CONFLICT, reason, Some("formId")))
+        } else {
+            hold(reason)
+        };
+    };
+    let answers = match Answers::from_values(&form, lead.answers.clone()) {
+        Ok(answers) => answers,
+        Err((id, err)) => {
+            let field = format!("answers.{id}");
+            let reason =
+                format!("{field}: {err} (was the form changed after the visitor loaded it?)");
+            return if accepting {
+                Err(AppError::bad(StatusCode::CONFLICT, reason, Some(&field)))
+            } else {
+                hold(reason)
+            };
+        }
+    };
+    for (id, value) in &lead.contact {
+        if answers.get(id) != Some(&AnswerValue::Text(value.clone())) {
+            let field = format!("contact.{id}");
+            return Err(AppError::unprocessable(
+                format!("{field} does not match answers.{id}"),
+                &field,
+            ));
+        }
     }
     let server = score(&form, &answers);
     let json = |text: String| -> Result<Value, AppError> {
@@ -409,7 +544,7 @@ fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, A
         object.insert("score".into(), json(server.to_json())?);
         object.insert("context".into(), json(context.to_json())?);
     }
-    Ok(Ingested {
+    Ok(Checked::Lead(Box::new(Ingested {
         email: lead.contact.get("email").cloned(),
         company: lead.contact.get("company").cloned(),
         utm: utm_of(&lead),
@@ -423,7 +558,7 @@ fn ingest(forms: &Forms, headers: &HeaderMap, body: &[u8]) -> Result<Ingested, A
         id: lead.id,
         form_id: lead.form_id,
         submitted_at: lead.submitted_at,
-    })
+    })))
 }
 
 /// UTM source, medium and campaign: the lead's last touch, or else its page URL's query.
@@ -448,6 +583,18 @@ async fn post_lead(State(state): State<AppState>, request: Request) -> Result<Re
         .check(client_ip(&request))
         .map_err(AppError::TooMany)?;
     let (parts, body) = request.into_parts();
+    let origin = parts
+        .headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    let origin_ok = origin
+        .as_deref()
+        .is_none_or(|o| origin_allowed(&state.settings, o, host));
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| {
@@ -457,17 +604,49 @@ async fn post_lead(State(state): State<AppState>, request: Request) -> Result<Re
                 None,
             )
         })?;
-    let ingested = {
+    let checked = {
         let forms = state
             .forms
             .read()
             .map_err(|_| AppError::Internal("forms lock poisoned".into()))?;
-        let mut ingested = ingest(&forms, &parts.headers, &body)?;
-        ingested.forward = state.settings.forwarding.is_some();
-        ingested
+        ingest(&forms, &parts.headers, &body, false)?
     };
-    let store = state.store.clone();
     let received_at = time::now_rfc3339();
+    let mut held = match checked {
+        Checked::Lead(ingested) if origin_ok => {
+            let mut ingested = *ingested;
+            ingested.forward = state.settings.forwarding.is_some();
+            return store_lead(&state, ingested, received_at).await;
+        }
+        Checked::Lead(ingested) => {
+            let origin = origin.as_deref().unwrap_or_default();
+            Quarantined {
+                id: ingested.id,
+                form_id: ingested.form_id,
+                received_at: String::new(),
+                reason: format!(
+                    "origin {origin} is not allowed to post leads here; allow it (--allow-origin {origin}, or BANTAM_ALLOW_ORIGINS), then accept the lead"
+                ),
+                origin: None,
+                email: ingested.email,
+                accepted_at: None,
+                document: String::from_utf8_lossy(&body).into_owned(),
+            }
+        }
+        Checked::Hold(held) => *held,
+    };
+    held.received_at = received_at;
+    held.origin = origin.map(|o| o.chars().take(300).collect());
+    quarantine::hold(&state, held).await
+}
+
+/// Stores a checked lead and answers 201 (stored) or 200 (already stored).
+async fn store_lead(
+    state: &AppState,
+    ingested: Ingested,
+    received_at: String,
+) -> Result<Response, AppError> {
+    let store = state.store.clone();
     let stored = tokio::task::spawn_blocking(move || store.insert(&ingested, &received_at))
         .await
         .map_err(|err| AppError::Internal(err.to_string()))??;

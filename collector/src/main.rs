@@ -8,17 +8,21 @@ use axum::serve::ListenerExt;
 use std::sync::{Arc, RwLock};
 
 use bantam_collector::{
-    app, run_forwarding, watch_forms, AppState, Forms, Forwarding, Settings, Store,
+    app, log_problems, run_forwarding, watch_forms, AppState, Forms, Forwarding, Settings, Store,
 };
 use bantam_engine::Format;
 
 const USAGE: &str = "usage: bantam-collector [options]
+       bantam-collector check [FORMS_DIR]   print every problem of every form (default www/forms);
+                                            exit status 1 when a form has an error
   --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
   --db PATH            SQLite database file (default bantam.db)
   --www DIR            folder served at / (default www)
   --forms DIR          form configs (*.json) leads are checked and re-scored against
                        (default www/forms); reloaded when a file changes
-  --allow-origin URL   an origin allowed to post cross-origin (repeatable; * for any)
+  --allow-origin URL   an origin whose pages may post leads (repeatable; * for any; or env
+                       BANTAM_ALLOW_ORIGINS, separated by spaces or commas); leads from
+                       other origins are kept in quarantine
   --admin-token TOKEN  bearer token for reading leads (or env BANTAM_ADMIN_TOKEN)
   --rate-limit N       posts per minute per client address, 0 for none (default 120)
   --burst N            posts a client may make at once (default 30)
@@ -42,7 +46,12 @@ fn parse_args() -> Result<Args, String> {
         www: PathBuf::from("www"),
         forms: PathBuf::from("www/forms"),
         settings: Settings {
-            allowed_origins: Vec::new(),
+            allowed_origins: std::env::var("BANTAM_ALLOW_ORIGINS")
+                .unwrap_or_default()
+                .split([' ', ','])
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
             admin_token: std::env::var("BANTAM_ADMIN_TOKEN")
                 .ok()
                 .filter(|t| !t.is_empty()),
@@ -66,7 +75,11 @@ fn parse_args() -> Result<Args, String> {
             "--db" => args.db = PathBuf::from(value()?),
             "--www" => args.www = PathBuf::from(value()?),
             "--forms" => args.forms = PathBuf::from(value()?),
-            "--allow-origin" => args.settings.allowed_origins.push(value()?),
+            "--allow-origin" => {
+                let origin = value()?;
+                check_origin(&origin)?;
+                args.settings.allowed_origins.push(origin);
+            }
             "--admin-token" => args.settings.admin_token = Some(value()?),
             "--forward-url" => {
                 let url = value()?;
@@ -122,11 +135,66 @@ fn parse_args() -> Result<Args, String> {
             None => return Err("--forward-format needs --forward-url".into()),
         }
     }
+    for origin in &args.settings.allowed_origins {
+        check_origin(origin)?;
+    }
     Ok(args)
+}
+
+/// An allowed origin is `*` or `scheme://host[:port]`, without a path: what browsers send.
+fn check_origin(origin: &str) -> Result<(), String> {
+    let ok = origin == "*"
+        || origin.split_once("://").is_some_and(|(scheme, rest)| {
+            (scheme == "https" || scheme == "http")
+                && !rest.is_empty()
+                && !rest.trim_end_matches('/').contains('/')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "allowed origin \"{origin}\" is not an origin like https://www.example.com (scheme and host, no path) or *"
+        ))
+    }
+}
+
+/// `bantam-collector check [FORMS_DIR]`: every problem of every form, one per line.
+fn check(dir: &std::path::Path) -> ExitCode {
+    let forms = match Forms::load(dir) {
+        Ok(forms) => forms,
+        Err(err) => {
+            eprintln!("bantam-collector: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for problem in forms.problems() {
+        println!("{problem}");
+    }
+    let errors = forms.problems().iter().filter(|p| p.error).count();
+    let warnings = forms.problems().len() - errors;
+    println!(
+        "{} form(s) in {}: {errors} error(s), {warnings} warning(s)",
+        forms.len(),
+        dir.display()
+    );
+    if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let mut given = std::env::args().skip(1);
+    if given.next().as_deref() == Some("check") {
+        let dir = given.next().unwrap_or_else(|| "www/forms".into());
+        if let Some(extra) = given.next() {
+            eprintln!("bantam-collector: check takes one folder, not also \"{extra}\"\n{USAGE}");
+            return ExitCode::from(2);
+        }
+        return check(std::path::Path::new(&dir));
+    }
     let args = match parse_args() {
         Ok(args) => args,
         Err(msg) => {
@@ -151,6 +219,8 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A broken form does not stop the collector: its leads wait in quarantine.
+    log_problems(&forms);
     let form_count = forms.len();
     let forms = Arc::new(RwLock::new(forms));
     watch_forms(

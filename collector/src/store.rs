@@ -43,7 +43,7 @@ pub struct Store {
 }
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -79,6 +79,19 @@ const MIGRATIONS: [&str; 4] = [
         delivered_at TEXT
     );
     CREATE INDEX forwards_due ON forwards (state, next_at);",
+    // Leads the collector could not take as they came (unknown form, origin not allowed,
+    // refused by a third-party endpoint): kept with the reason until an admin accepts them.
+    "CREATE TABLE quarantine (
+        id          TEXT PRIMARY KEY,
+        form_id     TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        origin      TEXT,
+        email       TEXT,
+        document    TEXT NOT NULL,
+        accepted_at TEXT
+    );
+    CREATE INDEX quarantine_received ON quarantine (received_at);",
 ];
 
 /// A forward that is due: the lead id, the attempts so far, the body to post.
@@ -279,6 +292,133 @@ impl Store {
         let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
         Ok(conn.query_row("SELECT COUNT(*) FROM leads", [], |row| row.get(0))?)
     }
+}
+
+/// A lead held back, with why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quarantined {
+    /// The lead id.
+    pub id: String,
+    /// The form id the lead names.
+    pub form_id: String,
+    /// When it first arrived.
+    pub received_at: String,
+    /// Why it was held back.
+    pub reason: String,
+    /// The page origin it was posted from, if the browser said.
+    pub origin: Option<String>,
+    /// The contact email, if the document has one.
+    pub email: Option<String>,
+    /// When an admin accepted it into the leads, if they have.
+    pub accepted_at: Option<String>,
+    /// The document as posted.
+    #[serde(skip)]
+    pub document: String,
+}
+
+impl Store {
+    /// Holds a lead back with its reason, unless its id is stored already (as a lead or in
+    /// quarantine). Returns whether this call created the row.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub fn quarantine(&self, lead: &Quarantined) -> Result<bool, StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        let known: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM leads WHERE id = ?1)",
+            params![lead.id],
+            |row| row.get(0),
+        )?;
+        if known {
+            return Ok(false);
+        }
+        let created = conn.execute(
+            "INSERT INTO quarantine (id, form_id, received_at, reason, origin, email, document)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+            params![
+                lead.id,
+                lead.form_id,
+                lead.received_at,
+                lead.reason,
+                lead.origin,
+                lead.email,
+                lead.document
+            ],
+        )? == 1;
+        Ok(created)
+    }
+
+    /// Quarantined leads not yet accepted, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub fn quarantined(&self, limit: u32, offset: u32) -> Result<Vec<Quarantined>, StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut stmt = conn.prepare(
+            "SELECT id, form_id, received_at, reason, origin, email, accepted_at, document
+             FROM quarantine WHERE accepted_at IS NULL
+             ORDER BY received_at DESC, rowid DESC LIMIT ?1 OFFSET ?2",
+        )?;
+        let rows = stmt.query_map(params![limit, offset], read_quarantined)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One quarantined lead, accepted or not.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub fn quarantined_one(&self, id: &str) -> Result<Option<Quarantined>, StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(conn
+            .query_row(
+                "SELECT id, form_id, received_at, reason, origin, email, accepted_at, document
+                 FROM quarantine WHERE id = ?1",
+                params![id],
+                read_quarantined,
+            )
+            .optional()?)
+    }
+
+    /// How many quarantined leads wait for an admin.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub fn quarantine_count(&self) -> Result<u64, StoreError> {
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(conn.query_row(
+            "SELECT COUNT(*) FROM quarantine WHERE accepted_at IS NULL",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Stores a quarantined lead as a lead and marks it accepted, in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub fn accept(&self, lead: &Ingested, at: &str) -> Result<Stored, StoreError> {
+        let stored = self.insert(lead, at)?;
+        let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        conn.execute(
+            "UPDATE quarantine SET accepted_at = ?2 WHERE id = ?1 AND accepted_at IS NULL",
+            params![lead.id, at],
+        )?;
+        Ok(stored)
+    }
+}
+
+fn read_quarantined(row: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
+    Ok(Quarantined {
+        id: row.get(0)?,
+        form_id: row.get(1)?,
+        received_at: row.get(2)?,
+        reason: row.get(3)?,
+        origin: row.get(4)?,
+        email: row.get(5)?,
+        accepted_at: row.get(6)?,
+        document: row.get(7)?,
+    })
 }
 
 /// What the inbox and the exports show of a lead: one row, filterable.

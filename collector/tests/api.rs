@@ -177,7 +177,7 @@ async fn bad_requests_get_a_4xx_with_a_reason() {
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     check_rejected(
         Request::post("/v1/leads")
-            .header("content-type", "text/plain")
+            .header("content-type", "text/html")
             .body(Body::from("{}"))
             .unwrap(),
         unsupported,
@@ -350,7 +350,7 @@ fn with_origin(origin: &str, method: &str) -> Request<Body> {
 }
 
 #[tokio::test]
-async fn only_allowed_origins_may_post() {
+async fn allowed_origins_post_leads_and_others_are_quarantined() {
     let db = TempDb::new();
     let router = router(&db);
     let response = router
@@ -368,20 +368,61 @@ async fn only_allowed_origins_may_post() {
         .to_str()
         .unwrap()
         .contains("idempotency-key"));
-    let (status, answer) = send(&router, with_origin("https://evil.example.org", "OPTIONS")).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
-    let (status, answer) = send(&router, with_origin("https://evil.example.org", "POST")).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(answer["error"]
-        .as_str()
+    // Any page may post and read the answer, so its lead is never lost in the browser; a lead
+    // from an origin that is not allowed waits in quarantine with the reason.
+    let response = router
+        .clone()
+        .oneshot(with_origin("https://evil.example.org", "OPTIONS"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = router
+        .clone()
+        .oneshot(with_origin("https://evil.example.org", "POST"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let headers = response.headers();
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://evil.example.org"
+    );
+    assert!(headers["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .contains("bantam-quarantined"));
+    assert!(headers["bantam-quarantined"]
+        .to_str()
         .unwrap()
         .contains("--allow-origin https://evil.example.org"));
+    let store = Store::open(&db.0).unwrap();
+    assert_eq!(store.count().unwrap(), 0, "not among the leads");
+    let held = store.quarantined(10, 0).unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].origin.as_deref(), Some("https://evil.example.org"));
+    // Reading leads stays limited to allowed origins.
+    let mut read = list_request("");
+    read.headers_mut()
+        .insert("origin", "https://evil.example.org".parse().unwrap());
+    let response = router.clone().oneshot(read).await.unwrap();
+    assert!(!response
+        .headers()
+        .contains_key("access-control-allow-origin"));
+    // Accepted by an admin, it becomes a lead; the same id posted again is a duplicate.
+    let accept = Request::post("/v1/quarantine/cors/accept")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, answer) = send(&router, accept).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(store.count().unwrap(), 1);
+    assert_eq!(store.quarantine_count().unwrap(), 0);
     let response = router
         .clone()
         .oneshot(with_origin("https://www.example.com", "POST"))
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.status(), StatusCode::OK, "a replay of the same id");
     assert_eq!(
         response.headers()["access-control-allow-origin"],
         "https://www.example.com"
@@ -445,7 +486,7 @@ fn a_database_from_the_first_schema_is_migrated() {
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, journal.as_str()), (4, "wal"));
+    assert_eq!((version, journal.as_str()), (5, "wal"));
 }
 
 #[test]
@@ -455,19 +496,27 @@ fn form_folders_load_and_report_bad_files() {
     std::fs::write(dir.join("a.json"), r#"{"formId": "a", "preset": "bant"}"#).unwrap();
     let forms = Forms::load(&dir).unwrap();
     assert!(forms.get("a").is_some());
+    assert_eq!(forms.problems(), []);
     std::fs::write(
         dir.join("b.json"),
         r#"{"formId": "b", "preset": "bant", "grades": []}"#,
     )
     .unwrap();
-    let err = Forms::load(&dir).unwrap_err();
+    let forms = Forms::load(&dir).unwrap();
     assert!(
-        err.ends_with("b.json: grades: needs at least one grade"),
-        "{err}"
+        forms.get("a").is_some(),
+        "a broken file does not stop the others"
+    );
+    assert!(forms.get("b").is_none());
+    let problem = forms.problems()[0].to_string();
+    assert!(
+        problem.contains("b.json: error: grades: needs at least one grade"),
+        "{problem}"
     );
     std::fs::write(dir.join("b.json"), r#"{"formId": "a", "preset": "bant"}"#).unwrap();
-    assert!(Forms::load(&dir)
-        .unwrap_err()
+    let forms = Forms::load(&dir).unwrap();
+    assert!(forms.problems()[0]
+        .message
         .contains("formId \"a\" is also used"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
