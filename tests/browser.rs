@@ -828,7 +828,12 @@ async fn crm_formats_post_their_own_bodies() {
     );
     assert_eq!(
         prop(call, "body").as_string().as_deref(),
-        Some("oid=00D5e000000AbCd&email=ann%40acme.io&bantam_score=0")
+        Some("oid=00D5e000000AbCd&email=ann%40acme.io"),
+        "Salesforce gets the score only under a field it knows (no default name)"
+    );
+    assert_eq!(
+        prop(call, "url").as_string().as_deref(),
+        Some("/sf?encoding=UTF-8")
     );
     // Salesforce's answer is opaque to the browser: a completed request counts, as status 0.
     assert_eq!(prop(delivered, "status").as_f64(), Some(0.0));

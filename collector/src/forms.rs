@@ -11,15 +11,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use bantam_engine::Form;
-// TEMP until the engine lands delivery_warnings.
-struct W {
-    path: String,
-    message: String,
-}
-fn delivery_warnings(_: &Form) -> Vec<W> {
-    Vec::new()
-}
+use bantam_engine::{delivery_warnings, Form};
 
 /// One config file as last loaded without error.
 #[derive(Debug, Clone)]

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use bantam_engine::{encode, Delivery, Extras, Format, LeadDocument};
+use bantam_engine::{encode, Delivery, Extras, Format, LeadDocument, LATE_AFTER_MS};
 
 use crate::forms::Forms;
 use crate::store::{Due, Store};
@@ -102,12 +102,18 @@ pub(crate) fn body_for(
             lead.form_id
         ));
     }
+    let submitted_ms = crate::time::parse_rfc3339(&lead.submitted_at);
     let extras = Extras {
         hutk: None,
-        submitted_ms: crate::time::parse_rfc3339(&lead.submitted_at),
+        submitted_ms,
     };
     let payload = encode(&lead, &delivery, extras);
-    Ok((payload.body, payload.content_type))
+    // A lead that waited too long (HubSpot refuses an old `submittedAt`) goes in its late form.
+    let late = submitted_ms.is_some_and(|at| now_ms() - at > LATE_AFTER_MS);
+    match payload.late_body {
+        Some(body) if late => Ok((body, payload.content_type)),
+        _ => Ok((payload.body, payload.content_type)),
+    }
 }
 
 /// Posts one lead.
@@ -218,6 +224,33 @@ mod tests {
             sign("secret", 1_700_000_000, "{}"),
             "v1=b8569b78799ff9e3cbff0fc2d63a33a2b57f3282abd07c37ae5e8e7d79a5f163"
         );
+    }
+
+    #[test]
+    fn a_late_hubspot_forward_leaves_out_its_old_submission_time() {
+        let forwarding = Forwarding {
+            url: "https://api.hsforms.com/x".into(),
+            secret: None,
+            timeout: Duration::from_secs(1),
+            format: Format::Hubspot,
+        };
+        let mut forms = Forms::empty();
+        forms.insert(
+            bantam_engine::parse_config(serde_json::json!({"formId": "demo", "preset": "bant"}))
+                .unwrap(),
+        );
+        let lead = |at: &str| {
+            let mut doc: serde_json::Value =
+                serde_json::from_str(include_str!("../../tests/data/lead-v1.json")).unwrap();
+            doc["formId"] = "demo".into();
+            doc["submittedAt"] = at.into();
+            doc.to_string()
+        };
+        let fresh = crate::time::now_rfc3339();
+        let (body, _) = body_for(&forwarding, &forms, &lead(&fresh)).unwrap();
+        assert!(body.contains("\"submittedAt\""), "{body}");
+        let (body, _) = body_for(&forwarding, &forms, &lead("2020-01-01T00:00:00.000Z")).unwrap();
+        assert!(!body.contains("submittedAt"), "{body}");
     }
 
     #[test]

@@ -5,7 +5,9 @@ use crate::map::Map;
 
 use crate::answer::format_number;
 use crate::context::{SpamAction, SpamRules};
-use crate::delivery::{Delivery, Format};
+use crate::delivery::{
+    salesforce_length, target, Delivery, Format, ValueMap, FORM_OWN_FIELDS, SALESFORCE_FIELDS,
+};
 use crate::form::{
     Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,
 };
@@ -215,12 +217,19 @@ pub struct DeliveryConfig {
     pub format: Option<Format>,
     /// Question id → field name at the endpoint.
     pub fields: Map<String, String>,
-    /// The field for the score total; defaults to `bantam_score`, `null` leaves it out.
+    /// The field for the score total; defaults to `bantam_score` (for `salesforce`, to none),
+    /// `null` leaves it out.
     pub score_field: Option<FieldName>,
-    /// The field for the grade name; defaults to `bantam_grade`, `null` leaves it out.
+    /// The field for the grade name; defaults to `bantam_grade` (for `salesforce`, to none),
+    /// `null` leaves it out.
     pub grade_field: Option<FieldName>,
     /// Salesforce organisation id (`oid`); required for `salesforce`.
     pub salesforce_oid: Option<String>,
+    /// Question id → how its answers become the endpoint's values.
+    pub values: Map<String, ValueMap>,
+    /// A Bantam collector's lead URL that receives the lead document when the endpoint refuses
+    /// the lead for good.
+    pub fallback: Option<String>,
 }
 
 /// Spam protection as written in config.
@@ -479,14 +488,160 @@ fn check_url(path: &str, url: &str) -> Result<(), ConfigError> {
     }
 }
 
-/// Longest salesforce or score/grade field name accepted.
+/// Longest field name accepted.
 const MAX_FIELD_NAME: usize = 100;
 
-fn field_name(path: &str, name: &str) -> Result<(), ConfigError> {
+/// Whether Salesforce Web-to-Lead knows the field `name`: a standard field, or a custom field's
+/// id (15 or 18 letters and digits starting `00N`).
+fn is_salesforce_field(name: &str) -> bool {
+    SALESFORCE_FIELDS.contains(&name)
+        || ((name.len() == 15 || name.len() == 18)
+            && name.starts_with("00N")
+            && name.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// A field name at the endpoint: 1-100 characters, and for Salesforce a field it knows.
+fn field_name(path: &str, name: &str, format: Format) -> Result<(), ConfigError> {
     if name.trim().is_empty() || name.len() > MAX_FIELD_NAME {
         return Err(invalid(
             path,
             format!("field name \"{name}\" must be 1-{MAX_FIELD_NAME} characters"),
+        ));
+    }
+    if format == Format::Salesforce && !is_salesforce_field(name) {
+        return Err(invalid(
+            path,
+            format!(
+                "\"{name}\" is not a Salesforce Web-to-Lead field, and Salesforce drops unknown fields without a word; use a standard field ({}) or a custom field's id (15 or 18 letters and digits starting 00N)",
+                SALESFORCE_FIELDS.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Salesforce reads a Web-to-Lead body as UTF-8 only when the endpoint says `encoding=UTF-8`:
+/// adds it when missing, rejects another encoding.
+fn salesforce_endpoint(endpoint: &mut String) -> Result<(), ConfigError> {
+    let Some((_, query)) = endpoint.split_once('?') else {
+        endpoint.push_str("?encoding=UTF-8");
+        return Ok(());
+    };
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key == "encoding" {
+            return if value.eq_ignore_ascii_case("UTF-8") {
+                Ok(())
+            } else {
+                Err(invalid(
+                    "endpoint",
+                    format!("encoding \"{value}\" garbles non-ASCII text, as Bantam sends UTF-8; use encoding=UTF-8 or leave it out (Bantam adds it)"),
+                ))
+            };
+        }
+    }
+    if !matches!(endpoint.as_bytes().last(), Some(b'?' | b'&')) {
+        endpoint.push('&');
+    }
+    endpoint.push_str("encoding=UTF-8");
+    Ok(())
+}
+
+/// A value mapping fits its question: options for a choice, ascending entries for a number.
+fn check_values(path: &str, q: &Question, map: &ValueMap) -> Result<(), ConfigError> {
+    let id = &q.id;
+    match (&q.kind, map) {
+        (
+            Kind::SingleChoice(_) | Kind::MultipleChoice(_) | Kind::YesNo(_),
+            ValueMap::Options(options),
+        ) => {
+            for (option, value) in options {
+                let at = format!("{path}.{option}");
+                if q.choice(option).is_none() {
+                    return Err(invalid(
+                        at,
+                        format!("question \"{id}\" has no option \"{option}\""),
+                    ));
+                }
+                check_text(&at, value)?;
+            }
+        }
+        (Kind::Number { .. }, ValueMap::Bands(bands)) => {
+            if bands.is_empty() {
+                return Err(invalid(
+                    path,
+                    "needs at least one {\"min\": n, \"value\": \"text\"} entry",
+                ));
+            }
+            for (i, band) in bands.iter().enumerate() {
+                let at = format!("{path}[{i}]");
+                if i > 0 && band.min <= bands[i - 1].min {
+                    return Err(invalid(
+                        format!("{at}.min"),
+                        "must be above the previous entry's min; list entries in ascending order without duplicates",
+                    ));
+                }
+                check_text(&format!("{at}.value"), &band.value)?;
+            }
+        }
+        _ => {
+            return Err(invalid(
+                path,
+                format!(
+                    "question \"{id}\" is a {} question; values map a choice question's options with an object from option id to value, and a number question's numbers with an array of {{\"min\": n, \"value\": \"text\"}}",
+                    q.kind.as_str()
+                ),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Two things sent under one name: the endpoint keeps one of them or, like HubSpot, refuses
+/// the lead.
+fn check_collisions(delivery: &Delivery, questions: &[Question]) -> Result<(), ConfigError> {
+    // What goes out, as (sender, question id, name). Senders: 0 the `form` format itself,
+    // 1 an unmapped answer, 2 a mapped answer, 3 the score, 4 the grade. Unmapped answers come
+    // before mapped ones, so a collision is reported at the mapping that causes it.
+    let mut sent: Vec<(u8, &str, &str)> = Vec::new();
+    if delivery.format == Format::Form {
+        for name in FORM_OWN_FIELDS {
+            sent.push((0, "", name));
+        }
+    }
+    for q in questions {
+        if !delivery.fields.iter().any(|(from, _)| *from == q.id) {
+            if let Some(name) = target(delivery, &q.id) {
+                sent.push((1, &q.id, name));
+            }
+        }
+    }
+    for (id, name) in &delivery.fields {
+        sent.push((2, id, name));
+    }
+    for (sender, name) in [(3, &delivery.score_field), (4, &delivery.grade_field)] {
+        if let Some(name) = name {
+            sent.push((sender, "", name));
+        }
+    }
+    for (i, (sender, id, name)) in sent.iter().enumerate() {
+        let Some((first, other, _)) = sent[..i].iter().find(|(_, _, n)| n == name) else {
+            continue;
+        };
+        let path = match sender {
+            3 => "delivery.scoreField".to_owned(),
+            4 => "delivery.gradeField".to_owned(),
+            _ => format!("delivery.fields.{id}"),
+        };
+        let (before, after) = match first {
+            0 => ("the lead's own data (format \"form\")", ""),
+            1 => ("\"", "\" (not mapped, so under its id)"),
+            2 => ("\"", "\""),
+            _ => ("the score", ""),
+        };
+        return Err(invalid(
+            path,
+            format!("{before}{other}{after} already goes to field \"{name}\""),
         ));
     }
     Ok(())
@@ -494,8 +649,9 @@ fn field_name(path: &str, name: &str) -> Result<(), ConfigError> {
 
 fn build_delivery(
     config: DeliveryConfig,
+    endpoint: &mut String,
     explicit_endpoint: bool,
-    questions: &[Question],
+    questions: &mut [Question],
 ) -> Result<Delivery, ConfigError> {
     let format = config.format.unwrap_or_default();
     if format != Format::Json && !explicit_endpoint {
@@ -507,54 +663,94 @@ fn build_delivery(
             ),
         ));
     }
+    let salesforce = format == Format::Salesforce;
+    if salesforce {
+        salesforce_endpoint(endpoint)?;
+    }
     let mut fields = Vec::new();
     for (id, name) in config.fields {
         let path = format!("delivery.fields.{id}");
         if !questions.iter().any(|q| q.id == id) {
             return Err(invalid(path, format!("there is no question \"{id}\"")));
         }
-        field_name(&path, &name)?;
-        if let Some((other, _)) = fields.iter().find(|(_, n)| *n == name) {
-            return Err(invalid(
-                path,
-                format!("\"{other}\" already goes to field \"{name}\""),
-            ));
-        }
+        field_name(&path, &name, format)?;
         fields.push((id, name));
     }
     let defaults = Delivery::default();
     let named = |key: &str, value: Option<FieldName>, default: Option<String>| match value {
+        // Salesforce drops names it does not know, so its score and grade need a named field.
+        None if salesforce => Ok(None),
         None => Ok(default),
         Some(FieldName::Off) => Ok(None),
         Some(FieldName::Name(name)) => {
-            field_name(&format!("delivery.{key}"), &name)?;
+            field_name(&format!("delivery.{key}"), &name, format)?;
             Ok(Some(name))
         }
     };
     let score_field = named("scoreField", config.score_field, defaults.score_field)?;
     let grade_field = named("gradeField", config.grade_field, defaults.grade_field)?;
     if let Some(oid) = &config.salesforce_oid {
-        let ok =
-            (oid.len() == 15 || oid.len() == 18) && oid.chars().all(|c| c.is_ascii_alphanumeric());
+        let ok = (oid.len() == 15 || oid.len() == 18)
+            && oid.starts_with("00D")
+            && oid.chars().all(|c| c.is_ascii_alphanumeric());
         if !ok {
             return Err(invalid(
                 "delivery.salesforceOid",
-                format!("\"{oid}\" is not a Salesforce organisation id (15 or 18 letters and digits, such as 00D5e000000AbCd)"),
+                format!("\"{oid}\" is not a Salesforce organisation id (15 or 18 letters and digits starting 00D, such as 00D5e000000AbCd)"),
             ));
         }
-    } else if format == Format::Salesforce {
+    } else if salesforce {
         return Err(invalid(
             "delivery.salesforceOid",
             "format \"salesforce\" needs your organisation id (Setup → Company Information → Salesforce.com Organization ID)",
         ));
     }
-    Ok(Delivery {
+    let mut values = Vec::new();
+    for (id, map) in config.values {
+        let path = format!("delivery.values.{id}");
+        let Some(q) = questions.iter().find(|q| q.id == id) else {
+            return Err(invalid(path, format!("there is no question \"{id}\"")));
+        };
+        check_values(&path, q, &map)?;
+        values.push((id, map));
+    }
+    if let Some(url) = &config.fallback {
+        check_url("delivery.fallback", url)?;
+    }
+    let delivery = Delivery {
         format,
         fields,
+        values,
         score_field,
         grade_field,
         salesforce_oid: config.salesforce_oid,
-    })
+        fallback: config.fallback,
+    };
+    for q in questions.iter() {
+        let to_numemployees = format == Format::Hubspot
+            && matches!(q.kind, Kind::Number { .. })
+            && target(&delivery, &q.id) == Some("numemployees");
+        if to_numemployees && !delivery.values.iter().any(|(id, _)| *id == q.id) {
+            // HubSpot's stock options as we know them: the documentation we could reach does
+            // not list them.
+            return Err(invalid(
+                format!("delivery.values.{}", q.id),
+                "the number goes to HubSpot's numemployees, a dropdown in a stock portal (1-5, 5-25, 25-50, 50-100, 100-500, 500-1000, 1000+) that refuses a raw number; map the number to these options here, such as [{\"min\": 1, \"value\": \"1-5\"}, {\"min\": 5, \"value\": \"5-25\"}, …]",
+            ));
+        }
+    }
+    check_collisions(&delivery, questions)?;
+    if salesforce {
+        // The visitor is told in the form, and no answer is too long for its Salesforce field.
+        for q in questions.iter_mut() {
+            if matches!(q.kind, Kind::Text | Kind::Email | Kind::Phone) {
+                if let Some(max) = target(&delivery, &q.id).and_then(salesforce_length) {
+                    q.max_length = q.max_length.min(max);
+                }
+            }
+        }
+    }
+    Ok(delivery)
 }
 
 fn build_spam(config: SpamConfig) -> Result<SpamRules, ConfigError> {
@@ -1234,7 +1430,7 @@ impl Form {
             return Err(invalid("questionsPerStep", "must be at least 1"));
         }
         let explicit_endpoint = config.endpoint.is_some();
-        let endpoint = config.endpoint.unwrap_or_else(|| "/v1/leads".into());
+        let mut endpoint = config.endpoint.unwrap_or_else(|| "/v1/leads".into());
         check_url("endpoint", &endpoint)?;
         let thank_you = build_thank_you("thankYou", config.thank_you.unwrap_or_default(), &texts)?;
         let mut thank_you_by_grade = Vec::new();
@@ -1250,8 +1446,9 @@ impl Form {
         }
         let delivery = build_delivery(
             config.delivery.unwrap_or_default(),
+            &mut endpoint,
             explicit_endpoint,
-            &questions,
+            &mut questions,
         )?;
         Ok(Form {
             id: config.form_id,

@@ -39,7 +39,8 @@ pub use context::{
     SpamRules,
 };
 pub use delivery::{
-    encode, form_encode, Delivery, Extras, Format, Payload, HUBSPOT_FIELDS, SALESFORCE_FIELDS,
+    delivery_warnings, encode, form_encode, Band, Delivery, Extras, Format, Payload, ValueMap,
+    Warning, HUBSPOT_FIELDS, LATE_AFTER_MS, SALESFORCE_FIELDS,
 };
 pub use form::{
     Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,

@@ -7,7 +7,7 @@ use crate::config::{
     OptionConfig, QuestionConfig, RangeConfig, SpamConfig, ThankYouConfig, WeightsConfig,
 };
 use crate::context::SpamAction;
-use crate::delivery::Format;
+use crate::delivery::{Band, Format, ValueMap};
 use crate::form::Category;
 use crate::texts::TextsConfig;
 use crate::value::{Object, Value};
@@ -312,16 +312,60 @@ impl DeliveryConfig {
                 "scoreField",
                 "gradeField",
                 "salesforceOid",
+                "values",
+                "fallback",
             ],
         )?;
         let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+        let mut values = Map::new();
+        for (path, id, v) in o.entries("values")?.unwrap_or_default() {
+            values.insert(id, value_map(&path, v)?);
+        }
         Ok(DeliveryConfig {
             format: o.choice("format", &names)?.map(|i| Format::ALL[i].1),
             fields: string_map(&mut o, "fields")?,
             score_field: field_name(&mut o, "scoreField")?,
             grade_field: field_name(&mut o, "gradeField")?,
             salesforce_oid: o.string("salesforceOid")?,
+            values,
+            fallback: o.string("fallback")?,
         })
+    }
+}
+
+/// A value mapping: an object from option id to value, or an array of `{min, value}`.
+fn value_map(path: &str, value: Value) -> Result<ValueMap, ConfigError> {
+    let syntax = |path: String, message: &str| ConfigError::Syntax {
+        path,
+        message: message.into(),
+    };
+    match value {
+        Value::Object(entries) => {
+            let mut options = Map::new();
+            for (option, v) in entries {
+                let Value::String(s) = v else {
+                    return Err(syntax(format!("{path}.{option}"), "expected a string"));
+                };
+                options.insert(option, s);
+            }
+            Ok(ValueMap::Options(options))
+        }
+        Value::Array(items) => {
+            let mut bands = Vec::with_capacity(items.len());
+            for (i, v) in items.into_iter().enumerate() {
+                let mut o = Object::new(v, &format!("{path}[{i}]"), &["min", "value"])?;
+                let (min, value) = (o.number("min")?, o.string("value")?);
+                bands.push(Band {
+                    min: o.require("min", min)?,
+                    value: o.require("value", value)?,
+                });
+            }
+            Ok(ValueMap::Bands(bands))
+        }
+        _ => Err(syntax(
+            path.to_owned(),
+            "expected an object from option id to value, or an array of {\"min\", \"value\"}",
+        )),
     }
 }
 

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use bantam_engine::{
-    build_lead, encode, next_questions, parse_config, score, AnswerValue, Answers, Attribution,
-    BrowserInfo, Category, Delivery, Extras, Form, Input, LeadDocument, LeadInput, PageInfo, Touch,
+    build_lead, delivery_warnings, encode, form_encode, next_questions, parse_config, score,
+    AnswerError, AnswerValue, Answers, Attribution, BrowserInfo, Category, Delivery, Extras, Form,
+    Input, LeadDocument, LeadInput, PageInfo, Touch, LATE_AFTER_MS,
 };
 use serde_json::Value;
 
@@ -205,35 +206,36 @@ fn sample_lead() -> LeadDocument {
     .unwrap();
     a.set(&form, "headcount", Input::Text("120")).unwrap();
     a.set(&form, "consent", Input::Flag(true)).unwrap();
-    build_lead(
-        &form,
-        &a,
-        LeadInput {
-            id: "6f1c2a7e-3b7d-4c55-9a43-0d2f1e8b9c10".into(),
-            submitted_at: "2026-11-23T09:30:00.000Z".into(),
-            page: PageInfo {
-                url: "https://www.example.com/pricing?utm_source=newsletter".into(),
-                title: "Pricing".into(),
-                referrer: "https://www.google.com/".into(),
-            },
-            attribution: Some(Attribution::update(
-                None,
-                Touch::from_page(
-                    "https://www.example.com/?utm_source=newsletter&utm_medium=email&gclid=g-123",
-                    "https://www.google.com/",
-                    "2026-11-23T09:25:00.000Z",
-                ),
-            )),
-            visit_count: 2,
-            new_answers: vec!["headcount".into(), "timeframe".into()],
-            browser: BrowserInfo {
-                locale: "de-DE".into(),
-                time_zone: "Europe/Berlin".into(),
-                fill_time_ms: 48_250,
-                honeypot_filled: false,
-            },
+    build_lead(&form, &a, lead_input())
+}
+
+/// The submission, page, attribution and browser of every sample lead.
+fn lead_input() -> LeadInput {
+    LeadInput {
+        id: "6f1c2a7e-3b7d-4c55-9a43-0d2f1e8b9c10".into(),
+        submitted_at: "2026-11-23T09:30:00.000Z".into(),
+        page: PageInfo {
+            url: "https://www.example.com/pricing?utm_source=newsletter".into(),
+            title: "Pricing".into(),
+            referrer: "https://www.google.com/".into(),
         },
-    )
+        attribution: Some(Attribution::update(
+            None,
+            Touch::from_page(
+                "https://www.example.com/?utm_source=newsletter&utm_medium=email&gclid=g-123",
+                "https://www.google.com/",
+                "2026-11-23T09:25:00.000Z",
+            ),
+        )),
+        visit_count: 2,
+        new_answers: vec!["headcount".into(), "timeframe".into()],
+        browser: BrowserInfo {
+            locale: "de-DE".into(),
+            time_zone: "Europe/Berlin".into(),
+            fill_time_ms: 48_250,
+            honeypot_filled: false,
+        },
+    }
 }
 
 /// The lead document is a public contract: this golden file changes only on purpose.
@@ -269,23 +271,41 @@ fn adapters_write_the_documented_formats() {
     let cases = [
         (
             "payloads/hubspot.json",
-            serde_json::json!({"format": "hubspot", "fields": {"headcount": "numemployees"}}),
+            // A stock portal's numemployees is a dropdown of these bands.
+            serde_json::json!({
+                "format": "hubspot",
+                "fields": {"headcount": "numemployees"},
+                "values": {"headcount": [
+                    {"min": 1, "value": "1-5"}, {"min": 5, "value": "5-25"},
+                    {"min": 25, "value": "25-50"}, {"min": 50, "value": "50-100"},
+                    {"min": 100, "value": "100-500"}, {"min": 500, "value": "500-1000"},
+                    {"min": 1000, "value": "1000+"}
+                ]}
+            }),
             "application/json",
         ),
         (
+            // No gradeField: Salesforce gets no grade unless a field is named for it.
             "payloads/salesforce.txt",
             serde_json::json!({
                 "format": "salesforce",
                 "salesforceOid": "00D5e000000AbCd",
                 "fields": {"headcount": "employees", "role": "00N5e00000RoLe1"},
-                "scoreField": "00N5e00000ScOr1",
-                "gradeField": null
+                "values": {"role": {"decision-maker": "Decision Maker", "influencer": "Influencer"}},
+                "scoreField": "00N5e00000ScOr1"
             }),
             "application/x-www-form-urlencoded",
         ),
         (
             "payloads/form.txt",
-            serde_json::json!({"format": "form", "fields": {"headcount": "employees"}}),
+            serde_json::json!({
+                "format": "form",
+                "fields": {"headcount": "employees"},
+                "values": {
+                    "headcount": [{"min": 1, "value": "1-49"}, {"min": 50, "value": "50-249"}],
+                    "timeframe": {"this-quarter": "Q", "this-month": "M"}
+                }
+            }),
             "application/x-www-form-urlencoded",
         ),
     ];
@@ -301,18 +321,215 @@ fn adapters_write_the_documented_formats() {
         let want = data(fixture);
         if fixture.ends_with(".json") {
             let got: Value = serde_json::from_str(&payload.body).unwrap();
-            let want: Value = serde_json::from_str(&want).unwrap();
+            let mut want: Value = serde_json::from_str(&want).unwrap();
             assert_eq!(
                 got,
                 want,
                 "{fixture}: got\n{}",
                 serde_json::to_string_pretty(&got).unwrap()
             );
+            // A lead that waited too long goes without its time, which HubSpot then sets.
+            let late: Value = serde_json::from_str(payload.late_body.as_deref().unwrap()).unwrap();
+            want.as_object_mut().unwrap().remove("submittedAt");
+            assert_eq!(late, want, "{fixture}: late body");
         } else {
             assert_eq!(payload.body, want.trim_end(), "{fixture}");
+            assert_eq!(payload.late_body, None, "{fixture}");
         }
     }
     let json = encode(&lead, &Delivery::default(), Extras::default());
     assert_eq!(json.body, lead.to_json());
-    assert!(json.idempotency_header && json.readable);
+    assert!(json.idempotency_header && json.readable && json.late_body.is_none());
+    assert_eq!(LATE_AFTER_MS, 7 * 86_400_000);
+}
+
+/// A form with its delivery settings (and an endpoint) replaced.
+fn form_with(endpoint: &str, settings: Value) -> Form {
+    let mut config: Value = serde_json::from_str(&data("configs/minimal-bant.json")).unwrap();
+    config["endpoint"] = Value::from(endpoint);
+    config["delivery"] = settings;
+    parse_config(config).unwrap()
+}
+
+#[test]
+fn salesforce_gets_utf8_its_own_fields_and_no_score_by_default() {
+    let salesforce = |endpoint: &str| {
+        form_with(
+            endpoint,
+            serde_json::json!({"format": "salesforce", "salesforceOid": "00D5e000000AbCdEAF"}),
+        )
+    };
+    for (given, validated) in [
+        (
+            "https://webto.salesforce.com/servlet/servlet.WebToLead",
+            "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8",
+        ),
+        (
+            "https://webto.salesforce.com/servlet/servlet.WebToLead?debug=1",
+            "https://webto.salesforce.com/servlet/servlet.WebToLead?debug=1&encoding=UTF-8",
+        ),
+        (
+            "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=utf-8",
+            "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=utf-8",
+        ),
+    ] {
+        assert_eq!(salesforce(given).endpoint, validated);
+    }
+    let form = salesforce("https://webto.salesforce.com/servlet/servlet.WebToLead");
+    assert_eq!(
+        (form.delivery.score_field, form.delivery.grade_field),
+        (None, None)
+    );
+    // Other formats keep the default names; only Salesforce endpoints get an encoding.
+    let form = form_with(
+        "https://hooks.example.com/lead",
+        serde_json::json!({"format": "form"}),
+    );
+    assert_eq!(form.endpoint, "https://hooks.example.com/lead");
+    assert_eq!(form.delivery.score_field.as_deref(), Some("bantam_score"));
+    assert_eq!(form.delivery.grade_field.as_deref(), Some("bantam_grade"));
+}
+
+#[test]
+fn text_answers_bound_for_salesforce_fit_its_fields() {
+    let mut config: Value = serde_json::from_str(&data("configs/minimal-bant.json")).unwrap();
+    config["endpoint"] = Value::from("https://webto.salesforce.com/servlet/servlet.WebToLead");
+    config["questions"] = serde_json::json!([
+        {"id": "postcode", "kind": "text", "label": "Postcode"},
+        {"id": "town", "kind": "text", "label": "Town", "maxLength": 12}
+    ]);
+    config["delivery"] = serde_json::json!({
+        "format": "salesforce",
+        "salesforceOid": "00D5e000000AbCd",
+        "fields": {"postcode": "zip", "town": "city"}
+    });
+    let form = parse_config(config).unwrap();
+    let max = |id| form.question(id).unwrap().max_length;
+    // email by its standard id; zip by mapping; a shorter maxLength and a longer field stay.
+    assert_eq!(
+        (max("email"), max("postcode"), max("town"), max("company")),
+        (80, 20, 12, 200)
+    );
+    let mut a = Answers::new();
+    let long = format!("ann@{}acme.io", "team.".repeat(15));
+    assert_eq!(
+        a.set(&form, "email", Input::Text(&long)),
+        Err(AnswerError::TooLong { max: 80 })
+    );
+    // The same form delivered as JSON keeps the default length.
+    let json = form_with("/v1/leads", serde_json::json!({}));
+    assert_eq!(json.question("email").unwrap().max_length, 200);
+}
+
+#[test]
+fn salesforce_gets_whole_employees_and_values_cut_to_its_fields() {
+    let mut lead = sample_lead();
+    lead.answers
+        .insert("headcount".into(), AnswerValue::Number(1234.5));
+    // Longer than the fields, as a lead checked against another format's settings can be.
+    let email = format!("{}@example.com", "zoë".repeat(30));
+    lead.answers
+        .insert("email".into(), AnswerValue::Text(email.clone()));
+    lead.answers
+        .insert("company".into(), AnswerValue::Text("Ü".repeat(300)));
+    let salesforce = delivery(serde_json::json!({
+        "format": "salesforce",
+        "salesforceOid": "00D5e000000AbCd",
+        "fields": {"headcount": "employees"}
+    }));
+    let body = encode(&lead, &salesforce, Extras::default()).body;
+    let pairs: Vec<(String, String)> = [
+        ("oid", "00D5e000000AbCd".to_owned()),
+        ("company", "Ü".repeat(255)),
+        ("email", email.chars().take(80).collect()),
+        ("employees", "1235".to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    assert_eq!(body, form_encode(&pairs));
+    // Mapped to bands, the number is not rounded first.
+    let mapped = delivery(serde_json::json!({
+        "format": "salesforce",
+        "salesforceOid": "00D5e000000AbCd",
+        "fields": {"headcount": "employees"},
+        "values": {"headcount": [{"min": 1, "value": "small"}, {"min": 1235, "value": "large"}]}
+    }));
+    assert!(encode(&lead, &mapped, Extras::default())
+        .body
+        .ends_with("&employees=small"));
+}
+
+#[test]
+fn value_mappings_rewrite_options_and_numbers() {
+    let config = serde_json::json!({
+        "formId": "values",
+        "endpoint": "https://hooks.example.com/lead",
+        "questions": [
+            {"id": "tools", "kind": "multipleChoice", "label": "Tools", "options": [
+                {"id": "crm", "label": "CRM"}, {"id": "erp", "label": "ERP"},
+                {"id": "bi", "label": "BI"}
+            ]},
+            {"id": "seats", "kind": "number", "label": "Seats", "min": 1},
+            {"id": "trial", "kind": "yesNo", "label": "Trial?"}
+        ],
+        "delivery": {
+            "format": "form",
+            "scoreField": null,
+            "gradeField": null,
+            "fallback": "https://leads.example.com/v1/leads",
+            "values": {
+                "tools": {"crm": "Salesforce", "bi": "Looker"},
+                "seats": [{"min": 5, "value": "5-19"}, {"min": 20, "value": "20+"}],
+                "trial": {"yes": "Y"}
+            }
+        }
+    });
+    let form = parse_config(config).unwrap();
+    assert_eq!(
+        form.delivery.fallback.as_deref(),
+        Some("https://leads.example.com/v1/leads")
+    );
+    let body = |tools: &[&str], seats: &str, trial: &str| {
+        let mut a = Answers::new();
+        let ids = tools.iter().map(|t| t.to_string()).collect();
+        a.set(&form, "tools", Input::Checked(ids)).unwrap();
+        a.set(&form, "seats", Input::Text(seats)).unwrap();
+        a.set(&form, "trial", Input::Checked(vec![trial.into()]))
+            .unwrap();
+        let lead = build_lead(&form, &a, lead_input());
+        let body = encode(&lead, &form.delivery, Extras::default()).body;
+        let start = body.find("&seats").or(body.find("&tools")).unwrap();
+        body[start + 1..body.find("&pageUrl").unwrap()].to_owned()
+    };
+    // Unmapped options go out as their ids; numbers below the first entry are left out.
+    assert_eq!(
+        body(&["crm", "erp", "bi"], "3", "no"),
+        "tools=Salesforce%3Berp%3BLooker&trial=no"
+    );
+    assert_eq!(body(&["erp"], "5", "yes"), "seats=5-19&tools=erp&trial=Y");
+    assert_eq!(
+        body(&["bi"], "250", "yes"),
+        "seats=20%2B&tools=Looker&trial=Y"
+    );
+}
+
+/// The forms we ship and the default setup (JSON to the collector) are not warned about.
+#[test]
+fn shipped_forms_have_no_delivery_warnings() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../www/forms");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    names.push(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/configs/minimal-bant.json"),
+    );
+    assert!(names.len() >= 2);
+    for path in names {
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let form = parse_config(json).unwrap();
+        assert_eq!(delivery_warnings(&form), [], "{}", path.display());
+    }
 }
