@@ -3,7 +3,7 @@
 // Run by `scripts/dev bench`, which builds the release widget, copies SurveyJS into
 // www/bench/vendor and starts the collector; BANTAM_URL points at it. Prints a table.
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
 const tools = createRequire(new URL("../tools/package.json", import.meta.url));
@@ -21,7 +21,9 @@ const subjects = [
   {
     name: "Bantam",
     page: "/bench/bantam.html",
-    files: ["www/dist/embed.js", "www/dist/bantam.js", "www/dist/bantam_core.js", "www/dist/bantam_core_bg.wasm"],
+    // The glue and the wasm carry their content hash in their names.
+    files: ["embed.js", "bantam.js", ...readdirSync("www/dist").filter((f) => /^bantam_core(_bg)?\.[0-9a-f]{10}\.(js|wasm)$/.test(f))]
+      .map((f) => `www/dist/${f}`),
     isWidget: (url) => url.includes("/dist/"),
   },
   {

@@ -6,7 +6,7 @@
 //
 // The gzip figure per part is proportional attribution (its share of code and data times the
 // shipped gzip size), not a measurement of the part alone: gzip does not split that way.
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
 const [csvPath, dist] = process.argv.slice(2);
@@ -65,7 +65,8 @@ for (const line of lines.slice(1)) {
 }
 const all = [...totals.values()].reduce((a, b) => a + b, 0);
 const shipped = (file) => gzipSync(readFileSync(`${dist}/${file}`), { level: 9 }).length;
-const wasmGz = shipped("bantam_core_bg.wasm");
+const hashed = (pattern) => readdirSync(dist).find((f) => pattern.test(f));
+const wasmGz = shipped(hashed(/^bantam_core_bg\.[0-9a-f]{10}\.wasm$/));
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 console.log(`wasm code and data before wasm-opt: ${kb(all)}; shipped wasm gzip -9: ${kb(wasmGz)}`);
@@ -75,7 +76,7 @@ console.log("-------------------------------------------------------------------
 for (const [part, size] of [...totals].sort((a, b) => b[1] - a[1])) {
   console.log(`${part.padEnd(75)} | ${kb(size).padStart(10)} | ${((size / all) * 100).toFixed(1).padStart(5)}% | ${kb((size / all) * wasmGz).padStart(8)}`);
 }
-for (const file of ["bantam_core.js", "embed.js", "bantam.js"]) {
+for (const file of [hashed(/^bantam_core\.[0-9a-f]{10}\.js$/), "embed.js", "bantam.js"]) {
   console.log(`${("JS: " + file).padEnd(75)} | ${kb(readFileSync(`${dist}/${file}`).length).padStart(10)} |        | ${kb(shipped(file)).padStart(8)}`);
 }
 console.log("");

@@ -6,7 +6,7 @@ use web_sys::{CustomEvent, CustomEventInit, Element};
 /// An error as the page sees it: `detail` of `bantam:error` and the rejection of `mount`.
 #[derive(Debug, Clone)]
 pub(crate) struct WidgetError {
-    /// `config`, `delivery` or `mount`.
+    /// `config`, `mount`, `load`, `delivery`, `queued` or `quarantined`.
     pub code: &'static str,
     /// A message naming the culprit.
     pub message: String,
@@ -39,8 +39,13 @@ impl WidgetError {
 
     /// The endpoint refused or could not be reached.
     pub fn delivery(message: String, status: Option<u16>) -> WidgetError {
+        WidgetError::new("delivery", message, status)
+    }
+
+    /// A delivery problem with its own code (`delivery`, `queued`, `quarantined`).
+    pub fn new(code: &'static str, message: String, status: Option<u16>) -> WidgetError {
         WidgetError {
-            code: "delivery",
+            code,
             message,
             path: None,
             status,

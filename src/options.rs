@@ -100,13 +100,18 @@ pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
     }
     let config = get(options, "config");
     let url = get(options, "configUrl");
+    let mut config_url = None;
     let config = match (
         config.is_undefined() || config.is_null(),
         url.is_undefined() || url.is_null(),
     ) {
         (false, true) => config,
         (true, false) => match url.as_string() {
-            Some(url) => fetch_json(&url).await?,
+            Some(url) => {
+                let json = fetch_json(&url).await?;
+                config_url = Some(url);
+                json
+            }
             None => {
                 return Err(WidgetError::config(
                     "options.configUrl: expected a string".into(),
@@ -128,6 +133,19 @@ pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
         }
     };
     let mut form = Form::from_value(to_value(&config, "config", 0)?).map_err(config_error)?;
+    // A config fetched from a collector (`/forms/x.json`) posts to that collector: a site path
+    // in it (such as the default `/v1/leads`) belongs to the config's origin, not the page's.
+    if let Some(origin) = config_url.as_deref().and_then(origin_of) {
+        let origin = origin.as_str();
+        for url in [Some(&mut form.endpoint), form.delivery.fallback.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            if url.starts_with('/') && !url.starts_with("//") {
+                url.insert_str(0, origin);
+            }
+        }
+    }
     let variant = get(options, "variant");
     if !variant.is_undefined() && !variant.is_null() {
         let bad = |message: String| WidgetError::config(message, Some("options.variant".into()));
@@ -139,6 +157,23 @@ pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
     }
     Ok(form)
 }
+/// The origin (`https://host:port`) of an absolute http(s) URL: everything before the third
+/// `/`. Neither sliced nor split: both bring in code that costs the widget kilobytes.
+fn origin_of(url: &str) -> Option<String> {
+    if !url.starts_with("https://") && !url.starts_with("http://") {
+        return None;
+    }
+    let mut slashes = 0;
+    Some(
+        url.chars()
+            .take_while(|&c| {
+                slashes += usize::from(c == '/');
+                slashes < 3
+            })
+            .collect(),
+    )
+}
+
 async fn fetch_json(url: &str) -> Result<JsValue, WidgetError> {
     let window = web_sys::window().ok_or_else(|| WidgetError::mount("no window".into()))?;
     let fail = |what: &str| WidgetError::mount(format!("config URL {url}: {what}"));

@@ -2,12 +2,16 @@
 //! it only when the endpoint has answered for it.
 //!
 //! Retries use exponential backoff with jitter on network errors, timeouts, 5xx and 429
-//! (honouring `Retry-After`); other 4xx drop the lead with a `bantam:error`. The outbox is
-//! flushed when a form mounts (so a reload or a closed tab loses nothing), on a timer, and when
-//! the browser comes back online; on `pagehide` every queued lead goes out with
-//! `fetch(…, {keepalive: true})`. One tab at a time flushes (Web Locks), so two tabs never send
-//! the same lead at once. Requests to JSON endpoints carry the lead id as `Idempotency-Key`;
-//! every body carries it too (see [`bantam_engine::encode`]).
+//! (honouring `Retry-After`); the first failure of a lead is reported (`bantam:error`, code
+//! `queued`) so a site owner testing the page sees an endpoint that is down. A refusal (other
+//! 4xx) sends the lead document, with the refusal attached, to the form's `delivery.fallback`
+//! (a Bantam collector keeps it in quarantine), or, without one, is reported with the lead in
+//! the event. The outbox is flushed when a form mounts (so a reload or a closed tab loses
+//! nothing), on a timer, and when the browser comes back online; on `pagehide` every queued
+//! lead (in flight or waiting for a retry) goes out at once as a `keepalive` request that needs
+//! no preflight. One tab at a time flushes (Web Locks). A lead may so arrive twice: every body
+//! carries the lead id (see [`bantam_engine::encode`]), and JSON endpoints get it as
+//! `Idempotency-Key` too, so the second copy is harmless.
 
 use std::cell::{Cell, RefCell};
 
@@ -16,7 +20,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Element;
 
-use crate::deliver::{attempt, request_init, Outcome, TIMEOUT_MS};
+use crate::deliver::{attempt, request_init, Outcome};
 use crate::events::{dispatch, obj, WidgetError};
 
 /// The `localStorage` key; one outbox per origin, for every form on it.
@@ -38,13 +42,48 @@ pub(crate) struct Entry {
     pub attempts: u32,
     /// Not before this time (ms since the epoch).
     pub next_at: f64,
-    /// Being sent (by a flush or a closing page) until this time; nobody else sends it before.
-    pub claimed_until: f64,
+    /// When the visitor submitted (ms since the epoch).
+    pub submitted_ms: f64,
+    /// The body to send once the lead is older than `LATE_AFTER_MS`, if it differs.
+    pub late_body: Option<String>,
+    /// The endpoint format's name, recorded with a refusal.
+    pub format: String,
+    /// Where the lead document goes if the endpoint refuses it, and that document.
+    pub fallback: Option<(String, String)>,
 }
 
 impl Entry {
     fn due(&self, now: f64) -> bool {
-        self.next_at <= now && self.claimed_until <= now
+        self.next_at <= now
+    }
+
+    /// The entry that takes the lead to the fallback after `status`: the lead document with
+    /// the refusal attached, as JSON to a Bantam collector.
+    fn to_fallback(&self, status: u16, response: &str) -> Option<Entry> {
+        let (endpoint, lead) = self.fallback.clone()?;
+        let document = js_sys::JSON::parse(&lead).ok()?;
+        let refusal = obj(&[
+            ("endpoint", JsValue::from_str(&self.endpoint)),
+            ("format", JsValue::from_str(&self.format)),
+            ("status", JsValue::from(status)),
+            ("response", JsValue::from_str(response)),
+        ]);
+        js_sys::Reflect::set(&document, &JsValue::from_str("refusal"), &refusal).ok()?;
+        let body = js_sys::JSON::stringify(&document).ok()?.as_string()?;
+        Some(Entry {
+            id: self.id.clone(),
+            endpoint,
+            body,
+            content_type: "application/json".into(),
+            idempotency_header: true,
+            readable: true,
+            attempts: 0,
+            next_at: 0.0,
+            submitted_ms: self.submitted_ms,
+            late_body: None,
+            format: "json".into(),
+            fallback: None,
+        })
     }
 }
 
@@ -55,6 +94,8 @@ thread_local! {
     /// A flush was asked for while one ran: run another pass after it.
     static AGAIN: Cell<bool> = const { Cell::new(false) };
     static TIMER: Cell<Option<i32>> = const { Cell::new(None) };
+    /// Leads whose failure to leave this page was reported already (once per lead and page).
+    static REPORTED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     static PAGE_LISTENERS: RefCell<Vec<gloo_events::EventListener>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -86,19 +127,22 @@ pub(crate) fn load() -> Vec<Entry> {
     js_sys::Array::from(&array)
         .iter()
         .filter_map(|e| {
+            let text = |key: &str| get(&e, key).as_string();
+            let fallback = text("fallback").zip(text("lead"));
             Some(Entry {
-                id: get(&e, "id").as_string()?,
-                endpoint: get(&e, "endpoint").as_string()?,
-                body: get(&e, "body").as_string()?,
+                id: text("id")?,
+                endpoint: text("endpoint")?,
+                body: text("body")?,
                 // Entries from before the payload formats are JSON lead documents.
-                content_type: get(&e, "contentType")
-                    .as_string()
-                    .unwrap_or_else(|| "application/json".into()),
+                content_type: text("contentType").unwrap_or_else(|| "application/json".into()),
                 idempotency_header: get(&e, "idempotencyHeader").as_bool().unwrap_or(true),
                 readable: get(&e, "readable").as_bool().unwrap_or(true),
                 attempts: get(&e, "attempts").as_f64().unwrap_or(0.0) as u32,
                 next_at: get(&e, "nextAt").as_f64().unwrap_or(0.0),
-                claimed_until: get(&e, "claimedUntil").as_f64().unwrap_or(0.0),
+                submitted_ms: get(&e, "submittedMs").as_f64().unwrap_or(0.0),
+                late_body: text("lateBody"),
+                format: text("format").unwrap_or_else(|| "json".into()),
+                fallback,
             })
         })
         .collect()
@@ -116,6 +160,7 @@ fn save(entries: &[Entry]) -> Result<(), JsValue> {
     let array: js_sys::Array = entries
         .iter()
         .map(|e| {
+            let optional = |v: Option<&String>| v.map_or(JsValue::UNDEFINED, |s| s.into());
             obj(&[
                 ("id", JsValue::from_str(&e.id)),
                 ("endpoint", JsValue::from_str(&e.endpoint)),
@@ -128,7 +173,11 @@ fn save(entries: &[Entry]) -> Result<(), JsValue> {
                 ("readable", JsValue::from_bool(e.readable)),
                 ("attempts", JsValue::from(e.attempts)),
                 ("nextAt", JsValue::from(e.next_at)),
-                ("claimedUntil", JsValue::from(e.claimed_until)),
+                ("submittedMs", JsValue::from(e.submitted_ms)),
+                ("lateBody", optional(e.late_body.as_ref())),
+                ("format", JsValue::from_str(&e.format)),
+                ("fallback", optional(e.fallback.as_ref().map(|f| &f.0))),
+                ("lead", optional(e.fallback.as_ref().map(|f| &f.1))),
             ])
         })
         .collect();
@@ -179,28 +228,48 @@ fn backoff_ms(attempts: u32) -> f64 {
     base * (1.0 + js_sys::Math::random() * 0.3)
 }
 
+/// Reports a problem with lead `id`: one console line and `bantam:error` with the id.
+fn report(id: &str, err: &WidgetError, lead: Option<&str>) {
+    web_sys::console::error_1(&JsValue::from_str(&format!("Bantam: {}", err.message)));
+    let detail = err.detail();
+    let _ = js_sys::Reflect::set(&detail, &JsValue::from_str("id"), &JsValue::from_str(id));
+    if let Some(lead) = lead {
+        let _ = js_sys::Reflect::set(
+            &detail,
+            &JsValue::from_str("lead"),
+            &js_sys::JSON::parse(lead).unwrap_or(JsValue::NULL),
+        );
+    }
+    notify(id, "error", &detail);
+}
+
 /// Sends due leads one by one while holding the outbox; schedules the next pass.
 async fn flush_inner() {
     loop {
         let now = js_sys::Date::now();
-        let mut entries = load();
-        let Some(at) = entries.iter().position(|e| e.due(now)) else {
+        let Some(entry) = load().into_iter().find(|e| e.due(now)) else {
             break;
         };
-        // Claimed while in flight, so a closing page does not send it as well.
-        entries[at].claimed_until = now + f64::from(TIMEOUT_MS) + 1000.0;
-        let entry = entries[at].clone();
-        let _ = save(&entries);
         let outcome = attempt(&entry).await;
         let mut entries = load();
         let Some(at) = entries.iter().position(|e| e.id == entry.id) else {
             continue;
         };
-        entries[at].claimed_until = 0.0;
         match outcome {
-            Outcome::Delivered(status) => {
+            Outcome::Delivered(status, quarantined) => {
                 entries.remove(at);
                 let _ = save(&entries);
+                if let Some(reason) = quarantined {
+                    let err = WidgetError::new(
+                        "quarantined",
+                        format!(
+                            "{} kept lead {} in quarantine: {reason}",
+                            entry.endpoint, entry.id
+                        ),
+                        Some(status),
+                    );
+                    report(&entry.id, &err, None);
+                }
                 notify(
                     &entry.id,
                     "delivered",
@@ -210,26 +279,39 @@ async fn flush_inner() {
                     ]),
                 );
             }
-            Outcome::Refused(status) => {
-                entries.remove(at);
-                let _ = save(&entries);
-                let err = WidgetError::delivery(
-                    format!(
-                        "{} refused the lead with HTTP {status}; it was dropped",
-                        entry.endpoint
+            Outcome::Refused(status, response) => {
+                let fallback = entry.to_fallback(status, &response);
+                let answer = if response.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {response}")
+                };
+                let message = match &fallback {
+                    Some(to) => format!(
+                        "{} refused lead {} with HTTP {status}{answer}; it was sent to the fallback {} instead",
+                        entry.endpoint, entry.id, to.endpoint
                     ),
-                    Some(status),
+                    None => format!(
+                        "{} refused lead {} with HTTP {status}{answer}; it was not delivered (set delivery.fallback to keep refused leads in your Bantam collector)",
+                        entry.endpoint, entry.id
+                    ),
+                };
+                let lead = match &fallback {
+                    Some(to) => {
+                        entries[at] = to.clone();
+                        None
+                    }
+                    None => Some(entries.remove(at).body),
+                };
+                let _ = save(&entries);
+                report(
+                    &entry.id,
+                    &WidgetError::new("delivery", message, Some(status)),
+                    lead.as_deref()
+                        .filter(|_| entry.content_type == "application/json"),
                 );
-                web_sys::console::error_1(&JsValue::from_str(&format!("Bantam: {}", err.message)));
-                let detail = err.detail();
-                let _ = js_sys::Reflect::set(
-                    &detail,
-                    &JsValue::from_str("id"),
-                    &JsValue::from_str(&entry.id),
-                );
-                notify(&entry.id, "error", &detail);
             }
-            Outcome::Retry(retry_after) => {
+            Outcome::Retry(retry_after, why) => {
                 let e = &mut entries[at];
                 e.attempts += 1;
                 let wait = retry_after
@@ -237,6 +319,25 @@ async fn flush_inner() {
                     .min(MAX_BACKOFF_MS);
                 e.next_at = js_sys::Date::now() + wait;
                 let _ = save(&entries);
+                let first = REPORTED.with(|r| {
+                    let mut r = r.borrow_mut();
+                    let first = !r.contains(&entry.id);
+                    if first {
+                        r.push(entry.id.clone());
+                    }
+                    first
+                });
+                if first {
+                    let err = WidgetError::new(
+                        "queued",
+                        format!(
+                            "could not deliver lead {} to {} ({why}); it is kept in this browser and sent again later",
+                            entry.id, entry.endpoint
+                        ),
+                        None,
+                    );
+                    report(&entry.id, &err, None);
+                }
                 // Leads behind a failing one wait for the next pass too.
                 break;
             }
@@ -253,11 +354,7 @@ fn schedule() {
     if let Some(old) = TIMER.with(Cell::take) {
         window.clear_timeout_with_handle(old);
     }
-    let Some(next) = load()
-        .iter()
-        .map(|e| e.next_at.max(e.claimed_until))
-        .reduce(f64::min)
-    else {
+    let Some(next) = load().iter().map(|e| e.next_at).reduce(f64::min) else {
         return;
     };
     let delay = (next - js_sys::Date::now()).clamp(0.0, MAX_BACKOFF_MS) as i32;
@@ -335,22 +432,12 @@ pub(crate) fn watch_page() {
             flush();
         }));
         listeners.push(gloo_events::EventListener::new(&window, "pagehide", |_| {
+            // Everything queued, in flight or waiting for a retry, goes out now: the page may
+            // never come back. A copy the endpoint already has is harmless (the id).
             let Some(window) = web_sys::window() else {
                 return;
             };
-            let now = js_sys::Date::now();
-            let mut entries = load();
-            // Claim first (another tab closing now skips them), then send without waiting.
-            let sending: Vec<Entry> = entries
-                .iter_mut()
-                .filter(|e| e.due(now))
-                .map(|e| {
-                    e.claimed_until = now + 2000.0;
-                    e.clone()
-                })
-                .collect();
-            let _ = save(&entries);
-            for entry in sending {
+            for entry in load() {
                 if let Ok(init) = request_init(&entry, true) {
                     let _ = window.fetch_with_str_and_init(&entry.endpoint, &init);
                 }

@@ -627,6 +627,7 @@ impl Widget {
             ("scored", from_json(&lead.score.to_json())),
             ("submit", obj(&[("lead", lead_js)])),
         ];
+        let delivery = &self.form.delivery;
         let entry = Entry {
             id,
             endpoint: self.form.endpoint.clone(),
@@ -636,7 +637,10 @@ impl Widget {
             readable: payload.readable,
             attempts: 0,
             next_at: 0.0,
-            claimed_until: 0.0,
+            submitted_ms,
+            late_body: payload.late_body,
+            format: delivery.format.as_str().to_owned(),
+            fallback: delivery.fallback.clone().map(|to| (to, lead.to_json())),
         };
         (events, Some(entry))
     }
@@ -652,12 +656,12 @@ impl Widget {
     fn finish(&mut self, outcome: Outcome, entry: &Entry) -> Events {
         let id = entry.id.as_str();
         let result = match outcome {
-            Outcome::Delivered(status) => Ok(status),
-            Outcome::Retry(_) => Err(WidgetError::delivery(
-                format!("could not reach {}", entry.endpoint),
+            Outcome::Delivered(status, _) => Ok(status),
+            Outcome::Retry(_, why) => Err(WidgetError::delivery(
+                format!("could not reach {} ({why})", entry.endpoint),
                 None,
             )),
-            Outcome::Refused(status) => Err(WidgetError::delivery(
+            Outcome::Refused(status, _) => Err(WidgetError::delivery(
                 format!("{} answered HTTP {status}", entry.endpoint),
                 Some(status),
             )),

@@ -39,17 +39,26 @@
   function mount(target, options) {
     return load().then(function (m) {
       return m.mount(target, options);
+    }, function (error) {
+      // The module could not be loaded at all (blocked by CORS or CSP, not found, offline).
+      var host = typeof target === "string" ? document.querySelector(target) : target;
+      var message = "could not load the widget from " + new URL("bantam.js", script.src).href + " (" +
+        (error && error.message || error) + "); the page's Content-Security-Policy must allow it and the server must send CORS headers";
+      fail(host, message, "load");
+      error = new Error("Bantam: " + message);
+      error.bantamReported = true;
+      throw error;
     }).then(function (form) {
       forms.push(form);
       return form;
     });
   }
 
-  function fail(target, message) {
+  function fail(target, message, code) {
     console.error("Bantam: " + message);
     if (target) {
       target.dispatchEvent(new CustomEvent("bantam:error", {
-        bubbles: true, composed: true, detail: { code: "config", message: message }
+        bubbles: true, composed: true, detail: { code: code || "config", message: message }
       }));
     }
   }
@@ -97,6 +106,6 @@
   }
   var variant = script.getAttribute("data-variant");
   if (variant) options.variant = variant;
-  // Errors are already reported (console and bantam:error) by the widget itself.
+  // Errors are already reported (console and bantam:error), by the loaders or the widget.
   mount(target, options).catch(function () {});
 })();
