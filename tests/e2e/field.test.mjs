@@ -20,6 +20,8 @@ const { chromium } = tools("playwright-core");
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = process.env.BANTAM_BIN || join(ROOT, "target/debug/bantam-collector");
 const TOKEN = "field-test-token";
+// The widget the collectors serve (another build's `www` to compare, such as an older release).
+const WWW = process.env.BANTAM_WWW || join(ROOT, "www");
 
 /** Polls `check` (async allowed) until it returns a truthy value; fails after `ms`. */
 async function until(check, what, ms = 20000) {
@@ -39,7 +41,7 @@ async function startCollector(forms, flags = []) {
   for (const [name, config] of Object.entries(forms)) {
     writeFileSync(join(dir, "forms", name), JSON.stringify(config));
   }
-  const child = spawn(BIN, ["--listen", "127.0.0.1:0", "--db", join(dir, "leads.db"), "--www", join(ROOT, "www"),
+  const child = spawn(BIN, ["--listen", "127.0.0.1:0", "--db", join(dir, "leads.db"), "--www", WWW,
     "--forms", join(dir, "forms"), "--admin-token", TOKEN, "--rate-limit", "0", ...flags], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d) => { out += d; });
@@ -194,7 +196,7 @@ test("a page on another origin embeds the collector's script with one tag, and i
 
 test("a widget that cannot load says so: one console error and bantam:error", async () => {
   // The loader is here, the module it imports is not (a blocked or missing file).
-  site.pages.set("/broken/embed.js", readFileSync(join(ROOT, "www/dist/embed.js"), "utf8"));
+  site.pages.set("/broken/embed.js", readFileSync(join(WWW, "dist/embed.js"), "utf8"));
   const url = hostPage("/broken.html", `${inlineConfig({ formId: "field" })}
 <script src="/broken/embed.js" data-target="#t" data-config="#cfg" async></script>`);
   const { context, consoleErrors, bantamError } = await visit(url);
