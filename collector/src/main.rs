@@ -245,6 +245,14 @@ async fn main() -> ExitCode {
         args.db.display(),
         args.forms.display()
     );
+    println!(
+        "bantam-collector: leads accepted from this origin{}; from others they wait in quarantine (/inbox/quarantine)",
+        if args.settings.allowed_origins.is_empty() {
+            String::new()
+        } else {
+            format!(" and {}", args.settings.allowed_origins.join(", "))
+        }
+    );
     let forwarding = args.settings.forwarding.clone();
     let state = AppState::new(store, forms, args.settings);
     if let Some(forwarding) = forwarding {
