@@ -245,7 +245,7 @@ async fn main() -> ExitCode {
         args.db.display(),
         args.forms.display()
     );
-    println!(
+    eprintln!(
         "bantam-collector: leads accepted from this origin{}; from others they wait in quarantine (/inbox/quarantine)",
         if args.settings.allowed_origins.is_empty() {
             String::new()
