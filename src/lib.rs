@@ -77,7 +77,8 @@ export interface BantamEventMap {
 }
 "#;
 
-/// A mounted form. Keep it to call [`Form::destroy`].
+/// A mounted form, handle to call [`Form::destroy`]. The form lives as long as it is on the
+/// page; dropping (or garbage-collecting) this handle does not remove it.
 #[wasm_bindgen]
 pub struct Form {
     inner: Rc<RefCell<Option<widget::Widget>>>,
@@ -96,6 +97,7 @@ impl Form {
     /// Removes the form, its shadow content and every listener it added. Safe to call twice.
     pub fn destroy(&self) {
         let widget = self.inner.borrow_mut().take();
+        widget::release(&self.inner);
         if let Some(widget) = widget {
             widget.destroy();
         }

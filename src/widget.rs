@@ -65,6 +65,18 @@ pub(crate) struct Widget {
 }
 
 type Shared = Rc<RefCell<Option<Widget>>>;
+
+thread_local! {
+    /// Every mounted form, owned here until `destroy()`: a form lives as long as it is on the
+    /// page, whether or not the page keeps the `Form` that `mount` returned (its JS wrapper may
+    /// be garbage-collected at any time).
+    static LIVE: RefCell<Vec<Shared>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Stops keeping `shared` alive (after `destroy()`).
+pub(crate) fn release(shared: &Shared) {
+    LIVE.with(|live| live.borrow_mut().retain(|w| !Rc::ptr_eq(w, shared)));
+}
 /// Events to dispatch once the widget is no longer borrowed: name and `detail`.
 type Events = Vec<(&'static str, JsValue)>;
 
@@ -128,9 +140,15 @@ impl Widget {
             }
         }
         let form_el = el(&doc, "form", "");
+        // `method="dialog"` outside a dialog makes a native submission do nothing, so no path
+        // (a listener gone, a script error) can ever send the answers into the page's URL.
         attrs(
             &form_el,
-            &[("novalidate", ""), ("aria-label", &form.texts.form_label)],
+            &[
+                ("novalidate", ""),
+                ("method", "dialog"),
+                ("aria-label", &form.texts.form_label),
+            ],
         );
         let status = text(&doc, "p", "st", "");
         attrs(&status, &[("id", "b-st")]);
@@ -217,6 +235,7 @@ impl Widget {
             form,
         };
         let shared: Shared = Rc::new(RefCell::new(Some(widget)));
+        LIVE.with(|live| live.borrow_mut().push(shared.clone()));
         let weak = Rc::downgrade(&shared);
         let listeners: Vec<EventListener> = vec![
             {
@@ -696,6 +715,14 @@ impl Widget {
         let doc = document();
         let thanks = self.form.thank_you_for(self.grade).clone();
         self.rendered.clear();
+        // The thank-you keeps the form's height, so the page below does not move up.
+        if let Some(root) = self.root.dyn_ref::<HtmlElement>() {
+            let height = root.get_bounding_client_rect().height();
+            let _ = root
+                .style()
+                .set_property("min-height", &format!("{height}px"));
+        }
+        let _ = self.root.class_list().add_1("done");
         self.root.set_text_content(None);
         let section = el(&doc, "div", "ty");
         attrs(&section, &[("role", "status")]);
@@ -820,6 +847,9 @@ fn render_question(
     let heading = |tag: &str, class: &str| {
         let label = text(doc, tag, class, &q.label);
         if q.required {
+            // A space of its own: the accessible name reads "Work email (required)", not
+            // "Work email(required)".
+            let _ = label.append_with_str_1(" ");
             let mark = text(doc, "span", "rq", &form.texts.required_mark);
             let _ = label.append_child(&mark);
         }
@@ -830,7 +860,7 @@ fn render_question(
     let field;
     match &q.kind {
         Kind::SingleChoice(choices) | Kind::MultipleChoice(choices) | Kind::YesNo(choices) => {
-            field = el(doc, "fieldset", "f");
+            field = el(doc, "fieldset", "f q");
             attrs(&field, &[("aria-describedby", &described)]);
             let _ = field.append_child(&heading("legend", ""));
             if let Some(help) = &help {
@@ -865,8 +895,8 @@ fn render_question(
             }
         }
         Kind::Consent => {
-            field = el(doc, "div", "f");
-            let row = el(doc, "div", "o");
+            field = el(doc, "div", "f q");
+            let row = el(doc, "div", "o ck");
             let control = input(doc, "checkbox", &base);
             attrs(
                 &control,
@@ -887,7 +917,7 @@ fn render_question(
             inputs.push(control);
         }
         _ => {
-            field = el(doc, "div", "f");
+            field = el(doc, "div", "f q");
             let label = heading("label", "l");
             attrs(&label, &[("for", &base)]);
             let _ = field.append_child(&label);

@@ -14,7 +14,12 @@
   "use strict";
   var script = document.currentScript;
   if (!script || !script.src) return;
-  var queued = (window.Bantam && window.Bantam.q) || [];
+  // `window.Bantam` is ours when it is missing or the queue snippet's function; a page that
+  // uses the name for something else keeps it (the form still mounts from the data attributes).
+  var existing = window.Bantam;
+  var ours = existing === undefined || (typeof existing === "function" && !existing.forms && (!existing.q || Array.isArray(existing.q)));
+  var anotherCopy = typeof existing === "function" && Array.isArray(existing.forms);
+  var queued = (ours && existing && existing.q) || [];
 
   // Fetch the module chain and the wasm in parallel instead of one after another.
   [["modulepreload", "bantam.js"], ["modulepreload", "bantam_core.js"], ["preload", "bantam_core_bg.wasm"]]
@@ -77,7 +82,11 @@
   }
   Bantam.mount = mount;
   Bantam.forms = forms;
-  window.Bantam = Bantam;
+  if (ours) {
+    window.Bantam = Bantam;
+  } else if (!anotherCopy) {
+    console.warn("Bantam: window.Bantam is already used by this page, so the loader leaves it alone; the form still mounts from the script's data- attributes, and the module API (bantam.js) offers mount()");
+  }
   for (var i = 0; i < queued.length; i++) run(queued[i]);
 
   var targetSelector = script.getAttribute("data-target");

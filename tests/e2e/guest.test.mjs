@@ -1,0 +1,197 @@
+// A good guest on every page: the form outlives garbage collection and never submits natively,
+// host CSS stays outside, the page's own `window.Bantam` is kept, long words wrap on a phone,
+// the thank-you step does not move the page, and accessible names read well. Screenshots of
+// each step go to target/screenshots/ (desktop and phone), to look at.
+//
+// Run by `scripts/dev test` with BANTAM_URL set to a running collector serving www/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { mkdirSync } from "node:fs";
+
+const tools = createRequire(new URL("../../tools/package.json", import.meta.url));
+const { chromium } = tools("playwright-core");
+const BASE = process.env.BANTAM_URL;
+assert.ok(BASE, "BANTAM_URL must point at a running collector");
+const SHOTS = new URL("../../target/screenshots/", import.meta.url).pathname;
+mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Serves `html` at `path` on the collector's origin and opens it; records console problems. */
+async function open(path, html, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
+  await context.route(BASE + path, (route) => route.fulfill({ contentType: "text/html", body: html }));
+  // These forms are not registered with the collector: the endpoint is played here.
+  await context.route(BASE + "/v1/leads", (route) => route.fulfill({ status: 201, contentType: "application/json", body: "{}" }));
+  const page = await context.newPage();
+  const problems = [];
+  page.on("console", (msg) => { if (msg.type() === "error") problems.push(msg.text()); });
+  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  await page.goto(BASE + path);
+  return { page, context, problems };
+}
+
+const page = (head, body) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Host</title>${head}</head>
+<body><main>${body}</main></body></html>`;
+
+const EMBED = (config) => `<div id="lead-form"></div>
+<script type="application/json" id="cfg">${JSON.stringify(config)}</script>
+<script src="/dist/embed.js" data-target="#lead-form" data-config="#cfg" async></script>`;
+
+async function fillStepOne(p) {
+  await p.getByLabel("Work email").fill(`guest+${Date.now()}@acme.io`);
+  await p.getByLabel("Company").fill("Acme");
+  await p.getByLabel("Over $250k").check();
+}
+
+for (const [name, script] of [
+  ["not kept", `import { mount } from "/dist/bantam.js";
+mount("#lead-form", { config: { formId: "gc", preset: "bant" } });`],
+  ["held only inside an async function", `import { mount } from "/dist/bantam.js";
+(async () => { const form = await mount("#lead-form", { config: { formId: "gc", preset: "bant" } }); form.formId; })();`],
+]) {
+  test(`a module-mounted form whose Form is ${name} survives garbage collection and never submits natively`, async () => {
+    const { page: p, context, problems } = await open(`/gc-${name.length}.html`,
+      page("", `<div id="lead-form"></div><script type="module">${script}</script>`));
+    await p.locator("#b-email").waitFor();
+    const cdp = await context.newCDPSession(p);
+    for (let i = 0; i < 3; i++) await cdp.send("HeapProfiler.collectGarbage");
+    await fillStepOne(p);
+    const url = p.url();
+    await p.locator("button.nx").click();
+    await p.getByLabel("I make the decision").waitFor();
+    assert.equal(p.url(), url, "no native submission: the page did not navigate");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}
+
+test("host CSS stays outside: root font size, inherited text styles and --bantam-* on the page", async () => {
+  const hostile = `<style>
+    html { font-size: 6px !important; text-transform: uppercase; letter-spacing: 5px; word-spacing: 9px; font-style: italic; line-height: 4; }
+    :root { --bantam-accent: transparent; --bantam-text: transparent; }
+    div { visibility: visible; text-align: right; }
+  </style>`;
+  const { page: p, context, problems } = await open("/hostile.html", page(hostile, EMBED({ formId: "host", preset: "bant" })));
+  await p.locator("#b-email").waitFor();
+  const style = await p.evaluate(() => {
+    const root = document.querySelector("[data-bantam]").shadowRoot;
+    const label = root.querySelector("label.l");
+    const next = root.querySelector("button.nx");
+    const s = getComputedStyle(label);
+    return {
+      fontSize: s.fontSize, transform: s.textTransform, letters: s.letterSpacing, words: s.wordSpacing, fontStyle: s.fontStyle,
+      textColor: s.color, nextBackground: getComputedStyle(next).backgroundColor,
+    };
+  });
+  assert.deepEqual(style, {
+    fontSize: "16px", transform: "none", letters: "normal", words: "0px", fontStyle: "normal",
+    textColor: "rgb(17, 24, 39)", nextBackground: "rgb(29, 78, 216)",
+  });
+  // The theme is the config's, and the page font is inherited on purpose.
+  const themed = await open("/themed.html", page("<style>body { font-family: Georgia, serif; }</style>",
+    EMBED({ formId: "host", preset: "bant", theme: { accent: "#0f766e" } })));
+  await themed.page.locator("#b-email").waitFor();
+  const themedStyle = await themed.page.evaluate(() => {
+    const root = document.querySelector("[data-bantam]").shadowRoot;
+    return [getComputedStyle(root.querySelector("button.nx")).backgroundColor, getComputedStyle(root.querySelector("label.l")).fontFamily];
+  });
+  assert.deepEqual(themedStyle, ["rgb(15, 118, 110)", "Georgia, serif"]);
+  assert.deepEqual([...problems, ...themed.problems], []);
+  await context.close();
+  await themed.context.close();
+});
+
+test("embed.js keeps a window.Bantam the page already uses for something else", async () => {
+  const { page: p, context } = await open("/global.html", page(`<script src="/guest-global.js"></script>`, EMBED({ formId: "global", preset: "bant" })));
+  await context.route(BASE + "/guest-global.js", (route) => route.fulfill({ contentType: "text/javascript", body: "window.Bantam = { app: 'theirs' };" }));
+  const warnings = [];
+  p.on("console", (msg) => { if (msg.type() === "warning") warnings.push(msg.text()); });
+  await p.reload();
+  await p.locator("#b-email").waitFor();
+  assert.equal(await p.evaluate(() => window.Bantam.app), "theirs");
+  assert.ok(warnings.some((w) => w.startsWith("Bantam: window.Bantam is already used")), warnings.join("\n"));
+  await context.close();
+});
+
+test("long words wrap on a 390 px phone, and the thank-you step does not move the page", async () => {
+  const word = "Rechtsschutzversicherungsgesellschaften";
+  const config = {
+    formId: "phone", locale: "de",
+    questions: [{ id: "email", kind: "email", label: `E-Mail der ${word}`, help: `Für ${word}`, required: true },
+      { id: "size", kind: "singleChoice", label: word, options: [{ id: "a", label: `${word}${word}` }, { id: "b", label: "Klein" }] }],
+    thankYou: { title: `Danke! ${word}`, body: `${word} ${word}` },
+    spam: { minFillSeconds: 0 },
+  };
+  const html = page("<style>body{margin:0;font-family:system-ui,sans-serif}</style>",
+    `${EMBED(config)}<p id="below">Content below the form</p>`);
+  const { page: p, context, problems } = await open("/phone.html", html, { width: 390, height: 844 });
+  await p.locator("#b-email").waitFor();
+  const overflowing = () => p.evaluate(() => {
+    const root = document.querySelector("[data-bantam]").shadowRoot;
+    return [...root.querySelectorAll("*")].filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow === "visible" && e.clientWidth > 0)
+      .map((e) => e.tagName + "." + e.className);
+  });
+  assert.deepEqual(await overflowing(), [], "nothing is cut off on the form step");
+  assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no sideways scroll");
+  await p.screenshot({ path: `${SHOTS}phone-long-words.png`, fullPage: true });
+  await p.locator("#b-email").fill("ann@acme.io");
+  await p.getByLabel("Klein").check();
+  // Every layout shift from here on counts, even those right after the click.
+  await p.evaluate(() => {
+    window.shifts = [];
+    new PerformanceObserver((list) => window.shifts.push(...list.getEntries().map((e) => e.value))).observe({ type: "layout-shift" });
+  });
+  const before = await p.locator("#below").boundingBox();
+  await p.locator("button.nx").click();
+  await p.locator(".ty").waitFor();
+  await p.waitForTimeout(300);
+  const afterBox = await p.locator("#below").boundingBox();
+  assert.equal(afterBox.y, before.y, "the content below the form stays where it was");
+  assert.equal(await p.evaluate(() => window.shifts.reduce((a, b) => a + b, 0)), 0, "no layout shift");
+  assert.deepEqual(await overflowing(), [], "nothing is cut off on the thank-you step");
+  await p.screenshot({ path: `${SHOTS}phone-thank-you.png`, fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("accessible names keep a space before the required mark", async () => {
+  const { page: p, context } = await open("/names.html", page("", EMBED({ formId: "names", preset: "bant" })));
+  await p.getByRole("textbox", { name: "Work email (required)", exact: true }).waitFor();
+  await p.getByRole("group", { name: "What budget have you set aside for this? (required)", exact: true }).waitFor();
+  await context.close();
+});
+
+test("screenshots: every step of the BANT preset on desktop and phone", async () => {
+  for (const [label, viewport] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]]) {
+    const { page: p, context, problems } = await open(`/shots-${label}.html`,
+      page("<style>body{margin:2rem;font-family:system-ui,sans-serif}</style>", EMBED({ formId: "shots", preset: "bant", spam: { minFillSeconds: 0 } })), viewport);
+    await p.locator("#b-email").waitFor();
+    const box = await p.locator("[data-bantam]").boundingBox();
+    assert.ok(box.y + box.height <= viewport.height, `${label}: the first step fits above the fold (${box.y + box.height} > ${viewport.height})`);
+    await p.screenshot({ path: `${SHOTS}${label}-step1.png` });
+    await fillStepOne(p);
+    await p.locator("button.nx").click();
+    await p.getByLabel("I make the decision").check();
+    await p.screenshot({ path: `${SHOTS}${label}-step2.png` });
+    await p.getByLabel("This month").check();
+    await p.getByLabel(/I agree/).check();
+    await p.locator("button.nx").click();
+    await p.locator(".ty").waitFor();
+    await p.screenshot({ path: `${SHOTS}${label}-thank-you.png` });
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
