@@ -44,7 +44,13 @@ export interface BantamConfig {
   formId: string;
   preset?: "bant";
   endpoint?: string;
-  locale?: string;
+  /** `en`, `de`, `fr`, `es`, `auto` (the page's language), or another tag with your own texts. */
+  locale?: "en" | "de" | "fr" | "es" | "auto" | (string & {});
+  /** A title and an intro shown above the first step. */
+  title?: string;
+  intro?: string;
+  /** Texts per locale, applied when that locale is shown: `{ de: { title, texts, questions: [{ id, label, options: [{ id, label }] }] } }`. */
+  translations?: Record<string, Record<string, unknown>>;
   /** Form variant recorded in each lead's `context.variant`. */
   variant?: string;
   /** Body format and field names for the endpoint. */
@@ -54,6 +60,10 @@ export interface BantamConfig {
     scoreField?: string | null;
     gradeField?: string | null;
     salesforceOid?: string;
+    /** Answer values per question: option id → value, or number bands `[{ min, value }]`. */
+    values?: Record<string, Record<string, string> | { min: number; value: string }[]>;
+    /** A Bantam collector's `/v1/leads` that receives leads the endpoint refuses. */
+    fallback?: string;
   };
   /** Honeypot, minimum fill time, and what happens to a caught submission. */
   spam?: { honeypot?: boolean; minFillSeconds?: number; action?: "flag" | "drop" };
@@ -61,10 +71,14 @@ export interface BantamConfig {
 }
 /** `detail` of the `bantam:error` event. */
 export interface BantamErrorDetail {
-  code: "config" | "delivery" | "mount";
+  code: "config" | "mount" | "load" | "delivery" | "queued" | "quarantined";
   message: string;
   path?: string;
   status?: number;
+  /** The lead id, for delivery problems. */
+  id?: string;
+  /** The lead, when an endpoint refused it and no fallback took it. */
+  lead?: Record<string, unknown>;
 }
 /** Events dispatched on the host element; they bubble and cross the shadow boundary. */
 export interface BantamEventMap {

@@ -132,7 +132,27 @@ pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
             ))
         }
     };
-    let mut form = Form::from_value(to_value(&config, "config", 0)?).map_err(config_error)?;
+    // For `"locale": "auto"`: the page's language first, then the browser's.
+    let mut preferred: Vec<String> = Vec::new();
+    if let Some(window) = web_sys::window() {
+        if let Some(lang) = window
+            .document()
+            .and_then(|d| d.document_element())
+            .and_then(|e| e.get_attribute("lang"))
+        {
+            preferred.push(lang);
+        }
+        preferred.extend(
+            window
+                .navigator()
+                .languages()
+                .iter()
+                .filter_map(|l| l.as_string()),
+        );
+    }
+    let preferred: Vec<&str> = preferred.iter().map(String::as_str).collect();
+    let mut form =
+        Form::from_value_for(to_value(&config, "config", 0)?, &preferred).map_err(config_error)?;
     // A config fetched from a collector (`/forms/x.json`) posts to that collector: a site path
     // in it (such as the default `/v1/leads`) belongs to the config's origin, not the page's.
     if let Some(origin) = config_url.as_deref().and_then(origin_of) {

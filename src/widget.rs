@@ -133,7 +133,14 @@ impl Widget {
         adopt_style(&shadow);
 
         let root = el(&doc, "div", "b");
-        attrs(&root, &[("part", "container"), ("lang", &form.locale)]);
+        attrs(
+            &root,
+            &[
+                ("part", "container"),
+                ("lang", &form.locale),
+                ("dir", form.direction.as_str()),
+            ],
+        );
         if let Ok(root_html) = root.clone().dyn_into::<HtmlElement>() {
             for (name, value) in &form.theme {
                 let _ = root_html.style().set_property(name, value);
@@ -173,6 +180,12 @@ impl Widget {
         attrs(&next, &[("type", "submit")]);
         for child in [&back, &next] {
             let _ = nav.append_child(child);
+        }
+        // The form's own title and intro, when the config gives them.
+        for (tag, class, content) in [("h2", "tt", &form.title), ("p", "in", &form.intro)] {
+            if let Some(content) = content {
+                let _ = form_el.append_child(&text(&doc, tag, class, content));
+            }
         }
         for child in [&status, &progress, &questions_el, &summary, &nav] {
             let _ = form_el.append_child(child);
@@ -717,7 +730,13 @@ impl Widget {
         self.rendered.clear();
         // The thank-you keeps the form's height, so the page below does not move up.
         if let Some(root) = self.root.dyn_ref::<HtmlElement>() {
-            let height = root.get_bounding_client_rect().height();
+            // JS writes the number: Rust's float formatting would cost the widget ~6 KB gzipped.
+            let height = js_sys::Number::from(root.get_bounding_client_rect().height());
+            let height = String::from(
+                height
+                    .to_string_with_radix(10)
+                    .unwrap_or_else(|_| "0".into()),
+            );
             let _ = root
                 .style()
                 .set_property("min-height", &format!("{height}px"));

@@ -221,7 +221,7 @@ async fn mount_renders_the_first_step_in_a_shadow_root() {
         get(&shadow, "label[for=\"b-email\"]")
             .text_content()
             .unwrap(),
-        "Work email(required)"
+        "Work email (required)"
     );
     assert_eq!(
         get(&shadow, "#b-email").get_attribute("type").as_deref(),
@@ -235,7 +235,7 @@ async fn mount_renders_the_first_step_in_a_shadow_root() {
     );
     assert_eq!(
         get(&shadow, "legend").text_content().unwrap(),
-        "What budget have you set aside for this?(required)"
+        "What budget have you set aside for this? (required)"
     );
     assert!(
         get(&shadow, ".bk").has_attribute("hidden"),

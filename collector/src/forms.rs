@@ -140,6 +140,25 @@ impl Forms {
         self.by_id.get(id).cloned()
     }
 
+    /// One form, by id, as shown in `locale`: a form that can be shown in several languages
+    /// (`"locale": "auto"`, `translations`) is read again for that one, so a lead is re-scored
+    /// with the reasons in the visitor's language.
+    pub fn get_for(&self, id: &str, locale: &str) -> Option<Arc<Form>> {
+        let form = self.get(id)?;
+        if form.locales.len() < 2 || form.locale == locale {
+            return Some(form);
+        }
+        let text = self
+            .files
+            .values()
+            .find(|f| f.form.id == id)
+            .map(|f| f.text.clone());
+        let localised = text
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|json| bantam_engine::parse_config_for(json, &[locale]).ok());
+        Some(localised.map_or(form, Arc::new))
+    }
+
     /// The text of the config file `name` (`demo.json`) in use: its last good version.
     pub fn config_text(&self, name: &str) -> Option<Arc<str>> {
         self.files.get(name).map(|f| f.text.clone())

@@ -488,7 +488,7 @@ pub(crate) fn ingest(
             return hold(reason);
         }
     }
-    let Some(form) = forms.get(&lead.form_id) else {
+    let Some(form) = forms.get_for(&lead.form_id, &lead.locale) else {
         let reason = format!(
             "unknown form \"{}\": no such form is registered here; add its config to the forms folder (bantam-collector check), then accept the lead",
             lead.form_id

@@ -383,3 +383,32 @@ fn check_passes_the_shipped_forms_and_names_each_problem() {
     );
     assert!(out.ends_with(": 1 error(s), 0 warning(s)\n"), "{out}");
 }
+
+#[tokio::test]
+async fn a_lead_from_a_multilingual_form_is_rescored_in_its_language() {
+    let dir = TempDir::new("languages");
+    let config = r#"{"formId": "demo", "preset": "bant", "locale": "auto"}"#;
+    write_form(&dir, "demo.json", config);
+    let (router, _, store) = collector(&dir);
+    let mut german = lead("demo", "de1");
+    german["locale"] = json!("de");
+    let (status, answer) = send(&router, post(&german, "application/json")).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let stored = store.get("de1").unwrap().unwrap();
+    let json: Value = serde_json::from_str(config).unwrap();
+    let form = bantam_engine::parse_config_for(json, &["de"]).unwrap();
+    let answers = bantam_engine::Answers::from_values(
+        &form,
+        serde_json::from_value(stored["answers"].clone()).unwrap(),
+    )
+    .unwrap();
+    let expected = bantam_engine::score(&form, &answers);
+    assert_eq!(
+        stored["score"]["reasons"][0]["text"].as_str(),
+        Some(expected.reasons[0].text.as_str())
+    );
+    assert_ne!(
+        stored["score"]["reasons"][0]["text"], "Budget $50k–$250k: +25",
+        "not the English reason"
+    );
+}

@@ -409,7 +409,7 @@ impl Answers {
         let q = form
             .question(id)
             .ok_or_else(|| AnswerError::UnknownQuestion(id.to_owned()))?;
-        let comma_decimal = form.locale.starts_with("de");
+        let comma_decimal = form.decimal_comma();
         match parse_input(q, input, comma_decimal)? {
             Some(value) => self.values.insert(id.to_owned(), value),
             None => self.values.remove(id),

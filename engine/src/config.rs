@@ -9,16 +9,23 @@ use crate::delivery::{
     salesforce_length, target, Delivery, Format, ValueMap, FORM_OWN_FIELDS, SALESFORCE_FIELDS,
 };
 use crate::form::{
-    Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,
+    Category, Choice, Condition, Direction, Form, Grade, Kind, Question, Range, ThankYou,
+    ThankYouLink,
 };
 use crate::preset;
-use crate::texts::{Texts, TextsConfig};
+use crate::texts::{language, resolve, same_tag, Texts, TextsConfig, BUILTIN_LOCALES};
 use crate::value::Value;
 
 /// Largest absolute number of points one option, range or answer may carry.
 const MAX_POINTS: i32 = 1000;
 /// Longest text answer any question may accept.
 const MAX_TEXT_LENGTH: usize = 2000;
+/// Longest form title, in characters.
+const MAX_TITLE: usize = 120;
+/// Longest form introduction, in characters.
+const MAX_INTRO: usize = 500;
+/// What a language tag looks like, for messages.
+const TAG_SHAPE: &str = "a language tag such as \"de\" or \"pt-BR\" (2-3 letters, then optional parts of 1-8 letters or digits after '-', at most 35 characters)";
 /// Theme keys a config may set, mapped to CSS custom properties `--bantam-<key>`.
 const THEME_KEYS: [&str; 8] = [
     "accent",
@@ -171,10 +178,18 @@ pub struct FormConfig {
     pub preset: Option<String>,
     /// Where leads are posted; defaults to `/v1/leads` on the page's origin.
     pub endpoint: Option<String>,
-    /// Locale of the built-in texts (`en`, `de`); defaults to `en`.
+    /// The form's language: a built-in locale (`en`, `de`, `fr`, `es`), any other language tag
+    /// (whose built-in texts are English), or `auto` to follow the page; defaults to `en`.
     pub locale: Option<String>,
     /// Overrides of the interface texts.
     pub texts: Option<TextsConfig>,
+    /// A heading above the first step (at most 120 characters).
+    pub title: Option<String>,
+    /// An introduction above the first step (at most 500 characters).
+    pub intro: Option<String>,
+    /// Text overrides per locale tag, applied when the form is shown in that locale; with
+    /// `auto`, each key is also a locale the page may pick.
+    pub translations: Map<String, TranslationConfig>,
     /// New questions, or overrides of preset questions with the same id.
     pub questions: Vec<QuestionConfig>,
     /// Preset question ids to drop.
@@ -199,6 +214,43 @@ pub struct FormConfig {
     pub spam: Option<SpamConfig>,
     /// A variant name recorded in each lead's context (the page may override it at mount).
     pub variant: Option<String>,
+}
+
+/// The texts of a config in one more language: every field overrides its counterpart of the
+/// config (and of the preset) when the form is shown in this locale.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TranslationConfig {
+    /// Interface texts.
+    pub texts: Option<TextsConfig>,
+    /// The form title.
+    pub title: Option<String>,
+    /// The form introduction.
+    pub intro: Option<String>,
+    /// The thank-you step's texts (and link).
+    pub thank_you: ThankYouConfig,
+    /// Thank-you steps by grade name.
+    pub thank_you_by_grade: Map<String, ThankYouConfig>,
+    /// Question texts by question id.
+    pub questions: Vec<QuestionTranslationConfig>,
+}
+
+/// The texts of one question in a [`TranslationConfig`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QuestionTranslationConfig {
+    /// The id of the question of the form.
+    pub id: String,
+    /// The question text (for `consent`, the consent text).
+    pub label: Option<String>,
+    /// Help text under the label.
+    pub help: Option<String>,
+    /// Placeholder text.
+    pub placeholder: Option<String>,
+    /// Short name used in reasons.
+    pub short_label: Option<String>,
+    /// Option labels by option id.
+    pub options: Option<Vec<(String, String)>>,
+    /// Range labels, by position.
+    pub ranges: Option<Vec<String>>,
 }
 
 /// A field name in config that may be switched off with `null`.
@@ -368,10 +420,11 @@ pub struct ThankYouConfig {
     pub link_url: Option<String>,
 }
 
-/// Deserializes a config from any serde format and validates it.
+/// Deserializes a config from any serde format and validates it, for a page without language
+/// preferences (`"locale": "auto"` gives English): [`parse_config_for`] with none.
 ///
 /// The collector and the tests pass a `serde_json` value; the widget builds a [`Value`] from
-/// the JS object itself and calls [`Form::from_value`].
+/// the JS object itself and calls [`Form::from_value_for`].
 ///
 /// # Errors
 /// [`ConfigError::Syntax`] with the path of the offending field when the shape is wrong,
@@ -380,13 +433,27 @@ pub struct ThankYouConfig {
 pub fn parse_config<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Form, ConfigError> {
+    parse_config_for(deserializer, &[])
+}
+
+/// Deserializes a config from any serde format and validates it for a page whose languages
+/// are `preferred`, best first (see [`Form::from_config_for`]). A collector re-scoring a lead
+/// passes the lead's `locale`.
+///
+/// # Errors
+/// As [`parse_config`].
+#[cfg(feature = "serde")]
+pub fn parse_config_for<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    preferred: &[&str],
+) -> Result<Form, ConfigError> {
     let value = <Value as serde::Deserialize>::deserialize(deserializer).map_err(|err| {
         ConfigError::Syntax {
             path: "config".into(),
             message: err.to_string(),
         }
     })?;
-    Form::from_value(value)
+    Form::from_value_for(value, preferred)
 }
 
 /// Parses a JSON config for unit tests.
@@ -469,6 +536,53 @@ fn check_text(path: &str, text: &str) -> Result<(), ConfigError> {
     } else {
         Ok(())
     }
+}
+
+/// An optional text that, when given, is not empty and has at most `max` characters.
+fn check_length(path: &str, text: Option<&str>, max: usize) -> Result<(), ConfigError> {
+    let Some(text) = text else {
+        return Ok(());
+    };
+    check_text(path, text)?;
+    let length = text.chars().count();
+    if length > max {
+        return Err(invalid(
+            path,
+            format!("must be at most {max} characters, not {length}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A BCP 47-style language tag: a language of 2-3 letters, then parts of 1-8 letters or digits
+/// after `-`. `_` is accepted too (and matches `-`), as configs wrote `de_DE` before tags were
+/// checked.
+fn check_tag(path: &str, tag: &str, or_auto: bool) -> Result<(), ConfigError> {
+    let mut parts = tag.split(['-', '_']);
+    let lang = parts.next().unwrap_or_default();
+    let ok = tag.len() <= 35
+        && (2..=3).contains(&lang.len())
+        && lang.chars().all(|c| c.is_ascii_alphabetic())
+        && parts
+            .all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if ok {
+        Ok(())
+    } else {
+        let what = if or_auto {
+            "neither \"auto\" nor"
+        } else {
+            "not"
+        };
+        Err(invalid(path, format!("\"{tag}\" is {what} {TAG_SHAPE}")))
+    }
+}
+
+/// A field of question `id` at `path` that only questions of other kinds (`what`) have.
+fn only_for(path: &str, id: &str, field: &str, what: &str) -> ConfigError {
+    invalid(
+        format!("{path}.{field}"),
+        format!("question \"{id}\": `{field}` is only for {what} questions"),
+    )
 }
 
 /// Accepts http(s) and mailto URLs and site paths; rejects `javascript:` and the like.
@@ -805,7 +919,10 @@ fn cap_ref(
     }
 }
 
-fn build_grades(config: Option<Vec<GradeConfig>>) -> Result<Vec<Grade>, ConfigError> {
+fn build_grades(
+    config: Option<Vec<GradeConfig>>,
+    texts: &Texts,
+) -> Result<Vec<Grade>, ConfigError> {
     let config = config.unwrap_or_else(|| {
         [("hot", 70), ("warm", 40), ("cold", 0)]
             .into_iter()
@@ -846,7 +963,12 @@ fn build_grades(config: Option<Vec<GradeConfig>>) -> Result<Vec<Grade>, ConfigEr
                 });
             }
         }
-        let label = g.label.unwrap_or_else(|| capitalise(&g.name));
+        let label = g.label.unwrap_or_else(|| match g.name.as_str() {
+            "hot" => texts.grade_hot.clone(),
+            "warm" => texts.grade_warm.clone(),
+            "cold" => texts.grade_cold.clone(),
+            name => capitalise(name),
+        });
         grades.push(Grade {
             name: g.name,
             label,
@@ -1178,15 +1300,7 @@ fn build_question(
         kind_name,
         KindName::SingleChoice | KindName::MultipleChoice | KindName::YesNo
     );
-    let not_for = |field: &str, what: &str| {
-        invalid(
-            format!("{}.{field}", draft.path),
-            format!(
-                "question \"{}\": `{field}` is only for {what} questions",
-                draft.config.id
-            ),
-        )
-    };
+    let not_for = |field: &str, what: &str| only_for(&draft.path, &draft.config.id, field, what);
     if draft.config.options.is_some() && !is_choice {
         return Err(not_for("options", "singleChoice, multipleChoice and yesNo"));
     }
@@ -1256,38 +1370,196 @@ fn build_question(
     })
 }
 
+/// The link of a thank-you step at `path`: both text and URL, or neither.
+fn build_link(
+    path: &str,
+    text: Option<String>,
+    url: Option<String>,
+) -> Result<Option<ThankYouLink>, ConfigError> {
+    match (text, url) {
+        (None, None) => Ok(None),
+        (Some(text), Some(url)) => {
+            check_text(&format!("{path}.linkText"), &text)?;
+            check_url(&format!("{path}.linkUrl"), &url)?;
+            Ok(Some(ThankYouLink { text, url }))
+        }
+        (Some(_), None) => Err(invalid(
+            format!("{path}.linkUrl"),
+            "linkText needs a linkUrl",
+        )),
+        (None, Some(_)) => Err(invalid(
+            format!("{path}.linkText"),
+            "linkUrl needs a linkText",
+        )),
+    }
+}
+
 fn build_thank_you(
     path: &str,
     config: ThankYouConfig,
     texts: &Texts,
 ) -> Result<ThankYou, ConfigError> {
-    let link = match (config.link_text, config.link_url) {
-        (None, None) => None,
-        (Some(text), Some(url)) => {
-            check_text(&format!("{path}.linkText"), &text)?;
-            check_url(&format!("{path}.linkUrl"), &url)?;
-            Some(ThankYouLink { text, url })
-        }
-        (Some(_), None) => {
-            return Err(invalid(
-                format!("{path}.linkUrl"),
-                "linkText needs a linkUrl",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(invalid(
-                format!("{path}.linkText"),
-                "linkUrl needs a linkText",
-            ))
-        }
-    };
     Ok(ThankYou {
+        link: build_link(path, config.link_text, config.link_url)?,
         title: config
             .title
             .unwrap_or_else(|| texts.thank_you_title.clone()),
         body: config.body.unwrap_or_else(|| texts.thank_you_body.clone()),
-        link,
     })
+}
+
+/// A thank-you step's config with `over`'s fields laid on top.
+fn merge_thank_you(base: ThankYouConfig, over: ThankYouConfig) -> ThankYouConfig {
+    ThankYouConfig {
+        title: over.title.or(base.title),
+        body: over.body.or(base.body),
+        link_text: over.link_text.or(base.link_text),
+        link_url: over.link_url.or(base.link_url),
+    }
+}
+
+/// Lays a translation's texts over one question's config.
+fn translate_question(q: &mut QuestionConfig, t: QuestionTranslationConfig) {
+    q.label = t.label.or(q.label.take());
+    q.help = t.help.or(q.help.take());
+    q.placeholder = t.placeholder.or(q.placeholder.take());
+    q.short_label = t.short_label.or(q.short_label.take());
+    for (id, label) in t.options.unwrap_or_default() {
+        let options = q.options.get_or_insert_with(Vec::new);
+        match options.iter_mut().find(|o| o.id == id) {
+            Some(option) => option.label = label,
+            // The implicit option of a yes/no question (validation allowed no other).
+            None => options.push(OptionConfig {
+                id,
+                label,
+                ..OptionConfig::default()
+            }),
+        }
+    }
+    if let Some(ranges) = &mut q.ranges {
+        for (range, label) in ranges.iter_mut().zip(t.ranges.unwrap_or_default()) {
+            range.label = Some(label);
+        }
+    }
+}
+
+/// Checks a translation against the questions and grades of the form: it may only name
+/// questions, options, ranges and grades the form has, and its texts must be usable. `thank_you`
+/// and `by_grade` are the config's, whose links a translation may name anew.
+fn check_translation(
+    path: &str,
+    t: &TranslationConfig,
+    drafts: &[Draft],
+    grades: &[Grade],
+    thank_you: Option<&ThankYouConfig>,
+    by_grade: &Map<String, ThankYouConfig>,
+) -> Result<(), ConfigError> {
+    check_length(&format!("{path}.title"), t.title.as_deref(), MAX_TITLE)?;
+    check_length(&format!("{path}.intro"), t.intro.as_deref(), MAX_INTRO)?;
+    // A link it names needs its text and URL, from the translation or from the config.
+    let check_link = |at: &str, over: &ThankYouConfig, base: Option<&ThankYouConfig>| {
+        if over.link_text.is_none() && over.link_url.is_none() {
+            return Ok(());
+        }
+        let base = base.cloned().unwrap_or_default();
+        build_link(
+            at,
+            over.link_text.clone().or(base.link_text),
+            over.link_url.clone().or(base.link_url),
+        )
+        .map(drop)
+    };
+    check_link(&format!("{path}.thankYou"), &t.thank_you, thank_you)?;
+    for (name, over) in &t.thank_you_by_grade {
+        let at = format!("{path}.thankYouByGrade.{name}");
+        grade_ref(grades, at.clone(), Some(name))?;
+        check_link(&at, over, by_grade.get(name))?;
+    }
+    for (i, tq) in t.questions.iter().enumerate() {
+        let at = format!("{path}.questions[{i}]");
+        let Some(draft) = drafts.iter().find(|d| d.config.id == tq.id) else {
+            return Err(invalid(
+                format!("{at}.id"),
+                format!("there is no question \"{}\"", tq.id),
+            ));
+        };
+        let (id, kind) = (&tq.id, draft.config.kind);
+        if t.questions[..i].iter().any(|other| other.id == *id) {
+            return Err(ConfigError::DuplicateQuestion {
+                path: format!("{at}.id"),
+                id: id.clone(),
+            });
+        }
+        for (field, text) in [
+            ("label", &tq.label),
+            ("help", &tq.help),
+            ("placeholder", &tq.placeholder),
+            ("shortLabel", &tq.short_label),
+        ] {
+            if let Some(text) = text {
+                check_text(&format!("{at}.{field}"), text)?;
+            }
+        }
+        if let Some(options) = &tq.options {
+            let yes_no = kind == Some(KindName::YesNo);
+            if !yes_no
+                && !matches!(
+                    kind,
+                    Some(KindName::SingleChoice | KindName::MultipleChoice)
+                )
+            {
+                return Err(only_for(
+                    &at,
+                    id,
+                    "options",
+                    "singleChoice, multipleChoice and yesNo",
+                ));
+            }
+            for (j, (option, label)) in options.iter().enumerate() {
+                let at = format!("{at}.options[{j}]");
+                let known = (yes_no && (option == "yes" || option == "no"))
+                    || draft
+                        .config
+                        .options
+                        .iter()
+                        .flatten()
+                        .any(|o| o.id == *option);
+                if !known {
+                    return Err(invalid(
+                        format!("{at}.id"),
+                        format!("question \"{id}\" has no option \"{option}\""),
+                    ));
+                }
+                if options[..j].iter().any(|(other, _)| other == option) {
+                    return Err(ConfigError::DuplicateOption {
+                        path: format!("{at}.id"),
+                        question: id.clone(),
+                        option: option.clone(),
+                    });
+                }
+                check_text(&format!("{at}.label"), label)?;
+            }
+        }
+        if let Some(labels) = &tq.ranges {
+            if kind != Some(KindName::Number) {
+                return Err(only_for(&at, id, "ranges", "number"));
+            }
+            let count = draft.config.ranges.as_ref().map_or(0, Vec::len);
+            for (j, label) in labels.iter().enumerate() {
+                let at = format!("{at}.ranges[{j}]");
+                if j >= count {
+                    return Err(invalid(
+                        at,
+                        format!(
+                            "question \"{id}\" has {count} ranges; ranges are translated by position"
+                        ),
+                    ));
+                }
+                check_text(&format!("{at}.label"), label)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn build_theme(theme: Map<String, String>) -> Result<Vec<(String, String)>, ConfigError> {
@@ -1327,35 +1599,106 @@ fn build_theme(theme: Map<String, String>) -> Result<Vec<(String, String)>, Conf
 }
 
 impl Form {
-    /// Reads and validates a config value (such as the object a page passed to `mount`).
+    /// Reads and validates a config value (such as the object a page passed to `mount`), for a
+    /// page without language preferences: [`Form::from_value_for`] with none.
     ///
     /// # Errors
     /// [`ConfigError::Syntax`] naming the path of an unknown field, a missing field or a wrong
     /// type, or any other [`ConfigError`] from [`Form::from_config`].
     pub fn from_value(value: Value) -> Result<Form, ConfigError> {
-        Form::from_config(FormConfig::from_value(value)?)
+        Form::from_value_for(value, &[])
     }
 
-    /// Validates a config into a form.
+    /// Reads and validates a config value for a page whose languages are `preferred`, best
+    /// first (the widget passes `<html lang>`, then `navigator.languages`). They matter only
+    /// for `"locale": "auto"`: see [`Form::from_config_for`].
+    ///
+    /// # Errors
+    /// As [`Form::from_value`].
+    pub fn from_value_for(value: Value, preferred: &[&str]) -> Result<Form, ConfigError> {
+        Form::from_config_for(FormConfig::from_value(value)?, preferred)
+    }
+
+    /// Validates a config into a form, for a page without language preferences.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the path of the first problem found: an unknown preset,
     /// a duplicate question or option id, empty options, thresholds out of order, a condition
-    /// that names an unknown or later question, points out of range, and so on.
+    /// that names an unknown or later question, points out of range, a malformed language tag,
+    /// a translation of a question or option the form lacks, and so on.
     pub fn from_config(config: FormConfig) -> Result<Form, ConfigError> {
+        Form::from_config_for(config, &[])
+    }
+
+    /// Validates a config into a form for a page whose languages are `preferred`, best first.
+    ///
+    /// The form's locale is the config's `locale`; for `auto`, the first preferred tag that
+    /// names one of the config's [`Form::locales`] (the same tag, else its language, else
+    /// another tag of its language: `de-AT` gives `de`), else `en`. The built-in texts and the
+    /// preset come in that locale's language (English when it has none), the config's own
+    /// texts and questions go on top, and then the config's translation for that locale (by
+    /// tag, else by language). Every translation is checked, whichever locale is shown.
+    ///
+    /// # Errors
+    /// As [`Form::from_config`].
+    pub fn from_config_for(config: FormConfig, preferred: &[&str]) -> Result<Form, ConfigError> {
         check_id("formId", "form id", &config.form_id)?;
-        let locale = config.locale.unwrap_or_else(|| "en".into());
-        let mut texts = Texts::builtin(&locale)
-            .ok_or_else(|| invalid("locale", format!("unknown locale \"{locale}\"; built in: en, de (override single texts with `texts`)")))?;
-        if let Some(overrides) = config.texts {
+        for tag in config.translations.keys() {
+            check_tag(&format!("translations.{tag}"), tag, false)?;
+        }
+        let locales: Vec<String> = match config.locale.as_deref() {
+            None => vec!["en".into()],
+            Some("auto") => {
+                let mut locales: Vec<String> =
+                    BUILTIN_LOCALES.iter().map(|l| (*l).to_owned()).collect();
+                for tag in config.translations.keys() {
+                    if !locales.iter().any(|l| same_tag(l, tag)) {
+                        locales.push(tag.clone());
+                    }
+                }
+                locales
+            }
+            Some(tag) => {
+                check_tag("locale", tag, true)?;
+                vec![tag.to_owned()]
+            }
+        };
+        let locale = resolve(&locales, preferred).to_owned();
+        let mut form = Form::build(config, locale)?;
+        form.locales = locales;
+        Ok(form)
+    }
+
+    /// Validates a config into the form shown in `locale`, with its translation for `locale` (by
+    /// tag, else by language) laid over it, after checking every translation.
+    fn build(mut config: FormConfig, locale: String) -> Result<Form, ConfigError> {
+        let mut translations = std::mem::take(&mut config.translations);
+        let chosen = translations
+            .keys()
+            .find(|tag| same_tag(tag, &locale))
+            .or_else(|| {
+                let lang = language(&locale);
+                translations.keys().find(|tag| same_tag(tag, lang))
+            })
+            .cloned();
+        let mut texts = Texts::for_locale(&locale);
+        for overrides in [
+            config.texts.as_ref(),
+            chosen
+                .as_ref()
+                .and_then(|tag| translations.get(tag)?.texts.as_ref()),
+        ]
+        .into_iter()
+        .flatten()
+        {
             texts.apply(overrides);
         }
-        let grades = build_grades(config.grades)?;
+        let grades = build_grades(config.grades, &texts)?;
         let weights = build_weights(config.weights)?;
 
         let mut drafts: Vec<Draft> = match config.preset.as_deref() {
             None => Vec::new(),
-            Some("bant") => preset::bant()
+            Some("bant") => preset::bant(&locale)
                 .into_iter()
                 .map(|q| Draft {
                     path: format!("preset(bant).{}", q.id),
@@ -1412,6 +1755,37 @@ impl Form {
                 "the form needs at least one question (or \"preset\": \"bant\")",
             ));
         }
+        for (tag, t) in &translations {
+            check_translation(
+                &format!("translations.{tag}"),
+                t,
+                &drafts,
+                &grades,
+                config.thank_you.as_ref(),
+                &config.thank_you_by_grade,
+            )?;
+        }
+        if let Some(t) = chosen.and_then(|tag| translations.remove(&tag)) {
+            for tq in t.questions {
+                if let Some(draft) = drafts.iter_mut().find(|d| d.config.id == tq.id) {
+                    translate_question(&mut draft.config, tq);
+                }
+            }
+            config.title = t.title.or(config.title);
+            config.intro = t.intro.or(config.intro);
+            config.thank_you = Some(merge_thank_you(
+                config.thank_you.unwrap_or_default(),
+                t.thank_you,
+            ));
+            for (name, over) in t.thank_you_by_grade {
+                let base = config.thank_you_by_grade.remove(&name).unwrap_or_default();
+                config
+                    .thank_you_by_grade
+                    .insert(name, merge_thank_you(base, over));
+            }
+        }
+        check_length("title", config.title.as_deref(), MAX_TITLE)?;
+        check_length("intro", config.intro.as_deref(), MAX_INTRO)?;
 
         let mut later: Map<String, ()> = drafts.iter().map(|d| (d.config.id.clone(), ())).collect();
         let mut questions: Vec<Question> = Vec::with_capacity(drafts.len());
@@ -1459,7 +1833,11 @@ impl Form {
             max_questions_per_visit,
             questions_per_step,
             texts,
+            direction: Direction::of(&locale),
             locale,
+            locales: Vec::new(),
+            title: config.title,
+            intro: config.intro,
             thank_you,
             thank_you_by_grade,
             theme: build_theme(config.theme)?,

@@ -252,6 +252,48 @@ pub struct ThankYou {
     pub link: Option<ThankYouLink>,
 }
 
+/// The writing direction of a form's language, for the widget's `dir` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    /// Left to right, as in English.
+    #[default]
+    Ltr,
+    /// Right to left, as in Arabic and Hebrew.
+    Rtl,
+}
+
+impl Direction {
+    /// The direction of a language tag: right to left for a right-to-left script subtag
+    /// (`Arab`, `Hebr`, `Syrc`, `Thaa`, `Nkoo`, `Adlm`), else for the languages written right
+    /// to left (Arabic, Hebrew also as `iw`, Persian, Urdu, Pashto, Sindhi, Uyghur, Yiddish,
+    /// Dhivehi, Central Kurdish); left to right otherwise.
+    pub fn of(tag: &str) -> Direction {
+        const RTL_SCRIPTS: [&str; 6] = ["arab", "hebr", "syrc", "thaa", "nkoo", "adlm"];
+        const RTL_LANGUAGES: [&str; 11] = [
+            "ar", "he", "iw", "fa", "ur", "ps", "sd", "ug", "yi", "dv", "ckb",
+        ];
+        let mut parts = tag.split(['-', '_']);
+        let lang = parts.next().unwrap_or(tag);
+        let rtl = match parts.find(|p| p.len() == 4 && p.chars().all(|c| c.is_ascii_alphabetic())) {
+            Some(script) => RTL_SCRIPTS.iter().any(|s| s.eq_ignore_ascii_case(script)),
+            None => RTL_LANGUAGES.iter().any(|l| l.eq_ignore_ascii_case(lang)),
+        };
+        if rtl {
+            Direction::Rtl
+        } else {
+            Direction::Ltr
+        }
+    }
+
+    /// The value of the HTML `dir` attribute: `ltr` or `rtl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ltr => "ltr",
+            Direction::Rtl => "rtl",
+        }
+    }
+}
+
 /// A validated form. Build it with [`Form::from_config`] or [`crate::parse_config`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Form {
@@ -271,8 +313,21 @@ pub struct Form {
     pub questions_per_step: usize,
     /// UI texts in the chosen locale, with overrides applied.
     pub texts: Texts,
-    /// The chosen locale, such as `en`.
+    /// The locale the form is shown in, such as `de`: the config's `locale`, or for `auto`
+    /// the candidate the page's languages picked (see [`Form::locales`]).
     pub locale: String,
+    /// Every locale this config can be shown in: for `"locale": "auto"`, the built-in ones
+    /// ([`crate::BUILTIN_LOCALES`]) and then the keys of `translations`; otherwise just
+    /// [`Form::locale`]. Building the config again with one of these as the preferred language
+    /// ([`Form::from_value_for`], [`crate::parse_config_for`]) gives the form in that locale,
+    /// as a collector does to re-score a lead in its `locale`.
+    pub locales: Vec<String>,
+    /// The writing direction of [`Form::locale`], for the widget's `dir` attribute.
+    pub direction: Direction,
+    /// A heading shown above the first step, in the form's locale.
+    pub title: Option<String>,
+    /// An introduction shown above the first step, under the title, in the form's locale.
+    pub intro: Option<String>,
     /// Thank-you step for grades without their own.
     pub thank_you: ThankYou,
     /// Thank-you steps by grade index.
@@ -301,6 +356,15 @@ impl Form {
     /// The index of the grade with this name.
     pub fn grade_index(&self, name: &str) -> Option<usize> {
         self.grades.iter().position(|g| g.name == name)
+    }
+
+    /// Whether visitors of this form's language write decimals with a comma (`1.234,5`) rather
+    /// than a point (`1,234.5`): German, French, Spanish, Italian, Portuguese, Dutch, Polish
+    /// and Russian do.
+    pub fn decimal_comma(&self) -> bool {
+        const COMMA: [&str; 8] = ["de", "fr", "es", "it", "pt", "nl", "pl", "ru"];
+        let lang = crate::texts::language(&self.locale);
+        COMMA.iter().any(|l| l.eq_ignore_ascii_case(lang))
     }
 
     /// The thank-you step for a grade.

@@ -5,10 +5,11 @@
 //! the product is testable with plain `cargo test`, and the widget (wasm) and the collector
 //! (native) share exactly the same code.
 //!
-//! The flow is: read a config [`Value`] into a [`Form`] with [`Form::from_value`] (which
-//! reports the path of a bad field; `parse_config` does the same from any serde source with
-//! the `serde` feature), build [`Answers`] through [`Answers::set`] (which validates each
-//! value), then [`score`], [`next_questions`] and [`build_lead`] cannot fail, and
+//! The flow is: read a config [`Value`] into a [`Form`] with [`Form::from_value_for`] (which
+//! reports the path of a bad field and, for `"locale": "auto"`, picks the language from the
+//! page's preferred ones; `parse_config_for` does the same from any serde source with the
+//! `serde` feature), build [`Answers`] through [`Answers::set`] (which validates each
+//! value), then [`score`](score()), [`next_questions`] and [`build_lead`] cannot fail, and
 //! [`LeadDocument::to_json`] writes the document endpoints receive.
 
 mod answer;
@@ -29,10 +30,11 @@ mod value;
 pub use answer::{format_number, AnswerError, AnswerValue, Answers, Input};
 pub use attribution::{percent_decode, query_params, Attribution, Touch, Utm, CLICK_IDS};
 #[cfg(feature = "serde")]
-pub use config::parse_config;
+pub use config::{parse_config, parse_config_for};
 pub use config::{
     ConditionConfig, ConfigError, DeliveryConfig, FieldName, FormConfig, GradeConfig, KindName,
-    OptionConfig, QuestionConfig, RangeConfig, SpamConfig, ThankYouConfig, WeightsConfig,
+    OptionConfig, QuestionConfig, QuestionTranslationConfig, RangeConfig, SpamConfig,
+    ThankYouConfig, TranslationConfig, WeightsConfig,
 };
 pub use context::{
     domain_kind, email_domain, website_domain, BrowserInfo, Context, DomainKind, Spam, SpamAction,
@@ -43,13 +45,14 @@ pub use delivery::{
     Warning, HUBSPOT_FIELDS, LATE_AFTER_MS, SALESFORCE_FIELDS,
 };
 pub use form::{
-    Category, Choice, Condition, Form, Grade, Kind, Question, Range, ThankYou, ThankYouLink,
+    Category, Choice, Condition, Direction, Form, Grade, Kind, Question, Range, ThankYou,
+    ThankYouLink,
 };
 pub use lead::{build_lead, Consent, LeadDocument, LeadInput, PageInfo, SCHEMA_VERSION};
 pub use map::Map;
 pub use profile::next_questions;
 pub use score::{score, CategoryScore, Reason, Score};
-pub use texts::{fill, Texts, TextsConfig};
+pub use texts::{fill, Texts, TextsConfig, BUILTIN_LOCALES};
 pub use value::Value;
 
 /// The engine version recorded in every score, so a collector can tell which rules produced it.

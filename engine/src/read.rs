@@ -4,7 +4,8 @@ use crate::map::Map;
 
 use crate::config::{
     ConditionConfig, ConfigError, DeliveryConfig, FieldName, FormConfig, GradeConfig, KindName,
-    OptionConfig, QuestionConfig, RangeConfig, SpamConfig, ThankYouConfig, WeightsConfig,
+    OptionConfig, QuestionConfig, QuestionTranslationConfig, RangeConfig, SpamConfig,
+    ThankYouConfig, TranslationConfig, WeightsConfig,
 };
 use crate::context::SpamAction;
 use crate::delivery::{Band, Format, ValueMap};
@@ -33,19 +34,38 @@ fn count(o: &mut Object, key: &str) -> Result<Option<usize>, ConfigError> {
     Ok(o.integer(key, 0, 1_000_000)?.map(|n| n as usize))
 }
 
+/// An optional array, each item read by `read`. A plain loop and a function pointer: each
+/// iterator adapter chain or closure type here would be another copy of this in the widget.
 fn list<T>(
     o: &mut Object,
     key: &str,
-    read: impl Fn(&str, Value) -> Result<T, ConfigError>,
+    read: fn(&str, Value) -> Result<T, ConfigError>,
 ) -> Result<Option<Vec<T>>, ConfigError> {
-    match o.array(key)? {
-        None => Ok(None),
-        Some(items) => items
-            .into_iter()
-            .map(|(path, v)| read(&path, v))
-            .collect::<Result<_, _>>()
-            .map(Some),
+    let Some(items) = o.array(key)? else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (path, v) in items {
+        out.push(read(&path, v)?);
     }
+    Ok(Some(out))
+}
+
+/// The `texts` of a config or translation.
+fn texts(o: &mut Object) -> Result<Option<TextsConfig>, ConfigError> {
+    let path = o.path_of("texts");
+    o.take("texts")
+        .map(|v| TextsConfig::from_value(&path, v))
+        .transpose()
+}
+
+/// The `thankYouByGrade` of a config or translation.
+fn thank_you_by_grade(o: &mut Object) -> Result<Map<String, ThankYouConfig>, ConfigError> {
+    let mut map = Map::new();
+    for (path, name, v) in o.entries("thankYouByGrade")?.unwrap_or_default() {
+        map.insert(name, ThankYouConfig::from_value(&path, v)?);
+    }
+    Ok(map)
 }
 
 impl FormConfig {
@@ -63,6 +83,9 @@ impl FormConfig {
                 "endpoint",
                 "locale",
                 "texts",
+                "title",
+                "intro",
+                "translations",
                 "questions",
                 "removeQuestions",
                 "weights",
@@ -78,20 +101,19 @@ impl FormConfig {
             ],
         )?;
         let form_id = o.string("formId")?;
-        let mut thank_you_by_grade = Map::new();
-        for (path, name, v) in o.entries("thankYouByGrade")?.unwrap_or_default() {
-            thank_you_by_grade.insert(name, ThankYouConfig::from_value(&path, v)?);
+        let mut translations = Map::new();
+        for (path, tag, v) in o.entries("translations")?.unwrap_or_default() {
+            translations.insert(tag, TranslationConfig::from_value(&path, v)?);
         }
         let theme = string_map(&mut o, "theme")?;
-        let texts_path = o.path_of("texts");
         Ok(FormConfig {
             preset: o.string("preset")?,
             endpoint: o.string("endpoint")?,
             locale: o.string("locale")?,
-            texts: o
-                .take("texts")
-                .map(|v| TextsConfig::from_value(&texts_path, v))
-                .transpose()?,
+            texts: texts(&mut o)?,
+            title: o.string("title")?,
+            intro: o.string("intro")?,
+            translations,
             questions: list(&mut o, "questions", QuestionConfig::from_value)?.unwrap_or_default(),
             remove_questions: o.strings("removeQuestions")?.unwrap_or_default(),
             weights: match o.take("weights") {
@@ -105,7 +127,7 @@ impl FormConfig {
                 None => None,
                 Some(v) => Some(ThankYouConfig::from_value("thankYou", v)?),
             },
-            thank_you_by_grade,
+            thank_you_by_grade: thank_you_by_grade(&mut o)?,
             theme,
             delivery: match o.take("delivery") {
                 None => None,
@@ -173,6 +195,78 @@ impl QuestionConfig {
             id: o.require("id", id)?,
         })
     }
+}
+
+impl TranslationConfig {
+    fn from_value(path: &str, value: Value) -> Result<TranslationConfig, ConfigError> {
+        let mut o = Object::new(
+            value,
+            path,
+            &[
+                "texts",
+                "title",
+                "intro",
+                "thankYou",
+                "thankYouByGrade",
+                "questions",
+            ],
+        )?;
+        let thank_you_path = o.path_of("thankYou");
+        Ok(TranslationConfig {
+            texts: texts(&mut o)?,
+            title: o.string("title")?,
+            intro: o.string("intro")?,
+            thank_you: match o.take("thankYou") {
+                None => ThankYouConfig::default(),
+                Some(v) => ThankYouConfig::from_value(&thank_you_path, v)?,
+            },
+            thank_you_by_grade: thank_you_by_grade(&mut o)?,
+            questions: list(&mut o, "questions", QuestionTranslationConfig::from_value)?
+                .unwrap_or_default(),
+        })
+    }
+}
+
+impl QuestionTranslationConfig {
+    fn from_value(path: &str, value: Value) -> Result<QuestionTranslationConfig, ConfigError> {
+        let mut o = Object::new(
+            value,
+            path,
+            &[
+                "id",
+                "label",
+                "help",
+                "placeholder",
+                "shortLabel",
+                "options",
+                "ranges",
+            ],
+        )?;
+        let id = o.string("id")?;
+        Ok(QuestionTranslationConfig {
+            label: o.string("label")?,
+            help: o.string("help")?,
+            placeholder: o.string("placeholder")?,
+            short_label: o.string("shortLabel")?,
+            options: list(&mut o, "options", option_text)?,
+            ranges: list(&mut o, "ranges", range_text)?,
+            id: o.require("id", id)?,
+        })
+    }
+}
+
+/// A translated option: `{id, label}`.
+fn option_text(path: &str, value: Value) -> Result<(String, String), ConfigError> {
+    let mut o = Object::new(value, path, &["id", "label"])?;
+    let (id, label) = (o.string("id")?, o.string("label")?);
+    Ok((o.require("id", id)?, o.require("label", label)?))
+}
+
+/// A translated range: `{label}`.
+fn range_text(path: &str, value: Value) -> Result<String, ConfigError> {
+    let mut o = Object::new(value, path, &["label"])?;
+    let label = o.string("label")?;
+    o.require("label", label)
 }
 
 impl OptionConfig {

@@ -4,6 +4,7 @@ use crate::map::Map;
 
 use crate::answer::{format_number, AnswerValue, Answers};
 use crate::form::{Category, Form, Kind, Question};
+use crate::texts::fill;
 use crate::value::JsonWriter;
 use crate::ENGINE_VERSION;
 
@@ -43,7 +44,7 @@ pub struct Reason {
     pub category: Category,
     /// Points it contributed.
     pub points: i32,
-    /// Such as `Budget $50k–$250k: +25` or `Need: not answered`.
+    /// Such as `Budget $50k–$250k: +25` or `Need: not answered`, in the form's locale.
     pub text: String,
 }
 
@@ -197,7 +198,11 @@ pub fn score(form: &Form, answers: &Answers) -> Score {
                         format!("{} {}: {}", q.short_label, label, signed(p))
                     };
                     if let Some(g) = q_cap {
-                        text.push_str(&format!(" (grade at most {})", form.grades[g].label));
+                        text.push(' ');
+                        text.push_str(&fill(
+                            &form.texts.reason_capped,
+                            &[("grade", &form.grades[g].label)],
+                        ));
                     }
                     reasons.push(Reason {
                         question_id: q.id.clone(),
@@ -214,7 +219,10 @@ pub fn score(form: &Form, answers: &Answers) -> Score {
                         question_id: q.id.clone(),
                         category: q.category,
                         points: 0,
-                        text: format!("{}: not answered", q.short_label),
+                        text: fill(
+                            &form.texts.reason_not_answered,
+                            &[("question", &q.short_label)],
+                        ),
                     });
                 }
             }
