@@ -195,3 +195,88 @@ test("screenshots: every step of the BANT preset on desktop and phone", async ()
     await context.close();
   }
 });
+
+const AXE_SOURCE = (await import("node:fs")).readFileSync(tools.resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core (WCAG 2.0/2.1 A and AA) on the widget: its violations. */
+async function axe(p) {
+  await p.evaluate(AXE_SOURCE);
+  return p.evaluate(async () => {
+    const result = await window.axe.run({ include: [["#lead-form"]] },
+      { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return result.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+}
+
+/** Every text the widget shows, shadow DOM included. */
+const shown = (p) => p.evaluate(() => document.querySelector("[data-bantam]").shadowRoot.querySelector(".b").innerText);
+
+// English texts of the preset and the interface that a translated form must not show.
+const ENGLISH = ["Work email", "Company", "What budget have you set aside for this?", "A rough range is fine.",
+  "No budget yet", "Under $10k", "Over $250k", "Next", "(required)", "Step 1 of 2", "What is your role in the decision?",
+  "I make the decision", "When do you plan to decide?", "This month", "I agree that you may contact me", "Back", "Send"];
+
+for (const [name, htmlLang, config, expect] of [
+  ["en", "en", { locale: "en" }, { first: "Work email", dir: "ltr" }],
+  ["de", "en", { locale: "de" }, { first: "Geschäftliche E-Mail", dir: "ltr" }],
+  ["fr", "en", { locale: "fr" }, { first: "Adresse e-mail professionnelle", dir: "ltr" }],
+  ["es", "en", { locale: "es" }, { first: "Correo electrónico profesional", dir: "ltr" }],
+  ["auto on a Spanish page", "es-MX", { locale: "auto" }, { first: "Correo electrónico profesional", dir: "ltr", lang: "es" }],
+]) {
+  test(`the BANT preset in ${name}: every text translated, axe-clean on every step`, async () => {
+    const html = page("<style>body{margin:2rem;font-family:system-ui,sans-serif}</style>",
+      EMBED({ formId: "lang", preset: "bant", spam: { minFillSeconds: 0 }, ...config })).replace('lang="en"', `lang="${htmlLang}"`);
+    const slug = name.replaceAll(" ", "-");
+    for (const [device, viewport] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]]) {
+      const { page: p, context, problems } = await open(`/lang-${slug}-${device}.html`, html, viewport);
+      await p.locator("#b-email").waitFor();
+      const root = p.locator("[data-bantam] .b");
+      assert.equal(await root.getAttribute("dir"), expect.dir);
+      if (expect.lang) assert.equal(await root.getAttribute("lang"), expect.lang);
+      const step1 = await shown(p);
+      assert.ok(step1.includes(expect.first), `${name}: "${expect.first}" in\n${step1}`);
+      if (name !== "en") assert.deepEqual(ENGLISH.filter((t) => step1.includes(t)), [], `${name}: English left on step 1`);
+      assert.deepEqual(await axe(p), [], `${name} ${device}: axe on step 1`);
+      await p.screenshot({ path: `${SHOTS}${slug}-${device}-step1.png` });
+      await p.locator("#b-email").fill("ana@acme.io");
+      await p.locator("#b-company").fill("Acme");
+      await p.locator("#b-budget-4").check();
+      await p.locator("button.nx").click();
+      await p.locator("#b-role-0").check();
+      const step2 = await shown(p);
+      if (name !== "en") assert.deepEqual(ENGLISH.filter((t) => step2.includes(t)), [], `${name}: English left on step 2`);
+      assert.deepEqual(await axe(p), [], `${name} ${device}: axe on step 2`);
+      await p.screenshot({ path: `${SHOTS}${slug}-${device}-step2.png` });
+      await p.locator("#b-timeframe-0").check();
+      await p.locator("#b-consent").check();
+      await p.locator("button.nx").click();
+      await p.locator(".ty").waitFor();
+      assert.deepEqual(await axe(p), [], `${name} ${device}: axe on the thank-you step`);
+      await p.screenshot({ path: `${SHOTS}${slug}-${device}-thank-you.png` });
+      assert.deepEqual(problems, []);
+      await context.close();
+    }
+  });
+}
+
+test("a right-to-left config (Arabic texts given in config) lays out right to left, axe-clean", async () => {
+  const config = {
+    formId: "rtl", locale: "ar", title: "اطلب عرضًا توضيحيًا", intro: "أخبرنا عن فريقك.",
+    texts: { next: "التالي", back: "رجوع", submit: "إرسال", progress: "الخطوة {current} من {total}", requiredMark: "(مطلوب)",
+      formLabel: "أخبرنا عن احتياجاتك", thankYouTitle: "شكرًا لك!", thankYouBody: "سنتواصل معك قريبًا.", errorRequired: "يرجى الإجابة عن هذا السؤال." },
+    questions: [{ id: "email", kind: "email", label: "البريد الإلكتروني للعمل", required: true },
+      { id: "size", kind: "singleChoice", label: "كم عدد الموظفين؟", options: [{ id: "s", label: "أقل من ١٠" }, { id: "l", label: "أكثر من ١٠" }] }],
+    spam: { minFillSeconds: 0 },
+  };
+  const { page: p, context, problems } = await open("/rtl.html",
+    page("<style>body{margin:2rem;font-family:system-ui,sans-serif}</style>", EMBED(config)).replace('lang="en"', 'lang="ar" dir="rtl"'));
+  await p.locator("#b-email").waitFor();
+  assert.equal(await p.locator("[data-bantam] .b").getAttribute("dir"), "rtl");
+  const [input, label] = await Promise.all([p.locator("#b-size-0").boundingBox(), p.locator("label[for=b-size-0]").boundingBox()]);
+  assert.ok(input.x > label.x, "the radio sits on the right of its label");
+  assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "the page does not get wider");
+  assert.deepEqual(await axe(p), []);
+  await p.screenshot({ path: `${SHOTS}rtl-desktop-step1.png` });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
