@@ -143,7 +143,13 @@ impl Widget {
         );
         if let Ok(root_html) = root.clone().dyn_into::<HtmlElement>() {
             for (name, value) in &form.theme {
-                let _ = root_html.style().set_property(name, value);
+                if name == "--bantam-scheme" {
+                    // `dark`, or `auto` (dark when the visitor's system is): a class the
+                    // stylesheet answers.
+                    let _ = root_html.class_list().add_1(value);
+                } else {
+                    let _ = root_html.style().set_property(name, value);
+                }
             }
         }
         let form_el = el(&doc, "form", "");

@@ -27,7 +27,7 @@ const MAX_INTRO: usize = 500;
 /// What a language tag looks like, for messages.
 const TAG_SHAPE: &str = "a language tag such as \"de\" or \"pt-BR\" (2-3 letters, then optional parts of 1-8 letters or digits after '-', at most 35 characters)";
 /// Theme keys a config may set, mapped to CSS custom properties `--bantam-<key>`.
-const THEME_KEYS: [&str; 8] = [
+const THEME_KEYS: [&str; 9] = [
     "accent",
     "accentText",
     "text",
@@ -36,6 +36,7 @@ const THEME_KEYS: [&str; 8] = [
     "error",
     "radius",
     "fontFamily",
+    "scheme",
 ];
 
 /// Why a config was rejected. Every message starts with the path of the culprit.
@@ -1573,6 +1574,12 @@ fn build_theme(theme: Map<String, String>) -> Result<Vec<(String, String)>, Conf
                     "unknown theme key \"{key}\"; expected one of {}",
                     THEME_KEYS.join(", ")
                 ),
+            ));
+        }
+        if key == "scheme" && !matches!(value.as_str(), "light" | "dark" | "auto") {
+            return Err(invalid(
+                path,
+                format!("\"{value}\" is not a colour scheme; expected light, dark or auto (follow the visitor's system setting)"),
             ));
         }
         if value.len() > 100

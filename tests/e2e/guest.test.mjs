@@ -280,3 +280,32 @@ test("a right-to-left config (Arabic texts given in config) lays out right to le
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("a dark theme that follows the visitor's system setting, axe-clean on every step", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "dark" });
+  const html = page("<style>body{margin:2rem;background:#0b1220;color:#e5e7eb;font-family:system-ui,sans-serif}</style>",
+    EMBED({ formId: "dark", preset: "bant", theme: { scheme: "auto" }, spam: { minFillSeconds: 0 } }));
+  await context.route(BASE + "/dark.html", (route) => route.fulfill({ contentType: "text/html", body: html }));
+  await context.route(BASE + "/v1/leads", (route) => route.fulfill({ status: 201, contentType: "application/json", body: "{}" }));
+  const p = await context.newPage();
+  await p.goto(BASE + "/dark.html");
+  await p.locator("#b-email").waitFor();
+  const background = () => p.evaluate(() => getComputedStyle(document.querySelector("[data-bantam]").shadowRoot.querySelector(".b")).backgroundColor);
+  assert.equal(await background(), "rgb(17, 24, 39)");
+  assert.deepEqual(await axe(p), [], "dark: axe on step 1");
+  await p.screenshot({ path: `${SHOTS}dark-desktop-step1.png` });
+  await fillStepOne(p);
+  await p.locator("button.nx").click();
+  await p.getByLabel("I make the decision").check();
+  assert.deepEqual(await axe(p), [], "dark: axe on step 2");
+  await p.getByLabel("This month").check();
+  await p.getByLabel(/I agree/).check();
+  await p.locator("button.nx").click();
+  await p.locator(".ty").waitFor();
+  assert.deepEqual(await axe(p), [], "dark: axe on the thank-you step");
+  await p.screenshot({ path: `${SHOTS}dark-desktop-thank-you.png` });
+  // The same config on a light system stays light.
+  await p.emulateMedia({ colorScheme: "light" });
+  assert.equal(await background(), "rgb(255, 255, 255)");
+  await context.close();
+});
