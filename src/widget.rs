@@ -758,9 +758,28 @@ impl Widget {
         if let Some(link) = &thanks.link {
             let a = text(&doc, "a", "cta", &link.text);
             attrs(&a, &[("href", &link.url)]);
+            if link.new_tab {
+                attrs(&a, &[("target", "_blank"), ("rel", "noopener")]);
+            }
             let _ = section.append_child(&a);
         }
         let _ = self.root.append_child(&section);
+        if let Some(url) = &thanks.embed_url {
+            let frame = el(&doc, "iframe", "em");
+            attrs(
+                &frame,
+                &[
+                    ("src", url),
+                    ("title", &thanks.title),
+                    ("loading", "lazy"),
+                    (
+                        "sandbox",
+                        "allow-scripts allow-same-origin allow-forms allow-popups",
+                    ),
+                ],
+            );
+            let _ = self.root.append_child(&frame);
+        }
         if let Ok(title) = title.dyn_into::<HtmlElement>() {
             let _ = title.focus();
         }

@@ -419,6 +419,10 @@ pub struct ThankYouConfig {
     pub link_text: Option<String>,
     /// Link URL (http, https, mailto, or a path on this site).
     pub link_url: Option<String>,
+    /// Open the link in a new tab; default `false`.
+    pub link_new_tab: Option<bool>,
+    /// An `https` page to show in a frame on the thank-you step (a scheduler).
+    pub embed_url: Option<String>,
 }
 
 /// Deserializes a config from any serde format and validates it, for a page without language
@@ -1376,13 +1380,14 @@ fn build_link(
     path: &str,
     text: Option<String>,
     url: Option<String>,
+    new_tab: bool,
 ) -> Result<Option<ThankYouLink>, ConfigError> {
     match (text, url) {
         (None, None) => Ok(None),
         (Some(text), Some(url)) => {
             check_text(&format!("{path}.linkText"), &text)?;
             check_url(&format!("{path}.linkUrl"), &url)?;
-            Ok(Some(ThankYouLink { text, url }))
+            Ok(Some(ThankYouLink { text, url, new_tab }))
         }
         (Some(_), None) => Err(invalid(
             format!("{path}.linkUrl"),
@@ -1395,13 +1400,34 @@ fn build_link(
     }
 }
 
+/// A page shown in a frame on the thank-you step must be `https`.
+fn check_embed(path: &str, url: &str) -> Result<(), ConfigError> {
+    if url.starts_with("https://") && url.len() > 8 {
+        check_url(path, url)
+    } else {
+        Err(invalid(
+            path,
+            format!("\"{url}\" must be an https:// address (a page shown in a frame)"),
+        ))
+    }
+}
+
 fn build_thank_you(
     path: &str,
     config: ThankYouConfig,
     texts: &Texts,
 ) -> Result<ThankYou, ConfigError> {
+    if let Some(url) = &config.embed_url {
+        check_embed(&format!("{path}.embedUrl"), url)?;
+    }
     Ok(ThankYou {
-        link: build_link(path, config.link_text, config.link_url)?,
+        embed_url: config.embed_url,
+        link: build_link(
+            path,
+            config.link_text,
+            config.link_url,
+            config.link_new_tab.unwrap_or(false),
+        )?,
         title: config
             .title
             .unwrap_or_else(|| texts.thank_you_title.clone()),
@@ -1416,6 +1442,8 @@ fn merge_thank_you(base: ThankYouConfig, over: ThankYouConfig) -> ThankYouConfig
         body: over.body.or(base.body),
         link_text: over.link_text.or(base.link_text),
         link_url: over.link_url.or(base.link_url),
+        link_new_tab: over.link_new_tab.or(base.link_new_tab),
+        embed_url: over.embed_url.or(base.embed_url),
     }
 }
 
@@ -1459,6 +1487,9 @@ fn check_translation(
     check_length(&format!("{path}.intro"), t.intro.as_deref(), MAX_INTRO)?;
     // A link it names needs its text and URL, from the translation or from the config.
     let check_link = |at: &str, over: &ThankYouConfig, base: Option<&ThankYouConfig>| {
+        if let Some(url) = &over.embed_url {
+            check_embed(&format!("{at}.embedUrl"), url)?;
+        }
         if over.link_text.is_none() && over.link_url.is_none() {
             return Ok(());
         }
@@ -1467,6 +1498,7 @@ fn check_translation(
             at,
             over.link_text.clone().or(base.link_text),
             over.link_url.clone().or(base.link_url),
+            false,
         )
         .map(drop)
     };

@@ -239,6 +239,8 @@ pub struct ThankYouLink {
     pub text: String,
     /// Target URL (http, https, mailto or relative).
     pub url: String,
+    /// Open in a new tab (a booking page that should not replace the site).
+    pub new_tab: bool,
 }
 
 /// What the visitor sees after submitting.
@@ -250,6 +252,8 @@ pub struct ThankYou {
     pub body: String,
     /// Optional call to action, such as "Book a call".
     pub link: Option<ThankYouLink>,
+    /// An `https` page shown in a frame on the thank-you step, such as a scheduler.
+    pub embed_url: Option<String>,
 }
 
 /// The writing direction of a form's language, for the widget's `dir` attribute.

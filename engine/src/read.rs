@@ -355,12 +355,25 @@ impl GradeConfig {
 
 impl ThankYouConfig {
     fn from_value(path: &str, value: Value) -> Result<ThankYouConfig, ConfigError> {
-        let mut o = Object::new(value, path, &["title", "body", "linkText", "linkUrl"])?;
+        let mut o = Object::new(
+            value,
+            path,
+            &[
+                "title",
+                "body",
+                "linkText",
+                "linkUrl",
+                "linkNewTab",
+                "embedUrl",
+            ],
+        )?;
         Ok(ThankYouConfig {
             title: o.string("title")?,
             body: o.string("body")?,
             link_text: o.string("linkText")?,
             link_url: o.string("linkUrl")?,
+            link_new_tab: o.bool("linkNewTab")?,
+            embed_url: o.string("embedUrl")?,
         })
     }
 }

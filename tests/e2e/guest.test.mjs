@@ -309,3 +309,35 @@ test("a dark theme that follows the visitor's system setting, axe-clean on every
   assert.equal(await background(), "rgb(255, 255, 255)");
   await context.close();
 });
+
+test("the thank-you step shows the next action: a booking link in a new tab and a scheduler frame, without moving the page", async () => {
+  // The BANT preset's last step is taller than the thank-you with its 26em frame.
+  const config = {
+    formId: "book", preset: "bant", spam: { minFillSeconds: 0 },
+    thankYou: { title: "Thanks! Pick a time", linkText: "Open the calendar", linkUrl: "https://cal.example.com/ann", linkNewTab: true,
+      embedUrl: "https://cal.example.com/ann/embed" },
+  };
+  const html = page("<style>body{margin:2rem;font-family:system-ui,sans-serif}</style>", `${EMBED(config)}<p id="below">Below</p>`);
+  const { page: p, context, problems } = await open("/book.html", html);
+  await context.route("https://cal.example.com/**", (route) => route.fulfill({ contentType: "text/html", body: "<!doctype html><title>Calendar</title><p>Pick a time</p>" }));
+  await fillStepOne(p);
+  await p.locator("button.nx").click();
+  await p.getByLabel("I make the decision").check();
+  await p.getByLabel("This month").check();
+  await p.getByLabel(/I agree/).check();
+  const before = await p.locator("#below").boundingBox();
+  await p.locator("button.nx").click();
+  await p.locator(".ty").waitFor();
+  const link = p.getByRole("link", { name: "Open the calendar" });
+  assert.equal(await link.getAttribute("target"), "_blank");
+  assert.equal(await link.getAttribute("rel"), "noopener");
+  const frame = p.locator("[data-bantam] iframe.em");
+  assert.equal(await frame.getAttribute("src"), "https://cal.example.com/ann/embed");
+  assert.equal(await frame.getAttribute("title"), "Thanks! Pick a time");
+  await p.frameLocator("[data-bantam] iframe.em").getByText("Pick a time").waitFor();
+  assert.equal((await p.locator("#below").boundingBox()).y, before.y, "the content below stays where it was");
+  assert.deepEqual(await axe(p), []);
+  await p.screenshot({ path: `${SHOTS}thank-you-scheduler.png` });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
