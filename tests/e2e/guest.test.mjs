@@ -29,8 +29,8 @@ after(async () => {
 });
 
 /** Serves `html` at `path` on the collector's origin and opens it; records console problems. */
-async function open(path, html, viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport });
+async function open(path, html, viewport = { width: 1280, height: 800 }, colorScheme = "light") {
+  const context = await browser.newContext({ viewport, colorScheme });
   await context.route(BASE + path, (route) => route.fulfill({ contentType: "text/html", body: html }));
   // These forms are not registered with the collector: the endpoint is played here.
   await context.route(BASE + "/v1/leads", (route) => route.fulfill({ status: 201, contentType: "application/json", body: "{}" }));
@@ -223,12 +223,13 @@ for (const [name, htmlLang, config, expect] of [
   ["es", "en", { locale: "es" }, { first: "Correo electrónico profesional", dir: "ltr" }],
   ["auto on a Spanish page", "es-MX", { locale: "auto" }, { first: "Correo electrónico profesional", dir: "ltr", lang: "es" }],
 ]) {
-  test(`the BANT preset in ${name}: every text translated, axe-clean on every step`, async () => {
+  test(`the BANT preset in ${name}: every text translated, axe-clean on every step, light and dark`, async () => {
     const html = page("<style>body{margin:2rem;font-family:system-ui,sans-serif}</style>",
-      EMBED({ formId: "lang", preset: "bant", spam: { minFillSeconds: 0 }, ...config })).replace('lang="en"', `lang="${htmlLang}"`);
+      EMBED({ formId: "lang", preset: "bant", spam: { minFillSeconds: 0 }, theme: { scheme: "auto" }, ...config })).replace('lang="en"', `lang="${htmlLang}"`);
     const slug = name.replaceAll(" ", "-");
-    for (const [device, viewport] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]]) {
-      const { page: p, context, problems } = await open(`/lang-${slug}-${device}.html`, html, viewport);
+    // The desktop run in a light system, the phone run in a dark one.
+    for (const [device, viewport, scheme] of [["desktop", { width: 1280, height: 800 }, "light"], ["phone", { width: 390, height: 844 }, "dark"]]) {
+      const { page: p, context, problems } = await open(`/lang-${slug}-${device}.html`, html, viewport, scheme);
       await p.locator("#b-email").waitFor();
       const root = p.locator("[data-bantam] .b");
       assert.equal(await root.getAttribute("dir"), expect.dir);
