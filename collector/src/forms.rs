@@ -108,7 +108,7 @@ impl Forms {
                         .filter(|old| !fresh.by_id.contains_key(&old.form.id));
                     let consequence = match previous {
                         Some(_) => "the last good version of this file stays in use",
-                        None => "leads for this form are quarantined until it is fixed",
+                        None => "not in use: leads for its form wait in quarantine",
                     };
                     fresh.problems.push(Problem {
                         file: shown,

@@ -80,7 +80,14 @@ fn parse_args() -> Result<Args, String> {
                 check_origin(&origin)?;
                 args.settings.allowed_origins.push(origin);
             }
-            "--admin-token" => args.settings.admin_token = Some(value()?),
+            "--admin-token" => {
+                let token = value()?;
+                // An empty token would let an empty Basic password read every lead.
+                if token.trim().is_empty() {
+                    return Err("--admin-token: the token must not be empty (leave the flag out to turn reads off)".into());
+                }
+                args.settings.admin_token = Some(token);
+            }
             "--forward-url" => {
                 let url = value()?;
                 if !url.starts_with("https://") && !url.starts_with("http://") {

@@ -412,3 +412,17 @@ async fn a_lead_from_a_multilingual_form_is_rescored_in_its_language() {
         "not the English reason"
     );
 }
+
+#[test]
+fn an_empty_admin_token_is_refused_at_start() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_bantam-collector"))
+        .args(["--listen", "127.0.0.1:0", "--admin-token", ""])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--admin-token: the token must not be empty"),
+        "{stderr}"
+    );
+}
