@@ -681,10 +681,18 @@ pub(crate) async fn status_api(
 
 /// Quotes a CSV cell; cells that a spreadsheet would run as a formula get a leading `'`.
 fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // NUL ends a cell early in some readers; it never belongs in lead text.
+    let s: String = s.chars().filter(|&c| c != '\0').collect();
+    // What a spreadsheet may run as a formula, including its full-width forms and a formula
+    // hidden behind a space, a line break, a zero-width space or a byte-order mark.
+    let risky = [
+        '=', '+', '-', '@', '\t', '\r', '\n', ' ', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+        '\u{200B}', '\u{FEFF}',
+    ];
+    let s = if s.starts_with(risky) {
         format!("'{s}")
     } else {
-        s.to_owned()
+        s
     };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -782,5 +790,14 @@ mod tests {
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_cell("-2"), "'-2");
+        // Formulas behind what earlier escaping missed: NUL (dropped), a line feed, a space,
+        // full-width signs, a zero-width space, a byte-order mark.
+        assert_eq!(csv_cell("=1\0+1"), "'=1+1");
+        assert_eq!(csv_cell("\0=1+1"), "'=1+1");
+        assert_eq!(csv_cell("\n=1+1"), "\"'\n=1+1\"");
+        assert_eq!(csv_cell(" =1+1"), "' =1+1");
+        assert_eq!(csv_cell("\u{FF1D}1+1"), "'\u{FF1D}1+1");
+        assert_eq!(csv_cell("\u{200B}=1+1"), "'\u{200B}=1+1");
+        assert_eq!(csv_cell("\u{FEFF}=1+1"), "'\u{FEFF}=1+1");
     }
 }

@@ -74,6 +74,10 @@ pub enum AnswerError {
         /// Longest accepted length in characters.
         max: usize,
     },
+    /// Text with invisible or direction-changing characters (bidi controls, zero-width
+    /// spaces), which would make it read differently from what it is.
+    #[error("contains invisible or direction-changing characters")]
+    Hidden,
     /// The value has the wrong type for the question's kind.
     #[error("expected {expected}")]
     WrongType {
@@ -94,6 +98,8 @@ impl AnswerError {
             | AnswerError::UnknownOption(_)
             | AnswerError::RepeatedOption(_) => texts.error_choose.clone(),
             AnswerError::ConsentRequired => texts.error_consent.clone(),
+            // The widget strips these before checking; only a forged lead carries them.
+            AnswerError::Hidden => texts.error_summary.clone(),
             AnswerError::Email => texts.error_email.clone(),
             AnswerError::Phone => texts.error_phone.clone(),
             AnswerError::NotANumber
@@ -156,6 +162,18 @@ fn is_email(s: &str) -> bool {
             .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
 }
 
+/// An invisible or direction-changing character: bidi embeddings, overrides, isolates and
+/// marks, zero-width spaces and the byte-order mark; in `strict` text (emails, phones) also the
+/// zero-width joiners, which other text (Persian, Indic scripts, emoji) needs.
+fn hidden(c: char, strict: bool) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{2060}' | '\u{FEFF}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+    ) || (strict && matches!(c, '\u{200C}' | '\u{200D}'))
+}
+
 /// A plausible phone number: 6-15 digits, optionally with `+`, spaces, dots, dashes and brackets.
 fn is_phone(s: &str) -> bool {
     let digits = s.chars().filter(char::is_ascii_digit).count();
@@ -210,6 +228,10 @@ fn check_value(q: &Question, value: &AnswerValue) -> Result<(), AnswerError> {
             }
             if s.chars().count() > q.max_length {
                 return Err(AnswerError::TooLong { max: q.max_length });
+            }
+            let strict = !matches!(q.kind, Kind::Text);
+            if s.chars().any(|c| hidden(c, strict)) {
+                return Err(AnswerError::Hidden);
             }
             match q.kind {
                 Kind::Email if !is_email(s) => Err(AnswerError::Email),
@@ -271,6 +293,10 @@ fn parse_input(
             }
         }
         (Kind::Text | Kind::Email | Kind::Phone, Input::Text(s)) => {
+            // Pasted text may carry invisible characters: they go, so what the inbox shows
+            // is what was typed (`ceo\u{202e}oi.live@acme.io` would read reversed).
+            let strict = !matches!(q.kind, Kind::Text);
+            let s: String = s.chars().filter(|&c| !hidden(c, strict)).collect();
             let s = s.trim();
             (!s.is_empty()).then(|| AnswerValue::Text(s.to_owned()))
         }
@@ -521,6 +547,46 @@ pub(crate) fn parse_decimal(text: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn invisible_and_direction_changing_characters_never_reach_a_lead() {
+        let form =
+            crate::parse_config(serde_json::json!({"formId": "f", "preset": "bant"})).unwrap();
+        let mut answers = Answers::new();
+        answers
+            .set(
+                &form,
+                "email",
+                Input::Text("ceo\u{202e}oi.live@acme.io\u{200b}"),
+            )
+            .unwrap();
+        answers
+            .set(
+                &form,
+                "company",
+                Input::Text("\u{2067}Acme\u{2069} \u{200d}"),
+            )
+            .unwrap();
+        assert_eq!(
+            answers.get("email"),
+            Some(&AnswerValue::Text("ceooi.live@acme.io".into()))
+        );
+        // A joiner stays in plain text (scripts and emoji need it), not in an email.
+        assert_eq!(
+            answers.get("company"),
+            Some(&AnswerValue::Text("Acme \u{200d}".into()))
+        );
+        // A forged lead that carries them is refused by the same rules.
+        let mut forged = crate::Map::new();
+        forged.insert(
+            "email".to_owned(),
+            AnswerValue::Text("ceo\u{202e}oi.live@acme.io".into()),
+        );
+        assert_eq!(
+            Answers::from_values(&form, forged).map(|_| ()),
+            Err(("email".to_owned(), AnswerError::Hidden))
+        );
+    }
     use super::*;
 
     fn form() -> Form {
