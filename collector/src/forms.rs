@@ -20,6 +20,9 @@ struct GoodFile {
     text: Arc<str>,
     /// The validated form.
     form: Arc<Form>,
+    /// The same form in each other language it can be shown in (`"locale": "auto"`,
+    /// `translations`), read once here so re-scoring a lead never parses a config.
+    localised: Vec<Arc<Form>>,
 }
 
 /// Something wrong with the forms folder, for the log and `bantam-collector check`.
@@ -44,6 +47,8 @@ impl std::fmt::Display for Problem {
 #[derive(Debug, Default)]
 pub struct Forms {
     by_id: HashMap<String, Arc<Form>>,
+    /// By form id: the form in its other languages (see [`Forms::get_for`]).
+    localised: HashMap<String, Vec<Arc<Form>>>,
     /// By file name (`demo.json`): the version in use.
     files: HashMap<String, GoodFile>,
     /// What was wrong at the last load, file by file.
@@ -73,19 +78,19 @@ impl Forms {
     /// # Errors
     /// A message naming the folder when it cannot be read.
     pub fn reload(&self, dir: &Path) -> Result<Forms, String> {
-        let mut fresh = Forms::default();
-        let mut hasher = DefaultHasher::new();
-        for path in config_files(dir)? {
+        Ok(self.reload_from(read_configs(dir)?))
+    }
+
+    /// [`Forms::reload`] from files already read.
+    fn reload_from(&self, configs: Configs) -> Forms {
+        let mut fresh = Forms {
+            fingerprint: configs.fingerprint,
+            ..Forms::default()
+        };
+        for (path, text) in configs.files {
             let name = file_name(&path);
             let shown = path.display().to_string();
-            let text = std::fs::read_to_string(&path);
-            name.hash(&mut hasher);
-            if let Ok(text) = &text {
-                text.hash(&mut hasher);
-            }
-            let parsed = text
-                .map_err(|e| e.to_string())
-                .and_then(|text| parse(&text).map(|form| (text, form)));
+            let parsed = text.and_then(|text| parse(&text).map(|form| (text, form)));
             let good = match parsed {
                 Ok((text, form)) => match fresh.by_id.get(&form.id) {
                     Some(_) => Err(format!(
@@ -93,6 +98,7 @@ impl Forms {
                         form.id
                     )),
                     None => Ok(GoodFile {
+                        localised: localised(&text, &form),
                         text: text.into(),
                         form: Arc::new(form),
                     }),
@@ -129,10 +135,12 @@ impl Forms {
                 });
             }
             fresh.by_id.insert(good.form.id.clone(), good.form.clone());
+            fresh
+                .localised
+                .insert(good.form.id.clone(), good.localised.clone());
             fresh.files.insert(name, good);
         }
-        fresh.fingerprint = hasher.finish();
-        Ok(fresh)
+        fresh
     }
 
     /// One form, by id.
@@ -145,18 +153,11 @@ impl Forms {
     /// with the reasons in the visitor's language.
     pub fn get_for(&self, id: &str, locale: &str) -> Option<Arc<Form>> {
         let form = self.get(id)?;
-        if form.locales.len() < 2 || form.locale == locale {
-            return Some(form);
-        }
-        let text = self
-            .files
-            .values()
-            .find(|f| f.form.id == id)
-            .map(|f| f.text.clone());
-        let localised = text
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-            .and_then(|json| bantam_engine::parse_config_for(json, &[locale]).ok());
-        Some(localised.map_or(form, Arc::new))
+        let other = self
+            .localised
+            .get(id)
+            .and_then(|forms| forms.iter().find(|f| f.locale == locale));
+        Some(other.cloned().unwrap_or(form))
     }
 
     /// The text of the config file `name` (`demo.json`) in use: its last good version.
@@ -190,6 +191,19 @@ impl Forms {
     }
 }
 
+/// `form` read again for each other language it can be shown in.
+fn localised(text: &str, form: &Form) -> Vec<Arc<Form>> {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    form.locales
+        .iter()
+        .filter(|locale| **locale != form.locale)
+        .filter_map(|locale| bantam_engine::parse_config_for(json.clone(), &[locale]).ok())
+        .map(Arc::new)
+        .collect()
+}
+
 fn parse(text: &str) -> Result<Form, String> {
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
@@ -213,16 +227,31 @@ fn config_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-/// The hash [`Forms::reload`] would record for `dir` now, without parsing.
-fn fingerprint(dir: &Path) -> Option<u64> {
+/// The config files of a folder as read at one moment, with a hash of their names and
+/// contents to notice any change.
+struct Configs {
+    files: Vec<(PathBuf, Result<String, String>)>,
+    fingerprint: u64,
+}
+
+/// Reads every `*.json` in `dir`, once.
+fn read_configs(dir: &Path) -> Result<Configs, String> {
     let mut hasher = DefaultHasher::new();
-    for path in config_files(dir).ok()? {
-        file_name(&path).hash(&mut hasher);
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            text.hash(&mut hasher);
-        }
-    }
-    Some(hasher.finish())
+    let files = config_files(dir)?
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+            file_name(&path).hash(&mut hasher);
+            if let Ok(text) = &text {
+                text.hash(&mut hasher);
+            }
+            (path, text)
+        })
+        .collect();
+    Ok(Configs {
+        files,
+        fingerprint: hasher.finish(),
+    })
 }
 
 /// Prints each problem of `forms` as one log line.
@@ -243,10 +272,11 @@ pub fn watch(dir: PathBuf, forms: Arc<RwLock<Forms>>, every: std::time::Duration
             let (dir, forms) = (dir.clone(), forms.clone());
             // File reads stay off the async threads.
             let reloaded = tokio::task::spawn_blocking(move || {
-                if fingerprint(&dir) == Some(current) {
-                    return None;
-                }
-                let reloaded = forms.read().ok()?.reload(&dir);
+                let reloaded = match read_configs(&dir) {
+                    Ok(configs) if configs.fingerprint == current => return None,
+                    Ok(configs) => Ok(forms.read().ok()?.reload_from(configs)),
+                    Err(err) => Err(err),
+                };
                 Some((reloaded, dir, forms))
             })
             .await;

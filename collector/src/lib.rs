@@ -366,6 +366,25 @@ pub(crate) enum Checked {
     Hold(Box<Quarantined>),
 }
 
+/// A posted lead is JSON: `application/json`, or `text/plain`, which is what
+/// `navigator.sendBeacon` sends a string as without a preflight (the widget uses it when a
+/// page closes).
+fn check_content_type(headers: &HeaderMap) -> Result<(), AppError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/json") || content_type.starts_with("text/plain") {
+        Ok(())
+    } else {
+        Err(AppError::bad(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Type must be application/json (or text/plain holding JSON), not \"{content_type}\""),
+            None,
+        ))
+    }
+}
+
 /// Why a lead is held: the endpoint refusal a widget attached when it fell back to this
 /// collector, if any.
 fn refusal_reason(document: &Value) -> Option<String> {
@@ -387,23 +406,10 @@ fn refusal_reason(document: &Value) -> Option<String> {
 /// only a form that now fits lets it through).
 pub(crate) fn ingest(
     forms: &Forms,
-    headers: &HeaderMap,
     body: &[u8],
+    idempotency_key: Option<&str>,
     accepting: bool,
 ) -> Result<Checked, AppError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    // `text/plain` is what `navigator.sendBeacon` sends a string as, without a preflight: the
-    // widget uses it when a page closes. The body must still be a JSON lead document.
-    if !content_type.starts_with("application/json") && !content_type.starts_with("text/plain") {
-        return Err(AppError::bad(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("Content-Type must be application/json (or text/plain holding JSON), not \"{content_type}\""),
-            None,
-        ));
-    }
     let mut document: Value = serde_json::from_slice(body).map_err(|err| {
         AppError::bad(
             StatusCode::BAD_REQUEST,
@@ -434,7 +440,7 @@ pub(crate) fn ingest(
     })?;
     check_id(&lead.id, "id", 100)?;
     check_id(&lead.form_id, "formId", 64)?;
-    if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+    if let Some(key) = idempotency_key {
         if key != lead.id {
             return Err(AppError::unprocessable(
                 format!(
@@ -472,16 +478,13 @@ pub(crate) fn ingest(
         .get("email")
         .map(|e| e.chars().take(320).collect::<String>());
     let hold = |reason: String| {
-        Ok(Checked::Hold(Box::new(Quarantined {
-            id: lead.id.clone(),
-            form_id: lead.form_id.clone(),
-            received_at: String::new(),
+        Ok(Checked::Hold(Box::new(Quarantined::new(
+            lead.id.clone(),
+            lead.form_id.clone(),
+            email.clone(),
             reason,
-            origin: None,
-            email: email.clone(),
-            accepted_at: None,
-            document: document.to_string(),
-        })))
+            document.to_string(),
+        ))))
     };
     if !accepting {
         if let Some(reason) = refusal_reason(&document) {
@@ -609,7 +612,12 @@ async fn post_lead(State(state): State<AppState>, request: Request) -> Result<Re
             .forms
             .read()
             .map_err(|_| AppError::Internal("forms lock poisoned".into()))?;
-        ingest(&forms, &parts.headers, &body, false)?
+        check_content_type(&parts.headers)?;
+        let key = parts
+            .headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok());
+        ingest(&forms, &body, key, false)?
     };
     let received_at = time::now_rfc3339();
     let mut held = match checked {
@@ -620,18 +628,15 @@ async fn post_lead(State(state): State<AppState>, request: Request) -> Result<Re
         }
         Checked::Lead(ingested) => {
             let origin = origin.as_deref().unwrap_or_default();
-            Quarantined {
-                id: ingested.id,
-                form_id: ingested.form_id,
-                received_at: String::new(),
-                reason: format!(
+            Quarantined::new(
+                ingested.id,
+                ingested.form_id,
+                ingested.email,
+                format!(
                     "origin {origin} is not allowed to post leads here; allow it (--allow-origin {origin}, or BANTAM_ALLOW_ORIGINS), then accept the lead"
                 ),
-                origin: None,
-                email: ingested.email,
-                accepted_at: None,
-                document: String::from_utf8_lossy(&body).into_owned(),
-            }
+                String::from_utf8_lossy(&body).into_owned(),
+            )
         }
         Checked::Hold(held) => *held,
     };

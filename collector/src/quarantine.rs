@@ -86,12 +86,7 @@ async fn accept(state: &AppState, id: String) -> Result<Stored, AppError> {
             .forms
             .read()
             .map_err(|_| AppError::Internal("forms lock poisoned".into()))?;
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            axum::http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        ingest(&forms, &headers, held.document.as_bytes(), true)?
+        ingest(&forms, held.document.as_bytes(), None, true)?
     };
     let Checked::Lead(ingested) = checked else {
         return Err(AppError::Internal("an accepted lead was held again".into()));

@@ -188,51 +188,9 @@ impl Store {
         let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
         // One transaction: a stored lead and its forward exist together or not at all.
         let tx = conn.unchecked_transaction()?;
-        let created = tx.execute(
-            "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total,
-                                client_total, client_grade, score_mismatch, document,
-                                company, utm_source, utm_medium, utm_campaign, best_grade)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-             ON CONFLICT (id) DO NOTHING",
-            params![
-                lead.id,
-                lead.form_id,
-                received_at,
-                lead.submitted_at,
-                lead.email,
-                lead.grade,
-                lead.total,
-                lead.client_total,
-                lead.client_grade,
-                lead.score_mismatch(),
-                lead.document,
-                lead.company,
-                lead.utm[0],
-                lead.utm[1],
-                lead.utm[2],
-                lead.best_grade
-            ],
-        )? == 1;
-        if created && lead.forward {
-            tx.execute(
-                "INSERT INTO forwards (lead_id, next_at) VALUES (?1, 0)",
-                params![lead.id],
-            )?;
-        }
+        let stored = insert_in(&tx, lead, received_at)?;
         tx.commit()?;
-        let (grade, total, received_at, score_mismatch) = conn.query_row(
-            "SELECT grade, total, received_at, score_mismatch FROM leads WHERE id = ?1",
-            params![lead.id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-        )?;
-        Ok(Stored {
-            id: lead.id.clone(),
-            created,
-            grade,
-            total,
-            received_at,
-            score_mismatch,
-        })
+        Ok(stored)
     }
 
     /// The newest leads first, each as `{receivedAt, scoreMismatch, clientScore, lead}`.
@@ -317,6 +275,28 @@ pub struct Quarantined {
     pub document: String,
 }
 
+impl Quarantined {
+    /// A lead to hold back; its arrival time and origin are set by the handler.
+    pub fn new(
+        id: String,
+        form_id: String,
+        email: Option<String>,
+        reason: String,
+        document: String,
+    ) -> Quarantined {
+        Quarantined {
+            id,
+            form_id,
+            received_at: String::new(),
+            reason,
+            origin: None,
+            email,
+            accepted_at: None,
+            document,
+        }
+    }
+}
+
 impl Store {
     /// Holds a lead back with its reason, unless its id is stored already (as a lead or in
     /// quarantine). Returns whether this call created the row.
@@ -398,12 +378,14 @@ impl Store {
     /// # Errors
     /// [`StoreError`] when the database fails.
     pub fn accept(&self, lead: &Ingested, at: &str) -> Result<Stored, StoreError> {
-        let stored = self.insert(lead, at)?;
         let conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
-        conn.execute(
+        let tx = conn.unchecked_transaction()?;
+        let stored = insert_in(&tx, lead, at)?;
+        tx.execute(
             "UPDATE quarantine SET accepted_at = ?2 WHERE id = ?1 AND accepted_at IS NULL",
             params![lead.id, at],
         )?;
+        tx.commit()?;
         Ok(stored)
     }
 }
@@ -720,4 +702,57 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// Stores `lead` (and its forward) within the caller's transaction `tx`, unless its id is
+/// stored; returns what is stored.
+fn insert_in(
+    tx: &rusqlite::Transaction<'_>,
+    lead: &Ingested,
+    received_at: &str,
+) -> Result<Stored, StoreError> {
+    let created = tx.execute(
+        "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total,
+                            client_total, client_grade, score_mismatch, document,
+                            company, utm_source, utm_medium, utm_campaign, best_grade)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+         ON CONFLICT (id) DO NOTHING",
+        params![
+            lead.id,
+            lead.form_id,
+            received_at,
+            lead.submitted_at,
+            lead.email,
+            lead.grade,
+            lead.total,
+            lead.client_total,
+            lead.client_grade,
+            lead.score_mismatch(),
+            lead.document,
+            lead.company,
+            lead.utm[0],
+            lead.utm[1],
+            lead.utm[2],
+            lead.best_grade
+        ],
+    )? == 1;
+    if created && lead.forward {
+        tx.execute(
+            "INSERT INTO forwards (lead_id, next_at) VALUES (?1, 0)",
+            params![lead.id],
+        )?;
+    }
+    let (grade, total, received_at, score_mismatch) = tx.query_row(
+        "SELECT grade, total, received_at, score_mismatch FROM leads WHERE id = ?1",
+        params![lead.id],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+    )?;
+    Ok(Stored {
+        id: lead.id.clone(),
+        created,
+        grade,
+        total,
+        received_at,
+        score_mismatch,
+    })
 }
