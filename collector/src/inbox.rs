@@ -345,12 +345,12 @@ pub(crate) async fn inbox(
             offset.saturating_sub(PAGE)
         );
     }
-    if u64::from(offset + PAGE) < total {
+    // No "Older" past the last offset a link can carry (it would wrap to the first page).
+    if let Some(older) = offset.checked_add(PAGE).filter(|&o| u64::from(o) < total) {
         let _ = write!(
             body,
-            "<a href=\"/inbox?{}{sep}offset={}\">Older</a>",
+            "<a href=\"/inbox?{}{sep}offset={older}\">Older</a>",
             escape(&qs),
-            offset + PAGE
         );
     }
     body.push_str("</nav></section></main>");
@@ -639,6 +639,17 @@ pub(crate) fn from_the_inbox(headers: &HeaderMap) -> Result<(), AppError> {
     }
 }
 
+/// A change through the API may come from a script or a server (no `Origin`), or from the
+/// inbox's own pages, never from another site's page: a browser that holds the inbox's Basic
+/// credentials would send them with it.
+pub(crate) fn not_from_another_site(headers: &HeaderMap) -> Result<(), AppError> {
+    if headers.contains_key(header::ORIGIN) {
+        from_the_inbox(headers)
+    } else {
+        Ok(())
+    }
+}
+
 /// `POST /inbox/leads/{id}/status` from the inbox's buttons (form-encoded).
 pub(crate) async fn status_form(
     State(state): State<AppState>,
@@ -673,6 +684,7 @@ pub(crate) async fn status_api(
     body: Result<Json<StatusBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AppError> {
     require_admin(&state.settings, &headers, false)?;
+    not_from_another_site(&headers)?;
     let Json(body) = body.map_err(|e| AppError::bad(e.status(), e.body_text(), Some("status")))?;
     let status = parse_status(&body.status)?;
     let at = record_status(&state, id.clone(), status).await?;

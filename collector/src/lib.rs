@@ -10,6 +10,7 @@ mod forward;
 mod inbox;
 mod limit;
 mod quarantine;
+mod serve;
 mod store;
 mod time;
 
@@ -33,10 +34,16 @@ use tower_http::services::ServeDir;
 pub use forms::{log_problems, watch as watch_forms, Forms, Problem};
 pub use forward::{forward_due, run as run_forwarding, sign, Forwarding, MAX_ATTEMPTS};
 pub use limit::RateLimit;
+pub use serve::{serve, Limits};
 pub use store::{Ingested, Quarantined, Store, StoreError};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Wrong admin credentials one address may send at once, then per minute.
+pub const WRONG_CREDENTIALS_BURST: u32 = 20;
+/// See [`WRONG_CREDENTIALS_BURST`].
+pub const WRONG_CREDENTIALS_PER_MINUTE: u32 = 10;
 
 /// Who may do what: origins allowed to post, the admin token for reads, the rate limit.
 #[derive(Debug, Clone, Default)]
@@ -61,6 +68,9 @@ pub struct AppState {
     forms: Arc<RwLock<Forms>>,
     settings: Arc<Settings>,
     limiter: Arc<RateLimit>,
+    /// Wrong admin credentials per address: a few a minute, so a token cannot be guessed.
+    wrong_credentials: Arc<RateLimit>,
+    limits: Limits,
 }
 
 impl AppState {
@@ -82,7 +92,19 @@ impl AppState {
             forms,
             settings: Arc::new(settings),
             limiter: Arc::new(limiter),
+            wrong_credentials: Arc::new(RateLimit::new(
+                WRONG_CREDENTIALS_PER_MINUTE,
+                WRONG_CREDENTIALS_BURST,
+            )),
+            limits: Limits::default(),
         }
+    }
+
+    /// The same state with other connection limits (the request body deadline is read here).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> AppState {
+        self.limits = limits;
+        self
     }
 }
 
@@ -181,6 +203,7 @@ impl IntoResponse for AppError {
 /// Builds the router: the lead API, the quarantine, the inbox, the form configs and the
 /// static files of `www`.
 pub fn app(state: AppState, www: PathBuf) -> Router {
+    let body_timeout = state.limits.body_timeout;
     Router::new()
         .route(
             "/v1/leads",
@@ -200,10 +223,76 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
             post(quarantine::accept_form),
         )
         .route("/forms/{file}", get(form_config))
-        .fallback_service(ServeDir::new(www))
+        .fallback(site_files(www))
         .layer(middleware::from_fn(public_files))
+        .layer(middleware::from_fn_with_state(state.clone(), no_guessing))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(move |request, next| {
+            serve::body_deadline(body_timeout, MAX_BODY_BYTES, request, next)
+        }))
         .with_state(state)
+}
+
+/// Credentials that were wrong count against their address; past a burst, an address that
+/// sends credentials is answered `429` until its bucket refills, right or wrong, so the admin
+/// token cannot be guessed at speed. Requests without credentials are not counted (a browser
+/// asks for them with one).
+async fn no_guessing(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !request.headers().contains_key(header::AUTHORIZATION) {
+        return next.run(request).await;
+    }
+    let ip = client_ip(&request);
+    if let Err(seconds) = state.wrong_credentials.peek(ip) {
+        return AppError::TooMany(seconds).into_response();
+    }
+    let response = next.run(request).await;
+    if response.status() == StatusCode::UNAUTHORIZED {
+        let _ = state.wrong_credentials.check(ip);
+    }
+    response
+}
+
+/// The `--www` folder, as a site's own pages: no hidden files (`.env`, `.git/`), and nothing
+/// a symbolic link reaches outside the folder.
+fn site_files(www: PathBuf) -> impl Fn(Request) -> SiteFile + Clone + Send + 'static {
+    let root = Arc::new(www.canonicalize().unwrap_or_else(|_| www.clone()));
+    let files = ServeDir::new(www);
+    move |request: Request| {
+        let allowed = site_path_allowed(&root, request.uri().path());
+        let files = files.clone();
+        Box::pin(async move {
+            if !allowed {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            match tower::ServiceExt::oneshot(files, request).await {
+                Ok(response) => response.into_response(),
+                Err(never) => match never {},
+            }
+        })
+    }
+}
+
+/// What [`site_files`] answers with.
+type SiteFile = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+
+/// Whether `path` (as requested, percent-encoded) names something inside `root` that is
+/// neither hidden nor reached through a link leading out of it.
+fn site_path_allowed(root: &std::path::Path, path: &str) -> bool {
+    let Ok(decoded) = percent_encoding::percent_decode_str(path).decode_utf8() else {
+        return false;
+    };
+    if decoded
+        .split(['/', '\\'])
+        .any(|segment| segment.starts_with('.'))
+    {
+        return false;
+    }
+    let wanted = root.join(decoded.trim_start_matches('/'));
+    match wanted.canonicalize() {
+        Ok(real) => real.starts_with(root),
+        // Nothing there: ServeDir answers 404 itself.
+        Err(_) => true,
+    }
 }
 
 /// Whether a `/dist/` file name carries its content hash (`bantam_core.1a2b3c4d5e.js`), so
@@ -357,6 +446,87 @@ fn check_length(value: &str, field: &str, max: usize) -> Result<(), AppError> {
     }
 }
 
+/// Most bytes a lead's unknown fields (from a newer widget, or a refusal the widget attached)
+/// may take; beyond this a post is refused rather than stored with every lead.
+pub const MAX_UNKNOWN_BYTES: usize = 4096;
+
+/// Longest a page or attribution link may be, and a UTM value or click id.
+const MAX_LINK_CHARS: usize = 2048;
+const MAX_TAG_CHARS: usize = 300;
+
+/// Shortens over-long page and attribution strings in place. They come from the page's URL,
+/// which whoever made the link chose: a lead is not lost for a 50,000-character `utm_source`,
+/// and the database does not keep it either. A cut string ends in `…`.
+fn clamp_links(document: &mut Value) {
+    fn clamp(value: Option<&mut Value>, max: usize) {
+        if let Some(Value::String(s)) = value {
+            if s.chars().count() > max {
+                let mut cut: String = s.chars().take(max - 1).collect();
+                cut.push('…');
+                *s = cut;
+            }
+        }
+    }
+    clamp(document.pointer_mut("/page/url"), MAX_LINK_CHARS);
+    clamp(document.pointer_mut("/page/referrer"), MAX_LINK_CHARS);
+    clamp(document.pointer_mut("/page/title"), 500);
+    for touch in ["firstTouch", "lastTouch"] {
+        let Some(touch) = document
+            .get_mut("attribution")
+            .and_then(|a| a.get_mut(touch))
+        else {
+            continue;
+        };
+        clamp(touch.get_mut("landingPage"), MAX_LINK_CHARS);
+        clamp(touch.get_mut("referrer"), MAX_LINK_CHARS);
+        for tags in ["utm", "clickIds"] {
+            if let Some(Value::Object(tags)) = touch.get_mut(tags) {
+                for value in tags.values_mut() {
+                    clamp(Some(value), MAX_TAG_CHARS);
+                }
+            }
+        }
+    }
+}
+
+/// The JSON pointer (`/page/extra`) of a field the lead document's type does not know.
+fn pointer(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}/{index}", pointer(parent)),
+        Path::Map { parent, key } => format!(
+            "{}/{}",
+            pointer(parent),
+            key.replace('~', "~0").replace('/', "~1")
+        ),
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => pointer(parent),
+    }
+}
+
+/// Unknown fields are kept with the lead, up to [`MAX_UNKNOWN_BYTES`] in all.
+fn check_unknown(document: &Value, unknown: &[String]) -> Result<(), AppError> {
+    let bytes: usize = unknown
+        .iter()
+        .filter_map(|p| document.pointer(p).map(|v| p.len() + v.to_string().len()))
+        .sum();
+    if bytes <= MAX_UNKNOWN_BYTES {
+        return Ok(());
+    }
+    let named: Vec<&str> = unknown.iter().take(5).map(String::as_str).collect();
+    Err(AppError::bad(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "fields this collector does not know ({}{}) take {bytes} bytes; at most {MAX_UNKNOWN_BYTES} are kept with a lead",
+            named.join(", "),
+            if unknown.len() > 5 { ", ..." } else { "" }
+        ),
+        unknown.first().map(String::as_str),
+    ))
+}
+
 /// What a posted lead document comes to.
 #[derive(Debug)]
 pub(crate) enum Checked {
@@ -374,7 +544,11 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), AppError> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if content_type.starts_with("application/json") || content_type.starts_with("text/plain") {
+    // The media type before any parameter (`; charset=utf-8`), compared without case.
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    if media_type.eq_ignore_ascii_case("application/json")
+        || media_type.eq_ignore_ascii_case("text/plain")
+    {
         Ok(())
     } else {
         Err(AppError::bad(
@@ -434,10 +608,18 @@ pub(crate) fn ingest(
             ))
         }
     }
-    let lead: LeadDocument = serde_path_to_error::deserialize(&document).map_err(|err| {
+    clamp_links(&mut document);
+    let mut unknown = Vec::new();
+    let mut note_unknown = |path: serde_ignored::Path<'_>| unknown.push(pointer(&path));
+    let lead: LeadDocument = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+        &document,
+        &mut note_unknown,
+    ))
+    .map_err(|err| {
         let path = err.path().to_string();
         AppError::unprocessable(format!("{path}: {}", err.inner()), &path)
     })?;
+    check_unknown(&document, &unknown)?;
     check_id(&lead.id, "id", 100)?;
     check_id(&lead.form_id, "formId", 64)?;
     if let Some(key) = idempotency_key {
@@ -466,6 +648,13 @@ pub(crate) fn ingest(
             "spam.reasons: at most 10",
             "spam.reasons",
         ));
+    }
+    for (i, reason) in lead.spam.reasons.iter().enumerate() {
+        check_length(reason, &format!("spam.reasons.{i}"), 200)?;
+    }
+    if let Some(consent) = &lead.consent {
+        check_length(&consent.text, "consent.text", 2000)?;
+        check_id(&consent.question_id, "consent.questionId", 64)?;
     }
     if lead.score.total > 100 {
         return Err(AppError::unprocessable(

@@ -1,4 +1,4 @@
-//! A per-address token bucket for posts.
+//! A per-address token bucket: for posts, and for wrong admin credentials.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -34,7 +34,19 @@ impl RateLimit {
         self.check_at(ip, Instant::now())
     }
 
+    /// Whether `ip` has a token left, without taking it.
+    ///
+    /// # Errors
+    /// The seconds until a token is available, when none is.
+    pub fn peek(&self, ip: IpAddr) -> Result<(), u64> {
+        self.take_at(ip, Instant::now(), false)
+    }
+
     fn check_at(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+        self.take_at(ip, now, true)
+    }
+
+    fn take_at(&self, ip: IpAddr, now: Instant, take: bool) -> Result<(), u64> {
         if self.per_second == 0.0 {
             return Ok(());
         }
@@ -52,7 +64,9 @@ impl RateLimit {
             (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
         *at = now;
         if *tokens >= 1.0 {
-            *tokens -= 1.0;
+            if take {
+                *tokens -= 1.0;
+            }
             Ok(())
         } else {
             Err(((1.0 - *tokens) / self.per_second).ceil() as u64)
@@ -79,6 +93,11 @@ mod tests {
             limit.check_at(other, t0),
             Ok(()),
             "addresses have their own buckets"
+        );
+        assert_eq!(
+            limit.take_at(ip, t0, false),
+            Err(1),
+            "peeking takes nothing"
         );
         assert_eq!(limit.check_at(ip, t0 + Duration::from_millis(1100)), Ok(()));
         assert_eq!(

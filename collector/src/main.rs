@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use axum::serve::ListenerExt;
 use std::sync::{Arc, RwLock};
 
 use bantam_collector::{
-    app, log_problems, run_forwarding, watch_forms, AppState, Forms, Forwarding, Settings, Store,
+    app, log_problems, run_forwarding, serve, watch_forms, AppState, Forms, Forwarding, Limits,
+    Settings, Store,
 };
 use bantam_engine::Format;
 
@@ -29,7 +29,15 @@ const USAGE: &str = "usage: bantam-collector [options]
   --forward-url URL    forward every stored lead to this webhook (JSON, retried, signed)
   --forward-secret S   HMAC-SHA256 signing secret for forwards (or env BANTAM_FORWARD_SECRET)
   --forward-format F   json (default: the lead document), hubspot, salesforce or form; field
-                       names and the Salesforce oid come from each form's `delivery`";
+                       names and the Salesforce oid come from each form's `delivery`
+  --header-timeout S   seconds a client has to send a request head; also how long a
+                       connection may stay idle between requests (default 10)
+  --body-timeout S     seconds a client has to send a request body (default 20; then 408)
+  --max-connections-per-client N
+                       connections one client address may hold at once (default 256; 0 for
+                       no cap: behind a reverse proxy every client has the proxy's address)
+  --shutdown-timeout S seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight
+                       (default 10)";
 
 struct Args {
     listen: SocketAddr,
@@ -37,6 +45,7 @@ struct Args {
     www: PathBuf,
     forms: PathBuf,
     settings: Settings,
+    limits: Limits,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -59,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
             burst: 30,
             forwarding: None,
         },
+        limits: Limits::default(),
     };
     let mut forward_secret = None;
     let mut forward_format = None;
@@ -126,6 +136,28 @@ fn parse_args() -> Result<Args, String> {
                     args.settings.rate_per_minute = n;
                 }
             }
+            "--header-timeout" | "--body-timeout" | "--shutdown-timeout" => {
+                let v = value()?;
+                let seconds: u64 = v
+                    .parse()
+                    .ok()
+                    .filter(|s| (1..=3600).contains(s))
+                    .ok_or_else(|| {
+                        format!("{flag}: \"{v}\" is not a number of seconds from 1 to 3600")
+                    })?;
+                let limit = match flag.as_str() {
+                    "--header-timeout" => &mut args.limits.header_timeout,
+                    "--body-timeout" => &mut args.limits.body_timeout,
+                    _ => &mut args.limits.shutdown_timeout,
+                };
+                *limit = std::time::Duration::from_secs(seconds);
+            }
+            "--max-connections-per-client" => {
+                let v = value()?;
+                args.limits.per_client = v
+                    .parse()
+                    .map_err(|_| format!("{flag}: \"{v}\" is not a whole number"))?;
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument \"{other}\"")),
         }
@@ -145,7 +177,28 @@ fn parse_args() -> Result<Args, String> {
     for origin in &args.settings.allowed_origins {
         check_origin(origin)?;
     }
+    if inside(&args.db, &args.www) {
+        return Err(format!(
+            "--db {} is inside --www {}: the site folder is public, so every lead would be downloadable; keep the database elsewhere",
+            args.db.display(),
+            args.www.display()
+        ));
+    }
     Ok(args)
+}
+
+/// Whether the file `path` is (or would be created) inside the folder `dir`.
+fn inside(path: &std::path::Path, dir: &std::path::Path) -> bool {
+    let Ok(dir) = dir.canonicalize() else {
+        return false;
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    parent
+        .canonicalize()
+        .is_ok_and(|parent| parent.starts_with(&dir))
 }
 
 /// An allowed origin is `*` or `scheme://host[:port]`, without a path: what browsers send.
@@ -243,10 +296,6 @@ async fn main() -> ExitCode {
         }
     };
     let addr = listener.local_addr().map_or(args.listen, |a| a);
-    // Without TCP_NODELAY a small response can wait for the client's delayed ACK (40 ms).
-    let listener = listener.tap_io(|stream| {
-        let _ = stream.set_nodelay(true);
-    });
     println!(
         "bantam-collector: listening on http://{addr}/ (database {}, {form_count} form(s) from {})",
         args.db.display(),
@@ -261,7 +310,8 @@ async fn main() -> ExitCode {
         }
     );
     let forwarding = args.settings.forwarding.clone();
-    let state = AppState::new(store, forms, args.settings);
+    let limits = args.limits;
+    let state = AppState::new(store, forms, args.settings).with_limits(limits);
     if let Some(forwarding) = forwarding {
         println!(
             "bantam-collector: forwarding leads to {} as {}{}",
@@ -281,11 +331,7 @@ async fn main() -> ExitCode {
         );
     }
     let router = app(state, args.www);
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    serve(listener, router, limits, async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
@@ -300,11 +346,5 @@ async fn main() -> ExitCode {
         let _ = ctrl_c.await;
     })
     .await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("bantam-collector: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    ExitCode::SUCCESS
 }

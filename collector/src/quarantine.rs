@@ -147,6 +147,7 @@ pub(crate) async fn accept_api(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     require_admin(&state.settings, &headers, false)?;
+    crate::inbox::not_from_another_site(&headers)?;
     let stored = accept(&state, id).await?;
     Ok(Json(json!({
         "id": stored.id,
