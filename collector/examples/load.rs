@@ -1,20 +1,84 @@
-//! Bounded load benchmark of the collector on loopback: N leads at concurrency C, then the
-//! same ids replayed. Prints throughput, latency percentiles, 2xx answers against rows stored,
-//! and duplicates. A benchmark to read, not a test: `scripts/dev bench` runs it.
+//! Load benchmark of the real collector binary on loopback: N leads at concurrency C, spread
+//! over one or more collector processes on one database, then the same ids replayed. Prints
+//! throughput, latency percentiles, 2xx answers against rows stored, leads lost and leads
+//! created twice. Optionally holds slow connections (the half-sent requests of a slow-client
+//! attack) while it runs, or SIGKILLs one process half-way. A benchmark to read, not a test:
+//! `scripts/dev bench` runs it.
 //!
-//! `cargo run --profile server -p bantam-collector --example load -- [LEADS] [CONCURRENCY]`
+//! ```text
+//! cargo build --profile server -p bantam-collector --bin bantam-collector --example load
+//! target/server/examples/load [LEADS] [CONCURRENCY] [--db PATH] [--replicas N] [--slow N] [--kill]
+//! ```
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bantam_collector::{app, AppState, Forms, Settings, Store};
+use bantam_collector::{Forms, Store};
 use bantam_engine::{build_lead, Answers, Form, Input, LeadInput, PageInfo};
 
 fn root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The collector binary built beside this example (`target/<profile>/bantam-collector`).
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/examples");
+    let bin = dir.join("bantam-collector");
+    assert!(
+        bin.exists(),
+        "{} is missing: cargo build --profile server -p bantam-collector first",
+        bin.display()
+    );
+    bin
+}
+
+/// One collector process.
+struct Replica {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Replica {
+    fn start(db: &str) -> Replica {
+        let mut child = Command::new(binary())
+            .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db", db])
+            .arg("--www")
+            .arg(root().join("www"))
+            .arg("--forms")
+            .arg(root().join("www/forms"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the collector");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the collector says where it listens");
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Replica { child, addr }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// A keep-alive HTTP/1.1 connection that posts leads and reads status codes.
@@ -44,7 +108,9 @@ impl Client {
             body.len()
         )?;
         let mut status_line = String::new();
-        self.reader.read_line(&mut status_line)?;
+        if self.reader.read_line(&mut status_line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
         let status = status_line
             .split(' ')
             .nth(1)
@@ -112,122 +178,272 @@ fn lead_json(form: &Form, id: &str) -> String {
     build_lead(form, &answers, input).to_json()
 }
 
+/// One post's outcome: the id, the latency, the status (0: no answer).
+type Outcome = (usize, Duration, u16);
+
 struct Round {
     seconds: f64,
-    latencies: Vec<Duration>,
-    statuses: Vec<u16>,
+    outcomes: Vec<Outcome>,
 }
 
-/// Posts `ids` from `concurrency` keep-alive clients.
-fn round(addr: SocketAddr, bodies: &Arc<Vec<(String, String)>>, concurrency: usize) -> Round {
+/// Posts every body from `concurrency` keep-alive clients spread over `addrs`. A client whose
+/// collector stops answering records the failure and moves to the next collector, posting the
+/// same lead again (it may or may not be stored: the id makes the retry safe).
+fn round(
+    addrs: &[SocketAddr],
+    bodies: &Arc<Vec<(String, String)>>,
+    concurrency: usize,
+    on_progress: &(dyn Fn(usize) + Sync),
+) -> Round {
+    let done = AtomicUsize::new(0);
     let started = Instant::now();
-    let workers: Vec<_> = (0..concurrency)
-        .map(|worker| {
-            let bodies = bodies.clone();
-            std::thread::spawn(move || {
-                let mut client = Client::connect(addr).expect("connect");
-                let mut out = Vec::new();
-                for (id, body) in bodies.iter().skip(worker).step_by(concurrency) {
-                    let t = Instant::now();
-                    let status = client.post(id, body).unwrap_or(0);
-                    out.push((t.elapsed(), status));
-                }
-                out
+    let outcomes = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..concurrency)
+            .map(|worker| {
+                let (bodies, done) = (bodies.clone(), &done);
+                scope.spawn(move || {
+                    let mut at = worker % addrs.len();
+                    let mut client = Client::connect(addrs[at]).ok();
+                    let mut out = Vec::new();
+                    for (n, (id, body)) in
+                        bodies.iter().enumerate().skip(worker).step_by(concurrency)
+                    {
+                        loop {
+                            let t = Instant::now();
+                            let status = client
+                                .as_mut()
+                                .and_then(|c| c.post(id, body).ok())
+                                .unwrap_or(0);
+                            out.push((n, t.elapsed(), status));
+                            if status != 0 {
+                                break;
+                            }
+                            // No answer: the next collector, if another is alive.
+                            at = (at + 1) % addrs.len();
+                            client = Client::connect(addrs[at]).ok();
+                            if client.is_none() && addrs.len() == 1 {
+                                break;
+                            }
+                        }
+                        on_progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                    }
+                    out
+                })
             })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut statuses = Vec::new();
-    for worker in workers {
-        for (latency, status) in worker.join().expect("worker") {
-            latencies.push(latency);
-            statuses.push(status);
-        }
-    }
-    latencies.sort();
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("worker"))
+            .collect::<Vec<_>>()
+    });
     Round {
         seconds: started.elapsed().as_secs_f64(),
-        latencies,
-        statuses,
+        outcomes,
     }
 }
 
 fn percentile(sorted: &[Duration], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
     let index = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[index].as_secs_f64() * 1000.0
 }
 
 fn report(name: &str, r: &Round, want: u16) {
-    let ok = r.statuses.iter().filter(|s| **s == want).count();
-    let other = r.statuses.len() - ok;
+    let mut latencies: Vec<Duration> = r
+        .outcomes
+        .iter()
+        .filter(|o| o.2 != 0)
+        .map(|o| o.1)
+        .collect();
+    latencies.sort();
+    let ok = r.outcomes.iter().filter(|o| o.2 == want).count();
+    let failed = r.outcomes.iter().filter(|o| o.2 == 0).count();
+    let other = r.outcomes.len() - ok - failed;
     println!(
-        "{name:<8} {:>7} requests in {:>6.2} s = {:>7.0} leads/s   p50 {:>6.2} ms   p99 {:>6.2} ms   {want}: {ok}   other: {other}",
-        r.statuses.len(),
+        "{name:<8} {:>7} requests in {:>6.2} s = {:>7.0} leads/s   p50 {:>6.2} ms   p99 {:>7.2} ms   {want}: {ok}   other status: {other}   no answer: {failed}",
+        r.outcomes.len(),
         r.seconds,
-        r.statuses.len() as f64 / r.seconds,
-        percentile(&r.latencies, 0.50),
-        percentile(&r.latencies, 0.99),
+        r.outcomes.len() as f64 / r.seconds,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
     );
 }
 
+/// Holds `n` half-sent requests, spread over source addresses 127.0.0.2, .3, … (at most 250
+/// each, under the collector's per-address cap), opening a new one for each the collector
+/// closes, until `stop`. Returns how many it opened in all.
+fn hold_slow(addr: SocketAddr, n: usize, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let opened = Arc::new(AtomicUsize::new(0));
+            let tasks: Vec<_> = (0..n)
+                .map(|k| {
+                    let (stop, opened) = (stop.clone(), opened.clone());
+                    let source: SocketAddr = format!("127.0.0.{}:0", 2 + k / 250).parse().unwrap();
+                    tokio::spawn(async move {
+                        use tokio::io::AsyncReadExt as _;
+                        use tokio::io::AsyncWriteExt as _;
+                        while !stop.load(Ordering::Relaxed) {
+                            let Ok(socket) = tokio::net::TcpSocket::new_v4() else {
+                                break;
+                            };
+                            if socket.bind(source).is_err() {
+                                break;
+                            }
+                            let Ok(mut stream) = socket.connect(addr).await else {
+                                tokio::time::sleep(Duration::from_millis(100)).await;
+                                continue;
+                            };
+                            opened.fetch_add(1, Ordering::Relaxed);
+                            let _ = stream
+                                .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                                .await;
+                            // Held until the collector closes it (or the run ends).
+                            let mut byte = [0u8; 64];
+                            loop {
+                                tokio::select! {
+                                    read = stream.read(&mut byte) => {
+                                        if matches!(read, Ok(0) | Err(_)) { break; }
+                                    }
+                                    () = tokio::time::sleep(Duration::from_millis(200)) => {
+                                        if stop.load(Ordering::Relaxed) { return; }
+                                    }
+                                }
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                let _ = task.await;
+            }
+            opened.load(Ordering::Relaxed)
+        })
+    })
+}
+
 fn main() {
+    let mut leads = 20_000usize;
+    let mut concurrency = 32usize;
+    let mut db: Option<String> = None;
+    let mut replicas = 1usize;
+    let mut slow = 0usize;
+    let mut kill = false;
+    let mut positional = 0;
     let mut args = std::env::args().skip(1);
-    let leads: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20_000);
-    let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(32);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--db" => db = args.next(),
+            "--replicas" => replicas = args.next().and_then(|a| a.parse().ok()).unwrap_or(1),
+            "--slow" => slow = args.next().and_then(|a| a.parse().ok()).unwrap_or(2000),
+            "--kill" => kill = true,
+            n => {
+                let n: usize = n.parse().expect("LEADS and CONCURRENCY are numbers");
+                if positional == 0 {
+                    leads = n;
+                } else {
+                    concurrency = n;
+                }
+                positional += 1;
+            }
+        }
+    }
     let dir = std::env::temp_dir().join(format!("bantam-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let db = dir.join("leads.db");
+    let db = db.unwrap_or_else(|| dir.join("leads.db").display().to_string());
     let forms = Forms::load(&root().join("www/forms")).expect("forms");
     let form = forms.get("ledgerline-demo").expect("demo form");
-    let settings = Settings {
-        rate_per_minute: 0,
-        ..Settings::default()
-    };
-    let state = AppState::new(
-        Store::open(&db).expect("store"),
-        Arc::new(RwLock::new(forms)),
-        settings,
-    );
-    let router = app(state, root().join("www"));
-
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    runtime.spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let _ = axum::serve(listener, service).await;
-    });
+    let mut running: Vec<Replica> = (0..replicas.max(1)).map(|_| Replica::start(&db)).collect();
+    let addrs: Vec<SocketAddr> = running.iter().map(|r| r.addr).collect();
 
     let bodies: Arc<Vec<(String, String)>> = Arc::new(
         (0..leads)
             .map(|n| {
-                let id = format!("load-{n:06}");
+                let id = format!("load-{}-{n:07}", std::process::id());
                 let body = lead_json(&form, &id);
                 (id, body)
             })
             .collect(),
     );
-    println!("collector load: {leads} leads, concurrency {concurrency}, in-process server on {addr}, SQLite WAL synchronous=FULL");
-    let first = round(addr, &bodies, concurrency);
-    report("new", &first, 201);
-    let replay = round(addr, &bodies, concurrency);
-    report("replay", &replay, 200);
-
-    let store = Store::open(&db).expect("store");
-    let rows = store.count().expect("count");
-    let created = first.statuses.iter().filter(|s| **s == 201).count() as u64;
-    let acked = first
-        .statuses
-        .iter()
-        .filter(|s| (200..300).contains(*s))
-        .count() as u64;
+    let store_name = if db.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite WAL synchronous=FULL"
+    };
     println!(
-        "rows stored: {rows}   2xx answers (first round): {acked}   lost: {}   duplicates after dedup by id: {}",
-        acked.saturating_sub(rows),
-        rows.saturating_sub(created)
+        "collector load: {leads} leads, concurrency {concurrency}, {} collector process(es) on {store_name}{}{}",
+        addrs.len(),
+        if slow > 0 { format!(", {slow} slow connections held") } else { String::new() },
+        if kill { ", one process SIGKILLed half-way" } else { "" },
     );
-    drop(runtime);
+    let stop_slow = Arc::new(AtomicBool::new(false));
+    let slow_task = (slow > 0).then(|| hold_slow(addrs[0], slow, stop_slow.clone()));
+    if slow > 0 {
+        // Let the attacker's connections open before the clients start.
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let victim = Mutex::new(if kill {
+        running.first_mut().map(|r| r.child.id())
+    } else {
+        None
+    });
+    let first = round(&addrs, &bodies, concurrency, &|done| {
+        if done == leads / 2 {
+            if let Some(pid) = victim.lock().unwrap().take() {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+        }
+    });
+    report("new", &first, 201);
+    let live: Vec<SocketAddr> = if kill {
+        addrs[1..].to_vec()
+    } else {
+        addrs.clone()
+    };
+    if !live.is_empty() {
+        let replay = round(&live, &bodies, concurrency, &|_| {});
+        report("replay", &replay, 200);
+    }
+    stop_slow.store(true, Ordering::Relaxed);
+    if let Some(task) = slow_task {
+        let opened = task.join().unwrap_or(0);
+        println!("slow connections: {opened} opened in all (each closed by the collector's head deadline, then opened again)");
+    }
+
+    // Every lead answered 2xx must be stored; no lead may be created twice.
+    let mut created: HashMap<usize, usize> = HashMap::new();
+    let mut acked = vec![false; leads];
+    for (n, _, status) in &first.outcomes {
+        if (200..300).contains(status) {
+            acked[*n] = true;
+        }
+        if *status == 201 {
+            *created.entry(*n).or_default() += 1;
+        }
+    }
+    drop(running);
+    let store = Store::open(Path::new(&db)).expect("store");
+    let rows = bodies
+        .iter()
+        .filter(|(id, _)| store.get(id).ok().flatten().is_some())
+        .count();
+    let lost = bodies
+        .iter()
+        .zip(&acked)
+        .filter(|((id, _), acked)| **acked && store.get(id).ok().flatten().is_none())
+        .count();
+    let twice = created.values().filter(|&&c| c > 1).count();
+    println!(
+        "rows stored: {rows}   acknowledged (2xx, first round): {}   lost: {lost}   created twice (201 more than once): {twice}",
+        acked.iter().filter(|a| **a).count()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
