@@ -129,7 +129,7 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#111827;background:#f8fafc}
-header,main{max-width:80rem;margin:0 auto;padding:1rem 1.5rem}header{display:flex;justify-content:space-between;align-items:baseline}
+header,main,footer{max-width:80rem;margin:0 auto;padding:1rem 1.5rem}footer{color:#4b5563;font-size:.85rem}header{display:flex;justify-content:space-between;align-items:baseline}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e5e7eb;vertical-align:top}
 th{background:#f1f5f9}.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-weight:600;font-size:.8rem;background:#e5e7eb}
 .g0{background:#fee2e2;color:#991b1b}.g1{background:#fef3c7;color:#92400e}.g2{background:#dbeafe;color:#1e40af}
@@ -139,8 +139,9 @@ section{margin:1.5rem 0}pre{background:#fff;padding:1rem;overflow:auto;font-size
 
 pub(crate) fn page(title: &str, body: &str) -> Response {
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>{body}</body></html>",
-        escape(title)
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>{body}<footer>Bantam {}</footer></body></html>",
+        escape(title),
+        bantam_engine::ENGINE_VERSION
     );
     (
         [

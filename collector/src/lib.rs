@@ -13,6 +13,7 @@ mod quarantine;
 mod serve;
 mod store;
 mod time;
+mod widget;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -36,6 +37,7 @@ pub use forward::{forward_due, run as run_forwarding, sign, Forwarding, MAX_ATTE
 pub use limit::RateLimit;
 pub use serve::{serve, Limits};
 pub use store::{Ingested, Quarantined, Store, StoreError};
+pub use widget::{built_in as widget_built_in, names as widget_files};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -71,6 +73,8 @@ pub struct AppState {
     /// Wrong admin credentials per address: a few a minute, so a token cannot be guessed.
     wrong_credentials: Arc<RateLimit>,
     limits: Limits,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
 impl AppState {
@@ -97,7 +101,16 @@ impl AppState {
                 WRONG_CREDENTIALS_BURST,
             )),
             limits: Limits::default(),
+            trusted_proxies: Arc::new(Vec::new()),
         }
+    }
+
+    /// The same state, reading the client's address from `X-Forwarded-For` on connections from
+    /// these reverse proxies (for the rate limits).
+    #[must_use]
+    pub fn with_trusted_proxies(mut self, proxies: Vec<IpAddr>) -> AppState {
+        self.trusted_proxies = Arc::new(proxies);
+        self
     }
 
     /// The same state with other connection limits (the request body deadline is read here).
@@ -204,7 +217,7 @@ impl IntoResponse for AppError {
 /// static files of `www`.
 pub fn app(state: AppState, www: PathBuf) -> Router {
     let body_timeout = state.limits.body_timeout;
-    Router::new()
+    let router = Router::new()
         .route(
             "/v1/leads",
             post(post_lead).get(list_leads).options(preflight),
@@ -222,7 +235,14 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
             "/inbox/quarantine/{id}/accept",
             post(quarantine::accept_form),
         )
-        .route("/forms/{file}", get(form_config))
+        .route("/forms/{file}", get(form_config));
+    // The widget built into the binary, when it was built first; else `<www>/dist`.
+    let router = if widget::built_in() {
+        router.route("/dist/{file}", get(widget::file))
+    } else {
+        router
+    };
+    router
         .fallback(site_files(www))
         .layer(middleware::from_fn(public_files))
         .layer(middleware::from_fn_with_state(state.clone(), no_guessing))
@@ -241,7 +261,7 @@ async fn no_guessing(State(state): State<AppState>, request: Request, next: Next
     if !request.headers().contains_key(header::AUTHORIZATION) {
         return next.run(request).await;
     }
-    let ip = client_ip(&request);
+    let ip = client_ip(&state, &request);
     if let Err(seconds) = state.wrong_credentials.peek(ip) {
         return AppError::TooMany(seconds).into_response();
     }
@@ -762,17 +782,33 @@ fn utm_of(lead: &LeadDocument) -> [Option<String>; 3] {
     [utm.source, utm.medium, utm.campaign]
 }
 
-fn client_ip(request: &Request) -> IpAddr {
-    request
+/// The client's address: the connection's peer, or, when the peer is a trusted reverse proxy,
+/// the last address in `X-Forwarded-For` that is not a trusted proxy itself (what the proxy
+/// saw; addresses further left are whatever the client claimed).
+fn client_ip(state: &AppState, request: &Request) -> IpAddr {
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip())
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
+    if !state.trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .rev()
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .find(|a| !state.trusted_proxies.contains(a))
+        .unwrap_or(peer)
 }
 
 async fn post_lead(State(state): State<AppState>, request: Request) -> Result<Response, AppError> {
     state
         .limiter
-        .check(client_ip(&request))
+        .check(client_ip(&state, &request))
         .map_err(AppError::TooMany)?;
     let (parts, body) = request.into_parts();
     let origin = parts

@@ -7,12 +7,16 @@ use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 
 use bantam_collector::{
-    app, log_problems, run_forwarding, serve, watch_forms, AppState, Forms, Forwarding, Limits,
-    Settings, Store,
+    app, log_problems, run_forwarding, serve, watch_forms, widget_built_in, AppState, Forms,
+    Forwarding, Limits, Settings, Store,
 };
 use bantam_engine::Format;
 
 const USAGE: &str = "usage: bantam-collector [options]
+       bantam-collector --version           print the version (the engine's is the same)
+       bantam-collector backup [--db PATH] OUT
+                                            copy the SQLite database to the new file OUT,
+                                            safely while the collector runs
        bantam-collector check [FORMS_DIR]   print every problem of every form (default www/forms);
                                             exit status 1 when a form has an error
   --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
@@ -37,7 +41,9 @@ const USAGE: &str = "usage: bantam-collector [options]
                        connections one client address may hold at once (default 256; 0 for
                        no cap: behind a reverse proxy every client has the proxy's address)
   --shutdown-timeout S seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight
-                       (default 10)";
+                       (default 10)
+  --trusted-proxy IP   a reverse proxy's address (repeatable): on its connections the client's
+                       address, for the rate limits, is read from X-Forwarded-For";
 
 struct Args {
     listen: SocketAddr,
@@ -46,6 +52,7 @@ struct Args {
     forms: PathBuf,
     settings: Settings,
     limits: Limits,
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -69,6 +76,7 @@ fn parse_args() -> Result<Args, String> {
             forwarding: None,
         },
         limits: Limits::default(),
+        trusted_proxies: Vec::new(),
     };
     let mut forward_secret = None;
     let mut forward_format = None;
@@ -158,6 +166,12 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .map_err(|_| format!("{flag}: \"{v}\" is not a whole number"))?;
             }
+            "--trusted-proxy" => {
+                let v = value()?;
+                args.trusted_proxies.push(v.parse().map_err(|_| {
+                    format!("--trusted-proxy: \"{v}\" is not an IP address, like 127.0.0.1")
+                })?);
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument \"{other}\"")),
         }
@@ -218,6 +232,44 @@ fn check_origin(origin: &str) -> Result<(), String> {
     }
 }
 
+/// `bantam-collector backup [--db PATH] OUT`: a consistent copy of the SQLite database, made
+/// while the collector runs and leads arrive (`VACUUM INTO` reads one snapshot; writers go on).
+fn backup(args: &[String]) -> ExitCode {
+    let (db, out) = match args {
+        [out] => ("bantam.db", out.as_str()),
+        [flag, db, out] if flag == "--db" => (db.as_str(), out.as_str()),
+        _ => {
+            eprintln!("bantam-collector: backup takes [--db PATH] OUT\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if !std::path::Path::new(db).is_file() {
+        eprintln!("bantam-collector: backup: no database at {db}");
+        return ExitCode::FAILURE;
+    }
+    if std::path::Path::new(out).exists() {
+        eprintln!("bantam-collector: backup: {out} exists; give a new file name");
+        return ExitCode::FAILURE;
+    }
+    let copied =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|conn| {
+                conn.busy_timeout(std::time::Duration::from_secs(30))?;
+                conn.execute("VACUUM INTO ?1", [out])
+            });
+    match copied {
+        Ok(_) => {
+            let size = std::fs::metadata(out).map_or(0, |m| m.len());
+            println!("bantam-collector: backed up {db} to {out} ({size} bytes)");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("bantam-collector: backup of {db} to {out} failed: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `bantam-collector check [FORMS_DIR]`: every problem of every form, one per line.
 fn check(dir: &std::path::Path) -> ExitCode {
     let forms = match Forms::load(dir) {
@@ -247,7 +299,25 @@ fn check(dir: &std::path::Path) -> ExitCode {
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut given = std::env::args().skip(1);
-    if given.next().as_deref() == Some("check") {
+    let first = given.next();
+    if matches!(first.as_deref(), Some("--version" | "-V")) {
+        println!(
+            "bantam-collector {} (engine {}; widget {})",
+            env!("CARGO_PKG_VERSION"),
+            bantam_engine::ENGINE_VERSION,
+            if widget_built_in() {
+                "built in"
+            } else {
+                "served from --www/dist"
+            }
+        );
+        return ExitCode::SUCCESS;
+    }
+    if first.as_deref() == Some("backup") {
+        let rest: Vec<String> = given.collect();
+        return backup(&rest);
+    }
+    if first.as_deref() == Some("check") {
         let dir = given.next().unwrap_or_else(|| "www/forms".into());
         if let Some(extra) = given.next() {
             eprintln!("bantam-collector: check takes one folder, not also \"{extra}\"\n{USAGE}");
@@ -302,6 +372,15 @@ async fn main() -> ExitCode {
         args.forms.display()
     );
     eprintln!(
+        "bantam-collector: version {}; the widget at /dist/ is {}",
+        env!("CARGO_PKG_VERSION"),
+        if widget_built_in() {
+            "built into this binary"
+        } else {
+            "served from the --www folder's dist/ (build the widget before the collector to build it in)"
+        }
+    );
+    eprintln!(
         "bantam-collector: leads accepted from this origin{}; from others they wait in quarantine (/inbox/quarantine)",
         if args.settings.allowed_origins.is_empty() {
             String::new()
@@ -311,7 +390,9 @@ async fn main() -> ExitCode {
     );
     let forwarding = args.settings.forwarding.clone();
     let limits = args.limits;
-    let state = AppState::new(store, forms, args.settings).with_limits(limits);
+    let state = AppState::new(store, forms, args.settings)
+        .with_limits(limits)
+        .with_trusted_proxies(args.trusted_proxies);
     if let Some(forwarding) = forwarding {
         println!(
             "bantam-collector: forwarding leads to {} as {}{}",

@@ -209,14 +209,30 @@ async fn a_beacon_posts_the_lead_as_text_plain() {
 async fn widget_files_and_form_configs_load_from_any_site() {
     let dir = TempDir::new("public");
     write_form(&dir, "demo.json", r#"{"formId": "demo", "preset": "bant"}"#);
-    for file in ["embed.js", "bantam.js", "bantam_core.0123456789.js"] {
-        std::fs::write(dir.0.join("www/dist").join(file), "export {};").unwrap();
-    }
-    std::fs::write(
-        dir.0.join("www/dist/bantam_core_bg.abcdef0123.wasm"),
-        b"\0asm\x01\0\0\0",
-    )
-    .unwrap();
+    // The widget built into the binary when it was built first; else the files on disk.
+    let (glue, wasm) = if bantam_collector::widget_built_in() {
+        let named = |start: &str, end: &str| {
+            bantam_collector::widget_files()
+                .find(|n| n.starts_with(start) && n.ends_with(end))
+                .expect("a built-in widget file")
+                .to_owned()
+        };
+        (
+            named("bantam_core.", ".js"),
+            named("bantam_core_bg.", ".wasm"),
+        )
+    } else {
+        let (glue, wasm) = (
+            "bantam_core.0123456789.js",
+            "bantam_core_bg.abcdef0123.wasm",
+        );
+        for file in ["embed.js", "bantam.js", glue] {
+            std::fs::write(dir.0.join("www/dist").join(file), "export {};").unwrap();
+        }
+        std::fs::write(dir.0.join("www/dist").join(wasm), b"\0asm\x01\0\0\0").unwrap();
+        (glue.to_owned(), wasm.to_owned())
+    };
+    let (glue, wasm) = (format!("/dist/{glue}"), format!("/dist/{wasm}"));
     let (router, _, _) = collector(&dir);
     let get = |path: &str| {
         Request::get(path)
@@ -228,12 +244,12 @@ async fn widget_files_and_form_configs_load_from_any_site() {
         ("/dist/embed.js", "no-cache", "text/javascript"),
         ("/dist/bantam.js", "no-cache", "text/javascript"),
         (
-            "/dist/bantam_core.0123456789.js",
+            glue.as_str(),
             "public, max-age=31536000, immutable",
             "text/javascript",
         ),
         (
-            "/dist/bantam_core_bg.abcdef0123.wasm",
+            wasm.as_str(),
             "public, max-age=31536000, immutable",
             "application/wasm",
         ),

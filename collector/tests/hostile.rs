@@ -573,3 +573,30 @@ fn outside_text_is_bounded_before_it_is_stored() {
     );
     assert_eq!(leads(&collector)["leads"].as_array().map(Vec::len), Some(2));
 }
+
+#[test]
+fn behind_a_trusted_proxy_each_client_has_its_own_rate_limit() {
+    let post = |collector: &Collector, id: &str, client: &str| {
+        let lead = common::lead_json("ledgerline-demo", id, &[("email", "p@acme.io")], "");
+        collector.request(&format!(
+            "POST /v1/leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Forwarded-For: {client}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{lead}",
+            lead.len()
+        ))
+    };
+    let limits = ["--rate-limit", "1", "--burst", "2"];
+    let proxied = Collector::start(
+        "proxied",
+        None,
+        &[&limits[..], &["--trusted-proxy", "127.0.0.1"]].concat(),
+    );
+    assert_eq!(post(&proxied, "p-1", "203.0.113.5"), Ok(201));
+    assert_eq!(post(&proxied, "p-2", "198.51.100.1, 203.0.113.5"), Ok(201));
+    assert_eq!(post(&proxied, "p-3", "203.0.113.5"), Ok(429));
+    // Another visitor behind the same proxy is not held up by the first.
+    assert_eq!(post(&proxied, "p-4", "203.0.113.6"), Ok(201));
+    // Without --trusted-proxy the header is the client's claim, and ignored.
+    let direct = Collector::start("direct", None, &limits);
+    assert_eq!(post(&direct, "d-1", "203.0.113.5"), Ok(201));
+    assert_eq!(post(&direct, "d-2", "203.0.113.6"), Ok(201));
+    assert_eq!(post(&direct, "d-3", "203.0.113.7"), Ok(429));
+}
