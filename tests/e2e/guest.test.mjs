@@ -152,15 +152,21 @@ test("long words wrap on a 390 px phone, and the thank-you step does not move th
   // Every layout shift from here on counts, even those right after the click.
   await p.evaluate(() => {
     window.shifts = [];
-    new PerformanceObserver((list) => window.shifts.push(...list.getEntries().map((e) => e.value))).observe({ type: "layout-shift" });
+    window.shiftObserver = new PerformanceObserver((list) => window.shifts.push(...list.getEntries().map((e) => e.value)));
+    window.shiftObserver.observe({ type: "layout-shift" });
   });
-  const before = await p.locator("#below").boundingBox();
+  // Where the content below sits in the document (a scroll moves nothing).
+  const below = () => p.locator("#below").evaluate((el) => el.getBoundingClientRect().top + window.scrollY);
+  const before = await below();
   await p.locator("button.nx").click();
   await p.locator(".ty").waitFor();
-  await p.waitForTimeout(300);
-  const afterBox = await p.locator("#below").boundingBox();
-  assert.equal(afterBox.y, before.y, "the content below the form stays where it was");
-  assert.equal(await p.evaluate(() => window.shifts.reduce((a, b) => a + b, 0)), 0, "no layout shift");
+  // Two frames laid out after the thank-you, then every shift recorded so far, pending ones too.
+  const shifted = await p.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => {
+    const pending = window.shiftObserver.takeRecords().map((e) => e.value);
+    done([...window.shifts, ...pending].reduce((a, b) => a + b, 0));
+  }))));
+  assert.equal(await below(), before, "the content below the form stays where it was");
+  assert.equal(shifted, 0, "no layout shift");
   assert.deepEqual(await overflowing(), [], "nothing is cut off on the thank-you step");
   await p.screenshot({ path: `${SHOTS}phone-thank-you.png`, fullPage: true });
   assert.deepEqual(problems, []);
@@ -326,7 +332,10 @@ test("the thank-you step shows the next action: a booking link in a new tab and 
   await p.getByLabel("I make the decision").check();
   await p.getByLabel("This month").check();
   await p.getByLabel(/I agree/).check();
-  const before = await p.locator("#below").boundingBox();
+  // Where the content below sits in the document (not the viewport: focusing the thank-you
+  // title may scroll the page, which moves nothing).
+  const below = () => p.locator("#below").evaluate((el) => el.getBoundingClientRect().top + window.scrollY);
+  const before = await below();
   await p.locator("button.nx").click();
   await p.locator(".ty").waitFor();
   const link = p.getByRole("link", { name: "Open the calendar" });
@@ -336,7 +345,7 @@ test("the thank-you step shows the next action: a booking link in a new tab and 
   assert.equal(await frame.getAttribute("src"), "https://cal.example.com/ann/embed");
   assert.equal(await frame.getAttribute("title"), "Thanks! Pick a time");
   await p.frameLocator("[data-bantam] iframe.em").getByText("Pick a time").waitFor();
-  assert.equal((await p.locator("#below").boundingBox()).y, before.y, "the content below stays where it was");
+  assert.equal(await below(), before, "the content below stays where it was");
   assert.deepEqual(await axe(p), []);
   await p.screenshot({ path: `${SHOTS}thank-you-scheduler.png` });
   assert.deepEqual(problems, []);
