@@ -183,14 +183,15 @@ fn main() {
         rate_per_minute: 0,
         ..Settings::default()
     };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let db = db.to_str().expect("a UTF-8 temporary path").to_owned();
     let state = AppState::new(
-        Store::open(&db).expect("store"),
+        runtime.block_on(Store::open(&db)).expect("store"),
         Arc::new(RwLock::new(forms)),
         settings,
     );
     let router = app(state, root().join("www"));
 
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("bind");
@@ -215,8 +216,9 @@ fn main() {
     let replay = round(addr, &bodies, concurrency);
     report("replay", &replay, 200);
 
-    let store = Store::open(&db).expect("store");
-    let rows = store.count().expect("count");
+    let rows = runtime
+        .block_on(async { Store::open(&db).await?.count().await })
+        .expect("count");
     let created = first.statuses.iter().filter(|s| **s == 201).count() as u64;
     let acked = first
         .statuses
