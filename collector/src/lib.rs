@@ -36,7 +36,7 @@ pub use forward::{
     MAX_ATTEMPTS,
 };
 pub use limit::RateLimit;
-pub use store::{is_postgres_url, Ingested, Quarantined, Store, StoreError, Stored};
+pub use store::{Due, Ingested, Quarantined, Store, StoreError, Stored};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -7,46 +7,19 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::TestDb;
 
-fn root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
 /// Starts the collector on `db` (a SQLite path or a PostgreSQL URL); returns the child and its
 /// address.
 fn start(db: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bantam-collector"))
-        .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db"])
-        .arg(db)
-        .arg("--www")
-        .arg(root().join("www"))
-        .arg("--forms")
-        .arg(root().join("www/forms"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the collector");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("the collector says where it listens");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    (child, addr)
+    common::start_collector(db, &[])
 }
 
 /// One lead document for the demo form, with this id.
@@ -61,16 +34,7 @@ fn lead_json(id: &str) -> String {
 
 /// Posts on a fresh connection; returns the HTTP status, or `None` when the server is gone.
 fn post(addr: &str, id: &str, body: &str) -> Option<u16> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let request = format!(
-        "POST /v1/leads HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nIdempotency-Key: {id}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response.split(' ').nth(1)?.parse().ok()
+    common::post_lead(addr, id, body)
 }
 
 async fn every_acknowledged_lead_survives_sigkill(db: TestDb) {

@@ -196,3 +196,93 @@ macro_rules! on_both_stores {
         }
     };
 }
+
+/// The repository's root (for `www/` and `www/forms/`).
+pub fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// Starts the real collector binary on a free loopback port, on `db` (a SQLite path or a
+/// PostgreSQL URL), with the repository's demo forms, no rate limit and `extra` flags; returns
+/// the child and its address. Its output is drained on a thread of its own, so a later line
+/// never meets a closed pipe.
+pub fn start_collector(db: &str, extra: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bantam-collector"))
+        .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db", db])
+        .arg("--www")
+        .arg(root().join("www"))
+        .arg("--forms")
+        .arg(root().join("www/forms"))
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the collector");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line = lines
+        .next()
+        .and_then(Result::ok)
+        .expect("the collector says where it listens");
+    std::thread::spawn(move || lines.for_each(drop));
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+/// Posts a lead on a fresh connection; returns the HTTP status, or `None` when the server is
+/// gone.
+pub fn post_lead(addr: &str, id: &str, body: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    let request = format!(
+        "POST /v1/leads HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nIdempotency-Key: {id}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split(' ').nth(1)?.parse().ok()
+}
+
+impl TestDb {
+    /// Runs SQL on the database directly, bypassing the store (to set up old rows).
+    pub async fn execute(&self, sql: &str) {
+        match self {
+            TestDb::Sqlite(path) => rusqlite::Connection::open(path)
+                .and_then(|conn| conn.execute_batch(sql))
+                .unwrap_or_else(|err| panic!("{sql}: {err}")),
+            TestDb::Postgres { url, .. } => on_server(url, sql).await,
+        }
+    }
+
+    /// Runs a query that returns one number on the database directly.
+    pub async fn number(&self, sql: &str) -> i64 {
+        match self {
+            TestDb::Sqlite(path) => rusqlite::Connection::open(path)
+                .and_then(|conn| conn.query_row(sql, [], |row| row.get(0)))
+                .unwrap_or_else(|err| panic!("{sql}: {err}")),
+            TestDb::Postgres { url, .. } => {
+                let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                    .await
+                    .expect("connect");
+                let task = tokio::spawn(connection);
+                let row = client
+                    .query_one(sql, &[])
+                    .await
+                    .unwrap_or_else(|err| panic!("{sql}: {err}"));
+                drop(client);
+                let _ = task.await;
+                row.get(0)
+            }
+        }
+    }
+}
