@@ -425,11 +425,6 @@ impl Store {
         &self.name
     }
 
-    /// Whether several collector processes may share this database (PostgreSQL).
-    pub fn is_shared(&self) -> bool {
-        matches!(self.backend, Backend::Postgres(_))
-    }
-
     /// Stores a lead (and its forward, when it has one) in one transaction unless a lead
     /// with its id exists; either way returns what is stored.
     ///
