@@ -430,15 +430,20 @@ fn main() {
         }
     }
     drop(running);
-    let store = Store::open(Path::new(&db)).expect("store");
-    let rows = bodies
-        .iter()
-        .filter(|(id, _)| store.get(id).ok().flatten().is_some())
-        .count();
-    let lost = bodies
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let stored: Vec<bool> = runtime.block_on(async {
+        let store = Store::open(&db).await.expect("store");
+        let mut stored = Vec::with_capacity(bodies.len());
+        for (id, _) in bodies.iter() {
+            stored.push(store.get(id).await.ok().flatten().is_some());
+        }
+        stored
+    });
+    let rows = stored.iter().filter(|s| **s).count();
+    let lost = stored
         .iter()
         .zip(&acked)
-        .filter(|((id, _), acked)| **acked && store.get(id).ok().flatten().is_none())
+        .filter(|(stored, acked)| **acked && !**stored)
         .count();
     let twice = created.values().filter(|&&c| c > 1).count();
     println!(

@@ -9,9 +9,15 @@
 //! The body is the stored lead document (`json`, the default) or, with another [`Format`], the
 //! engine's adapter output for it, using the lead's form's `delivery` settings (field names,
 //! Salesforce `oid`); the signature covers whatever body is sent.
+//!
+//! Several collectors may share one PostgreSQL outbox: each pass claims its entries for a
+//! lease ([`Forwarding::lease`]), so each entry is sent by one collector, and the entries of
+//! a collector that died are taken by another once the lease runs out. A request never
+//! outlives its claim: it gets at most half the lease, and a pass stops and hands back the
+//! rest of its claim when too little of the lease is left for one more request.
 
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -25,6 +31,10 @@ use crate::store::{Due, Store};
 pub const MAX_ATTEMPTS: u32 = 16;
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// Entries one pass claims at most.
+const BATCH: u32 = 20;
+/// How long a collector keeps the forwards it claimed by default.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
 /// Where and how to forward.
 #[derive(Debug, Clone)]
@@ -37,6 +47,9 @@ pub struct Forwarding {
     pub timeout: Duration,
     /// The body format; field names and the Salesforce `oid` come from each form's `delivery`.
     pub format: Format,
+    /// How long a claim on outbox entries lasts (PostgreSQL): another collector takes the
+    /// entries of one that died after this. Requests get at most half of it.
+    pub lease: Duration,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -165,31 +178,53 @@ pub fn run(store: Arc<Store>, forms: Arc<RwLock<Forms>>, forwarding: Forwarding,
         let mut interval = tokio::time::interval(every);
         loop {
             interval.tick().await;
-            let (store, forms, forwarding) = (store.clone(), forms.clone(), forwarding.clone());
-            let pass =
-                tokio::task::spawn_blocking(move || forward_due(&store, &forms, &forwarding)).await;
-            if let Ok(Err(err)) = pass {
+            if let Err(err) = forward_due(&store, &forms, &forwarding).await {
                 eprintln!("bantam-collector: forwarding: {err}");
             }
         }
     });
 }
 
-/// One pass over the due entries. Public for tests and tools.
+/// One pass over the due entries: claims them, posts each (on a blocking thread) and records
+/// the outcome. Returns how many were claimed. Public for tests and tools.
 ///
 /// # Errors
 /// A storage error; delivery errors are recorded on the entries instead.
-pub fn forward_due(
+pub async fn forward_due(
     store: &Store,
-    forms: &RwLock<Forms>,
+    forms: &Arc<RwLock<Forms>>,
     forwarding: &Forwarding,
 ) -> Result<usize, crate::StoreError> {
-    let due = store.due_forwards(now_ms(), 20)?;
+    let claimed_at = Instant::now();
+    let due = store
+        .due_forwards(now_ms(), BATCH, forwarding.lease)
+        .await?;
     let count = due.len();
-    for entry in due {
-        match deliver(forwarding, forms, &entry) {
+    let mut sending = forwarding.clone();
+    sending.timeout = forwarding.timeout.min(forwarding.lease / 2);
+    let mut entries = due.into_iter();
+    while let Some(entry) = entries.next() {
+        if claimed_at.elapsed() + sending.timeout > forwarding.lease {
+            // Too little of the lease is left for another request: hand the rest back.
+            let rest: Vec<String> = std::iter::once(entry)
+                .chain(entries)
+                .map(|e| e.lead_id)
+                .collect();
+            store.release_forwards(&rest).await?;
+            break;
+        }
+        let (attempt, forms) = (sending.clone(), forms.clone());
+        let (entry, outcome) = tokio::task::spawn_blocking(move || {
+            let outcome = deliver(&attempt, &forms, &entry);
+            (entry, outcome)
+        })
+        .await
+        .map_err(|err| crate::StoreError::Task(err.to_string()))?;
+        match outcome {
             Outcome::Delivered(status) => {
-                store.forward_delivered(&entry.lead_id, status, &crate::time::now_rfc3339())?
+                store
+                    .forward_delivered(&entry.lead_id, status, &crate::time::now_rfc3339())
+                    .await?
             }
             Outcome::Retry(error, retry_after) => {
                 let attempts = entry.attempts + 1;
@@ -197,16 +232,20 @@ pub fn forward_due(
                     .unwrap_or_else(|| backoff(attempts))
                     .min(MAX_BACKOFF);
                 let failed = attempts >= MAX_ATTEMPTS;
-                store.forward_failed(
-                    &entry.lead_id,
-                    attempts,
-                    now_ms() + wait.as_millis() as i64,
-                    &error,
-                    failed,
-                )?;
+                store
+                    .forward_failed(
+                        &entry.lead_id,
+                        attempts,
+                        now_ms() + wait.as_millis() as i64,
+                        &error,
+                        failed,
+                    )
+                    .await?;
             }
             Outcome::Refused(error) => {
-                store.forward_failed(&entry.lead_id, entry.attempts + 1, 0, &error, true)?
+                store
+                    .forward_failed(&entry.lead_id, entry.attempts + 1, 0, &error, true)
+                    .await?
             }
         }
     }
@@ -233,6 +272,7 @@ mod tests {
             secret: None,
             timeout: Duration::from_secs(1),
             format: Format::Hubspot,
+            lease: DEFAULT_LEASE,
         };
         let mut forms = Forms::empty();
         forms.insert(

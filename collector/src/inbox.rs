@@ -241,19 +241,13 @@ pub(crate) async fn inbox(
 ) -> Result<Response, AppError> {
     let (query, filter) = admin_filter(&state, &headers, query)?;
     let offset = query.offset.unwrap_or(0);
-    let store = state.store.clone();
-    let f = filter.clone();
-    let (rows, total, quality, held) =
-        tokio::task::spawn_blocking(move || -> Result<_, crate::StoreError> {
-            Ok((
-                store.rows(&f, PAGE, offset)?,
-                store.count_matching(&f)?,
-                store.source_quality(&f)?,
-                store.quarantine_count()?,
-            ))
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let store = &state.store;
+    let (rows, total, quality, held) = (
+        store.rows(&filter, PAGE, offset).await?,
+        store.count_matching(&filter).await?,
+        store.source_quality(&filter).await?,
+        store.quarantine_count().await?,
+    );
 
     let (form_ids, grade_names) = {
         let forms = state
@@ -411,18 +405,13 @@ pub(crate) async fn detail(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     require_admin(&state.settings, &headers, true)?;
-    let store = state.store.clone();
-    let key = id.clone();
-    let row: Row = tokio::task::spawn_blocking(move || store.row(&key))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??
-        .ok_or_else(|| {
-            AppError::bad(
-                StatusCode::NOT_FOUND,
-                format!("no lead \"{id}\""),
-                Some("id"),
-            )
-        })?;
+    let row: Row = state.store.row(&id).await?.ok_or_else(|| {
+        AppError::bad(
+            StatusCode::NOT_FOUND,
+            format!("no lead \"{id}\""),
+            Some("id"),
+        )
+    })?;
     let form = state.forms.read().ok().and_then(|f| f.get(&row.form_id));
     let doc = &row.document;
     let who = row
@@ -602,12 +591,8 @@ async fn record_status(
     id: String,
     status: &'static str,
 ) -> Result<String, AppError> {
-    let store = state.store.clone();
     let at = time::now_rfc3339();
-    let (key, when) = (id.clone(), at.clone());
-    let found = tokio::task::spawn_blocking(move || store.set_status(&key, status, &when))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let found = state.store.set_status(&id, status, &at).await?;
     if found {
         Ok(at)
     } else {
@@ -721,10 +706,7 @@ pub(crate) async fn csv(
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     let (_, filter) = admin_filter(&state, &headers, query)?;
-    let store = state.store.clone();
-    let rows = tokio::task::spawn_blocking(move || store.rows(&filter, 100_000, 0))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let rows = state.store.rows(&filter, 100_000, 0).await?;
     let mut out = String::from("id,received_at,submitted_at,form_id,email,company,grade,total,client_total,score_mismatch,utm_source,utm_medium,utm_campaign,status,status_at,page_url,reasons,spam,email_domain_kind,company_domain,variant\r\n");
     for r in rows {
         let reasons: Vec<&str> = r.document["score"]["reasons"]

@@ -2,7 +2,7 @@
 //!
 //! It receives lead documents (`POST /v1/leads`), checks them against the registered forms,
 //! re-scores the answers with the same engine as the widget (the client's score is advisory),
-//! stores them in SQLite idempotently on the lead id, lists them for admins
+//! stores them in SQLite or PostgreSQL idempotently on the lead id, lists them for admins
 //! (`GET /v1/leads`) and serves the demo page, so the demo is one origin.
 
 mod forms;
@@ -33,10 +33,13 @@ use serde_json::{json, Value};
 use tower_http::services::ServeDir;
 
 pub use forms::{log_problems, watch as watch_forms, Forms, Problem};
-pub use forward::{forward_due, run as run_forwarding, sign, Forwarding, MAX_ATTEMPTS};
+pub use forward::{
+    forward_due, run as run_forwarding, sign, Forwarding, DEFAULT_LEASE as DEFAULT_FORWARD_LEASE,
+    MAX_ATTEMPTS,
+};
 pub use limit::RateLimit;
 pub use serve::{serve, Limits};
-pub use store::{Ingested, Quarantined, Store, StoreError};
+pub use store::{Due, Ingested, Quarantined, Store, StoreError, Stored};
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
 /// Largest accepted request body.
@@ -611,6 +614,7 @@ pub(crate) fn ingest(
             None,
         )
     })?;
+    let body_sha256 = sha256_hex(&document);
     match document.get("schemaVersion").and_then(Value::as_u64) {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
         Some(v) => {
@@ -767,10 +771,19 @@ pub(crate) fn ingest(
         client_total: lead.score.total,
         client_grade: lead.score.grade,
         document: document.to_string(),
+        body_sha256,
         id: lead.id,
         form_id: lead.form_id,
         submitted_at: lead.submitted_at,
     })))
+}
+
+/// Hex SHA-256 of a posted document as serde_json writes it out, so a replay of the same
+/// document hashes the same whatever its whitespace.
+fn sha256_hex(document: &Value) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(document.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// UTM source, medium and campaign: the lead's last touch, or else its page URL's query.
@@ -876,10 +889,7 @@ async fn store_lead(
     ingested: Ingested,
     received_at: String,
 ) -> Result<Response, AppError> {
-    let store = state.store.clone();
-    let stored = tokio::task::spawn_blocking(move || store.insert(&ingested, &received_at))
-        .await
-        .map_err(|err| AppError::Internal(err.to_string()))??;
+    let stored = state.store.insert(&ingested, &received_at).await?;
     let status = if stored.created {
         StatusCode::CREATED
     } else {
@@ -983,10 +993,7 @@ async fn list_leads(
         query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let offset = query.offset.unwrap_or(0);
-    let store = state.store.clone();
-    let leads = tokio::task::spawn_blocking(move || store.list(limit, offset))
-        .await
-        .map_err(|err| AppError::Internal(err.to_string()))??;
+    let leads = state.store.list(limit, offset).await?;
     Ok(Json(json!({ "leads": leads, "limit": limit, "offset": offset })).into_response())
 }
 

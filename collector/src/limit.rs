@@ -1,4 +1,7 @@
 //! A per-address token bucket: for posts, and for wrong admin credentials.
+//!
+//! Kept in memory, per process: collectors sharing one PostgreSQL database each count their
+//! own posts, so behind a balancer a client may post once per collector at the full rate.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

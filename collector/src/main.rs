@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use bantam_collector::{
     app, log_problems, run_forwarding, serve, watch_forms, widget_built_in, AppState, Forms,
-    Forwarding, Limits, Settings, Store,
+    Forwarding, Limits, Settings, Store, DEFAULT_FORWARD_LEASE,
 };
 use bantam_engine::Format;
 
@@ -20,7 +20,9 @@ const USAGE: &str = "usage: bantam-collector [options]
        bantam-collector check [FORMS_DIR]   print every problem of every form (default www/forms);
                                             exit status 1 when a form has an error
   --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
-  --db PATH            SQLite database file (default bantam.db)
+  --db PATH|URL        SQLite database file, or a PostgreSQL database
+                       (postgres://user:password@host:port/dbname) that several collectors
+                       may share; default env BANTAM_DB, else bantam.db
   --www DIR            folder served at / (default www)
   --forms DIR          form configs (*.json) leads are checked and re-scored against
                        (default www/forms); reloaded when a file changes
@@ -43,11 +45,13 @@ const USAGE: &str = "usage: bantam-collector [options]
   --shutdown-timeout S seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight
                        (default 10)
   --trusted-proxy IP   a reverse proxy's address (repeatable): on its connections the client's
-                       address, for the rate limits, is read from X-Forwarded-For";
+                       address, for the rate limits, is read from X-Forwarded-For
+  --forward-lease S    seconds a collector keeps the forwards it took before another may
+                       take them (PostgreSQL shared by several collectors; default 60)";
 
 struct Args {
     listen: SocketAddr,
-    db: PathBuf,
+    db: String,
     www: PathBuf,
     forms: PathBuf,
     settings: Settings,
@@ -58,7 +62,10 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-        db: PathBuf::from("bantam.db"),
+        db: std::env::var("BANTAM_DB")
+            .ok()
+            .filter(|db| !db.is_empty())
+            .unwrap_or_else(|| "bantam.db".into()),
         www: PathBuf::from("www"),
         forms: PathBuf::from("www/forms"),
         settings: Settings {
@@ -80,6 +87,7 @@ fn parse_args() -> Result<Args, String> {
     };
     let mut forward_secret = None;
     let mut forward_format = None;
+    let mut forward_lease = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -90,7 +98,7 @@ fn parse_args() -> Result<Args, String> {
                     format!("--listen: \"{v}\" is not ADDR:PORT, like 127.0.0.1:8080")
                 })?;
             }
-            "--db" => args.db = PathBuf::from(value()?),
+            "--db" => args.db = value()?,
             "--www" => args.www = PathBuf::from(value()?),
             "--forms" => args.forms = PathBuf::from(value()?),
             "--allow-origin" => {
@@ -120,6 +128,7 @@ fn parse_args() -> Result<Args, String> {
                         .filter(|s| !s.is_empty()),
                     timeout: std::time::Duration::from_secs(10),
                     format: Format::Json,
+                    lease: DEFAULT_FORWARD_LEASE,
                 });
             }
             "--forward-secret" => forward_secret = Some(value()?),
@@ -132,6 +141,13 @@ fn parse_args() -> Result<Args, String> {
                         names.join(", ")
                     )
                 })?);
+            }
+            "--forward-lease" => {
+                let v = value()?;
+                let seconds: u64 = v.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
+                    format!("--forward-lease: \"{v}\" is not a whole number of seconds above 0")
+                })?;
+                forward_lease = Some(std::time::Duration::from_secs(seconds));
             }
             "--rate-limit" | "--burst" => {
                 let v = value()?;
@@ -188,13 +204,19 @@ fn parse_args() -> Result<Args, String> {
             None => return Err("--forward-format needs --forward-url".into()),
         }
     }
+    if let Some(lease) = forward_lease {
+        match &mut args.settings.forwarding {
+            Some(forwarding) => forwarding.lease = lease,
+            None => return Err("--forward-lease needs --forward-url".into()),
+        }
+    }
     for origin in &args.settings.allowed_origins {
         check_origin(origin)?;
     }
-    if inside(&args.db, &args.www) {
+    if !args.db.contains("://") && inside(std::path::Path::new(&args.db), &args.www) {
         return Err(format!(
             "--db {} is inside --www {}: the site folder is public, so every lead would be downloadable; keep the database elsewhere",
-            args.db.display(),
+            args.db,
             args.www.display()
         ));
     }
@@ -243,6 +265,10 @@ fn backup(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if db.contains("://") {
+        eprintln!("bantam-collector: backup copies a SQLite file; for PostgreSQL use pg_dump (it is consistent while leads arrive too)");
+        return ExitCode::from(2);
+    }
     if !std::path::Path::new(db).is_file() {
         eprintln!("bantam-collector: backup: no database at {db}");
         return ExitCode::FAILURE;
@@ -335,10 +361,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let store = match Store::open(&args.db) {
+    let store = match Store::open(&args.db).await {
         Ok(store) => store,
         Err(err) => {
-            eprintln!("bantam-collector: cannot open {}: {err}", args.db.display());
+            eprintln!("bantam-collector: {err}");
             return ExitCode::FAILURE;
         }
     };
@@ -368,7 +394,7 @@ async fn main() -> ExitCode {
     let addr = listener.local_addr().map_or(args.listen, |a| a);
     println!(
         "bantam-collector: listening on http://{addr}/ (database {}, {form_count} form(s) from {})",
-        args.db.display(),
+        store.name(),
         args.forms.display()
     );
     eprintln!(

@@ -41,11 +41,7 @@ fn header_text(reason: &str) -> HeaderValue {
 
 /// Keeps `lead` in quarantine and answers `202` with the reason; logs the first arrival.
 pub(crate) async fn hold(state: &AppState, lead: Quarantined) -> Result<Response, AppError> {
-    let store = state.store.clone();
-    let kept = lead.clone();
-    let created = tokio::task::spawn_blocking(move || store.quarantine(&kept))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let created = state.store.quarantine(&lead).await?;
     if created {
         eprintln!(
             "bantam-collector: quarantined lead {} (form {}): {}; review it at /inbox/quarantine",
@@ -69,18 +65,13 @@ pub(crate) async fn hold(state: &AppState, lead: Quarantined) -> Result<Response
 
 /// Takes a quarantined lead into the leads, checked against the forms as they are now.
 async fn accept(state: &AppState, id: String) -> Result<Stored, AppError> {
-    let store = state.store.clone();
-    let key = id.clone();
-    let held = tokio::task::spawn_blocking(move || store.quarantined_one(&key))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??
-        .ok_or_else(|| {
-            AppError::bad(
-                StatusCode::NOT_FOUND,
-                format!("no quarantined lead \"{id}\""),
-                Some("id"),
-            )
-        })?;
+    let held = state.store.quarantined_one(&id).await?.ok_or_else(|| {
+        AppError::bad(
+            StatusCode::NOT_FOUND,
+            format!("no quarantined lead \"{id}\""),
+            Some("id"),
+        )
+    })?;
     let checked = {
         let forms = state
             .forms
@@ -93,11 +84,8 @@ async fn accept(state: &AppState, id: String) -> Result<Stored, AppError> {
     };
     let mut ingested = *ingested;
     ingested.forward = state.settings.forwarding.is_some();
-    let store = state.store.clone();
     let at = time::now_rfc3339();
-    let stored = tokio::task::spawn_blocking(move || store.accept(&ingested, &at))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let stored = state.store.accept(&ingested, &at).await?;
     eprintln!("bantam-collector: accepted quarantined lead {}", stored.id);
     Ok(stored)
 }
@@ -110,13 +98,10 @@ pub(crate) struct ListQuery {
 }
 
 async fn load(state: &AppState, offset: u32) -> Result<(Vec<Quarantined>, u64), AppError> {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || -> Result<_, crate::StoreError> {
-        Ok((store.quarantined(PAGE, offset)?, store.quarantine_count()?))
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(AppError::from)
+    Ok((
+        state.store.quarantined(PAGE, offset).await?,
+        state.store.quarantine_count().await?,
+    ))
 }
 
 /// `GET /v1/quarantine`: waiting leads, newest first, each with its reason and document.

@@ -1,43 +1,21 @@
-//! Router tests: `oneshot` requests against a temporary database.
+//! Router tests: `oneshot` requests against a temporary database. The tests about storage
+//! run once per store (`sqlite::…`, `postgres::…`); see `on_both_stores!` at the end.
 
 mod common;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use std::sync::{Arc, RwLock};
 
-use bantam_collector::{app, AppState, Forms, Settings, Store};
+use bantam_collector::{app, AppState, Forms, Settings};
 use bantam_engine::parse_config;
+use common::TestDb;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-
-/// A temporary database file, removed on drop.
-struct TempDb(PathBuf);
-
-impl TempDb {
-    fn new() -> TempDb {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "bantam-test-{}-{}.db",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        TempDb(path)
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
-        }
-    }
-}
 
 const TOKEN: &str = "s3cret-admin-token";
 
@@ -51,8 +29,8 @@ fn settings() -> Settings {
     }
 }
 
-fn router_with(db: &TempDb, settings: Settings) -> Router {
-    let store = Store::open(&db.0).expect("open store");
+async fn router_with(db: &TestDb, settings: Settings) -> Router {
+    let store = db.open().await;
     let mut forms = Forms::empty();
     forms.insert(parse_config(json!({"formId": "demo", "preset": "bant"})).unwrap());
     app(
@@ -61,8 +39,8 @@ fn router_with(db: &TempDb, settings: Settings) -> Router {
     )
 }
 
-fn router(db: &TempDb) -> Router {
-    router_with(db, settings())
+async fn router(db: &TestDb) -> Router {
+    router_with(db, settings()).await
 }
 
 fn list_request(query: &str) -> Request<Body> {
@@ -98,10 +76,8 @@ fn post(body: impl Into<Body>) -> Request<Body> {
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_lead_is_stored_once_and_a_replay_is_200() {
-    let db = TempDb::new();
-    let router = router(&db);
+async fn a_lead_is_stored_once_and_a_replay_is_200(db: TestDb) {
+    let router = router(&db).await;
     let body = lead("lead-1").to_string();
     let (status, answer) = send(&router, post(body.clone())).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
@@ -119,19 +95,15 @@ async fn a_lead_is_stored_once_and_a_replay_is_200() {
     assert_eq!(leads[0]["lead"]["score"]["total"], 25);
 }
 
-#[tokio::test]
-async fn leads_survive_a_restart() {
-    let db = TempDb::new();
-    send(&router(&db), post(lead("a").to_string())).await;
-    let store = Store::open(&db.0).unwrap();
-    assert_eq!(store.count().unwrap(), 1);
-    assert_eq!(store.get("a").unwrap().unwrap()["formId"], "demo");
+async fn leads_survive_a_restart(db: TestDb) {
+    send(&router(&db).await, post(lead("a").to_string())).await;
+    let store = db.open().await;
+    assert_eq!(store.count().await.unwrap(), 1);
+    assert_eq!(store.get("a").await.unwrap().unwrap()["formId"], "demo");
 }
 
-#[tokio::test]
-async fn the_newest_lead_is_listed_first_and_limit_applies() {
-    let db = TempDb::new();
-    let router = router(&db);
+async fn the_newest_lead_is_listed_first_and_limit_applies(db: TestDb) {
+    let router = router(&db).await;
     for id in ["first", "second", "third"] {
         send(&router, post(lead(id).to_string())).await;
     }
@@ -157,8 +129,8 @@ async fn check_rejected(
     field: Option<&str>,
     error_part: &str,
 ) {
-    let db = TempDb::new();
-    let router = router(&db);
+    let db = TestDb::sqlite();
+    let router = router(&db).await;
     let (got, answer) = send(&router, request).await;
     assert_eq!(got, status, "{answer}");
     assert_eq!(answer["field"].as_str(), field, "{answer}");
@@ -167,8 +139,8 @@ async fn check_rejected(
         error.contains(error_part),
         "\"{error}\" should mention \"{error_part}\""
     );
-    let store = Store::open(&db.0).unwrap();
-    assert_eq!(store.count().unwrap(), 0, "nothing stored");
+    let store = db.open().await;
+    assert_eq!(store.count().await.unwrap(), 0, "nothing stored");
 }
 
 #[tokio::test]
@@ -251,14 +223,15 @@ async fn bad_requests_get_a_4xx_with_a_reason() {
         .unwrap();
     check_rejected(request, unprocessable, Some("id"), "does not match").await;
     let huge = "x".repeat(bantam_collector::MAX_BODY_BYTES + 1);
-    let (status, _) = send(&router(&TempDb::new()), post(huge)).await;
+    let (status, _) = send(&router(&TestDb::sqlite()).await, post(huge)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]
 async fn the_demo_page_is_served() {
-    let db = TempDb::new();
+    let db = TestDb::sqlite();
     let response = router(&db)
+        .await
         .oneshot(Request::get("/").body(Body::empty()).unwrap())
         .await
         .unwrap();
@@ -267,10 +240,8 @@ async fn the_demo_page_is_served() {
     assert!(String::from_utf8_lossy(&html).contains("dist/embed.js"));
 }
 
-#[tokio::test]
-async fn the_collector_rescores_and_flags_a_tampered_score() {
-    let db = TempDb::new();
-    let router = router(&db);
+async fn the_collector_rescores_and_flags_a_tampered_score(db: TestDb) {
+    let router = router(&db).await;
     let mut v = lead("tampered");
     v["score"]["total"] = json!(99);
     v["score"]["grade"] = json!("hot");
@@ -295,10 +266,8 @@ async fn the_collector_rescores_and_flags_a_tampered_score() {
     );
 }
 
-#[tokio::test]
-async fn fields_from_a_newer_widget_are_kept() {
-    let db = TempDb::new();
-    let router = router(&db);
+async fn fields_from_a_newer_widget_are_kept(db: TestDb) {
+    let router = router(&db).await;
     let mut v = lead("newer");
     v["experiment"] = json!({"variant": "b"});
     let (status, _) = send(&router, post(v.to_string())).await;
@@ -309,8 +278,8 @@ async fn fields_from_a_newer_widget_are_kept() {
 
 #[tokio::test]
 async fn reading_leads_needs_the_admin_token() {
-    let db = TempDb::new();
-    let router = router(&db);
+    let db = TestDb::sqlite();
+    let router = router(&db).await;
     let (status, answer) = send(
         &router,
         Request::get("/v1/leads").body(Body::empty()).unwrap(),
@@ -323,12 +292,13 @@ async fn reading_leads_needs_the_admin_token() {
         .unwrap();
     assert_eq!(send(&router, wrong).await.0, StatusCode::UNAUTHORIZED);
     let no_token = router_with(
-        &TempDb::new(),
+        &TestDb::sqlite(),
         Settings {
             admin_token: None,
             ..settings()
         },
-    );
+    )
+    .await;
     let (status, answer) = send(&no_token, list_request("")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(answer["error"].as_str().unwrap().contains("--admin-token"));
@@ -349,10 +319,8 @@ fn with_origin(origin: &str, method: &str) -> Request<Body> {
     builder.body(Body::from(lead("cors").to_string())).unwrap()
 }
 
-#[tokio::test]
-async fn allowed_origins_post_leads_and_others_are_quarantined() {
-    let db = TempDb::new();
-    let router = router(&db);
+async fn allowed_origins_post_leads_and_others_are_quarantined(db: TestDb) {
+    let router = router(&db).await;
     let response = router
         .clone()
         .oneshot(with_origin("https://www.example.com", "OPTIONS"))
@@ -395,9 +363,9 @@ async fn allowed_origins_post_leads_and_others_are_quarantined() {
         .to_str()
         .unwrap()
         .contains("--allow-origin https://evil.example.org"));
-    let store = Store::open(&db.0).unwrap();
-    assert_eq!(store.count().unwrap(), 0, "not among the leads");
-    let held = store.quarantined(10, 0).unwrap();
+    let store = db.open().await;
+    assert_eq!(store.count().await.unwrap(), 0, "not among the leads");
+    let held = store.quarantined(10, 0).await.unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].origin.as_deref(), Some("https://evil.example.org"));
     // Reading leads stays limited to allowed origins.
@@ -415,8 +383,8 @@ async fn allowed_origins_post_leads_and_others_are_quarantined() {
         .unwrap();
     let (status, answer) = send(&router, accept).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    assert_eq!(store.count().unwrap(), 1);
-    assert_eq!(store.quarantine_count().unwrap(), 0);
+    assert_eq!(store.count().await.unwrap(), 1);
+    assert_eq!(store.quarantine_count().await.unwrap(), 0);
     let response = router
         .clone()
         .oneshot(with_origin("https://www.example.com", "POST"))
@@ -434,7 +402,7 @@ async fn allowed_origins_post_leads_and_others_are_quarantined() {
 
 #[tokio::test]
 async fn a_client_over_the_rate_gets_429_with_retry_after() {
-    let db = TempDb::new();
+    let db = TestDb::sqlite();
     let router = router_with(
         &db,
         Settings {
@@ -442,7 +410,8 @@ async fn a_client_over_the_rate_gets_429_with_retry_after() {
             burst: 2,
             ..settings()
         },
-    );
+    )
+    .await;
     for id in ["r1", "r2"] {
         assert_eq!(
             send(&router, post(lead(id).to_string())).await.0,
@@ -456,14 +425,14 @@ async fn a_client_over_the_rate_gets_429_with_retry_after() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(response.headers()["retry-after"], "10");
-    assert_eq!(Store::open(&db.0).unwrap().count().unwrap(), 2);
+    assert_eq!(db.open().await.count().await.unwrap(), 2);
 }
 
-#[test]
-fn a_database_from_the_first_schema_is_migrated() {
-    let db = TempDb::new();
+#[tokio::test]
+async fn a_database_from_the_first_schema_is_migrated() {
+    let db = TestDb::sqlite();
     {
-        let conn = rusqlite::Connection::open(&db.0).unwrap();
+        let conn = rusqlite::Connection::open(db.url()).unwrap();
         conn.execute_batch(
             "CREATE TABLE leads (id TEXT PRIMARY KEY, form_id TEXT NOT NULL, received_at TEXT NOT NULL,
              submitted_at TEXT NOT NULL, email TEXT, grade TEXT NOT NULL, total INTEGER NOT NULL, document TEXT NOT NULL);
@@ -472,21 +441,21 @@ fn a_database_from_the_first_schema_is_migrated() {
         )
         .unwrap();
     }
-    let store = Store::open(&db.0).unwrap();
-    assert_eq!(store.count().unwrap(), 1);
-    let listed = store.list(10, 0).unwrap();
+    let store = db.open().await;
+    assert_eq!(store.count().await.unwrap(), 1);
+    let listed = store.list(10, 0).await.unwrap();
     assert_eq!(
         listed[0]["scoreMismatch"], false,
         "new columns have their defaults"
     );
-    let conn = rusqlite::Connection::open(&db.0).unwrap();
+    let conn = rusqlite::Connection::open(db.url()).unwrap();
     let version: u32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, journal.as_str()), (5, "wal"));
+    assert_eq!((version, journal.as_str()), (6, "wal"));
 }
 
 #[test]
@@ -549,9 +518,8 @@ async fn text(router: &Router, request: Request<Body>) -> (StatusCode, String) {
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
-async fn seeded_inbox() -> (TempDb, Router) {
-    let db = TempDb::new();
-    let router = router(&db);
+async fn seeded_inbox(db: &TestDb) -> Router {
+    let router = router(db).await;
     for (id, company, budget, url) in [
         (
             "hot1",
@@ -587,12 +555,11 @@ async fn seeded_inbox() -> (TempDb, Router) {
         let (status, answer) = send(&router, post(inbox_lead(id, company, budget, url))).await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
     }
-    (db, router)
+    router
 }
 
-#[tokio::test]
-async fn the_inbox_lists_filters_and_escapes() {
-    let (_db, router) = seeded_inbox().await;
+async fn the_inbox_lists_filters_and_escapes(db: TestDb) {
+    let router = seeded_inbox(&db).await;
     let (status, _) = text(&router, Request::get("/inbox").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let response = router
@@ -648,9 +615,8 @@ async fn the_inbox_lists_filters_and_escapes() {
     );
 }
 
-#[tokio::test]
-async fn sales_feedback_is_stored_and_exported() {
-    let (_db, router) = seeded_inbox().await;
+async fn sales_feedback_is_stored_and_exported(db: TestDb) {
+    let router = seeded_inbox(&db).await;
     let status_request = |body: &str| {
         Request::post("/v1/leads/hot1/status")
             .header("authorization", format!("Bearer {TOKEN}"))
@@ -712,10 +678,8 @@ async fn sales_feedback_is_stored_and_exported() {
     assert_eq!(filtered.lines().count(), 3);
 }
 
-#[tokio::test]
-async fn the_last_touch_decides_the_source() {
-    let db = TempDb::new();
-    let router = router(&db);
+async fn the_last_touch_decides_the_source(db: TestDb) {
+    let router = router(&db).await;
     let mut v: Value = serde_json::from_str(&inbox_lead(
         "touched",
         "Acme",
@@ -739,10 +703,8 @@ async fn the_last_touch_decides_the_source() {
     assert_eq!(answer["field"], "attribution.firstTouch");
 }
 
-#[tokio::test]
-async fn flagged_spam_and_the_context_show_in_the_inbox_and_export() {
-    let db = TempDb::new();
-    let router = router(&db);
+async fn flagged_spam_and_the_context_show_in_the_inbox_and_export(db: TestDb) {
+    let router = router(&db).await;
     let mut flagged: Value = serde_json::from_str(&inbox_lead(
         "bot1",
         "Spam & Co",
@@ -778,8 +740,8 @@ async fn flagged_spam_and_the_context_show_in_the_inbox_and_export() {
 
 #[tokio::test]
 async fn the_collector_classifies_the_email_domain_itself() {
-    let db = TempDb::new();
-    let router = router(&db);
+    let db = TestDb::sqlite();
+    let router = router(&db).await;
     let mut doc: Value = serde_json::from_str(&common::lead_json(
         "demo",
         "ctx1",
@@ -810,3 +772,16 @@ async fn the_collector_classifies_the_email_domain_itself() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(answer["field"], "context.variant");
 }
+
+crate::on_both_stores!(
+    a_lead_is_stored_once_and_a_replay_is_200,
+    leads_survive_a_restart,
+    the_newest_lead_is_listed_first_and_limit_applies,
+    the_collector_rescores_and_flags_a_tampered_score,
+    fields_from_a_newer_widget_are_kept,
+    allowed_origins_post_leads_and_others_are_quarantined,
+    the_inbox_lists_filters_and_escapes,
+    sales_feedback_is_stored_and_exported,
+    the_last_touch_decides_the_source,
+    flagged_spam_and_the_context_show_in_the_inbox_and_export,
+);

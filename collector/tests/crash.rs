@@ -3,48 +3,23 @@
 //!
 //! Starts the real binary on loopback, streams posts from four clients, kills the process
 //! with SIGKILL mid-stream, and checks that every lead that got a 2xx is in the database.
+//! Both tests run once per store (`sqlite::…`, `postgres::…`).
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bantam_collector::Store;
+use common::TestDb;
 
-fn root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-/// Starts the collector; returns the child and its address.
-fn start(db: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bantam-collector"))
-        .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db"])
-        .arg(db)
-        .arg("--www")
-        .arg(root().join("www"))
-        .arg("--forms")
-        .arg(root().join("www/forms"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the collector");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("the collector says where it listens");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    (child, addr)
+/// Starts the collector on `db` (a SQLite path or a PostgreSQL URL); returns the child and its
+/// address.
+fn start(db: &str) -> (Child, String) {
+    common::start_collector(db, &[])
 }
 
 /// One lead document for the demo form, with this id.
@@ -59,24 +34,11 @@ fn lead_json(id: &str) -> String {
 
 /// Posts on a fresh connection; returns the HTTP status, or `None` when the server is gone.
 fn post(addr: &str, id: &str, body: &str) -> Option<u16> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let request = format!(
-        "POST /v1/leads HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nIdempotency-Key: {id}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response.split(' ').nth(1)?.parse().ok()
+    common::post_lead(addr, id, body)
 }
 
-#[test]
-fn every_acknowledged_lead_survives_sigkill() {
-    let dir = std::env::temp_dir().join(format!("bantam-crash-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("leads.db");
-    let (mut child, addr) = start(&db);
+async fn every_acknowledged_lead_survives_sigkill(db: TestDb) {
+    let (mut child, addr) = start(&db.url());
     let acked = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..4)
@@ -119,7 +81,7 @@ fn every_acknowledged_lead_survives_sigkill() {
     );
 
     // Restart on the same database: the collector opens it (WAL recovery) and serves again.
-    let (mut child, addr) = start(&db);
+    let (mut child, addr) = start(&db.url());
     let replay = &acked[0];
     assert_eq!(
         post(&addr, replay, &lead_json(replay)),
@@ -129,37 +91,38 @@ fn every_acknowledged_lead_survives_sigkill() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let store = Store::open(&db).unwrap();
-    let missing: Vec<_> = acked
-        .iter()
-        .filter(|id| store.get(id).unwrap().is_none())
-        .collect();
+    let store = db.open().await;
+    let mut missing = Vec::new();
+    for id in &acked {
+        if store.get(id).await.unwrap().is_none() {
+            missing.push(id);
+        }
+    }
     assert!(
         missing.is_empty(),
         "{} acknowledged leads lost: {:?}",
         missing.len(),
         &missing[..missing.len().min(5)]
     );
-    let stored = store.count().unwrap();
+    let stored = store.count().await.unwrap();
     assert!(
         stored >= acked.len() as u64,
         "stored {stored} < acknowledged {}",
         acked.len()
     );
     println!(
-        "acknowledged {}, stored {stored} after SIGKILL and restart, lost 0",
+        "{}: acknowledged {}, stored {stored} after SIGKILL and restart, lost 0",
+        if db.is_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         acked.len()
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[cfg(unix)]
-#[test]
-fn sigterm_finishes_the_request_in_flight_then_exits_cleanly() {
-    let dir = std::env::temp_dir().join(format!("bantam-drain-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("leads.db");
-    let (mut child, addr) = start(&db);
+async fn sigterm_finishes_the_request_in_flight_then_exits_cleanly(db: TestDb) {
+    let (mut child, addr) = start(&db.url());
     let body = lead_json("drain-1");
     let (first, rest) = body.as_bytes().split_at(body.len() / 2);
     let mut stream = TcpStream::connect(&addr).unwrap();
@@ -201,7 +164,11 @@ fn sigterm_finishes_the_request_in_flight_then_exits_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status {status}");
-    let store = Store::open(&db).unwrap();
-    assert!(store.row("drain-1").unwrap().is_some());
-    std::fs::remove_dir_all(&dir).unwrap();
+    let store = db.open().await;
+    assert!(store.row("drain-1").await.unwrap().is_some());
 }
+
+crate::on_both_stores!(
+    every_acknowledged_lead_survives_sigkill,
+    sigterm_finishes_the_request_in_flight_then_exits_cleanly,
+);

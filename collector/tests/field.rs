@@ -1,6 +1,7 @@
 //! The collector in the field: nothing a visitor was thanked for is refused or lost, a broken
 //! form file never reaches a visitor, the widget's files load from any site, and `check`
-//! reports every mistake before a visitor meets it.
+//! reports every mistake before a visitor meets it. The quarantine's tests run once per store
+//! (`sqlite::…`, `postgres::…`).
 
 mod common;
 
@@ -12,6 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use bantam_collector::{app, watch_forms, AppState, Forms, Settings, Store};
+use common::TestDb;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -23,10 +25,11 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let path = std::env::temp_dir().join(format!(
-            "bantam-field-{name}-{}-{:?}",
+            "bantam-field-{name}-{}-{}",
             std::process::id(),
-            std::thread::current().id()
+            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         ));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(path.join("forms")).unwrap();
@@ -41,8 +44,9 @@ impl Drop for TempDir {
     }
 }
 
-/// A collector on a temporary folder with the forms in `forms/`; returns the shared forms too.
-fn collector(dir: &TempDir) -> (Router, Arc<RwLock<Forms>>, Store) {
+/// A collector on a temporary folder with the forms in `forms/`, storing in `db`; returns the
+/// shared forms and a second handle on the store too.
+async fn collector(dir: &TempDir, db: &TestDb) -> (Router, Arc<RwLock<Forms>>, Store) {
     let forms = Arc::new(RwLock::new(Forms::load(&dir.0.join("forms")).unwrap()));
     let settings = Settings {
         allowed_origins: vec!["https://www.example.com".into()],
@@ -51,10 +55,9 @@ fn collector(dir: &TempDir) -> (Router, Arc<RwLock<Forms>>, Store) {
         burst: 1,
         forwarding: None,
     };
-    let db = dir.0.join("leads.db");
-    let state = AppState::new(Store::open(&db).unwrap(), forms.clone(), settings);
+    let state = AppState::new(db.open().await, forms.clone(), settings);
     let router = app(state, dir.0.join("www"));
-    (router, forms, Store::open(&db).unwrap())
+    (router, forms, db.open().await)
 }
 
 fn lead(form_id: &str, id: &str) -> Value {
@@ -96,10 +99,9 @@ fn write_form(dir: &TempDir, file: &str, text: &str) {
     std::fs::write(dir.0.join("forms").join(file), text).unwrap();
 }
 
-#[tokio::test]
-async fn a_lead_for_an_unregistered_form_waits_in_quarantine_until_accepted() {
+async fn a_lead_for_an_unregistered_form_waits_in_quarantine_until_accepted(db: TestDb) {
     let dir = TempDir::new("unregistered");
-    let (router, forms, store) = collector(&dir);
+    let (router, forms, store) = collector(&dir, &db).await;
     let (status, answer) = send(&router, post(&lead("spring", "s1"), "application/json")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     assert_eq!(answer["status"], "quarantined");
@@ -107,7 +109,7 @@ async fn a_lead_for_an_unregistered_form_waits_in_quarantine_until_accepted() {
         .as_str()
         .unwrap()
         .starts_with("unknown form \"spring\""));
-    assert_eq!(store.count().unwrap(), 0);
+    assert_eq!(store.count().await.unwrap(), 0);
     // Listed for the admin, with the lead and the reason.
     let list = Request::get("/v1/quarantine")
         .header("authorization", format!("Bearer {TOKEN}"))
@@ -121,7 +123,7 @@ async fn a_lead_for_an_unregistered_form_waits_in_quarantine_until_accepted() {
     // A second copy (a beacon, a retry) is the same quarantined lead.
     let (status, _) = send(&router, post(&lead("spring", "s1"), "application/json")).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    assert_eq!(store.quarantine_count().unwrap(), 1);
+    assert_eq!(store.quarantine_count().await.unwrap(), 1);
     // Accepting needs the form first, and says so.
     let (status, answer) = send(&router, accept("s1")).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
@@ -136,8 +138,8 @@ async fn a_lead_for_an_unregistered_form_waits_in_quarantine_until_accepted() {
     let (status, answer) = send(&router, accept("s1")).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["grade"], "cold", "scored by the collector");
-    assert_eq!(store.count().unwrap(), 1);
-    assert_eq!(store.quarantine_count().unwrap(), 0);
+    assert_eq!(store.count().await.unwrap(), 1);
+    assert_eq!(store.quarantine_count().await.unwrap(), 0);
     // The inbox shows what waits; after accepting, nothing.
     let inbox = Request::get("/inbox/quarantine")
         .header("authorization", format!("Bearer {TOKEN}"))
@@ -148,11 +150,10 @@ async fn a_lead_for_an_unregistered_form_waits_in_quarantine_until_accepted() {
     assert!(String::from_utf8_lossy(&html).contains("Nothing is waiting."));
 }
 
-#[tokio::test]
-async fn leads_that_cannot_be_taken_as_they_are_are_held_with_the_reason() {
+async fn leads_that_cannot_be_taken_as_they_are_are_held_with_the_reason(db: TestDb) {
     let dir = TempDir::new("held");
     write_form(&dir, "demo.json", r#"{"formId": "demo", "preset": "bant"}"#);
-    let (router, _, store) = collector(&dir);
+    let (router, _, store) = collector(&dir, &db).await;
     // Answers that no longer fit the form (an option removed after the page loaded).
     let mut changed = lead("demo", "c1");
     changed["answers"]["budget"] = json!("gold-plated");
@@ -184,23 +185,22 @@ async fn leads_that_cannot_be_taken_as_they_are_are_held_with_the_reason() {
     // Accepting a refused lead stores it, scored, with the refusal kept in the document.
     let (status, _) = send(&router, accept("r1")).await;
     assert_eq!(status, StatusCode::OK);
-    let stored = store.get("r1").unwrap().unwrap();
+    let stored = store.get("r1").await.unwrap().unwrap();
     assert_eq!(stored["refusal"]["status"], 400);
-    assert_eq!(store.quarantine_count().unwrap(), 1, "c1 still waits");
+    assert_eq!(store.quarantine_count().await.unwrap(), 1, "c1 still waits");
 }
 
-#[tokio::test]
-async fn a_beacon_posts_the_lead_as_text_plain() {
+async fn a_beacon_posts_the_lead_as_text_plain(db: TestDb) {
     let dir = TempDir::new("beacon");
     write_form(&dir, "demo.json", r#"{"formId": "demo", "preset": "bant"}"#);
-    let (router, _, store) = collector(&dir);
+    let (router, _, store) = collector(&dir, &db).await;
     let (status, answer) = send(
         &router,
         post(&lead("demo", "b1"), "text/plain;charset=UTF-8"),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
-    assert_eq!(store.count().unwrap(), 1);
+    assert_eq!(store.count().await.unwrap(), 1);
     let (status, answer) = send(&router, post(&json!({"id": "x"}), "text/plain")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
 }
@@ -233,7 +233,8 @@ async fn widget_files_and_form_configs_load_from_any_site() {
         (glue.to_owned(), wasm.to_owned())
     };
     let (glue, wasm) = (format!("/dist/{glue}"), format!("/dist/{wasm}"));
-    let (router, _, _) = collector(&dir);
+    let db = TestDb::sqlite();
+    let (router, _, _) = collector(&dir, &db).await;
     let get = |path: &str| {
         Request::get(path)
             .header("origin", "https://shop.example.org")
@@ -313,7 +314,8 @@ async fn a_broken_edit_never_reaches_a_visitor_and_every_change_is_noticed() {
         "demo.json",
         r#"{"formId": "demo", "preset": "bant", "variant": "one"}"#,
     );
-    let (router, forms, _) = collector(&dir);
+    let db = TestDb::sqlite();
+    let (router, forms, _) = collector(&dir, &db).await;
     watch_forms(
         dir.0.join("forms"),
         forms.clone(),
@@ -405,12 +407,13 @@ async fn a_lead_from_a_multilingual_form_is_rescored_in_its_language() {
     let dir = TempDir::new("languages");
     let config = r#"{"formId": "demo", "preset": "bant", "locale": "auto"}"#;
     write_form(&dir, "demo.json", config);
-    let (router, _, store) = collector(&dir);
+    let db = TestDb::sqlite();
+    let (router, _, store) = collector(&dir, &db).await;
     let mut german = lead("demo", "de1");
     german["locale"] = json!("de");
     let (status, answer) = send(&router, post(&german, "application/json")).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
-    let stored = store.get("de1").unwrap().unwrap();
+    let stored = store.get("de1").await.unwrap().unwrap();
     let json: Value = serde_json::from_str(config).unwrap();
     let form = bantam_engine::parse_config_for(json, &["de"]).unwrap();
     let answers = bantam_engine::Answers::from_values(
@@ -442,3 +445,9 @@ fn an_empty_admin_token_is_refused_at_start() {
         "{stderr}"
     );
 }
+
+crate::on_both_stores!(
+    a_lead_for_an_unregistered_form_waits_in_quarantine_until_accepted,
+    leads_that_cannot_be_taken_as_they_are_are_held_with_the_reason,
+    a_beacon_posts_the_lead_as_text_plain,
+);

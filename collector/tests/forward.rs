@@ -1,17 +1,21 @@
-//! Forwarding through the outbox: retries on 5xx, gives up on 4xx, signs every request.
+//! Forwarding through the outbox: retries on 5xx, gives up on 4xx, signs every request. Each
+//! test runs once per store (`sqlite::…`, `postgres::…`).
 
 mod common;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use bantam_collector::{app, forward_due, sign, AppState, Forms, Forwarding, Settings, Store};
+use bantam_collector::{
+    app, forward_due, sign, AppState, Forms, Forwarding, Settings, Store, DEFAULT_FORWARD_LEASE,
+};
 use bantam_engine::{parse_config, Format};
+use common::TestDb;
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -63,22 +67,22 @@ fn lead(id: &str) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn leads_are_forwarded_signed_and_retried_until_accepted() {
+async fn leads_are_forwarded_signed_and_retried_until_accepted(db: TestDb) {
     let (receiver, url) = start_receiver().await;
     *receiver.script.lock().unwrap() = vec![503, 503, 422];
-    let db = std::env::temp_dir().join(format!("bantam-forward-{}.db", std::process::id()));
     let forwarding = Forwarding {
         url,
         secret: Some("whsec-test".into()),
         timeout: Duration::from_secs(5),
         format: Format::Json,
+        lease: DEFAULT_FORWARD_LEASE,
     };
     let (store, forms, router) = collector(
         &db,
         json!({"formId": "demo", "preset": "bant"}),
         &forwarding,
-    );
+    )
+    .await;
     for id in ["a", "b", "c", "d"] {
         let request = Request::post("/v1/leads")
             .header("content-type", "application/json")
@@ -91,25 +95,35 @@ async fn leads_are_forwarded_signed_and_retried_until_accepted() {
     }
 
     // First pass: a and b get 503 (retry later), c gets 422 (refused for good), d is delivered.
-    let pass = |store: Arc<Store>, forwarding: Forwarding| {
-        let forms = forms.clone();
-        tokio::task::spawn_blocking(move || forward_due(&store, &forms, &forwarding).unwrap())
+    let pass = || forward_due(&store, &forms, &forwarding);
+    let passed = Instant::now();
+    assert_eq!(pass().await.unwrap(), 4);
+    let state_of = |id: &'static str| {
+        let store = store.clone();
+        async move { store.row(id).await.unwrap().unwrap().forward.unwrap() }
     };
-    assert_eq!(pass(store.clone(), forwarding.clone()).await.unwrap(), 4);
-    let state_of = |id: &str| store.row(id).unwrap().unwrap().forward.unwrap();
-    assert_eq!(
-        (state_of("a").state.as_str(), state_of("a").attempts),
-        ("pending", 1)
+    let a = state_of("a").await;
+    assert_eq!((a.state.as_str(), a.attempts), ("pending", 1));
+    assert_eq!(a.last_error.as_deref(), Some("HTTP 503"));
+    assert_eq!(state_of("c").await.state, "failed");
+    assert_eq!(state_of("d").await.state, "delivered");
+    // Nothing is due before the backoff (1-2.4 s) has passed; then a and b are.
+    assert_eq!(pass().await.unwrap(), 0);
+    let mut retried = 0;
+    while retried < 2 {
+        assert!(
+            passed.elapsed() < Duration::from_secs(10),
+            "a and b were not retried"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        retried += pass().await.unwrap();
+    }
+    assert!(
+        passed.elapsed() >= Duration::from_secs(1),
+        "not before the backoff"
     );
-    assert_eq!(state_of("a").last_error.as_deref(), Some("HTTP 503"));
-    assert_eq!(state_of("c").state, "failed");
-    assert_eq!(state_of("d").state, "delivered");
-    // Nothing is due before the backoff (1-2.4 s) has passed.
-    assert_eq!(pass(store.clone(), forwarding.clone()).await.unwrap(), 0);
-    tokio::time::sleep(Duration::from_millis(2600)).await;
-    assert_eq!(pass(store.clone(), forwarding.clone()).await.unwrap(), 2);
-    assert_eq!(state_of("a").state, "delivered");
-    assert_eq!(state_of("b").state, "delivered");
+    assert_eq!(state_of("a").await.state, "delivered");
+    assert_eq!(state_of("b").await.state, "delivered");
 
     let seen = receiver.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 6, "4 first attempts and 2 retries");
@@ -134,14 +148,11 @@ async fn leads_are_forwarded_signed_and_retried_until_accepted() {
     }
     let delivered: Vec<&str> = seen.iter().skip(3).map(|s| s.0.as_str()).collect();
     assert_eq!(delivered.len(), 3);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
 }
 
 /// A collector on `db` that knows one form (`config`) and forwards as `forwarding` says.
-fn collector(
-    db: &std::path::Path,
+async fn collector(
+    db: &TestDb,
     config: serde_json::Value,
     forwarding: &Forwarding,
 ) -> (Arc<Store>, Arc<RwLock<Forms>>, Router) {
@@ -152,7 +163,7 @@ fn collector(
         forwarding: Some(forwarding.clone()),
         ..Settings::default()
     };
-    let state = AppState::new(Store::open(db).unwrap(), forms.clone(), settings);
+    let state = AppState::new(db.open().await, forms.clone(), settings);
     (state.store(), forms, app(state, PathBuf::from("www")))
 }
 
@@ -168,16 +179,14 @@ async fn start_receiver() -> (Receiver, String) {
     (receiver, format!("http://{addr}/hook"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forwarding_in_a_crm_format_uses_the_forms_field_names() {
+async fn forwarding_in_a_crm_format_uses_the_forms_field_names(db: TestDb) {
     let (receiver, url) = start_receiver().await;
-    let db = std::env::temp_dir().join(format!("bantam-forward-fmt-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&db);
     let forwarding = Forwarding {
         url,
         secret: None,
         timeout: Duration::from_secs(5),
         format: Format::Form,
+        lease: DEFAULT_FORWARD_LEASE,
     };
     let (store, forms, router) = collector(
         &db,
@@ -187,7 +196,8 @@ async fn forwarding_in_a_crm_format_uses_the_forms_field_names() {
             "delivery": {"fields": {"budget": "Budget range"}, "gradeField": null}
         }),
         &forwarding,
-    );
+    )
+    .await;
     let request = Request::post("/v1/leads")
         .header("content-type", "application/json")
         .body(Body::from(lead("f-1")))
@@ -196,10 +206,7 @@ async fn forwarding_in_a_crm_format_uses_the_forms_field_names() {
         router.oneshot(request).await.unwrap().status(),
         StatusCode::CREATED
     );
-    let sent = tokio::task::spawn_blocking(move || forward_due(&store, &forms, &forwarding))
-        .await
-        .unwrap()
-        .unwrap();
+    let sent = forward_due(&store, &forms, &forwarding).await.unwrap();
     assert_eq!(sent, 1);
     let seen = receiver.seen.lock().unwrap().clone();
     let (key, _, _, body, content_type) = &seen[0];
@@ -213,7 +220,9 @@ async fn forwarding_in_a_crm_format_uses_the_forms_field_names() {
     assert!(pairs.contains(&("Budget+range", "over-250k")), "{body}");
     assert!(pairs.contains(&("bantam_score", "30")), "{body}");
     assert!(!pairs.iter().any(|(k, _)| *k == "bantam_grade"), "{body}");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
 }
+
+crate::on_both_stores!(
+    leads_are_forwarded_signed_and_retried_until_accepted,
+    forwarding_in_a_crm_format_uses_the_forms_field_names,
+);

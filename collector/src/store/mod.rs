@@ -1,0 +1,602 @@
+//! Lead storage behind one interface: SQLite (embedded, the default) or PostgreSQL (several
+//! collectors on one database), idempotent on the lead id.
+//!
+//! [`Store`] is the interface every handler and the forwarding worker use; it dispatches to
+//! one of two backends with the same logical schema and the same migrations by version:
+//! `sqlite.rs` (rusqlite, run on the blocking threads) and `postgres.rs` (tokio-postgres with a
+//! pool). The types here are what both hand back.
+
+mod postgres;
+mod sqlite;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// A storage failure (disk, connection, corruption, a poisoned lock).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL reported an error, or the connection to it broke.
+    #[error("PostgreSQL: {}", chain(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No PostgreSQL connection could be had from the pool.
+    #[error("PostgreSQL connection pool: {0}")]
+    Pool(String),
+    /// The SQLite database file cannot be opened or migrated.
+    #[error("cannot open SQLite database {path}: {source}")]
+    Open {
+        /// The file.
+        path: String,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// PostgreSQL cannot be reached or refused the login.
+    #[error("cannot connect to PostgreSQL at {at}: {}", chain(.source))]
+    Connect {
+        /// Host, port and database (never the password).
+        at: String,
+        /// Why.
+        source: tokio_postgres::Error,
+    },
+    /// The PostgreSQL schema cannot be brought up to date.
+    #[error("cannot migrate the PostgreSQL database at {at}: {}", chain(.source))]
+    Migrate {
+        /// Host, port and database (never the password).
+        at: String,
+        /// Why.
+        source: tokio_postgres::Error,
+    },
+    /// The database was migrated by a newer collector than this one.
+    #[error("the database schema is at version {found}, newer than this collector knows ({known}); run a newer bantam-collector")]
+    Newer {
+        /// The version found.
+        found: i64,
+        /// The last version this collector knows.
+        known: usize,
+    },
+    /// The `--db` value starts like a PostgreSQL URL but is not a valid one.
+    #[error("the PostgreSQL URL is not valid: {}", chain(.0))]
+    Url(tokio_postgres::Error),
+    /// A stored document is not valid JSON.
+    #[error("stored document is not JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Another thread panicked while holding the SQLite connection.
+    #[error("database lock poisoned")]
+    Poisoned,
+    /// A blocking database task panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// An error with its causes: tokio-postgres says "error connecting to server" and keeps the
+/// why ("Connection refused", the server's message) in its source.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The result of storing a lead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    /// The lead id.
+    pub id: String,
+    /// True when this request created the row; false for a replay.
+    pub created: bool,
+    /// The grade stored.
+    pub grade: String,
+    /// The total stored.
+    pub total: u8,
+    /// When the collector first received the lead.
+    pub received_at: String,
+    /// Whether the client's score differed from the collector's.
+    pub score_mismatch: bool,
+    /// Whether the stored lead came from the same posted document: true for a new row, for a
+    /// replay of the same body, and for rows stored before bodies were hashed.
+    pub same_body: bool,
+}
+
+impl Stored {
+    /// Whether a row holding `stored_hash` came from a body hashing to `posted_hash`.
+    fn same_body(created: bool, stored_hash: Option<&str>, posted_hash: &str) -> bool {
+        created || stored_hash.is_none_or(|stored| stored == posted_hash)
+    }
+}
+
+/// A forward that is due: the lead id, the attempts so far, the body to post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Due {
+    /// The lead id (also the `Idempotency-Key`).
+    pub lead_id: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// The stored document.
+    pub body: String,
+}
+
+/// Where a lead's forward stands, for the inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardState {
+    /// `pending`, `delivered` or `failed`.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The last error, if any.
+    pub last_error: Option<String>,
+}
+
+/// Sales feedback on a lead.
+pub const STATUSES: [&str; 4] = ["accepted", "rejected", "won", "lost"];
+
+/// A checked lead, ready to store: the collector's own score, the client's, the document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    /// The lead id.
+    pub id: String,
+    /// The form id.
+    pub form_id: String,
+    /// When the visitor submitted (from the document).
+    pub submitted_at: String,
+    /// The contact email, if any.
+    pub email: Option<String>,
+    /// The contact company, if any.
+    pub company: Option<String>,
+    /// UTM source, medium and campaign of the page the lead came from.
+    pub utm: [Option<String>; 3],
+    /// Whether the grade is the form's best (hot, by default).
+    pub best_grade: bool,
+    /// Whether to put the lead in the forwarding outbox.
+    pub forward: bool,
+    /// The collector's grade.
+    pub grade: String,
+    /// The collector's total.
+    pub total: u8,
+    /// The total the client sent.
+    pub client_total: u8,
+    /// The grade the client sent.
+    pub client_grade: String,
+    /// The document as stored: as posted (unknown fields kept), with the collector's score.
+    pub document: String,
+    /// Hex SHA-256 of the posted document as the collector received it (parsed and written
+    /// out again by serde_json), before the collector added its own score.
+    pub body_sha256: String,
+}
+
+impl Ingested {
+    /// Whether the client's score differs from the collector's.
+    pub fn score_mismatch(&self) -> bool {
+        self.client_total != self.total || self.client_grade != self.grade
+    }
+}
+
+/// A lead held back, with why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quarantined {
+    /// The lead id.
+    pub id: String,
+    /// The form id the lead names.
+    pub form_id: String,
+    /// When it first arrived.
+    pub received_at: String,
+    /// Why it was held back.
+    pub reason: String,
+    /// The page origin it was posted from, if the browser said.
+    pub origin: Option<String>,
+    /// The contact email, if the document has one.
+    pub email: Option<String>,
+    /// When an admin accepted it into the leads, if they have.
+    pub accepted_at: Option<String>,
+    /// The document as posted.
+    #[serde(skip)]
+    pub document: String,
+}
+
+impl Quarantined {
+    /// A lead to hold back; its arrival time and origin are set by the handler.
+    pub fn new(
+        id: String,
+        form_id: String,
+        email: Option<String>,
+        reason: String,
+        document: String,
+    ) -> Quarantined {
+        Quarantined {
+            id,
+            form_id,
+            received_at: String::new(),
+            reason,
+            origin: None,
+            email,
+            accepted_at: None,
+            document,
+        }
+    }
+}
+
+/// What the inbox and the exports show of a lead: one row, filterable.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    /// Only this grade.
+    pub grade: Option<String>,
+    /// Only this form.
+    pub form: Option<String>,
+    /// Only this UTM source (`(none)` for leads without one).
+    pub source: Option<String>,
+    /// Received on or after this date (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Received on or before this date (`YYYY-MM-DD`).
+    pub to: Option<String>,
+    /// Email or company containing this text.
+    pub search: Option<String>,
+}
+
+/// The SQL spoken by a backend, where the two differ.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Filter {
+    /// The SQL condition and its parameters.
+    fn sql(&self, dialect: Dialect) -> (String, Vec<String>) {
+        let mut clauses = vec!["1 = 1".to_owned()];
+        let mut params: Vec<String> = Vec::new();
+        let sign = match dialect {
+            Dialect::Sqlite => '?',
+            Dialect::Postgres => '$',
+        };
+        // `{}` in the clause becomes the parameter's placeholder.
+        let mut add = |clause: &str, value: String, clauses: &mut Vec<String>| {
+            params.push(value);
+            clauses.push(clause.replace("{}", &format!("{sign}{}", params.len())));
+        };
+        if let Some(grade) = &self.grade {
+            add("grade = {}", grade.clone(), &mut clauses);
+        }
+        if let Some(form) = &self.form {
+            add("form_id = {}", form.clone(), &mut clauses);
+        }
+        match self.source.as_deref() {
+            Some("(none)") => clauses.push("utm_source IS NULL".into()),
+            Some(source) => add("utm_source = {}", source.to_owned(), &mut clauses),
+            None => {}
+        }
+        if let Some(from) = &self.from {
+            add("received_at >= {}", from.clone(), &mut clauses);
+        }
+        if let Some(to) = &self.to {
+            // Times compare as text; "T99" sorts after every time of that day.
+            add("received_at < {}", format!("{to}T99"), &mut clauses);
+        }
+        if let Some(search) = &self.search {
+            let pattern = format!(
+                "%{}%",
+                search
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            // SQLite's LIKE ignores ASCII case; PostgreSQL's needs ILIKE for that.
+            let like = match dialect {
+                Dialect::Sqlite => "LIKE",
+                Dialect::Postgres => "ILIKE",
+            };
+            add(
+                &format!("(email {like} {{}} ESCAPE '\\' OR company {like} {{}} ESCAPE '\\')"),
+                pattern,
+                &mut clauses,
+            );
+        }
+        (clauses.join(" AND "), params)
+    }
+}
+
+/// One lead as the inbox lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Lead id.
+    pub id: String,
+    /// Form id.
+    pub form_id: String,
+    /// When the collector received it.
+    pub received_at: String,
+    /// When the visitor submitted it.
+    pub submitted_at: String,
+    /// Contact email.
+    pub email: Option<String>,
+    /// Contact company.
+    pub company: Option<String>,
+    /// The collector's grade and total.
+    pub grade: String,
+    /// 0-100.
+    pub total: u8,
+    /// What the client claimed.
+    pub client_total: Option<u8>,
+    /// Whether the client's score differed.
+    pub score_mismatch: bool,
+    /// UTM source, medium, campaign.
+    pub utm: [Option<String>; 3],
+    /// Sales feedback and when it was given.
+    pub status: Option<(String, String)>,
+    /// Where forwarding stands, when the lead is in the outbox.
+    pub forward: Option<ForwardState>,
+    /// The stored document.
+    pub document: Value,
+}
+
+/// Leads, share of the best grade and average score for one source/medium/campaign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceQuality {
+    /// UTM source, medium, campaign (`None` where the page had none).
+    pub utm: [Option<String>; 3],
+    /// How many leads.
+    pub leads: u64,
+    /// How many had their form's best grade.
+    pub best: u64,
+    /// Average collector score.
+    pub average: f64,
+}
+
+/// One entry of [`Store::list`]: `{receivedAt, scoreMismatch, clientScore, lead}`.
+fn listed(
+    received_at: String,
+    score_mismatch: bool,
+    client_total: Option<u8>,
+    client_grade: Option<String>,
+    document: &str,
+) -> Result<Value, StoreError> {
+    let lead: Value = serde_json::from_str(document)?;
+    Ok(serde_json::json!({
+        "receivedAt": received_at,
+        "scoreMismatch": score_mismatch,
+        "clientScore": { "total": client_total, "grade": client_grade },
+        "lead": lead,
+    }))
+}
+
+/// The lead database: a SQLite file, or a PostgreSQL database several collectors may share.
+pub struct Store {
+    backend: Backend,
+    name: String,
+}
+
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
+}
+
+/// Calls the same async method on whichever backend the store has.
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.backend {
+            Backend::Sqlite(db) => db.$method($($arg),*).await,
+            Backend::Postgres(db) => db.$method($($arg),*).await,
+        }
+    };
+}
+
+/// Whether `db` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+impl Store {
+    /// Opens the database `db` names and applies pending migrations: a `postgres://` or
+    /// `postgresql://` URL is a PostgreSQL database (reached through a pool of connections);
+    /// anything else is the path of a SQLite file, created if needed, in WAL mode with full
+    /// sync (a lead is answered only once it is on disk).
+    ///
+    /// # Errors
+    /// [`StoreError::Open`] when the SQLite file cannot be opened or migrated;
+    /// [`StoreError::Url`], [`StoreError::Connect`] or [`StoreError::Migrate`] when PostgreSQL
+    /// cannot be used; [`StoreError::Newer`] for a schema from a newer collector. No message
+    /// carries the password.
+    pub async fn open(db: &str) -> Result<Store, StoreError> {
+        if is_postgres_url(db) {
+            let (backend, name) = postgres::Postgres::open(db).await?;
+            return Ok(Store {
+                backend: Backend::Postgres(backend),
+                name,
+            });
+        }
+        let path = std::path::PathBuf::from(db);
+        let backend = tokio::task::spawn_blocking(move || sqlite::Sqlite::open(&path))
+            .await
+            .map_err(|err| StoreError::Task(err.to_string()))??;
+        Ok(Store {
+            backend: Backend::Sqlite(backend),
+            name: format!("SQLite {db}"),
+        })
+    }
+
+    /// What the store is, for logs: `SQLite bantam.db` or `PostgreSQL at host:5432/db`
+    /// (never the password).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Stores a lead (and its forward, when it has one) in one transaction unless a lead
+    /// with its id exists; either way returns what is stored.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn insert(&self, lead: &Ingested, received_at: &str) -> Result<Stored, StoreError> {
+        dispatch!(self.insert(lead, received_at))
+    }
+
+    /// The newest leads first, each as `{receivedAt, scoreMismatch, clientScore, lead}`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails or a row is corrupt.
+    pub async fn list(&self, limit: u32, offset: u32) -> Result<Vec<Value>, StoreError> {
+        dispatch!(self.list(limit, offset))
+    }
+
+    /// The stored document of one lead.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails or the row is corrupt.
+    pub async fn get(&self, id: &str) -> Result<Option<Value>, StoreError> {
+        dispatch!(self.get(id))
+    }
+
+    /// How many leads are stored.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn count(&self) -> Result<u64, StoreError> {
+        dispatch!(self.count())
+    }
+
+    /// Holds a lead back with its reason, unless its id is stored already (as a lead or in
+    /// quarantine). Returns whether this call created the row.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn quarantine(&self, lead: &Quarantined) -> Result<bool, StoreError> {
+        dispatch!(self.quarantine(lead))
+    }
+
+    /// Quarantined leads not yet accepted, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn quarantined(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Quarantined>, StoreError> {
+        dispatch!(self.quarantined(limit, offset))
+    }
+
+    /// One quarantined lead, accepted or not.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn quarantined_one(&self, id: &str) -> Result<Option<Quarantined>, StoreError> {
+        dispatch!(self.quarantined_one(id))
+    }
+
+    /// How many quarantined leads wait for an admin.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn quarantine_count(&self) -> Result<u64, StoreError> {
+        dispatch!(self.quarantine_count())
+    }
+
+    /// Stores a quarantined lead as a lead and marks it accepted, in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn accept(&self, lead: &Ingested, at: &str) -> Result<Stored, StoreError> {
+        dispatch!(self.accept(lead, at))
+    }
+
+    /// Leads matching `filter`, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails or a row is corrupt.
+    pub async fn rows(
+        &self,
+        filter: &Filter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Row>, StoreError> {
+        dispatch!(self.rows(filter, limit, offset))
+    }
+
+    /// How many leads match `filter`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn count_matching(&self, filter: &Filter) -> Result<u64, StoreError> {
+        dispatch!(self.count_matching(filter))
+    }
+
+    /// One lead with everything the inbox shows.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails or the row is corrupt.
+    pub async fn row(&self, id: &str) -> Result<Option<Row>, StoreError> {
+        dispatch!(self.row(id))
+    }
+
+    /// Records sales feedback; returns false when no lead has this id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn set_status(&self, id: &str, status: &str, at: &str) -> Result<bool, StoreError> {
+        dispatch!(self.set_status(id, status, at))
+    }
+
+    /// Lead-source quality for the leads matching `filter`, most leads first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn source_quality(&self, filter: &Filter) -> Result<Vec<SourceQuality>, StoreError> {
+        dispatch!(self.source_quality(filter))
+    }
+
+    /// Outbox entries due at `now_ms`, oldest first, at most `limit`. On PostgreSQL each is
+    /// claimed for `lease`: no other collector gets it until the lease runs out or the entry
+    /// is recorded ([`Store::forward_delivered`], [`Store::forward_failed`]) or handed back
+    /// ([`Store::release_forwards`]). SQLite serves one process and claims nothing.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn due_forwards(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Due>, StoreError> {
+        dispatch!(self.due_forwards(now_ms, limit, lease))
+    }
+
+    /// Hands back claimed outbox entries not attempted, so they are due again at once.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn release_forwards(&self, lead_ids: &[String]) -> Result<(), StoreError> {
+        dispatch!(self.release_forwards(lead_ids))
+    }
+
+    /// Marks a forward delivered.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn forward_delivered(
+        &self,
+        lead_id: &str,
+        status: u16,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.forward_delivered(lead_id, status, at))
+    }
+
+    /// Records a failed attempt: retry at `next_at_ms`, or give up when `failed`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn forward_failed(
+        &self,
+        lead_id: &str,
+        attempts: u32,
+        next_at_ms: i64,
+        error: &str,
+        failed: bool,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.forward_failed(lead_id, attempts, next_at_ms, error, failed))
+    }
+}

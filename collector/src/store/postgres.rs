@@ -1,0 +1,660 @@
+//! The PostgreSQL backend: one database that several collector processes share.
+//!
+//! tokio-postgres over a deadpool pool (no TLS: meant for a database on the same host or a
+//! private network; put a TLS tunnel in front otherwise). What makes sharing safe:
+//!
+//! - migrations run in one transaction under an advisory lock, so collectors starting at once
+//!   migrate once;
+//! - a lead is inserted with `ON CONFLICT (id) DO NOTHING` and read back in the same
+//!   transaction as its outbox entry, so concurrent posts of one id store it once and every
+//!   post is answered with the stored row;
+//! - a forward is claimed (`FOR UPDATE SKIP LOCKED`, then a lease in `claimed_until`) before
+//!   it is sent, so one collector sends it, and a collector that dies mid-send only delays it
+//!   by the lease.
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Transaction};
+use serde_json::Value;
+use tokio_postgres::config::Host;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::NoTls;
+
+use super::{
+    Dialect, Due, Filter, ForwardState, Ingested, Quarantined, Row, SourceQuality, StoreError,
+    Stored,
+};
+
+/// Schema migrations by version, the same logical schema as SQLite's (`sqlite.rs`) version
+/// for version; `schema_version` counts those done. Differences: `seq` stands in for SQLite's
+/// `rowid` (arrival order among equal times), times are `TEXT COLLATE "C"` so they compare as
+/// SQLite compares them (byte order), and the outbox has its claim lease from the start.
+const MIGRATIONS: [&str; 6] = [
+    r#"CREATE TABLE leads (
+        id           TEXT COLLATE "C" PRIMARY KEY,
+        seq          BIGSERIAL NOT NULL,
+        form_id      TEXT NOT NULL,
+        received_at  TEXT COLLATE "C" NOT NULL,
+        submitted_at TEXT NOT NULL,
+        email        TEXT,
+        grade        TEXT NOT NULL,
+        total        SMALLINT NOT NULL,
+        document     TEXT NOT NULL
+    );
+    CREATE INDEX leads_received ON leads (received_at, seq);"#,
+    "ALTER TABLE leads ADD COLUMN client_total SMALLINT,
+        ADD COLUMN client_grade TEXT,
+        ADD COLUMN score_mismatch BOOLEAN NOT NULL DEFAULT FALSE;",
+    "ALTER TABLE leads ADD COLUMN company TEXT,
+        ADD COLUMN utm_source TEXT,
+        ADD COLUMN utm_medium TEXT,
+        ADD COLUMN utm_campaign TEXT,
+        ADD COLUMN best_grade BOOLEAN NOT NULL DEFAULT FALSE,
+        ADD COLUMN status TEXT,
+        ADD COLUMN status_at TEXT;
+    CREATE INDEX leads_grade ON leads (grade);",
+    // `claimed_until` (ms since the epoch, by the database's clock): while it is in the
+    // future, one collector is sending the entry and no other takes it.
+    r#"CREATE TABLE forwards (
+        lead_id       TEXT COLLATE "C" PRIMARY KEY REFERENCES leads (id),
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_at       BIGINT NOT NULL,
+        state         TEXT NOT NULL DEFAULT 'pending',
+        last_error    TEXT,
+        status_code   INTEGER,
+        delivered_at  TEXT,
+        claimed_until BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE INDEX forwards_due ON forwards (state, next_at);"#,
+    r#"CREATE TABLE quarantine (
+        id          TEXT COLLATE "C" PRIMARY KEY,
+        seq         BIGSERIAL NOT NULL,
+        form_id     TEXT NOT NULL,
+        received_at TEXT COLLATE "C" NOT NULL,
+        reason      TEXT NOT NULL,
+        origin      TEXT,
+        email       TEXT,
+        document    TEXT NOT NULL,
+        accepted_at TEXT
+    );
+    CREATE INDEX quarantine_received ON quarantine (received_at, seq);"#,
+    "ALTER TABLE leads ADD COLUMN body_sha256 TEXT;",
+];
+
+/// The advisory lock key migrations hold ("bantam" in ASCII).
+const MIGRATION_LOCK: i64 = 0x62_61_6e_74_61_6d;
+
+/// Connections per collector process.
+const POOL_SIZE: usize = 16;
+
+/// The database's clock in ms since the epoch: claims are timed by one clock for every
+/// collector, whatever their machines' clocks say.
+const DB_NOW_MS: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
+
+/// A PostgreSQL database and a pool of connections to it.
+pub(super) struct Postgres {
+    pool: Pool,
+}
+
+/// `host:port/database` of a config, for messages (the password is never part of it).
+fn describe(config: &tokio_postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let port = config
+                .get_ports()
+                .get(i)
+                .or(config.get_ports().first())
+                .copied()
+                .unwrap_or(5432);
+            match host {
+                Host::Tcp(name) => format!("{name}:{port}"),
+                #[cfg(unix)]
+                Host::Unix(path) => format!("{}:{port}", path.display()),
+            }
+        })
+        .collect();
+    let hosts = if hosts.is_empty() {
+        "localhost:5432".to_owned()
+    } else {
+        hosts.join(",")
+    };
+    format!(
+        "{hosts}/{}",
+        config
+            .get_dbname()
+            .or(config.get_user())
+            .unwrap_or_default()
+    )
+}
+
+/// A pool error as a store error: the server's own error when there is one.
+fn pool_error(err: PoolError) -> StoreError {
+    match err {
+        PoolError::Backend(err) => StoreError::Postgres(err),
+        other => StoreError::Pool(other.to_string()),
+    }
+}
+
+/// Converts a stored small integer back (0-100 is all the collector writes).
+fn small(value: i16) -> u8 {
+    u8::try_from(value).unwrap_or(u8::MAX)
+}
+
+/// Converts a stored count (never negative).
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+impl Postgres {
+    /// Connects to the database at `url`, migrates it, and returns it with its description.
+    pub(super) async fn open(url: &str) -> Result<(Postgres, String), StoreError> {
+        let mut config: tokio_postgres::Config = url.parse().map_err(StoreError::Url)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("bantam-collector");
+        }
+        let at = describe(&config);
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|err| StoreError::Pool(err.to_string()))?;
+        let mut client = pool.get().await.map_err(|err| match err {
+            PoolError::Backend(source) => StoreError::Connect {
+                at: at.clone(),
+                source,
+            },
+            other => StoreError::Pool(other.to_string()),
+        })?;
+        let found = migrate(&mut client)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                at: at.clone(),
+                source,
+            })?;
+        if found > MIGRATIONS.len() as i64 {
+            return Err(StoreError::Newer {
+                found,
+                known: MIGRATIONS.len(),
+            });
+        }
+        drop(client);
+        Ok((Postgres { pool }, format!("PostgreSQL at {at}")))
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    pub(super) async fn insert(
+        &self,
+        lead: &Ingested,
+        received_at: &str,
+    ) -> Result<Stored, StoreError> {
+        let mut client = self.client().await?;
+        // One transaction: a stored lead and its forward exist together or not at all.
+        let tx = client.transaction().await?;
+        let stored = insert_in(&tx, lead, received_at).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    pub(super) async fn list(&self, limit: u32, offset: u32) -> Result<Vec<Value>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT received_at, score_mismatch, client_total, client_grade, document
+                 FROM leads ORDER BY received_at DESC, seq DESC LIMIT $1 OFFSET $2",
+                &[&i64::from(limit), &i64::from(offset)],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                super::listed(
+                    row.get(0),
+                    row.get(1),
+                    row.get::<_, Option<i16>>(2).map(small),
+                    row.get(3),
+                    row.get(4),
+                )
+            })
+            .collect()
+    }
+
+    pub(super) async fn get(&self, id: &str) -> Result<Option<Value>, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt("SELECT document FROM leads WHERE id = $1", &[&id])
+            .await?;
+        Ok(row
+            .map(|row| serde_json::from_str(row.get(0)))
+            .transpose()?)
+    }
+
+    pub(super) async fn count(&self) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let row = client.query_one("SELECT COUNT(*) FROM leads", &[]).await?;
+        Ok(count(row.get(0)))
+    }
+
+    pub(super) async fn quarantine(&self, lead: &Quarantined) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        // One statement: not held when the id is a lead already, not twice when it is held.
+        let created = client
+            .execute(
+                "INSERT INTO quarantine (id, form_id, received_at, reason, origin, email, document)
+                 SELECT $1, $2, $3, $4, $5, $6, $7
+                 WHERE NOT EXISTS (SELECT 1 FROM leads WHERE id = $1)
+                 ON CONFLICT (id) DO NOTHING",
+                &[
+                    &lead.id,
+                    &lead.form_id,
+                    &lead.received_at,
+                    &lead.reason,
+                    &lead.origin,
+                    &lead.email,
+                    &lead.document,
+                ],
+            )
+            .await?
+            == 1;
+        Ok(created)
+    }
+
+    pub(super) async fn quarantined(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Quarantined>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, form_id, received_at, reason, origin, email, accepted_at, document
+                 FROM quarantine WHERE accepted_at IS NULL
+                 ORDER BY received_at DESC, seq DESC LIMIT $1 OFFSET $2",
+                &[&i64::from(limit), &i64::from(offset)],
+            )
+            .await?;
+        Ok(rows.iter().map(read_quarantined).collect())
+    }
+
+    pub(super) async fn quarantined_one(
+        &self,
+        id: &str,
+    ) -> Result<Option<Quarantined>, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT id, form_id, received_at, reason, origin, email, accepted_at, document
+                 FROM quarantine WHERE id = $1",
+                &[&id],
+            )
+            .await?;
+        Ok(row.as_ref().map(read_quarantined))
+    }
+
+    pub(super) async fn quarantine_count(&self) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT COUNT(*) FROM quarantine WHERE accepted_at IS NULL",
+                &[],
+            )
+            .await?;
+        Ok(count(row.get(0)))
+    }
+
+    pub(super) async fn accept(&self, lead: &Ingested, at: &str) -> Result<Stored, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let stored = insert_in(&tx, lead, at).await?;
+        tx.execute(
+            "UPDATE quarantine SET accepted_at = $2 WHERE id = $1 AND accepted_at IS NULL",
+            &[&lead.id, &at],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    pub(super) async fn rows(
+        &self,
+        filter: &Filter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Row>, StoreError> {
+        let (condition, params) = filter.sql(Dialect::Postgres);
+        let client = self.client().await?;
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM leads WHERE {condition}
+             ORDER BY received_at DESC, seq DESC LIMIT {limit} OFFSET {offset}"
+        );
+        let rows = client.query(&sql, &as_params(&params)).await?;
+        rows.iter().map(read_row).collect()
+    }
+
+    pub(super) async fn count_matching(&self, filter: &Filter) -> Result<u64, StoreError> {
+        let (condition, params) = filter.sql(Dialect::Postgres);
+        let client = self.client().await?;
+        let sql = format!("SELECT COUNT(*) FROM leads WHERE {condition}");
+        let row = client.query_one(&sql, &as_params(&params)).await?;
+        Ok(count(row.get(0)))
+    }
+
+    pub(super) async fn row(&self, id: &str) -> Result<Option<Row>, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {ROW_COLUMNS} FROM leads WHERE id = $1"),
+                &[&id],
+            )
+            .await?;
+        row.as_ref().map(read_row).transpose()
+    }
+
+    pub(super) async fn set_status(
+        &self,
+        id: &str,
+        status: &str,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let changed = client
+            .execute(
+                "UPDATE leads SET status = $2, status_at = $3 WHERE id = $1",
+                &[&id, &status, &at],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    pub(super) async fn source_quality(
+        &self,
+        filter: &Filter,
+    ) -> Result<Vec<SourceQuality>, StoreError> {
+        let (condition, params) = filter.sql(Dialect::Postgres);
+        let client = self.client().await?;
+        // NULLS FIRST: the order SQLite gives leads without a source.
+        let sql = format!(
+            "SELECT utm_source, utm_medium, utm_campaign, COUNT(*),
+                    COUNT(*) FILTER (WHERE best_grade), AVG(total)::FLOAT8
+             FROM leads WHERE {condition}
+             GROUP BY utm_source, utm_medium, utm_campaign
+             ORDER BY COUNT(*) DESC, utm_source NULLS FIRST LIMIT 50"
+        );
+        let rows = client.query(&sql, &as_params(&params)).await?;
+        Ok(rows
+            .iter()
+            .map(|row| SourceQuality {
+                utm: [row.get(0), row.get(1), row.get(2)],
+                leads: count(row.get(3)),
+                best: count(row.get(4)),
+                average: row.get(5),
+            })
+            .collect())
+    }
+
+    /// Claims up to `limit` due entries for `lease`. `FOR UPDATE SKIP LOCKED` keeps two
+    /// collectors claiming at the same moment from taking the same entry; the lease keeps the
+    /// others off it after this claim commits, until it is recorded, handed back, or expires
+    /// (the collector died or hung).
+    pub(super) async fn due_forwards(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Due>, StoreError> {
+        let client = self.client().await?;
+        let sql = format!(
+            "WITH due AS (
+                 SELECT lead_id FROM forwards
+                 WHERE state = 'pending' AND next_at <= $1 AND claimed_until <= {DB_NOW_MS}
+                 ORDER BY next_at, lead_id LIMIT $2
+                 FOR UPDATE SKIP LOCKED
+             )
+             UPDATE forwards f SET claimed_until = {DB_NOW_MS} + $3
+             FROM due, leads l
+             WHERE f.lead_id = due.lead_id AND l.id = f.lead_id
+             RETURNING f.lead_id, f.attempts, l.document, f.next_at, l.seq"
+        );
+        let statement = client.prepare_cached(&sql).await?;
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let rows = client
+            .query(&statement, &[&now_ms, &i64::from(limit), &lease_ms])
+            .await?;
+        let mut due: Vec<(i64, i64, Due)> = rows
+            .iter()
+            .map(|row| {
+                (
+                    row.get(3),
+                    row.get(4),
+                    Due {
+                        lead_id: row.get(0),
+                        attempts: u32::try_from(row.get::<_, i32>(1)).unwrap_or(0),
+                        body: row.get(2),
+                    },
+                )
+            })
+            .collect();
+        // RETURNING keeps no order: oldest first, as SQLite hands them out.
+        due.sort_by_key(|(next_at, seq, _)| (*next_at, *seq));
+        Ok(due.into_iter().map(|(_, _, due)| due).collect())
+    }
+
+    pub(super) async fn release_forwards(&self, lead_ids: &[String]) -> Result<(), StoreError> {
+        if lead_ids.is_empty() {
+            return Ok(());
+        }
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE forwards SET claimed_until = 0 WHERE lead_id = ANY($1) AND state = 'pending'",
+                &[&lead_ids],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn forward_delivered(
+        &self,
+        lead_id: &str,
+        status: u16,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE forwards SET state = 'delivered', attempts = attempts + 1, status_code = $2,
+                 delivered_at = $3, last_error = NULL, claimed_until = 0 WHERE lead_id = $1",
+                &[&lead_id, &i32::from(status), &at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn forward_failed(
+        &self,
+        lead_id: &str,
+        attempts: u32,
+        next_at_ms: i64,
+        error: &str,
+        failed: bool,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
+        client
+            .execute(
+                "UPDATE forwards SET attempts = $2, next_at = $3, last_error = $4,
+                 state = CASE WHEN $5 THEN 'failed' ELSE 'pending' END, claimed_until = 0
+                 WHERE lead_id = $1",
+                &[&lead_id, &attempts, &next_at_ms, &error, &failed],
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// Brings the schema up to date in one transaction, holding an advisory lock so collectors
+/// starting at once take turns; returns the version found (which may be newer than ours).
+async fn migrate(client: &mut deadpool_postgres::Object) -> Result<i64, tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+        .await?;
+    let found: i64 = match tx
+        .query_opt("SELECT version FROM schema_version", &[])
+        .await?
+    {
+        Some(row) => row.get(0),
+        None => {
+            tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])
+                .await?;
+            0
+        }
+    };
+    let done = usize::try_from(found).unwrap_or(0);
+    for migration in MIGRATIONS.iter().skip(done) {
+        tx.batch_execute(migration).await?;
+    }
+    if done < MIGRATIONS.len() {
+        tx.execute(
+            "UPDATE schema_version SET version = $1",
+            &[&(MIGRATIONS.len() as i64)],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// Filter parameters as tokio-postgres takes them.
+fn as_params(params: &[String]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+fn read_quarantined(row: &tokio_postgres::Row) -> Quarantined {
+    Quarantined {
+        id: row.get(0),
+        form_id: row.get(1),
+        received_at: row.get(2),
+        reason: row.get(3),
+        origin: row.get(4),
+        email: row.get(5),
+        accepted_at: row.get(6),
+        document: row.get(7),
+    }
+}
+
+const ROW_COLUMNS: &str =
+    "id, form_id, received_at, submitted_at, email, company, grade, total, client_total,
+    score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document,
+    (SELECT state FROM forwards WHERE forwards.lead_id = leads.id),
+    (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
+    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id)";
+
+fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
+    let status: Option<String> = row.get(13);
+    let status_at: Option<String> = row.get(14);
+    Ok(Row {
+        id: row.get(0),
+        form_id: row.get(1),
+        received_at: row.get(2),
+        submitted_at: row.get(3),
+        email: row.get(4),
+        company: row.get(5),
+        grade: row.get(6),
+        total: small(row.get(7)),
+        client_total: row.get::<_, Option<i16>>(8).map(small),
+        score_mismatch: row.get(9),
+        utm: [row.get(10), row.get(11), row.get(12)],
+        status: status.zip(status_at),
+        forward: row.get::<_, Option<String>>(16).map(|state| ForwardState {
+            state,
+            attempts: row
+                .get::<_, Option<i32>>(17)
+                .and_then(|a| u32::try_from(a).ok())
+                .unwrap_or(0),
+            last_error: row.get(18),
+        }),
+        document: serde_json::from_str(row.get(15))?,
+    })
+}
+
+/// Stores `lead` (and its forward) within the caller's transaction `tx`, unless its id is
+/// stored; returns what is stored. A concurrent insert of the same id from another collector
+/// waits on the primary key until that one commits, then does nothing and reads its row.
+async fn insert_in(
+    tx: &Transaction<'_>,
+    lead: &Ingested,
+    received_at: &str,
+) -> Result<Stored, StoreError> {
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total,
+                                client_total, client_grade, score_mismatch, document,
+                                company, utm_source, utm_medium, utm_campaign, best_grade,
+                                body_sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .await?;
+    let created = tx
+        .execute(
+            &insert,
+            &[
+                &lead.id,
+                &lead.form_id,
+                &received_at,
+                &lead.submitted_at,
+                &lead.email,
+                &lead.grade,
+                &i16::from(lead.total),
+                &i16::from(lead.client_total),
+                &lead.client_grade,
+                &lead.score_mismatch(),
+                &lead.document,
+                &lead.company,
+                &lead.utm[0],
+                &lead.utm[1],
+                &lead.utm[2],
+                &lead.best_grade,
+                &lead.body_sha256,
+            ],
+        )
+        .await?
+        == 1;
+    if created && lead.forward {
+        let forward = tx
+            .prepare_cached("INSERT INTO forwards (lead_id, next_at) VALUES ($1, 0)")
+            .await?;
+        tx.execute(&forward, &[&lead.id]).await?;
+    }
+    let read = tx
+        .prepare_cached(
+            "SELECT grade, total, received_at, score_mismatch, body_sha256 FROM leads WHERE id = $1",
+        )
+        .await?;
+    let row = tx.query_one(&read, &[&lead.id]).await?;
+    let stored_hash: Option<String> = row.get(4);
+    Ok(Stored {
+        id: lead.id.clone(),
+        created,
+        grade: row.get(0),
+        total: small(row.get(1)),
+        received_at: row.get(2),
+        score_mismatch: row.get(3),
+        same_body: Stored::same_body(created, stored_hash.as_deref(), &lead.body_sha256),
+    })
+}

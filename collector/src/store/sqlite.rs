@@ -1,0 +1,554 @@
+//! The SQLite backend: one file, one connection, one collector process.
+//!
+//! rusqlite is synchronous: every call runs on tokio's blocking threads, holding the one
+//! connection. Several processes on one file are not supported (the outbox claims nothing and
+//! the connection is not shared); that is what the PostgreSQL backend is for.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+
+use super::{
+    Dialect, Due, Filter, ForwardState, Ingested, Quarantined, Row, SourceQuality, StoreError,
+    Stored,
+};
+
+/// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
+const MIGRATIONS: [&str; 6] = [
+    "CREATE TABLE IF NOT EXISTS leads (
+        id           TEXT PRIMARY KEY,
+        form_id      TEXT NOT NULL,
+        received_at  TEXT NOT NULL,
+        submitted_at TEXT NOT NULL,
+        email        TEXT,
+        grade        TEXT NOT NULL,
+        total        INTEGER NOT NULL,
+        document     TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS leads_received ON leads (received_at);",
+    // The collector re-scores every lead: what the client claimed is kept beside it.
+    "ALTER TABLE leads ADD COLUMN client_total INTEGER;
+    ALTER TABLE leads ADD COLUMN client_grade TEXT;
+    ALTER TABLE leads ADD COLUMN score_mismatch INTEGER NOT NULL DEFAULT 0;",
+    // The sales inbox: filters, source quality and sales feedback.
+    "ALTER TABLE leads ADD COLUMN company TEXT;
+    ALTER TABLE leads ADD COLUMN utm_source TEXT;
+    ALTER TABLE leads ADD COLUMN utm_medium TEXT;
+    ALTER TABLE leads ADD COLUMN utm_campaign TEXT;
+    ALTER TABLE leads ADD COLUMN best_grade INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE leads ADD COLUMN status TEXT;
+    ALTER TABLE leads ADD COLUMN status_at TEXT;
+    CREATE INDEX IF NOT EXISTS leads_grade ON leads (grade);",
+    // The forwarding outbox: one entry per stored lead while forwarding is on.
+    "CREATE TABLE forwards (
+        lead_id      TEXT PRIMARY KEY REFERENCES leads (id),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_at      INTEGER NOT NULL,
+        state        TEXT NOT NULL DEFAULT 'pending',
+        last_error   TEXT,
+        status_code  INTEGER,
+        delivered_at TEXT
+    );
+    CREATE INDEX forwards_due ON forwards (state, next_at);",
+    // Leads the collector could not take as they came (unknown form, origin not allowed,
+    // refused by a third-party endpoint): kept with the reason until an admin accepts them.
+    "CREATE TABLE quarantine (
+        id          TEXT PRIMARY KEY,
+        form_id     TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        origin      TEXT,
+        email       TEXT,
+        document    TEXT NOT NULL,
+        accepted_at TEXT
+    );
+    CREATE INDEX quarantine_received ON quarantine (received_at);",
+    // Replays are compared with the first post: the hash of the body as received.
+    "ALTER TABLE leads ADD COLUMN body_sha256 TEXT;",
+];
+/// A SQLite database file and its connection.
+pub(super) struct Sqlite {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) the database at `path`, in WAL mode with full sync, and
+    /// applies pending migrations. Blocking.
+    pub(super) fn open(path: &Path) -> Result<Sqlite, StoreError> {
+        let open = || -> Result<Connection, rusqlite::Error> {
+            let conn = Connection::open(path)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.busy_timeout(Duration::from_secs(5))?;
+            let done: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+            for (version, migration) in MIGRATIONS.iter().enumerate().skip(done) {
+                let tx = conn.unchecked_transaction()?;
+                tx.execute_batch(migration)?;
+                tx.pragma_update(None, "user_version", version + 1)?;
+                tx.commit()?;
+            }
+            Ok(conn)
+        };
+        let conn = open().map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(Sqlite {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on a blocking thread.
+    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().map_err(|_| StoreError::Poisoned)?;
+            f(&conn)
+        })
+        .await
+        .map_err(|err| StoreError::Task(err.to_string()))?
+    }
+
+    pub(super) async fn insert(
+        &self,
+        lead: &Ingested,
+        received_at: &str,
+    ) -> Result<Stored, StoreError> {
+        let (lead, received_at) = (lead.clone(), received_at.to_owned());
+        self.run(move |conn| {
+            // One transaction: a stored lead and its forward exist together or not at all.
+            let tx = conn.unchecked_transaction()?;
+            let stored = insert_in(&tx, &lead, &received_at)?;
+            tx.commit()?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    pub(super) async fn list(&self, limit: u32, offset: u32) -> Result<Vec<Value>, StoreError> {
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT received_at, score_mismatch, client_total, client_grade, document FROM leads
+                 ORDER BY received_at DESC, rowid DESC LIMIT ?1 OFFSET ?2",
+            )?;
+            let rows = stmt.query_map(params![limit, offset], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, bool>(1)?,
+                    row.get::<_, Option<u8>>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, String>(4)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (received_at, mismatch, client_total, client_grade, document) = row?;
+                out.push(super::listed(
+                    received_at,
+                    mismatch,
+                    client_total,
+                    client_grade,
+                    &document,
+                )?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    pub(super) async fn get(&self, id: &str) -> Result<Option<Value>, StoreError> {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            let document: Option<String> = conn
+                .query_row(
+                    "SELECT document FROM leads WHERE id = ?1",
+                    params![id],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            Ok(document.map(|d| serde_json::from_str(&d)).transpose()?)
+        })
+        .await
+    }
+
+    pub(super) async fn count(&self) -> Result<u64, StoreError> {
+        self.run(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM leads", [], |row| row.get(0))?))
+            .await
+    }
+
+    pub(super) async fn quarantine(&self, lead: &Quarantined) -> Result<bool, StoreError> {
+        let lead = lead.clone();
+        self.run(move |conn| {
+            let known: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM leads WHERE id = ?1)",
+                params![lead.id],
+                |row| row.get(0),
+            )?;
+            if known {
+                return Ok(false);
+            }
+            let created = conn.execute(
+                "INSERT INTO quarantine (id, form_id, received_at, reason, origin, email, document)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+                params![
+                    lead.id,
+                    lead.form_id,
+                    lead.received_at,
+                    lead.reason,
+                    lead.origin,
+                    lead.email,
+                    lead.document
+                ],
+            )? == 1;
+            Ok(created)
+        })
+        .await
+    }
+
+    pub(super) async fn quarantined(
+        &self,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Quarantined>, StoreError> {
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, form_id, received_at, reason, origin, email, accepted_at, document
+                 FROM quarantine WHERE accepted_at IS NULL
+                 ORDER BY received_at DESC, rowid DESC LIMIT ?1 OFFSET ?2",
+            )?;
+            let rows = stmt.query_map(params![limit, offset], read_quarantined)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn quarantined_one(
+        &self,
+        id: &str,
+    ) -> Result<Option<Quarantined>, StoreError> {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id, form_id, received_at, reason, origin, email, accepted_at, document
+                     FROM quarantine WHERE id = ?1",
+                    params![id],
+                    read_quarantined,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    pub(super) async fn quarantine_count(&self) -> Result<u64, StoreError> {
+        self.run(|conn| {
+            Ok(conn.query_row(
+                "SELECT COUNT(*) FROM quarantine WHERE accepted_at IS NULL",
+                [],
+                |row| row.get(0),
+            )?)
+        })
+        .await
+    }
+
+    pub(super) async fn accept(&self, lead: &Ingested, at: &str) -> Result<Stored, StoreError> {
+        let (lead, at) = (lead.clone(), at.to_owned());
+        self.run(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            let stored = insert_in(&tx, &lead, &at)?;
+            tx.execute(
+                "UPDATE quarantine SET accepted_at = ?2 WHERE id = ?1 AND accepted_at IS NULL",
+                params![lead.id, at],
+            )?;
+            tx.commit()?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    pub(super) async fn rows(
+        &self,
+        filter: &Filter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Row>, StoreError> {
+        let (condition, params) = filter.sql(Dialect::Sqlite);
+        self.run(move |conn| {
+            let sql = format!(
+                "SELECT {ROW_COLUMNS} FROM leads WHERE {condition} ORDER BY received_at DESC, rowid DESC LIMIT {limit} OFFSET {offset}"
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), read_row)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (mut row, document) = row?;
+                row.document = serde_json::from_str(&document)?;
+                out.push(row);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    pub(super) async fn count_matching(&self, filter: &Filter) -> Result<u64, StoreError> {
+        let (condition, params) = filter.sql(Dialect::Sqlite);
+        self.run(move |conn| {
+            let sql = format!("SELECT COUNT(*) FROM leads WHERE {condition}");
+            Ok(
+                conn.query_row(&sql, rusqlite::params_from_iter(params.iter()), |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .await
+    }
+
+    pub(super) async fn row(&self, id: &str) -> Result<Option<Row>, StoreError> {
+        let id = id.to_owned();
+        self.run(move |conn| {
+            let found = conn
+                .query_row(
+                    &format!("SELECT {ROW_COLUMNS} FROM leads WHERE id = ?1"),
+                    params![id],
+                    read_row,
+                )
+                .optional()?;
+            match found {
+                None => Ok(None),
+                Some((mut row, document)) => {
+                    row.document = serde_json::from_str(&document)?;
+                    Ok(Some(row))
+                }
+            }
+        })
+        .await
+    }
+
+    pub(super) async fn set_status(
+        &self,
+        id: &str,
+        status: &str,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        let (id, status, at) = (id.to_owned(), status.to_owned(), at.to_owned());
+        self.run(move |conn| {
+            let changed = conn.execute(
+                "UPDATE leads SET status = ?2, status_at = ?3 WHERE id = ?1",
+                params![id, status, at],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    pub(super) async fn source_quality(
+        &self,
+        filter: &Filter,
+    ) -> Result<Vec<SourceQuality>, StoreError> {
+        let (condition, params) = filter.sql(Dialect::Sqlite);
+        self.run(move |conn| {
+            let sql = format!(
+                "SELECT utm_source, utm_medium, utm_campaign, COUNT(*), SUM(best_grade), AVG(total)
+                 FROM leads WHERE {condition}
+                 GROUP BY utm_source, utm_medium, utm_campaign ORDER BY COUNT(*) DESC, utm_source LIMIT 50"
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
+                Ok(SourceQuality {
+                    utm: [row.get(0)?, row.get(1)?, row.get(2)?],
+                    leads: row.get(3)?,
+                    best: row.get(4)?,
+                    average: row.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// One process serves a SQLite file, so nothing needs claiming: `_lease` is unused.
+    pub(super) async fn due_forwards(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        _lease: Duration,
+    ) -> Result<Vec<Due>, StoreError> {
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT f.lead_id, f.attempts, l.document FROM forwards f JOIN leads l ON l.id = f.lead_id
+                 WHERE f.state = 'pending' AND f.next_at <= ?1 ORDER BY f.next_at, l.rowid LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![now_ms, limit], |row| {
+                Ok(Due {
+                    lead_id: row.get(0)?,
+                    attempts: row.get(1)?,
+                    body: row.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// Nothing is claimed on SQLite, so there is nothing to hand back.
+    pub(super) async fn release_forwards(&self, _lead_ids: &[String]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    pub(super) async fn forward_delivered(
+        &self,
+        lead_id: &str,
+        status: u16,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let (lead_id, at) = (lead_id.to_owned(), at.to_owned());
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE forwards SET state = 'delivered', attempts = attempts + 1, status_code = ?2,
+                 delivered_at = ?3, last_error = NULL WHERE lead_id = ?1",
+                params![lead_id, status, at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn forward_failed(
+        &self,
+        lead_id: &str,
+        attempts: u32,
+        next_at_ms: i64,
+        error: &str,
+        failed: bool,
+    ) -> Result<(), StoreError> {
+        let (lead_id, error) = (lead_id.to_owned(), error.to_owned());
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE forwards SET attempts = ?2, next_at = ?3, last_error = ?4,
+                 state = CASE WHEN ?5 THEN 'failed' ELSE 'pending' END WHERE lead_id = ?1",
+                params![lead_id, attempts, next_at_ms, error, failed],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn read_quarantined(row: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
+    Ok(Quarantined {
+        id: row.get(0)?,
+        form_id: row.get(1)?,
+        received_at: row.get(2)?,
+        reason: row.get(3)?,
+        origin: row.get(4)?,
+        email: row.get(5)?,
+        accepted_at: row.get(6)?,
+        document: row.get(7)?,
+    })
+}
+
+const ROW_COLUMNS: &str =
+    "id, form_id, received_at, submitted_at, email, company, grade, total, client_total,
+    score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document,
+    (SELECT state FROM forwards WHERE forwards.lead_id = leads.id),
+    (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
+    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id)";
+
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
+    let status: Option<String> = row.get(13)?;
+    let status_at: Option<String> = row.get(14)?;
+    Ok((
+        Row {
+            id: row.get(0)?,
+            form_id: row.get(1)?,
+            received_at: row.get(2)?,
+            submitted_at: row.get(3)?,
+            email: row.get(4)?,
+            company: row.get(5)?,
+            grade: row.get(6)?,
+            total: row.get(7)?,
+            client_total: row.get(8)?,
+            score_mismatch: row.get(9)?,
+            utm: [row.get(10)?, row.get(11)?, row.get(12)?],
+            status: status.zip(status_at),
+            forward: row.get::<_, Option<String>>(16)?.map(|state| ForwardState {
+                state,
+                attempts: row.get::<_, Option<u32>>(17).ok().flatten().unwrap_or(0),
+                last_error: row.get(18).ok().flatten(),
+            }),
+            document: Value::Null,
+        },
+        row.get(15)?,
+    ))
+}
+
+/// Stores `lead` (and its forward) within the caller's transaction `tx`, unless its id is
+/// stored; returns what is stored.
+fn insert_in(
+    tx: &rusqlite::Transaction<'_>,
+    lead: &Ingested,
+    received_at: &str,
+) -> Result<Stored, StoreError> {
+    let created = tx.execute(
+        "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total,
+                            client_total, client_grade, score_mismatch, document,
+                            company, utm_source, utm_medium, utm_campaign, best_grade,
+                            body_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+         ON CONFLICT (id) DO NOTHING",
+        params![
+            lead.id,
+            lead.form_id,
+            received_at,
+            lead.submitted_at,
+            lead.email,
+            lead.grade,
+            lead.total,
+            lead.client_total,
+            lead.client_grade,
+            lead.score_mismatch(),
+            lead.document,
+            lead.company,
+            lead.utm[0],
+            lead.utm[1],
+            lead.utm[2],
+            lead.best_grade,
+            lead.body_sha256
+        ],
+    )? == 1;
+    if created && lead.forward {
+        tx.execute(
+            "INSERT INTO forwards (lead_id, next_at) VALUES (?1, 0)",
+            params![lead.id],
+        )?;
+    }
+    let (grade, total, received_at, score_mismatch, stored_hash) = tx.query_row(
+        "SELECT grade, total, received_at, score_mismatch, body_sha256 FROM leads WHERE id = ?1",
+        params![lead.id],
+        |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get::<_, Option<String>>(4)?,
+            ))
+        },
+    )?;
+    Ok(Stored {
+        id: lead.id.clone(),
+        created,
+        grade,
+        total,
+        received_at,
+        score_mismatch,
+        same_body: Stored::same_body(created, stored_hash.as_deref(), &lead.body_sha256),
+    })
+}
