@@ -253,6 +253,19 @@ pub enum SignalInput {
 }
 
 impl SignalInput {
+    /// The config name, such as `utmSource`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignalInput::UtmSource => "utmSource",
+            SignalInput::UtmMedium => "utmMedium",
+            SignalInput::UtmCampaign => "utmCampaign",
+            SignalInput::ClickId => "clickId",
+            SignalInput::ReferrerDomain => "referrerDomain",
+            SignalInput::LandingPage => "landingPage",
+            SignalInput::EmailKind => "emailKind",
+        }
+    }
+
     /// Every input, in the order the config reference lists them.
     pub const ALL: [SignalInput; 7] = [
         SignalInput::UtmSource,

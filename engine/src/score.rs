@@ -181,49 +181,62 @@ pub fn score(form: &Form, answers: &Answers) -> Score {
     score_with(form, answers, None)
 }
 
-/// The value a signal reads: the touch's UTM value, `yes`/`no` for a click id, the
-/// referrer's host, the landing page's path, the email's kind; `None` when there is none.
-fn signal_value(
-    signal: &Signal,
-    form: &Form,
-    answers: &Answers,
-    touch: Option<&Touch>,
-) -> Option<String> {
-    let utm = |value: Option<&Option<String>>| {
-        value
-            .and_then(Option::as_deref)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    match signal.input {
-        SignalInput::UtmSource => utm(touch.map(|t| &t.utm.source)),
-        SignalInput::UtmMedium => utm(touch.map(|t| &t.utm.medium)),
-        SignalInput::UtmCampaign => utm(touch.map(|t| &t.utm.campaign)),
-        SignalInput::ClickId => Some(
-            if touch.is_some_and(|t| !t.click_ids.is_empty()) {
-                "yes"
-            } else {
-                "no"
-            }
-            .to_owned(),
-        ),
-        SignalInput::ReferrerDomain => touch
-            .map(|t| {
-                let host = host(&t.referrer);
-                host.split(':').next().unwrap_or(host).to_ascii_lowercase()
-            })
-            .filter(|h| !h.is_empty()),
-        SignalInput::LandingPage => touch.and_then(|t| path(&t.landing_page)),
-        SignalInput::EmailKind => form
-            .questions
-            .iter()
-            .filter(|q| matches!(q.kind, Kind::Email) && q.category == Category::Contact)
-            .find_map(|q| match answers.get(&q.id) {
-                Some(AnswerValue::Text(email)) => email_domain(email),
-                _ => None,
-            })
-            .map(|domain| domain_kind(&domain).as_str().to_owned()),
+impl SignalInput {
+    /// The value this input reads from a lead: the touch's UTM value, `yes`/`no` for a click
+    /// id, the referrer's host, the landing page's path, the email's kind (`free` or
+    /// `business`); `None` when the lead has none.
+    pub fn value(self, form: &Form, answers: &Answers, touch: Option<&Touch>) -> Option<String> {
+        let utm = |value: Option<&Option<String>>| {
+            value
+                .and_then(Option::as_deref)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        match self {
+            SignalInput::UtmSource => utm(touch.map(|t| &t.utm.source)),
+            SignalInput::UtmMedium => utm(touch.map(|t| &t.utm.medium)),
+            SignalInput::UtmCampaign => utm(touch.map(|t| &t.utm.campaign)),
+            SignalInput::ClickId => Some(
+                if touch.is_some_and(|t| !t.click_ids.is_empty()) {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .to_owned(),
+            ),
+            SignalInput::ReferrerDomain => touch
+                .map(|t| {
+                    let host = host(&t.referrer);
+                    host.split(':').next().unwrap_or(host).to_ascii_lowercase()
+                })
+                .filter(|h| !h.is_empty()),
+            SignalInput::LandingPage => touch.and_then(|t| path(&t.landing_page)),
+            SignalInput::EmailKind => form
+                .questions
+                .iter()
+                .filter(|q| matches!(q.kind, Kind::Email) && q.category == Category::Contact)
+                .find_map(|q| match answers.get(&q.id) {
+                    Some(AnswerValue::Text(email)) => email_domain(email),
+                    _ => None,
+                })
+                .map(|domain| domain_kind(&domain).as_str().to_owned()),
+        }
+    }
+
+    /// Whether the config key `key` covers `value`: a domain covers its subdomains, a path the
+    /// paths under it; otherwise the same text in any ASCII case. Where several keys cover a
+    /// value, the longest counts.
+    pub fn covers(self, key: &str, value: &str) -> bool {
+        match self {
+            SignalInput::ReferrerDomain => value
+                .strip_suffix(key)
+                .is_some_and(|rest| rest.is_empty() || rest.ends_with('.')),
+            SignalInput::LandingPage => value
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || key.ends_with('/')),
+            _ => value.eq_ignore_ascii_case(key),
+        }
     }
 }
 
@@ -237,21 +250,11 @@ fn path(url: &str) -> Option<String> {
     Some(format!("/{path}"))
 }
 
-/// Points of a signal's value: the best-fitting key's (a domain and its subdomains, a path and
-/// the paths under it, else the same value in any ASCII case), else `other`.
+/// Points of a signal's value: the longest covering key's, else `other`.
 fn signal_points(signal: &Signal, value: &str) -> i32 {
     let mut best: Option<(usize, i32)> = None;
     for (key, points) in &signal.values {
-        let fits = match signal.input {
-            SignalInput::ReferrerDomain => value
-                .strip_suffix(key.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.ends_with('.')),
-            SignalInput::LandingPage => value
-                .strip_prefix(key.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || key.ends_with('/')),
-            _ => value.eq_ignore_ascii_case(key),
-        };
-        if fits && best.is_none_or(|(len, _)| key.len() > len) {
+        if signal.input.covers(key, value) && best.is_none_or(|(len, _)| key.len() > len) {
             best = Some((key.len(), *points));
         }
     }
@@ -351,7 +354,7 @@ pub fn score_with(form: &Form, answers: &Answers, touch: Option<&Touch>) -> Scor
         let c = signal.category.index();
         let s_max = signal.max_points();
         max_points[c] += s_max;
-        let value = signal_value(signal, form, answers, touch);
+        let value = signal.input.value(form, answers, touch);
         let (p, text) = match &value {
             Some(v) => {
                 let p = signal_points(signal, v);
