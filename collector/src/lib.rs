@@ -5,6 +5,7 @@
 //! stores them in SQLite idempotently on the lead id, lists them for admins
 //! (`GET /v1/leads`) and serves the demo page, so the demo is one origin.
 
+pub mod fit;
 mod forms;
 mod forward;
 mod inbox;
