@@ -65,6 +65,18 @@ export interface BantamConfig {
     /** A Bantam collector's `/v1/leads` that receives leads the endpoint refuses. */
     fallback?: string;
   };
+  /** How points become the total: weighted category shares (the default), or `sum`: `offset` plus every point, clamped to 0-100. */
+  scoring?: { mode?: "shares" | "sum"; offset?: number };
+  /** What a lead says without being asked, scored like a question: points per value, `other` for an unlisted value, `none` for no value. */
+  signals?: {
+    id: string;
+    input: "utmSource" | "utmMedium" | "utmCampaign" | "clickId" | "referrerDomain" | "landingPage" | "emailKind";
+    shortLabel?: string;
+    category?: "budget" | "authority" | "need" | "timeframe" | "fit" | "contact";
+    values?: Record<string, number>;
+    other?: number;
+    none?: number;
+  }[];
   /** Honeypot, minimum fill time, and what happens to a caught submission. */
   spam?: { honeypot?: boolean; minFillSeconds?: number; action?: "flag" | "drop" };
   [key: string]: unknown;
@@ -84,7 +96,7 @@ export interface BantamErrorDetail {
 export interface BantamEventMap {
   "bantam:ready": CustomEvent<{ formId: string; questions: string[]; steps: number }>;
   "bantam:step": CustomEvent<{ step: number; total: number; questions: string[] }>;
-  "bantam:scored": CustomEvent<{ total: number; grade: string; breakdown: Record<string, unknown>; reasons: { questionId: string; category: string; points: number; text: string }[] }>;
+  "bantam:scored": CustomEvent<{ total: number; known: number; grade: string; breakdown: Record<string, unknown>; reasons: { questionId: string; category: string; points: number; text: string }[] }>;
   "bantam:submit": CustomEvent<{ lead: Record<string, unknown> }>;
   "bantam:delivered": CustomEvent<{ id: string; status: number }>;
   "bantam:error": CustomEvent<BantamErrorDetail>;

@@ -635,6 +635,17 @@ impl Widget {
                     .is_some_and(|h| !h.value().is_empty()),
             },
         };
+        // The questions this visit showed: one left empty was skipped; the others the form
+        // did not ask are not asked yet and leave the total alone.
+        let mut asked = Vec::new();
+        for step in &self.steps {
+            for &i in step {
+                if self.form.is_visible(i, &self.answers) {
+                    asked.push(self.form.questions[i].id.clone());
+                }
+            }
+        }
+        let _ = self.answers.set_asked(&self.form, asked);
         let lead = build_lead(&self.form, &self.answers, input);
         self.grade = self.form.grade_index(&lead.score.grade).unwrap_or(0);
         if lead.spam.flagged && self.form.spam.action == SpamAction::Drop {

@@ -5,6 +5,7 @@
 //! stores them in SQLite or PostgreSQL idempotently on the lead id, lists them for admins
 //! (`GET /v1/leads`) and serves the demo page, so the demo is one origin.
 
+pub mod fit;
 mod forms;
 mod forward;
 mod inbox;
@@ -26,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bantam_engine::{
-    score, AnswerValue, Answers, BrowserInfo, Context, LeadDocument, Touch, SCHEMA_VERSION,
+    AnswerValue, Answers, BrowserInfo, Context, LeadDocument, Touch, SCHEMA_VERSION,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -715,7 +716,7 @@ pub(crate) fn ingest(
             hold(reason)
         };
     };
-    let answers = match Answers::from_values(&form, lead.answers.clone()) {
+    let answers = match Answers::from_lead(&form, &lead) {
         Ok(answers) => answers,
         Err((id, err)) => {
             let field = format!("answers.{id}");
@@ -737,7 +738,7 @@ pub(crate) fn ingest(
             ));
         }
     }
-    let server = score(&form, &answers);
+    let server = lead.rescore(&form, &answers);
     let json = |text: String| -> Result<Value, AppError> {
         serde_json::from_str(&text).map_err(|e| AppError::Internal(e.to_string()))
     };

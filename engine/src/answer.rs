@@ -331,9 +331,13 @@ fn parse_input(
 ///
 /// The only ways in are [`Answers::set`] and [`Answers::from_values`], so every stored value
 /// fits its question.
+///
+/// It also records which questions were asked on this visit ([`Answers::set_asked`]), which
+/// tells a question the visitor skipped from one not asked yet.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Answers {
     values: Map<String, AnswerValue>,
+    asked: Option<Vec<String>>,
 }
 
 impl AnswerValue {
@@ -423,7 +427,39 @@ impl Answers {
                 .ok_or_else(|| (id.clone(), AnswerError::UnknownQuestion(id.clone())))?;
             check_value(q, value).map_err(|e| (id.clone(), e))?;
         }
-        Ok(Answers { values })
+        Ok(Answers {
+            values,
+            asked: None,
+        })
+    }
+
+    /// Records the questions asked on this visit, answered or not. A question asked and left
+    /// without an answer is *skipped*: it scores its `unanswered` points and counts in its
+    /// category's maximum. A question neither answered nor asked is *not asked yet*: unknown,
+    /// it leaves the total alone. Without this record every question without an answer counts
+    /// as skipped, as leads were scored before the record existed.
+    ///
+    /// # Errors
+    /// [`AnswerError::UnknownQuestion`] for an id that is not a question of the form.
+    pub fn set_asked(&mut self, form: &Form, ids: Vec<String>) -> Result<(), AnswerError> {
+        if let Some(id) = ids.iter().find(|id| form.question(id).is_none()) {
+            return Err(AnswerError::UnknownQuestion(id.clone()));
+        }
+        self.asked = Some(ids);
+        Ok(())
+    }
+
+    /// The questions asked on this visit, when recorded (see [`Answers::set_asked`]).
+    pub fn asked(&self) -> Option<&[String]> {
+        self.asked.as_deref()
+    }
+
+    /// Whether the question `id` was asked: on this visit, or at any time when the visit's
+    /// questions are not recorded.
+    pub fn was_asked(&self, id: &str) -> bool {
+        self.asked
+            .as_ref()
+            .is_none_or(|asked| asked.iter().any(|a| a == id))
     }
 
     /// Records the input of one control: stores a valid value, forgets an empty optional one.

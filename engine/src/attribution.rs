@@ -131,7 +131,8 @@ pub fn query_params(url: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn host(url: &str) -> &str {
+/// The host of a URL (`https://www.x.io:8080/a` gives `www.x.io:8080`); empty without one.
+pub(crate) fn host(url: &str) -> &str {
     // The part after `scheme://`; a URL without one has no host.
     let rest = url
         .split_once(':')

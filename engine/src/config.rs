@@ -9,8 +9,8 @@ use crate::delivery::{
     salesforce_length, target, Delivery, Format, ValueMap, FORM_OWN_FIELDS, SALESFORCE_FIELDS,
 };
 use crate::form::{
-    Category, Choice, Condition, Direction, Form, Grade, Kind, Question, Range, ThankYou,
-    ThankYouLink,
+    Category, Choice, Condition, Direction, Form, Grade, Kind, Question, Range, Scoring, Signal,
+    SignalInput, ThankYou, ThankYouLink,
 };
 use crate::preset;
 use crate::texts::{language, resolve, same_tag, Texts, TextsConfig, BUILTIN_LOCALES};
@@ -215,6 +215,47 @@ pub struct FormConfig {
     pub spam: Option<SpamConfig>,
     /// A variant name recorded in each lead's context (the page may override it at mount).
     pub variant: Option<String>,
+    /// How points become the total; defaults to category shares.
+    pub scoring: Option<ScoringConfig>,
+    /// What a lead says without being asked, scored like questions.
+    pub signals: Vec<SignalConfig>,
+}
+
+/// How points become the total, as written in config.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScoringConfig {
+    /// `shares` (the default) or `sum`.
+    pub mode: Option<ScoringMode>,
+    /// For `sum`: added to the points (default 0).
+    pub offset: Option<i32>,
+}
+
+/// A scoring mode as written in config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoringMode {
+    /// Weighted category shares (see [`Scoring::Shares`]).
+    Shares,
+    /// Offset plus points (see [`Scoring::Sum`]).
+    Sum,
+}
+
+/// A signal as written in config: `{id, input, shortLabel?, category?, values?, other?, none?}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalConfig {
+    /// Stable id (letters, digits, `-`, `_`), not also a question's.
+    pub id: String,
+    /// What it reads.
+    pub input: SignalInput,
+    /// Name used in reasons; defaults to the id.
+    pub short_label: Option<String>,
+    /// Breakdown category; defaults to `fit`.
+    pub category: Option<Category>,
+    /// Points by value, in config order.
+    pub values: Vec<(String, i32)>,
+    /// Points for a value not in `values` (default 0).
+    pub other: Option<i32>,
+    /// Points when the lead has no value for the input (default 0).
+    pub none: Option<i32>,
 }
 
 /// The texts of a config in one more language: every field overrides its counterpart of the
@@ -331,6 +372,8 @@ pub struct QuestionConfig {
     pub placeholder: Option<String>,
     /// Longest accepted text; defaults to 200.
     pub max_length: Option<usize>,
+    /// Points when the question is asked and left without an answer; defaults to 0.
+    pub unanswered: Option<i32>,
 }
 
 /// One option in config.
@@ -495,6 +538,7 @@ fn merge(base: QuestionConfig, over: QuestionConfig) -> QuestionConfig {
         points: over.points.or(base.points),
         placeholder: over.placeholder.or(base.placeholder),
         max_length: over.max_length.or(base.max_length),
+        unanswered: over.unanswered.or(base.unanswered),
     }
 }
 
@@ -921,6 +965,99 @@ fn cap_ref(
     match grade_ref(grades, path, name) {
         Err(_) if draft.preset_caps => Ok(Some(grades.len() - 1)),
         other => other,
+    }
+}
+
+/// The signals of a form: ids unlike every question's, values that fit their input.
+fn build_signals(
+    configs: Vec<SignalConfig>,
+    questions: &[Question],
+) -> Result<Vec<Signal>, ConfigError> {
+    let mut signals: Vec<Signal> = Vec::with_capacity(configs.len());
+    for (i, c) in configs.into_iter().enumerate() {
+        let path = format!("signals[{i}]");
+        check_id(&format!("{path}.id"), "signal id", &c.id)?;
+        if questions.iter().any(|q| q.id == c.id) || signals.iter().any(|s| s.id == c.id) {
+            return Err(ConfigError::DuplicateQuestion {
+                path: format!("{path}.id"),
+                id: c.id,
+            });
+        }
+        let input = c.input;
+        let open = !matches!(input, SignalInput::ClickId | SignalInput::EmailKind);
+        let mut values: Vec<(String, i32)> = Vec::with_capacity(c.values.len());
+        for (key, points) in c.values {
+            let at = format!("{path}.values.{key}");
+            let ok = match input {
+                SignalInput::ClickId => key == "yes" || key == "no",
+                SignalInput::EmailKind => key == "free" || key == "business",
+                SignalInput::ReferrerDomain => crate::context::plausible_host(&key),
+                SignalInput::LandingPage => key.starts_with('/'),
+                _ => !key.trim().is_empty() && key.len() <= 200,
+            };
+            if !ok {
+                return Err(invalid(
+                    at,
+                    match input {
+                        SignalInput::ClickId => "values of clickId are yes and no",
+                        SignalInput::EmailKind => "values of emailKind are free and business",
+                        SignalInput::ReferrerDomain => "must be a domain such as google.com",
+                        SignalInput::LandingPage => "must be a path starting with /",
+                        _ => "must be 1-200 characters",
+                    },
+                ));
+            }
+            if values.iter().any(|(k, _)| k.eq_ignore_ascii_case(&key)) {
+                return Err(invalid(at, "appears twice"));
+            }
+            let key = if input == SignalInput::ReferrerDomain {
+                key.to_ascii_lowercase()
+            } else {
+                key
+            };
+            values.push((key, check_points(at, points)?));
+        }
+        let extra = |field: &str, given: Option<i32>, allowed: bool| match given {
+            Some(_) if !allowed => Err(invalid(
+                format!("{path}.{field}"),
+                "this input always has one of its values",
+            )),
+            given => check_points(format!("{path}.{field}"), given.unwrap_or(0)),
+        };
+        let other = extra("other", c.other, open)?;
+        let none = extra("none", c.none, input != SignalInput::ClickId)?;
+        if let Some(label) = &c.short_label {
+            check_text(&format!("{path}.shortLabel"), label)?;
+        }
+        signals.push(Signal {
+            short_label: c.short_label.unwrap_or_else(|| c.id.clone()),
+            id: c.id,
+            input,
+            category: c.category.unwrap_or(Category::Fit),
+            values,
+            other,
+            none,
+        });
+    }
+    Ok(signals)
+}
+
+/// The scoring mode; `weights` belong to shares, `offset` to sum.
+fn build_scoring(config: Option<ScoringConfig>, weights: bool) -> Result<Scoring, ConfigError> {
+    let config = config.unwrap_or_default();
+    match config.mode.unwrap_or(ScoringMode::Shares) {
+        ScoringMode::Shares if config.offset.is_some() => Err(invalid(
+            "scoring.offset",
+            "an offset is only for mode \"sum\"",
+        )),
+        ScoringMode::Shares => Ok(Scoring::Shares),
+        ScoringMode::Sum if weights => Err(invalid(
+            "weights",
+            "weights are for mode \"shares\"; in mode \"sum\" points add up as they are",
+        )),
+        ScoringMode::Sum => Ok(Scoring::Sum {
+            offset: check_points("scoring.offset".into(), config.offset.unwrap_or(0))?,
+        }),
     }
 }
 
@@ -1352,6 +1489,14 @@ fn build_question(
         format!("{}.points", draft.path),
         draft.config.points.unwrap_or(0),
     )?;
+    let unanswered = check_points(
+        format!("{}.unanswered", draft.path),
+        draft.config.unanswered.unwrap_or(0),
+    )?;
+    if unanswered != 0 && (draft.config.required == Some(true) || matches!(kind, Kind::Consent)) {
+        // A required question and a consent box (ticked or not) always have an answer.
+        return Err(not_for("unanswered", "optional, non-consent"));
+    }
     let show_if = build_condition(&draft, index, built, later)?;
     let contact_kind = matches!(kind, Kind::Text | Kind::Email | Kind::Phone | Kind::Consent);
     let q = draft.config;
@@ -1371,6 +1516,7 @@ fn build_question(
         placeholder: q.placeholder,
         max_length,
         points,
+        unanswered,
         id: q.id,
     })
 }
@@ -1733,6 +1879,7 @@ impl Form {
             texts.apply(overrides);
         }
         let grades = build_grades(config.grades, &texts)?;
+        let scoring = build_scoring(config.scoring.take(), config.weights.is_some())?;
         let weights = build_weights(config.weights)?;
 
         let mut drafts: Vec<Draft> = match config.preset.as_deref() {
@@ -1863,11 +2010,14 @@ impl Form {
             explicit_endpoint,
             &mut questions,
         )?;
+        let signals = build_signals(config.signals, &questions)?;
         Ok(Form {
             id: config.form_id,
             endpoint,
             questions,
             weights,
+            scoring,
+            signals,
             grades,
             max_questions_per_visit,
             questions_per_step,

@@ -174,7 +174,8 @@ pub fn website_domain(text: &str) -> Option<String> {
     plausible_host(host).then(|| host.to_owned())
 }
 
-fn plausible_host(host: &str) -> bool {
+/// A host name of letters, digits, `-` and dots, with at least one dot.
+pub(crate) fn plausible_host(host: &str) -> bool {
     host.contains('.')
         && !host.starts_with('.')
         && host.len() <= 253

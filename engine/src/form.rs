@@ -198,12 +198,14 @@ pub struct Question {
     pub max_length: usize,
     /// Points for any answer to a text, email, phone or consent question.
     pub points: i32,
+    /// Points when the question was asked and left without an answer (skipped).
+    pub unanswered: i32,
 }
 
 impl Question {
-    /// The most points this question can contribute (never below zero).
+    /// The most points this question can contribute (never below zero), skipping included.
     pub fn max_points(&self) -> i32 {
-        match &self.kind {
+        let answered = match &self.kind {
             Kind::SingleChoice(c) | Kind::YesNo(c) => {
                 c.iter().map(|c| c.points).max().unwrap_or(0).max(0)
             }
@@ -212,13 +214,111 @@ impl Question {
                 ranges.iter().map(|r| r.points).max().unwrap_or(0).max(0)
             }
             Kind::Text | Kind::Email | Kind::Phone | Kind::Consent => self.points.max(0),
-        }
+        };
+        answered.max(self.unanswered)
+    }
+
+    /// Whether any answer, or skipping it, changes the score: a question that only collects
+    /// (contact details without points) does not count towards [`crate::Score::known`].
+    pub fn scores(&self) -> bool {
+        self.points != 0
+            || self.unanswered != 0
+            || self.kind.choices().iter().any(|c| c.points != 0)
+            || matches!(&self.kind, Kind::Number { ranges, .. } if ranges.iter().any(|r| r.points != 0))
     }
 
     /// The choice with this id, if the question has one.
     pub fn choice(&self, id: &str) -> Option<&Choice> {
         self.kind.choices().iter().find(|c| c.id == id)
     }
+}
+
+/// What a [`Signal`] reads from the lead: where it came from, or its kind of email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalInput {
+    /// `utm_source` of the touch (compared without regard to ASCII case).
+    UtmSource,
+    /// `utm_medium` of the touch.
+    UtmMedium,
+    /// `utm_campaign` of the touch.
+    UtmCampaign,
+    /// Whether the touch carries an ad click id: value `yes` or `no`.
+    ClickId,
+    /// The host of the touch's referrer; a key matches the host and its subdomains.
+    ReferrerDomain,
+    /// The path of the touch's landing page; a key matches the path and the paths under it.
+    LandingPage,
+    /// The contact email's domain: `free` (free mail) or `business`.
+    EmailKind,
+}
+
+impl SignalInput {
+    /// The config name, such as `utmSource`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignalInput::UtmSource => "utmSource",
+            SignalInput::UtmMedium => "utmMedium",
+            SignalInput::UtmCampaign => "utmCampaign",
+            SignalInput::ClickId => "clickId",
+            SignalInput::ReferrerDomain => "referrerDomain",
+            SignalInput::LandingPage => "landingPage",
+            SignalInput::EmailKind => "emailKind",
+        }
+    }
+
+    /// Every input, in the order the config reference lists them.
+    pub const ALL: [SignalInput; 7] = [
+        SignalInput::UtmSource,
+        SignalInput::UtmMedium,
+        SignalInput::UtmCampaign,
+        SignalInput::ClickId,
+        SignalInput::ReferrerDomain,
+        SignalInput::LandingPage,
+        SignalInput::EmailKind,
+    ];
+}
+
+/// Something a lead says without being asked, scored like a question: points per value, a
+/// category, a reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signal {
+    /// Stable id, used in reasons (never the id of a question).
+    pub id: String,
+    /// What it reads.
+    pub input: SignalInput,
+    /// Name used in reasons.
+    pub short_label: String,
+    /// Category in the breakdown.
+    pub category: Category,
+    /// Points by value (`utmSource` values, domains, paths, `yes`/`no`, `free`/`business`).
+    pub values: Vec<(String, i32)>,
+    /// Points for a value not in `values`.
+    pub other: i32,
+    /// Points when the lead has no such value (no UTM source, no referrer, no email).
+    pub none: i32,
+}
+
+impl Signal {
+    /// The most points this signal can contribute (never below zero).
+    pub fn max_points(&self) -> i32 {
+        self.values
+            .iter()
+            .fold(self.other.max(self.none).max(0), |m, (_, p)| m.max(*p))
+    }
+}
+
+/// How points become the 0-100 total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scoring {
+    /// Each category's points over the most its known questions can earn, weighted by
+    /// [`Form::weights`]: the default.
+    #[default]
+    Shares,
+    /// `offset` plus every point earned, clamped to 0-100: a learned model's ranking, kept.
+    Sum {
+        /// Added to the points.
+        offset: i32,
+    },
 }
 
 /// A grade band: scores at or above `min` get this grade (unless a better band matches first).
@@ -309,6 +409,11 @@ pub struct Form {
     pub questions: Vec<Question>,
     /// Weight of each category, indexed like [`Category::ALL`].
     pub weights: [u32; 6],
+    /// How points become the total.
+    pub scoring: Scoring,
+    /// What a lead says without being asked (UTM, click id, referrer, landing page, email
+    /// kind), scored like questions.
+    pub signals: Vec<Signal>,
     /// Grades from best to worst; the last has `min == 0`.
     pub grades: Vec<Grade>,
     /// Most questions asked in one visit.

@@ -2,11 +2,11 @@
 
 use crate::map::Map;
 
-use crate::answer::{AnswerValue, Answers};
-use crate::attribution::Attribution;
+use crate::answer::{AnswerError, AnswerValue, Answers};
+use crate::attribution::{Attribution, Touch};
 use crate::context::{BrowserInfo, Context, Spam};
 use crate::form::{Category, Form, Kind};
-use crate::score::{score, Score};
+use crate::score::{score_with, Score};
 use crate::value::JsonWriter;
 
 /// The version of the lead document's shape. Renaming or removing a field bumps it.
@@ -81,6 +81,11 @@ pub struct LeadDocument {
     /// Question ids answered on this visit (the rest of `answers` came from earlier visits).
     #[cfg_attr(feature = "serde", serde(default))]
     pub new_answers: Vec<String>,
+    /// Question ids asked on this visit, answered or not: one asked and not in `answers` was
+    /// skipped; one neither asked nor answered is not asked yet. `None` in leads from before
+    /// this was recorded: every question without an answer then counts as skipped.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub asked: Option<Vec<String>>,
     /// Enrichment: email domain class, company domain, browser locale and time zone, fill time,
     /// form variant.
     #[cfg_attr(feature = "serde", serde(default))]
@@ -125,6 +130,13 @@ impl LeadDocument {
             w.string(None, id);
         }
         w.end_array();
+        if let Some(asked) = &self.asked {
+            w.begin_array(Some("asked"));
+            for id in asked {
+                w.string(None, id);
+            }
+            w.end_array();
+        }
         w.begin_object(Some("contact"));
         for (id, value) in &self.contact {
             w.string(Some(id), value);
@@ -162,7 +174,49 @@ impl LeadDocument {
     }
 }
 
-/// Builds the lead document for these answers. Answers to hidden questions are left out.
+/// Scores with the touch a lead's signals read: its last touch, else one made from its page.
+fn score_touch(
+    form: &Form,
+    answers: &Answers,
+    attribution: Option<&Attribution>,
+    page: &PageInfo,
+) -> Score {
+    match attribution {
+        Some(a) => score_with(form, answers, Some(&a.last_touch)),
+        None => score_with(
+            form,
+            answers,
+            Some(&Touch::from_page(&page.url, &page.referrer, "")),
+        ),
+    }
+}
+
+impl LeadDocument {
+    /// Scores `answers` (this lead's, read with [`Answers::from_lead`]) against `form` as its
+    /// producer did, with the lead's last touch (else its page) for the form's signals.
+    pub fn rescore(&self, form: &Form, answers: &Answers) -> Score {
+        score_touch(form, answers, self.attribution.as_ref(), &self.page)
+    }
+}
+
+impl Answers {
+    /// Reads and checks a lead's answers and the questions it was asked on its visit.
+    ///
+    /// # Errors
+    /// The id of the first bad answer (or asked question) and why.
+    pub fn from_lead(form: &Form, lead: &LeadDocument) -> Result<Answers, (String, AnswerError)> {
+        let mut answers = Answers::from_values(form, lead.answers.clone())?;
+        if let Some(asked) = &lead.asked {
+            answers
+                .set_asked(form, asked.clone())
+                .map_err(|e| ("asked".to_owned(), e))?;
+        }
+        Ok(answers)
+    }
+}
+
+/// Builds the lead document for these answers. Answers to hidden questions are left out; the
+/// questions asked on this visit come from [`Answers::asked`].
 pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocument {
     let mut contact = Map::new();
     let mut shown = Map::new();
@@ -191,7 +245,19 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
             _ => {}
         }
     }
-    let visible = Answers::from_values(form, shown.clone()).unwrap_or_default();
+    let mut visible = Answers::from_values(form, shown.clone()).unwrap_or_default();
+    let asked = answers.asked().map(|asked| {
+        let asked: Vec<String> = asked
+            .iter()
+            .filter(|id| {
+                form.question_index(id)
+                    .is_some_and(|i| form.is_visible(i, answers))
+            })
+            .cloned()
+            .collect();
+        let _ = visible.set_asked(form, asked.clone());
+        asked
+    });
     let context = Context::of(form, &shown, &input.browser, form.variant.as_deref());
     let spam = form
         .spam
@@ -204,12 +270,13 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
         locale: form.locale.clone(),
         contact,
         answers: shown,
-        score: score(form, &visible),
+        score: score_touch(form, &visible, input.attribution.as_ref(), &input.page),
         page: input.page,
         consent,
         attribution: input.attribution,
         visit_count: input.visit_count,
         new_answers: input.new_answers,
+        asked,
         context,
         spam,
     }

@@ -33,8 +33,8 @@ pub use attribution::{percent_decode, query_params, Attribution, Touch, Utm, CLI
 pub use config::{parse_config, parse_config_for};
 pub use config::{
     ConditionConfig, ConfigError, DeliveryConfig, FieldName, FormConfig, GradeConfig, KindName,
-    OptionConfig, QuestionConfig, QuestionTranslationConfig, RangeConfig, SpamConfig,
-    ThankYouConfig, TranslationConfig, WeightsConfig,
+    OptionConfig, QuestionConfig, QuestionTranslationConfig, RangeConfig, ScoringConfig,
+    ScoringMode, SignalConfig, SpamConfig, ThankYouConfig, TranslationConfig, WeightsConfig,
 };
 pub use context::{
     domain_kind, email_domain, website_domain, BrowserInfo, Context, DomainKind, Spam, SpamAction,
@@ -45,13 +45,13 @@ pub use delivery::{
     Warning, HUBSPOT_FIELDS, LATE_AFTER_MS, SALESFORCE_FIELDS,
 };
 pub use form::{
-    Category, Choice, Condition, Direction, Form, Grade, Kind, Question, Range, ThankYou,
-    ThankYouLink,
+    Category, Choice, Condition, Direction, Form, Grade, Kind, Question, Range, Scoring, Signal,
+    SignalInput, ThankYou, ThankYouLink,
 };
 pub use lead::{build_lead, Consent, LeadDocument, LeadInput, PageInfo, SCHEMA_VERSION};
 pub use map::Map;
 pub use profile::next_questions;
-pub use score::{score, CategoryScore, Reason, Score};
+pub use score::{score, score_with, CategoryScore, Reason, Score};
 pub use texts::{fill, Texts, TextsConfig, BUILTIN_LOCALES};
 pub use value::Value;
 

@@ -4,12 +4,12 @@ use crate::map::Map;
 
 use crate::config::{
     ConditionConfig, ConfigError, DeliveryConfig, FieldName, FormConfig, GradeConfig, KindName,
-    OptionConfig, QuestionConfig, QuestionTranslationConfig, RangeConfig, SpamConfig,
-    ThankYouConfig, TranslationConfig, WeightsConfig,
+    OptionConfig, QuestionConfig, QuestionTranslationConfig, RangeConfig, ScoringConfig,
+    ScoringMode, SignalConfig, SpamConfig, ThankYouConfig, TranslationConfig, WeightsConfig,
 };
 use crate::context::SpamAction;
 use crate::delivery::{Band, Format, ValueMap};
-use crate::form::Category;
+use crate::form::{Category, SignalInput};
 use crate::texts::TextsConfig;
 use crate::value::{Object, Value};
 
@@ -23,6 +23,23 @@ const KINDS: [(&str, KindName); 8] = [
     ("phone", KindName::Phone),
     ("consent", KindName::Consent),
 ];
+
+/// The config names of [`SignalInput::ALL`], in its order.
+const INPUTS: [&str; 7] = [
+    "utmSource",
+    "utmMedium",
+    "utmCampaign",
+    "clickId",
+    "referrerDomain",
+    "landingPage",
+    "emailKind",
+];
+
+/// An optional `category` of a question or signal.
+fn category(o: &mut Object) -> Result<Option<Category>, ConfigError> {
+    let names: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+    Ok(o.choice("category", &names)?.map(|i| Category::ALL[i]))
+}
 
 fn points(o: &mut Object, key: &str) -> Result<Option<i32>, ConfigError> {
     // Range checks with a specific message happen at validation (`BadPoints`).
@@ -98,6 +115,8 @@ impl FormConfig {
                 "delivery",
                 "spam",
                 "variant",
+                "scoring",
+                "signals",
             ],
         )?;
         let form_id = o.string("formId")?;
@@ -138,6 +157,11 @@ impl FormConfig {
                 Some(v) => Some(SpamConfig::from_value("spam", v)?),
             },
             variant: o.string("variant")?,
+            scoring: match o.take("scoring") {
+                None => None,
+                Some(v) => Some(ScoringConfig::from_value("scoring", v)?),
+            },
+            signals: list(&mut o, "signals", SignalConfig::from_value)?.unwrap_or_default(),
             form_id: o.require("formId", form_id)?,
         })
     }
@@ -165,20 +189,18 @@ impl QuestionConfig {
                 "points",
                 "placeholder",
                 "maxLength",
+                "unanswered",
             ],
         )?;
         let id = o.string("id")?;
         let kind_names: Vec<&str> = KINDS.iter().map(|(n, _)| *n).collect();
-        let category_names: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
         let show_if_path = o.path_of("showIf");
         Ok(QuestionConfig {
             kind: o.choice("kind", &kind_names)?.map(|i| KINDS[i].1),
             label: o.string("label")?,
             help: o.string("help")?,
             short_label: o.string("shortLabel")?,
-            category: o
-                .choice("category", &category_names)?
-                .map(|i| Category::ALL[i]),
+            category: category(&mut o)?,
             priority: points(&mut o, "priority")?,
             required: o.bool("required")?,
             show_if: o
@@ -192,6 +214,62 @@ impl QuestionConfig {
             points: points(&mut o, "points")?,
             placeholder: o.string("placeholder")?,
             max_length: count(&mut o, "maxLength")?,
+            unanswered: points(&mut o, "unanswered")?,
+            id: o.require("id", id)?,
+        })
+    }
+}
+
+impl ScoringConfig {
+    fn from_value(path: &str, value: Value) -> Result<ScoringConfig, ConfigError> {
+        let mut o = Object::new(value, path, &["mode", "offset"])?;
+        Ok(ScoringConfig {
+            mode: o
+                .choice("mode", &["shares", "sum"])?
+                .map(|i| [ScoringMode::Shares, ScoringMode::Sum][i]),
+            offset: points(&mut o, "offset")?,
+        })
+    }
+}
+
+impl SignalConfig {
+    fn from_value(path: &str, value: Value) -> Result<SignalConfig, ConfigError> {
+        let mut o = Object::new(
+            value,
+            path,
+            &[
+                "id",
+                "input",
+                "shortLabel",
+                "category",
+                "values",
+                "other",
+                "none",
+            ],
+        )?;
+        let id = o.string("id")?;
+        let input = o.choice("input", &INPUTS)?.map(|i| SignalInput::ALL[i]);
+        let mut values = Vec::new();
+        for (path, key, v) in o.entries("values")?.unwrap_or_default() {
+            match v {
+                Value::Number(n) if n.fract() == 0.0 && n.abs() <= f64::from(i32::MAX) => {
+                    values.push((key, n as i32));
+                }
+                other => {
+                    return Err(ConfigError::Syntax {
+                        path,
+                        message: format!("expected a whole number, found {}", other.kind()),
+                    })
+                }
+            }
+        }
+        Ok(SignalConfig {
+            short_label: o.string("shortLabel")?,
+            category: category(&mut o)?,
+            values,
+            other: points(&mut o, "other")?,
+            none: points(&mut o, "none")?,
+            input: o.require("input", input)?,
             id: o.require("id", id)?,
         })
     }

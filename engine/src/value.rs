@@ -28,7 +28,7 @@ pub enum Value {
 
 impl Value {
     /// The JSON type name, for messages.
-    fn kind(&self) -> String {
+    pub(crate) fn kind(&self) -> String {
         match self {
             Value::Null => "null".into(),
             Value::Bool(b) => format!("boolean `{b}`"),

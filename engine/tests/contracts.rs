@@ -206,6 +206,12 @@ fn sample_lead() -> LeadDocument {
     .unwrap();
     a.set(&form, "headcount", Input::Text("120")).unwrap();
     a.set(&form, "consent", Input::Flag(true)).unwrap();
+    // The questions this (second) visit asked; "need" was left unanswered, so it counts.
+    a.set_asked(
+        &form,
+        vec!["timeframe".into(), "need".into(), "headcount".into()],
+    )
+    .unwrap();
     build_lead(&form, &a, lead_input())
 }
 
