@@ -264,6 +264,8 @@ test("the types name exactly the fields, kinds and choices the engine reads", ()
     DeliveryConfig: "DeliveryConfig",
     value_map: "ValueBand",
     SpamConfig: "SpamConfig",
+    ScoringConfig: "ScoringConfig",
+    SignalConfig: "SignalConfig",
   };
   const checks = [];
   const check = (what, type, names) => checks.push([what, `Same<AllKeys<${type}>, ${names.map((n) => JSON.stringify(n)).join(" | ")}>`]);
@@ -291,7 +293,7 @@ type QuestionTranslation = B.QuestionTranslation; type OptionConfig = B.OptionCo
 type RangeConfig = B.RangeConfig; type ShowIf = B.ShowIf; type WeightsConfig = B.WeightsConfig; type GradeConfig = B.GradeConfig;
 type ThankYouConfig = B.ThankYouConfig; type DeliveryConfig = B.DeliveryConfig; type ValueBand = B.ValueBand;
 type SpamConfig = B.SpamConfig; type ThemeConfig = B.ThemeConfig; type TextsConfig = B.TextsConfig; type QuestionKind = B.QuestionKind;
-type Category = B.Category; type ClickId = B.ClickId;
+type Category = B.Category; type ClickId = B.ClickId; type ScoringConfig = B.ScoringConfig; type SignalConfig = B.SignalConfig;
 type AllKeys<T> = T extends unknown ? keyof T : never;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 ${checks.map(([what, same], i) => `// ${what}\nexport const check${i}: ${same} = true;`).join("\n")}
