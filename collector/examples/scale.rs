@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo build --profile server -p bantam-collector --bin bantam-collector --example scale
-//! target/server/examples/scale [LEADS] [--db PATH]
+//! target/server/examples/scale [LEADS] [--db PATH | --db postgres://...]
 //! ```
 //!
 //! Filling posts 24 varied leads through the API (sources, mediums, campaigns, grades), then
@@ -226,6 +226,68 @@ fn multiply_sqlite(db: &str, leads: u64) {
         [rounds, (31_536_000 / leads.max(1)).max(1)],
     )
     .expect("copy the templates");
+    // The per-day summary, as the collector keeps it for leads it stores itself.
+    conn.execute_batch(SUMMARY_SQL).expect("summarise");
+}
+
+/// Rebuilds `lead_counts` from the leads (the SQL of the migration that made it).
+const SUMMARY_SQL: &str = "DELETE FROM lead_counts;
+    INSERT INTO lead_counts
+        SELECT substr(received_at, 1, 10), form_id, grade, COALESCE(utm_source, ''),
+               COALESCE(utm_medium, ''), COALESCE(utm_campaign, ''), COUNT(*),
+               SUM(CASE WHEN best_grade THEN 1 ELSE 0 END), SUM(total)
+        FROM leads GROUP BY 1, 2, 3, 4, 5, 6;";
+
+/// The same copies on PostgreSQL.
+fn multiply_postgres(db: &str, leads: u64) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(db, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(connection);
+        let have: i64 = client
+            .query_one("SELECT COUNT(*) FROM leads", &[])
+            .await
+            .expect("count")
+            .get(0);
+        let rounds = (leads as i64 - have).max(0) / 24 + 1;
+        let step = (31_536_000 / leads.max(1)).max(1) as i64;
+        client
+            .execute(
+                "INSERT INTO leads (id, form_id, received_at, submitted_at, email, company, grade,
+                                    total, document, client_total, client_grade, score_mismatch,
+                                    utm_source, utm_medium, utm_campaign, best_grade)
+                 SELECT t.id || '-' || n, t.form_id,
+                        to_char(TIMESTAMP '2025-01-01' + make_interval(secs => ((n * 24 + t.k) * $2) % 31536000), 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+                        t.submitted_at, 'buyer' || n || '@acme-industries.com', t.company, t.grade,
+                        t.total, t.document, t.client_total, t.client_grade, t.score_mismatch,
+                        t.utm_source, t.utm_medium, t.utm_campaign, t.best_grade
+                 FROM generate_series(1, $1::BIGINT) AS n,
+                      (SELECT row_number() OVER (ORDER BY id) AS k, * FROM leads
+                       WHERE id LIKE 'tpl-%' AND id NOT LIKE 'tpl-%-%-%') t",
+                &[&rounds, &(step as f64)],
+            )
+            .await
+            .expect("copy the templates");
+        client.batch_execute(SUMMARY_SQL).await.expect("summarise");
+        client.batch_execute("VACUUM ANALYZE leads").await.expect("analyze");
+    });
+}
+
+fn count_postgres(db: &str) -> u64 {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let Ok((client, connection)) = tokio_postgres::connect(db, tokio_postgres::NoTls).await
+        else {
+            return 0;
+        };
+        tokio::spawn(connection);
+        client
+            .query_one("SELECT COUNT(*) FROM leads", &[])
+            .await
+            .map_or(0, |r| r.get::<_, i64>(0) as u64)
+    })
 }
 
 fn count_sqlite(db: &str) -> u64 {
@@ -250,22 +312,31 @@ fn main() {
             .display()
             .to_string()
     });
-    let have = count_sqlite(&db);
-    if have < leads {
-        println!("filling {db} with {leads} leads (once; the file is reused)");
+    let postgres = db.starts_with("postgres");
+    let count = |db: &str| if postgres { count_postgres(db) } else { count_sqlite(db) };
+    if count(&db) < leads {
+        println!("filling the database with {leads} leads (once; it is reused)");
         let started = Instant::now();
         let collector = Collector::start(&db);
         post_templates(&collector);
         drop(collector);
-        multiply_sqlite(&db, leads);
+        if postgres {
+            multiply_postgres(&db, leads);
+        } else {
+            multiply_sqlite(&db, leads);
+        }
         println!("filled in {:.1} s", started.elapsed().as_secs_f64());
     }
-    let rows = count_sqlite(&db);
-    let size = std::fs::metadata(&db).map_or(0, |m| m.len());
-    println!(
-        "{rows} leads in {db} ({:.0} MB); times to the last byte, median of 3",
-        size as f64 / 1e6
-    );
+    let rows = count(&db);
+    let size = if postgres {
+        String::from("PostgreSQL")
+    } else {
+        format!(
+            "SQLite, {:.0} MB",
+            std::fs::metadata(&db).map_or(0, |m| m.len()) as f64 / 1e6
+        )
+    };
+    println!("{rows} leads ({size}); times to the last byte, median of 3");
     let started = Instant::now();
     let collector = Collector::start(&db);
     println!(

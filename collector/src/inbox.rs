@@ -43,6 +43,8 @@ pub(crate) struct FilterQuery {
     to: Option<String>,
     q: Option<String>,
     offset: Option<u32>,
+    /// Most leads a CSV export holds (the inbox shows pages of 50 whatever it says).
+    limit: Option<u64>,
 }
 
 fn non_empty(value: &Option<String>) -> Option<String> {
@@ -699,64 +701,69 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-/// `GET /v1/leads.csv`: the filtered leads as CSV, newest first (up to 100,000 rows).
+/// The CSV header: one line, then one line per lead.
+const CSV_HEADER: &str = "id,received_at,submitted_at,form_id,email,company,grade,total,client_total,score_mismatch,utm_source,utm_medium,utm_campaign,status,status_at,page_url,reasons,spam,email_domain_kind,company_domain,variant\r\n";
+
+/// Leads an export reads from the database at a time.
+const EXPORT_PAGE: u32 = 500;
+
+/// `GET /v1/leads.csv?…`: the leads matching the inbox's filters, newest first, from `offset`
+/// (default 0), at most `limit` (default all). Streamed: the export reads the database a page
+/// at a time and sends each page as it goes, so memory stays flat and posts are not held up
+/// however many leads there are.
 pub(crate) async fn csv(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    let (_, filter) = admin_filter(&state, &headers, query)?;
-    let rows = state.store.rows(&filter, 100_000, 0).await?;
-    let mut out = String::from("id,received_at,submitted_at,form_id,email,company,grade,total,client_total,score_mismatch,utm_source,utm_medium,utm_campaign,status,status_at,page_url,reasons,spam,email_domain_kind,company_domain,variant\r\n");
-    for r in rows {
-        let reasons: Vec<&str> = r.document["score"]["reasons"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|x| x["text"].as_str())
-            .collect();
-        let (status, status_at) = r.status.clone().unwrap_or_default();
-        let cells = [
-            r.id.clone(),
-            r.received_at.clone(),
-            r.submitted_at.clone(),
-            r.form_id.clone(),
-            r.email.clone().unwrap_or_default(),
-            r.company.clone().unwrap_or_default(),
-            r.grade.clone(),
-            r.total.to_string(),
-            r.client_total.map(|t| t.to_string()).unwrap_or_default(),
-            r.score_mismatch.to_string(),
-            r.utm[0].clone().unwrap_or_default(),
-            r.utm[1].clone().unwrap_or_default(),
-            r.utm[2].clone().unwrap_or_default(),
-            status,
-            status_at,
-            r.document["page"]["url"].as_str().unwrap_or("").to_owned(),
-            reasons.join("; "),
-            (r.document["spam"]["flagged"] == Value::Bool(true)).to_string(),
-            r.document["context"]["emailDomainKind"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned(),
-            r.document["context"]["companyDomain"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned(),
-            r.document["context"]["variant"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned(),
-        ];
-        out.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_cell(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
-    }
+    let (query, filter) = admin_filter(&state, &headers, query)?;
+    let limit = query.limit;
+    let page_size = move |sent: u64| -> u32 {
+        limit.map_or(EXPORT_PAGE, |l| {
+            u32::try_from(l.saturating_sub(sent)).map_or(EXPORT_PAGE, |left| left.min(EXPORT_PAGE))
+        })
+    };
+    // The first page is read before answering: a database error is still a 500.
+    let first = if page_size(0) == 0 {
+        Vec::new()
+    } else {
+        state
+            .store
+            .rows(&filter, page_size(0), query.offset.unwrap_or(0))
+            .await?
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let mut page = first;
+        let mut out = String::from(CSV_HEADER);
+        let mut sent: u64 = 0;
+        loop {
+            for row in &page {
+                csv_row(&mut out, row);
+            }
+            sent += page.len() as u64;
+            let full = page.len() == EXPORT_PAGE as usize;
+            let cursor = page.last().map(Row::cursor);
+            if tx.send(Ok(std::mem::take(&mut out).into())).await.is_err() {
+                return; // The client went away.
+            }
+            let want = page_size(sent);
+            let (Some(cursor), true) = (cursor, full && want > 0) else {
+                return;
+            };
+            page = match store.rows_after(&filter, &cursor, want).await {
+                Ok(page) => page,
+                Err(err) => {
+                    // The answer has begun: end it broken, so the client does not take half
+                    // an export for all of it.
+                    eprintln!("bantam-collector: a CSV export stopped after {sent} leads: {err}");
+                    let _ = tx.send(Err(std::io::Error::other(err.to_string()))).await;
+                    return;
+                }
+            };
+        }
+    });
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -765,9 +772,68 @@ pub(crate) async fn csv(
                 "attachment; filename=\"leads.csv\"",
             ),
         ],
-        out,
+        axum::body::Body::new(Chunks(rx)),
     )
         .into_response())
+}
+
+/// A response body fed page by page through a channel.
+struct Chunks(tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>);
+
+impl hyper::body::Body for Chunks {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|c| c.map(hyper::body::Frame::data)))
+    }
+}
+
+/// One lead as a CSV line.
+fn csv_row(out: &mut String, r: &Row) {
+    let reasons: Vec<&str> = r.document["score"]["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x["text"].as_str())
+        .collect();
+    let (status, status_at) = r.status.clone().unwrap_or_default();
+    let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    let cells = [
+        r.id.clone(),
+        r.received_at.clone(),
+        r.submitted_at.clone(),
+        r.form_id.clone(),
+        r.email.clone().unwrap_or_default(),
+        r.company.clone().unwrap_or_default(),
+        r.grade.clone(),
+        r.total.to_string(),
+        r.client_total.map(|t| t.to_string()).unwrap_or_default(),
+        r.score_mismatch.to_string(),
+        r.utm[0].clone().unwrap_or_default(),
+        r.utm[1].clone().unwrap_or_default(),
+        r.utm[2].clone().unwrap_or_default(),
+        status,
+        status_at,
+        text(&r.document["page"]["url"]),
+        reasons.join("; "),
+        (r.document["spam"]["flagged"] == Value::Bool(true)).to_string(),
+        text(&r.document["context"]["emailDomainKind"]),
+        text(&r.document["context"]["companyDomain"]),
+        text(&r.document["context"]["variant"]),
+    ];
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&csv_cell(cell));
+    }
+    out.push_str("\r\n");
 }
 
 #[cfg(test)]

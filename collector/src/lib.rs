@@ -40,7 +40,9 @@ pub use forward::{
 };
 pub use limit::RateLimit;
 pub use serve::{serve, Limits};
-pub use store::{Due, Ingested, Quarantined, Store, StoreError, Stored};
+pub use store::{
+    Cursor, Due, Filter, Ingested, Quarantined, SourceQuality, Store, StoreError, Stored,
+};
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
 /// Largest accepted request body.
@@ -891,21 +893,45 @@ async fn store_lead(
     received_at: String,
 ) -> Result<Response, AppError> {
     let stored = state.store.insert(&ingested, &received_at).await?;
-    let status = if stored.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    if stored.created {
+        return Ok((
+            StatusCode::CREATED,
+            Json(json!({
+                "id": stored.id,
+                "status": "stored",
+                "grade": stored.grade,
+                "total": stored.total,
+                "scoreMismatch": stored.score_mismatch,
+                "receivedAt": stored.received_at,
+            })),
+        )
+            .into_response());
+    }
+    if !stored.same_body {
+        // Another lead under a known id: it neither replaces the stored one nor vanishes. It
+        // waits in the quarantine under its own key, where the site owner sees why.
+        let key = format!(
+            "{}~{}",
+            ingested.id,
+            ingested.body_sha256.get(..12).unwrap_or_default()
+        );
+        let mut held = Quarantined::new(
+            key,
+            ingested.form_id.clone(),
+            ingested.email.clone(),
+            format!(
+                "a different lead with the id {} is already stored (received {}); this copy was kept here, not stored: a lead id is used once, so compare the two and correct the sender",
+                ingested.id, stored.received_at
+            ),
+            ingested.document,
+        );
+        held.received_at = received_at;
+        return quarantine::hold(state, held).await;
+    }
+    // A replay: the caller learns it is stored, and nothing else about the lead.
     Ok((
-        status,
-        Json(json!({
-            "id": stored.id,
-            "status": if stored.created { "stored" } else { "duplicate" },
-            "grade": stored.grade,
-            "total": stored.total,
-            "scoreMismatch": stored.score_mismatch,
-            "receivedAt": stored.received_at,
-        })),
+        StatusCode::OK,
+        Json(json!({ "id": stored.id, "status": "duplicate" })),
     )
         .into_response())
 }

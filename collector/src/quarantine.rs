@@ -83,6 +83,17 @@ async fn accept(state: &AppState, id: String) -> Result<Stored, AppError> {
         return Err(AppError::Internal("an accepted lead was held again".into()));
     };
     let mut ingested = *ingested;
+    if ingested.id != held.id {
+        // Kept under its own key: another lead is stored under its id.
+        return Err(AppError::bad(
+            StatusCode::CONFLICT,
+            format!(
+                "a different lead with the id {} is stored; this copy cannot be stored under the same id",
+                ingested.id
+            ),
+            Some("id"),
+        ));
+    }
     ingested.forward = state.settings.forwarding.is_some();
     let at = time::now_rfc3339();
     let stored = state.store.accept(&ingested, &at).await?;

@@ -73,6 +73,17 @@ pub enum StoreError {
 
 /// An error with its causes: tokio-postgres says "error connecting to server" and keeps the
 /// why ("Connection refused", the server's message) in its source.
+impl StoreError {
+    /// Whether SQLite refused to write because the file (or its folder) is read-only.
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ReadOnly
+        )
+    }
+}
+
 fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
@@ -299,6 +310,92 @@ impl Filter {
         }
         (clauses.join(" AND "), params)
     }
+
+    /// The condition on the `lead_counts` summary for the same leads, and its parameters;
+    /// `None` when the filter needs the leads themselves (a search on email or company).
+    fn counts_sql(&self, dialect: Dialect) -> Option<(String, Vec<String>)> {
+        if self.search.is_some() {
+            return None;
+        }
+        let mut clauses = vec!["1 = 1".to_owned()];
+        let mut params: Vec<String> = Vec::new();
+        let sign = match dialect {
+            Dialect::Sqlite => '?',
+            Dialect::Postgres => '$',
+        };
+        let mut add = |clause: &str, value: String, clauses: &mut Vec<String>| {
+            params.push(value);
+            clauses.push(clause.replace("{}", &format!("{sign}{}", params.len())));
+        };
+        if let Some(grade) = &self.grade {
+            add("grade = {}", grade.clone(), &mut clauses);
+        }
+        if let Some(form) = &self.form {
+            add("form_id = {}", form.clone(), &mut clauses);
+        }
+        // The summary keeps "no source" as the empty text (a key cannot be NULL).
+        match self.source.as_deref() {
+            Some("(none)") => add("utm_source = {}", String::new(), &mut clauses),
+            Some(source) => add("utm_source = {}", source.to_owned(), &mut clauses),
+            None => {}
+        }
+        // Dates are whole days (`YYYY-MM-DD`, checked by the inbox), as the summary keeps them.
+        if let Some(from) = &self.from {
+            add("day >= {}", from.clone(), &mut clauses);
+        }
+        if let Some(to) = &self.to {
+            add("day <= {}", to.clone(), &mut clauses);
+        }
+        Some((clauses.join(" AND "), params))
+    }
+}
+
+/// Where a page of leads ended (newest first), so the next page starts after it without
+/// counting its way past every earlier row: how exports read a million leads in pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    received_at: String,
+    /// SQLite's rowid or PostgreSQL's `seq`: the order of rows received in the same instant.
+    position: i64,
+}
+
+impl Row {
+    /// Where the next page after this row starts.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            received_at: self.received_at.clone(),
+            position: self.position,
+        }
+    }
+}
+
+/// SQL that keeps the rows after `cursor` (newest first), given the placeholder of its time.
+fn after_sql(cursor: &Cursor, placeholder: &str, position_column: &str) -> String {
+    // The position is a number we read ourselves: written into the SQL, it is never text.
+    format!(
+        "(received_at < {placeholder} OR (received_at = {placeholder} AND {position_column} < {}))",
+        cursor.position
+    )
+}
+
+/// Lead-source quality from summary rows: `(source, medium, campaign)` with `""` for none.
+fn quality_from_counts(utm: [String; 3], leads: i64, best: i64, total_sum: i64) -> SourceQuality {
+    let none_if_empty = |s: String| if s.is_empty() { None } else { Some(s) };
+    let [source, medium, campaign] = utm;
+    SourceQuality {
+        utm: [
+            none_if_empty(source),
+            none_if_empty(medium),
+            none_if_empty(campaign),
+        ],
+        leads: u64::try_from(leads).unwrap_or(0),
+        best: u64::try_from(best).unwrap_or(0),
+        average: if leads > 0 {
+            total_sum as f64 / leads as f64
+        } else {
+            0.0
+        },
+    }
 }
 
 /// One lead as the inbox lists it.
@@ -332,6 +429,8 @@ pub struct Row {
     pub forward: Option<ForwardState>,
     /// The stored document.
     pub document: Value,
+    /// SQLite's rowid or PostgreSQL's `seq` (see [`Row::cursor`]).
+    pub position: i64,
 }
 
 /// Leads, share of the best grade and average score for one source/medium/campaign.
@@ -516,7 +615,22 @@ impl Store {
         dispatch!(self.rows(filter, limit, offset))
     }
 
-    /// How many leads match `filter`.
+    /// The next `limit` leads matching `filter` after `cursor` (newest first): pages of an
+    /// export, each read on its own, so a long export neither holds the database nor counts
+    /// its way past the rows it has already read.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails or a row is corrupt.
+    pub async fn rows_after(
+        &self,
+        filter: &Filter,
+        cursor: &Cursor,
+        limit: u32,
+    ) -> Result<Vec<Row>, StoreError> {
+        dispatch!(self.rows_after(filter, cursor, limit))
+    }
+
+    /// How many leads match `filter` (from the per-day summary unless the filter searches).
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
@@ -540,7 +654,8 @@ impl Store {
         dispatch!(self.set_status(id, status, at))
     }
 
-    /// Lead-source quality for the leads matching `filter`, most leads first.
+    /// Lead-source quality for the leads matching `filter`, most leads first (from the per-day
+    /// summary unless the filter searches).
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.

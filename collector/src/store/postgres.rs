@@ -21,15 +21,15 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
 use super::{
-    Dialect, Due, Filter, ForwardState, Ingested, Quarantined, Row, SourceQuality, StoreError,
-    Stored,
+    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, ForwardState, Ingested,
+    Quarantined, Row, SourceQuality, StoreError, Stored,
 };
 
 /// Schema migrations by version, the same logical schema as SQLite's (`sqlite.rs`) version
 /// for version; `schema_version` counts those done. Differences: `seq` stands in for SQLite's
 /// `rowid` (arrival order among equal times), times are `TEXT COLLATE "C"` so they compare as
 /// SQLite compares them (byte order), and the outbox has its claim lease from the start.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     r#"CREATE TABLE leads (
         id           TEXT COLLATE "C" PRIMARY KEY,
         seq          BIGSERIAL NOT NULL,
@@ -79,7 +79,35 @@ const MIGRATIONS: [&str; 6] = [
     );
     CREATE INDEX quarantine_received ON quarantine (received_at, seq);"#,
     "ALTER TABLE leads ADD COLUMN body_sha256 TEXT;",
+    // Leads counted per day, form, grade and source, kept with every insert: the inbox's
+    // totals and lead-source quality read this, not every lead (a million leads).
+    r#"CREATE TABLE lead_counts (
+        day          TEXT COLLATE "C" NOT NULL,
+        form_id      TEXT NOT NULL,
+        grade        TEXT NOT NULL,
+        utm_source   TEXT COLLATE "C" NOT NULL,
+        utm_medium   TEXT NOT NULL,
+        utm_campaign TEXT NOT NULL,
+        leads        BIGINT NOT NULL,
+        best         BIGINT NOT NULL,
+        total_sum    BIGINT NOT NULL,
+        PRIMARY KEY (day, form_id, grade, utm_source, utm_medium, utm_campaign)
+    );
+    INSERT INTO lead_counts
+        SELECT substr(received_at, 1, 10), form_id, grade, COALESCE(utm_source, ''),
+               COALESCE(utm_medium, ''), COALESCE(utm_campaign, ''), COUNT(*),
+               COUNT(*) FILTER (WHERE best_grade), SUM(total)
+        FROM leads GROUP BY 1, 2, 3, 4, 5, 6;"#,
 ];
+
+/// Adds one stored lead to the per-day summary (in the transaction that stores it); several
+/// collectors adding at once each add their own.
+const COUNT_LEAD: &str = "INSERT INTO lead_counts
+        (day, form_id, grade, utm_source, utm_medium, utm_campaign, leads, best, total_sum)
+    VALUES (substr($1, 1, 10), $2, $3, COALESCE($4, ''), COALESCE($5, ''), COALESCE($6, ''), 1, $7, $8)
+    ON CONFLICT (day, form_id, grade, utm_source, utm_medium, utm_campaign)
+    DO UPDATE SET leads = lead_counts.leads + 1, best = lead_counts.best + excluded.best,
+                  total_sum = lead_counts.total_sum + excluded.total_sum";
 
 /// The advisory lock key migrations hold ("bantam" in ASCII).
 const MIGRATION_LOCK: i64 = 0x62_61_6e_74_61_6d;
@@ -344,7 +372,33 @@ impl Postgres {
         rows.iter().map(read_row).collect()
     }
 
+    pub(super) async fn rows_after(
+        &self,
+        filter: &Filter,
+        cursor: &Cursor,
+        limit: u32,
+    ) -> Result<Vec<Row>, StoreError> {
+        let (condition, mut params) = filter.sql(Dialect::Postgres);
+        params.push(cursor.received_at.clone());
+        let after = after_sql(cursor, &format!("${}", params.len()), "seq");
+        let client = self.client().await?;
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM leads WHERE {condition} AND {after}
+             ORDER BY received_at DESC, seq DESC LIMIT {limit}"
+        );
+        let rows = client.query(&sql, &as_params(&params)).await?;
+        rows.iter().map(read_row).collect()
+    }
+
     pub(super) async fn count_matching(&self, filter: &Filter) -> Result<u64, StoreError> {
+        if let Some((condition, params)) = filter.counts_sql(Dialect::Postgres) {
+            let client = self.client().await?;
+            let sql = format!(
+                "SELECT COALESCE(SUM(leads), 0)::BIGINT FROM lead_counts WHERE {condition}"
+            );
+            let row = client.query_one(&sql, &as_params(&params)).await?;
+            return Ok(count(row.get(0)));
+        }
         let (condition, params) = filter.sql(Dialect::Postgres);
         let client = self.client().await?;
         let sql = format!("SELECT COUNT(*) FROM leads WHERE {condition}");
@@ -383,6 +437,28 @@ impl Postgres {
         &self,
         filter: &Filter,
     ) -> Result<Vec<SourceQuality>, StoreError> {
+        if let Some((condition, params)) = filter.counts_sql(Dialect::Postgres) {
+            let client = self.client().await?;
+            let sql = format!(
+                "SELECT utm_source, utm_medium, utm_campaign, SUM(leads)::BIGINT,
+                        SUM(best)::BIGINT, SUM(total_sum)::BIGINT
+                 FROM lead_counts WHERE {condition}
+                 GROUP BY utm_source, utm_medium, utm_campaign
+                 ORDER BY SUM(leads) DESC, utm_source, utm_medium, utm_campaign LIMIT 50"
+            );
+            let rows = client.query(&sql, &as_params(&params)).await?;
+            return Ok(rows
+                .iter()
+                .map(|row| {
+                    quality_from_counts(
+                        [row.get(0), row.get(1), row.get(2)],
+                        row.get(3),
+                        row.get(4),
+                        row.get(5),
+                    )
+                })
+                .collect());
+        }
         let (condition, params) = filter.sql(Dialect::Postgres);
         let client = self.client().await?;
         // NULLS FIRST: the order SQLite gives leads without a source.
@@ -562,7 +638,7 @@ const ROW_COLUMNS: &str =
     score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document,
     (SELECT state FROM forwards WHERE forwards.lead_id = leads.id),
     (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
-    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id)";
+    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id), seq";
 
 fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
     let status: Option<String> = row.get(13);
@@ -589,6 +665,7 @@ fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
             last_error: row.get(18),
         }),
         document: serde_json::from_str(row.get(15))?,
+        position: row.get(19),
     })
 }
 
@@ -635,6 +712,23 @@ async fn insert_in(
         )
         .await?
         == 1;
+    if created {
+        let count_lead = tx.prepare_cached(COUNT_LEAD).await?;
+        tx.execute(
+            &count_lead,
+            &[
+                &received_at,
+                &lead.form_id,
+                &lead.grade,
+                &lead.utm[0],
+                &lead.utm[1],
+                &lead.utm[2],
+                &i64::from(lead.best_grade),
+                &i64::from(lead.total),
+            ],
+        )
+        .await?;
+    }
     if created && lead.forward {
         let forward = tx
             .prepare_cached("INSERT INTO forwards (lead_id, next_at) VALUES ($1, 0)")

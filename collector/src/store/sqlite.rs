@@ -5,6 +5,7 @@
 //! the connection is not shared); that is what the PostgreSQL backend is for.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,12 +13,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::{
-    Dialect, Due, Filter, ForwardState, Ingested, Quarantined, Row, SourceQuality, StoreError,
-    Stored,
+    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, ForwardState, Ingested,
+    Quarantined, Row, SourceQuality, StoreError, Stored,
 };
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -68,36 +69,81 @@ const MIGRATIONS: [&str; 6] = [
     CREATE INDEX quarantine_received ON quarantine (received_at);",
     // Replays are compared with the first post: the hash of the body as received.
     "ALTER TABLE leads ADD COLUMN body_sha256 TEXT;",
+    // Leads counted per day, form, grade and source, kept with every insert: the inbox's
+    // totals and lead-source quality read this, not every lead (a million leads).
+    "CREATE TABLE lead_counts (
+        day          TEXT NOT NULL,
+        form_id      TEXT NOT NULL,
+        grade        TEXT NOT NULL,
+        utm_source   TEXT NOT NULL,
+        utm_medium   TEXT NOT NULL,
+        utm_campaign TEXT NOT NULL,
+        leads        INTEGER NOT NULL,
+        best         INTEGER NOT NULL,
+        total_sum    INTEGER NOT NULL,
+        PRIMARY KEY (day, form_id, grade, utm_source, utm_medium, utm_campaign)
+    );
+    INSERT INTO lead_counts
+        SELECT substr(received_at, 1, 10), form_id, grade, COALESCE(utm_source, ''),
+               COALESCE(utm_medium, ''), COALESCE(utm_campaign, ''), COUNT(*),
+               SUM(best_grade), SUM(total)
+        FROM leads GROUP BY 1, 2, 3, 4, 5, 6;",
 ];
+
+/// Adds one stored lead to the per-day summary (in the transaction that stores it).
+const COUNT_LEAD: &str = "INSERT INTO lead_counts
+        (day, form_id, grade, utm_source, utm_medium, utm_campaign, leads, best, total_sum)
+    VALUES (substr(?1, 1, 10), ?2, ?3, COALESCE(?4, ''), COALESCE(?5, ''), COALESCE(?6, ''), 1, ?7, ?8)
+    ON CONFLICT (day, form_id, grade, utm_source, utm_medium, utm_campaign)
+    DO UPDATE SET leads = leads + 1, best = best + excluded.best,
+                  total_sum = total_sum + excluded.total_sum";
 /// A SQLite database file and its connection.
 pub(super) struct Sqlite {
     conn: Arc<Mutex<Connection>>,
+    path: std::path::PathBuf,
+    /// Set when a write was refused because the file is read-only.
+    read_only: Arc<AtomicBool>,
 }
 
 impl Sqlite {
     /// Opens (creating if needed) the database at `path`, in WAL mode with full sync, and
     /// applies pending migrations. Blocking.
     pub(super) fn open(path: &Path) -> Result<Sqlite, StoreError> {
-        let open = || -> Result<Connection, rusqlite::Error> {
+        let open = || -> Result<Result<Connection, StoreError>, rusqlite::Error> {
             let conn = Connection::open(path)?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.busy_timeout(Duration::from_secs(5))?;
             let done: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+            if done > MIGRATIONS.len() {
+                return Ok(Err(StoreError::Newer {
+                    found: i64::try_from(done).unwrap_or(i64::MAX),
+                    known: MIGRATIONS.len(),
+                }));
+            }
             for (version, migration) in MIGRATIONS.iter().enumerate().skip(done) {
                 let tx = conn.unchecked_transaction()?;
                 tx.execute_batch(migration)?;
                 tx.pragma_update(None, "user_version", version + 1)?;
                 tx.commit()?;
             }
-            Ok(conn)
+            Ok(Ok(conn))
         };
         let conn = open().map_err(|source| StoreError::Open {
             path: path.display().to_string(),
             source,
-        })?;
+        })??;
+        let read_only = conn.is_readonly("main").unwrap_or(false);
+        if read_only {
+            eprintln!(
+                "bantam-collector: {} is read-only: leads cannot be stored (answered 500) until its permissions are fixed; the collector then carries on by itself",
+                path.display()
+            );
+        }
         Ok(Sqlite {
             conn: Arc::new(Mutex::new(conn)),
+            path: path.to_owned(),
+            read_only: Arc::new(AtomicBool::new(read_only)),
         })
     }
 
@@ -107,10 +153,27 @@ impl Sqlite {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let (conn, path, read_only) =
+            (self.conn.clone(), self.path.clone(), self.read_only.clone());
         tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().map_err(|_| StoreError::Poisoned)?;
-            f(&conn)
+            let mut conn = conn.lock().map_err(|_| StoreError::Poisoned)?;
+            // A file that was read-only when it was opened stays read-only to its connection
+            // even once its permissions are fixed: after a refused write, each request opens
+            // it again first, until it can be written, so no restart is needed.
+            if read_only.load(Ordering::Relaxed) {
+                if let Ok(fresh) = reopen(&path) {
+                    if !fresh.is_readonly("main").unwrap_or(true) {
+                        *conn = fresh;
+                        read_only.store(false, Ordering::Relaxed);
+                        eprintln!("bantam-collector: {} can be written again", path.display());
+                    }
+                }
+            }
+            let result = f(&conn);
+            if result.as_ref().is_err_and(StoreError::is_read_only) {
+                read_only.store(true, Ordering::Relaxed);
+            }
+            result
         })
         .await
         .map_err(|err| StoreError::Task(err.to_string()))?
@@ -297,7 +360,48 @@ impl Sqlite {
         .await
     }
 
+    pub(super) async fn rows_after(
+        &self,
+        filter: &Filter,
+        cursor: &Cursor,
+        limit: u32,
+    ) -> Result<Vec<Row>, StoreError> {
+        let (condition, mut params) = filter.sql(Dialect::Sqlite);
+        params.push(cursor.received_at.clone());
+        let after = after_sql(cursor, &format!("?{}", params.len()), "rowid");
+        self.run(move |conn| {
+            let sql = format!(
+                "SELECT {ROW_COLUMNS} FROM leads WHERE {condition} AND {after}
+                 ORDER BY received_at DESC, rowid DESC LIMIT {limit}"
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), read_row)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (mut row, document) = row?;
+                row.document = serde_json::from_str(&document)?;
+                out.push(row);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     pub(super) async fn count_matching(&self, filter: &Filter) -> Result<u64, StoreError> {
+        if let Some((condition, params)) = filter.counts_sql(Dialect::Sqlite) {
+            return self
+                .run(move |conn| {
+                    let sql = format!(
+                        "SELECT COALESCE(SUM(leads), 0) FROM lead_counts WHERE {condition}"
+                    );
+                    Ok(
+                        conn.query_row(&sql, rusqlite::params_from_iter(params.iter()), |r| {
+                            r.get(0)
+                        })?,
+                    )
+                })
+                .await;
+        }
         let (condition, params) = filter.sql(Dialect::Sqlite);
         self.run(move |conn| {
             let sql = format!("SELECT COUNT(*) FROM leads WHERE {condition}");
@@ -352,6 +456,29 @@ impl Sqlite {
         &self,
         filter: &Filter,
     ) -> Result<Vec<SourceQuality>, StoreError> {
+        if let Some((condition, params)) = filter.counts_sql(Dialect::Sqlite) {
+            return self
+                .run(move |conn| {
+                    let sql = format!(
+                        "SELECT utm_source, utm_medium, utm_campaign, SUM(leads), SUM(best), SUM(total_sum)
+                         FROM lead_counts WHERE {condition}
+                         GROUP BY utm_source, utm_medium, utm_campaign
+                         ORDER BY SUM(leads) DESC, utm_source, utm_medium, utm_campaign LIMIT 50"
+                    );
+                    let mut stmt = conn.prepare(&sql)?;
+                    let rows =
+                        stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
+                            Ok(quality_from_counts(
+                                [row.get(0)?, row.get(1)?, row.get(2)?],
+                                row.get(3)?,
+                                row.get(4)?,
+                                row.get(5)?,
+                            ))
+                        })?;
+                    Ok(rows.collect::<Result<_, _>>()?)
+                })
+                .await;
+        }
         let (condition, params) = filter.sql(Dialect::Sqlite);
         self.run(move |conn| {
             let sql = format!(
@@ -441,6 +568,15 @@ impl Sqlite {
     }
 }
 
+/// The database file opened again, as it is now (for a connection that found it read-only).
+fn reopen(path: &Path) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 fn read_quarantined(row: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
     Ok(Quarantined {
         id: row.get(0)?,
@@ -459,7 +595,7 @@ const ROW_COLUMNS: &str =
     score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document,
     (SELECT state FROM forwards WHERE forwards.lead_id = leads.id),
     (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
-    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id)";
+    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id), rowid";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
     let status: Option<String> = row.get(13)?;
@@ -484,6 +620,7 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
                 last_error: row.get(18).ok().flatten(),
             }),
             document: Value::Null,
+            position: row.get(19)?,
         },
         row.get(15)?,
     ))
@@ -523,6 +660,21 @@ fn insert_in(
             lead.body_sha256
         ],
     )? == 1;
+    if created {
+        tx.execute(
+            COUNT_LEAD,
+            params![
+                received_at,
+                lead.form_id,
+                lead.grade,
+                lead.utm[0],
+                lead.utm[1],
+                lead.utm[2],
+                i64::from(lead.best_grade),
+                i64::from(lead.total)
+            ],
+        )?;
+    }
     if created && lead.forward {
         tx.execute(
             "INSERT INTO forwards (lead_id, next_at) VALUES (?1, 0)",
