@@ -313,7 +313,13 @@ fn main() {
             .to_string()
     });
     let postgres = db.starts_with("postgres");
-    let count = |db: &str| if postgres { count_postgres(db) } else { count_sqlite(db) };
+    let count = |db: &str| {
+        if postgres {
+            count_postgres(db)
+        } else {
+            count_sqlite(db)
+        }
+    };
     if count(&db) < leads {
         println!("filling the database with {leads} leads (once; it is reused)");
         let started = Instant::now();
