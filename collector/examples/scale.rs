@@ -259,14 +259,14 @@ fn multiply_postgres(db: &str, leads: u64) {
                                     total, document, client_total, client_grade, score_mismatch,
                                     utm_source, utm_medium, utm_campaign, best_grade)
                  SELECT t.id || '-' || n, t.form_id,
-                        to_char(TIMESTAMP '2025-01-01' + make_interval(secs => ((n * 24 + t.k) * $2) % 31536000), 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+                        to_char(TIMESTAMP '2025-01-01' + make_interval(secs => (((n * 24 + t.k) * $2) % 31536000)::FLOAT8), 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
                         t.submitted_at, 'buyer' || n || '@acme-industries.com', t.company, t.grade,
                         t.total, t.document, t.client_total, t.client_grade, t.score_mismatch,
                         t.utm_source, t.utm_medium, t.utm_campaign, t.best_grade
                  FROM generate_series(1, $1::BIGINT) AS n,
                       (SELECT row_number() OVER (ORDER BY id) AS k, * FROM leads
                        WHERE id LIKE 'tpl-%' AND id NOT LIKE 'tpl-%-%-%') t",
-                &[&rounds, &(step as f64)],
+                &[&rounds, &step],
             )
             .await
             .expect("copy the templates");

@@ -244,12 +244,29 @@ pub(crate) async fn inbox(
     let (query, filter) = admin_filter(&state, &headers, query)?;
     let offset = query.offset.unwrap_or(0);
     let store = &state.store;
-    let (rows, total, quality, held) = (
-        store.rows(&filter, PAGE, offset).await?,
-        store.count_matching(&filter).await?,
-        store.source_quality(&filter).await?,
-        store.quarantine_count().await?,
-    );
+    // A search reads the leads themselves: it is counted only as far as the page shown, and
+    // lead-source quality (about sources, not the people a search looks for) is left out, so
+    // one search reads the leads once at most.
+    let searching = filter.search.is_some();
+    let rows = store.rows(&filter, PAGE, offset).await?;
+    let (total, matches) = if searching {
+        // Counted as far as this page: a full page may have more after it.
+        let seen = u64::from(offset) + rows.len() as u64;
+        if rows.len() == PAGE as usize {
+            (seen + 1, format!("{seen} or more"))
+        } else {
+            (seen, seen.to_string())
+        }
+    } else {
+        let total = store.count_matching(&filter).await?;
+        (total, total.to_string())
+    };
+    let quality = if searching {
+        Vec::new()
+    } else {
+        store.source_quality(&filter).await?
+    };
+    let held = store.quarantine_count().await?;
 
     let (form_ids, grade_names) = {
         let forms = state
@@ -282,7 +299,7 @@ pub(crate) async fn inbox(
     };
     let qs = query.query_string();
     let mut body = format!(
-        "<header><h1>Leads</h1><p>{total} match · <a href=\"/v1/leads.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a></p></header><main>",
+        "<header><h1>Leads</h1><p>{matches} match · <a href=\"/v1/leads.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a></p></header><main>",
         escape(&qs)
     );
     if held > 0 {
@@ -301,7 +318,11 @@ pub(crate) async fn inbox(
         opt(&query.to),
         opt(&query.q),
     );
-    body.push_str(&quality_section(&quality));
+    if searching {
+        body.push_str("<section aria-labelledby=\"sq\"><h2 id=\"sq\">Lead-source quality</h2><p>Not shown for a search on email or company: clear the search to see it.</p></section>");
+    } else {
+        body.push_str(&quality_section(&quality));
+    }
     body.push_str("<section aria-labelledby=\"ll\"><h2 id=\"ll\">Newest first</h2><table><thead><tr><th>Received (UTC)</th><th>Grade</th><th>Score</th><th>Email</th><th>Company</th><th>Form</th><th>Source / medium / campaign</th><th>Sales status</th><th>Forwarded</th></tr></thead><tbody>");
     for row in &rows {
         let mismatch = if row.score_mismatch {

@@ -350,6 +350,10 @@ impl Filter {
     }
 }
 
+/// Where a count of leads found by a search stops: a search reads the leads themselves, and
+/// "more than 10,000" is all a person looking for someone needs.
+pub const SEARCH_COUNT_CAP: u64 = 10_000;
+
 /// Where a page of leads ended (newest first), so the next page starts after it without
 /// counting its way past every earlier row: how exports read a million leads in pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,8 +376,10 @@ impl Row {
 /// SQL that keeps the rows after `cursor` (newest first), given the placeholder of its time.
 fn after_sql(cursor: &Cursor, placeholder: &str, position_column: &str) -> String {
     // The position is a number we read ourselves: written into the SQL, it is never text.
+    // The first term is a range on the index, so a page starts where the last one ended
+    // instead of scanning from the newest lead.
     format!(
-        "(received_at < {placeholder} OR (received_at = {placeholder} AND {position_column} < {}))",
+        "received_at <= {placeholder} AND (received_at < {placeholder} OR {position_column} < {})",
         cursor.position
     )
 }
@@ -630,7 +636,8 @@ impl Store {
         dispatch!(self.rows_after(filter, cursor, limit))
     }
 
-    /// How many leads match `filter` (from the per-day summary unless the filter searches).
+    /// How many leads match `filter` (from the per-day summary unless the filter searches; a
+    /// search counts up to [`SEARCH_COUNT_CAP`] + 1).
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.

@@ -14,11 +14,11 @@ use serde_json::Value;
 
 use super::{
     after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, ForwardState, Ingested,
-    Quarantined, Row, SourceQuality, StoreError, Stored,
+    Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
 };
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -88,6 +88,11 @@ const MIGRATIONS: [&str; 7] = [
                COALESCE(utm_medium, ''), COALESCE(utm_campaign, ''), COUNT(*),
                SUM(best_grade), SUM(total)
         FROM leads GROUP BY 1, 2, 3, 4, 5, 6;",
+    // A page of one grade or one form, newest first, reads its rows in order instead of
+    // sorting every lead of that grade (1.2 s for "hot" among a million leads).
+    "DROP INDEX IF EXISTS leads_grade;
+    CREATE INDEX leads_grade_received ON leads (grade, received_at);
+    CREATE INDEX leads_form_received ON leads (form_id, received_at);",
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it).
@@ -404,7 +409,10 @@ impl Sqlite {
         }
         let (condition, params) = filter.sql(Dialect::Sqlite);
         self.run(move |conn| {
-            let sql = format!("SELECT COUNT(*) FROM leads WHERE {condition}");
+            let sql = format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE {condition} LIMIT {})",
+                SEARCH_COUNT_CAP + 1
+            );
             Ok(
                 conn.query_row(&sql, rusqlite::params_from_iter(params.iter()), |r| {
                     r.get(0)
