@@ -40,7 +40,10 @@ pub use forward::{
 };
 pub use limit::RateLimit;
 pub use serve::{serve, Limits};
-pub use store::{Due, Ingested, Quarantined, Store, StoreError, Stored};
+pub use store::{
+    Due, ImportCount, Imported, Ingested, LeadOutcome, Quarantined, Store, StoreError, Stored,
+    STATUSES,
+};
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
 /// Largest accepted request body.
