@@ -9,6 +9,7 @@ pub mod fit;
 mod forms;
 mod forward;
 mod inbox;
+pub mod learn;
 mod limit;
 mod quarantine;
 mod serve;
