@@ -8,6 +8,7 @@
 pub mod fit;
 mod forms;
 mod forward;
+pub mod import;
 mod inbox;
 pub mod learn;
 mod limit;
@@ -42,8 +43,8 @@ pub use forward::{
 pub use limit::RateLimit;
 pub use serve::{serve, Limits};
 pub use store::{
-    Due, ImportCount, Imported, Ingested, LeadOutcome, Quarantined, Store, StoreError, Stored,
-    STATUSES,
+    is_postgres_url, Due, ImportCount, Imported, Ingested, LeadOutcome, Quarantined, Store,
+    StoreError, Stored, STATUSES,
 };
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
