@@ -107,9 +107,6 @@ pub enum ImportError {
     /// Rows that cannot be imported; every one of them.
     #[error("{} row(s) cannot be imported", .0.len())]
     Rows(Vec<RowError>),
-    /// The database failed; nothing was stored.
-    #[error("{0}")]
-    Store(#[from] StoreError),
 }
 
 /// What a file holds, checked.
@@ -613,54 +610,39 @@ fn finish(forms: &Forms, row: &mut Row, id: String) -> Result<Imported, String> 
     }
 }
 
-/// Checks every row of `csv` and stores them all in one transaction; with no store (a dry
-/// run), only checks them.
-///
-/// # Errors
-/// As [`check`], and [`ImportError::Store`] when the database fails (nothing is stored).
-pub async fn import(
-    store: Option<&Store>,
-    forms: &Forms,
-    form_id: &str,
-    csv: &[u8],
-    maps: &[(String, String)],
-) -> Result<Summary, ImportError> {
-    let checked = check(forms, form_id, csv, maps)?;
-    let rows = checked.leads.len();
-    let mut outcomes: Vec<(String, usize)> = STATUSES
-        .iter()
-        .chain(&["none"])
-        .map(|s| {
-            let n = checked
-                .leads
-                .iter()
-                .filter(|l| l.status.as_deref().unwrap_or("none") == *s)
-                .count();
-            ((*s).to_owned(), n)
-        })
-        .collect();
-    outcomes.retain(|(_, n)| *n > 0);
-    let dates = checked
-        .leads
-        .iter()
-        .map(|l| l.received_at.clone())
-        .min()
-        .zip(checked.leads.iter().map(|l| l.received_at.clone()).max());
-    let stored = match store {
-        Some(store) => {
-            store
-                .import(checked.leads, &crate::time::now_rfc3339())
-                .await?
+impl CheckedFile {
+    /// What the file holds, before it is stored (`stored` all zero).
+    pub fn summary(&self) -> Summary {
+        let mut outcomes: Vec<(String, usize)> = STATUSES
+            .iter()
+            .chain(&["none"])
+            .map(|s| {
+                let n = self
+                    .leads
+                    .iter()
+                    .filter(|l| l.status.as_deref().unwrap_or("none") == *s)
+                    .count();
+                ((*s).to_owned(), n)
+            })
+            .collect();
+        outcomes.retain(|(_, n)| *n > 0);
+        let times = || self.leads.iter().map(|l| l.received_at.clone());
+        Summary {
+            rows: self.leads.len(),
+            stored: ImportCount::default(),
+            outcomes,
+            dates: times().min().zip(times().max()),
+            columns: self.columns.clone(),
         }
-        None => ImportCount::default(),
-    };
-    Ok(Summary {
-        rows,
-        stored,
-        outcomes,
-        dates,
-        columns: checked.columns,
-    })
+    }
+
+    /// Stores every lead in one transaction: all of them, or none when the database fails.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails; nothing is stored then.
+    pub async fn store(self, store: &Store) -> Result<ImportCount, StoreError> {
+        store.import(self.leads, &crate::time::now_rfc3339()).await
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 
 use bantam_collector::fit::{fit, FitOptions, GradeGoal, Target};
+use bantam_collector::import::{check as check_csv, ImportError};
 use bantam_collector::{
     app, log_problems, run_forwarding, serve, watch_forms, widget_built_in, AppState, Forms,
     Forwarding, Limits, Settings, Store, DEFAULT_FORWARD_LEASE,
@@ -606,41 +607,9 @@ async fn import_command(args: &[String]) -> ExitCode {
         Ok(found) => found,
         Err(code) => return code,
     };
-    let store = if dry_run {
-        None
-    } else {
-        match Store::open(&db).await {
-            Ok(store) => Some(store),
-            Err(err) => {
-                eprintln!("bantam-collector: import: {err}");
-                return ExitCode::FAILURE;
-            }
-        }
-    };
-    match bantam_collector::import::import(store.as_ref(), &forms, &form, &csv, &maps).await {
-        Ok(summary) => {
-            print!("{summary}");
-            if dry_run {
-                println!(
-                    "All {} rows of {} can be imported for form {form} (nothing stored: --dry-run).",
-                    summary.rows,
-                    file.display()
-                );
-            } else {
-                println!(
-                    "Imported {} rows of {} for form {form} into {}: {} new, {} already stored; {} sales statuses recorded.",
-                    summary.rows,
-                    file.display(),
-                    store.as_ref().map_or("", |s| s.name()),
-                    summary.stored.created,
-                    summary.stored.existing,
-                    summary.stored.statuses
-                );
-                println!("Next: bantam-collector fit --form {form} --db {db}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(bantam_collector::import::ImportError::Rows(rows)) => {
+    let checked = match check_csv(&forms, &form, &csv, &maps) {
+        Ok(checked) => checked,
+        Err(ImportError::Rows(rows)) => {
             const SHOWN: usize = 100;
             for row in rows.iter().take(SHOWN) {
                 eprintln!("{}: {row}", file.display());
@@ -653,7 +622,43 @@ async fn import_command(args: &[String]) -> ExitCode {
                 rows.len(),
                 file.display()
             );
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
+        }
+        Err(err) => {
+            eprintln!("bantam-collector: import: nothing was imported: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let summary = checked.summary();
+    print!("{summary}");
+    if dry_run {
+        println!(
+            "All {} rows of {} can be imported for form {form} (nothing stored: --dry-run).",
+            summary.rows,
+            file.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let store = match Store::open(&db).await {
+        Ok(store) => store,
+        Err(err) => {
+            eprintln!("bantam-collector: import: nothing was imported: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match checked.store(&store).await {
+        Ok(stored) => {
+            println!(
+                "Imported {} rows of {} for form {form} into {}: {} new, {} already stored; {} sales statuses recorded.",
+                summary.rows,
+                file.display(),
+                store.name(),
+                stored.created,
+                stored.existing,
+                stored.statuses
+            );
+            println!("Next: bantam-collector fit --form {form} --db {db}");
+            ExitCode::SUCCESS
         }
         Err(err) => {
             eprintln!("bantam-collector: import: nothing was imported: {err}");
@@ -777,6 +782,7 @@ async fn main() -> ExitCode {
     let forwarding = args.settings.forwarding.clone();
     let limits = args.limits;
     let state = AppState::new(store, forms, args.settings)
+        .with_forms_dir(args.forms.clone())
         .with_limits(limits)
         .with_trusted_proxies(args.trusted_proxies);
     if let Some(forwarding) = forwarding {
