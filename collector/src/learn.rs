@@ -74,24 +74,16 @@ pub struct Moved {
 }
 
 impl Moved {
-    /// Why it moved, in words: how many leads had it and what it did to their odds.
+    /// Why it moved, in words: how many leads had it, and what the fitted model says it does
+    /// to a lead's odds (against an answer or source worth 0 points).
     pub fn reason(&self) -> String {
         if self.leads == 0 {
             return "no lead the fit learned from had it: no evidence either way, so 0".into();
         }
-        let odds = self.weight.exp();
-        let effect = if odds >= 1.0 {
-            format!("{odds:.2}× the odds of converting")
-        } else {
-            format!(
-                "{:.2}× the odds of converting (1 in {:.1})",
-                odds,
-                1.0 / odds
-            )
-        };
         format!(
-            "{} of the older leads had it; with the rest of each lead alike, {effect}",
-            self.leads
+            "{} of the older leads had it; it multiplies a lead's odds of converting by {:.2} against an answer worth 0 points",
+            self.leads,
+            self.weight.exp()
         )
     }
 

@@ -309,6 +309,34 @@ async fn six_hundred_outcomes_become_points_that_score_the_next_lead(db: TestDb)
         &["--forms", forms.to_str().unwrap(), "--admin-token", TOKEN],
     );
     let old_form = parse_config(serde_json::from_str::<Value>(CONFIG).unwrap()).unwrap();
+    let (auth, token) = bearer();
+
+    // Before any outcome: a plain answer, not a proposal; a bad option is a 400.
+    let early = http(
+        &addr,
+        "GET",
+        "/inbox/forms/quote/fit",
+        &[(auth, &token)],
+        "",
+    );
+    assert_eq!(early.status, 200, "{}", early.body);
+    assert!(
+        early
+            .body
+            .contains("No proposal: 0 leads have a won/lost outcome; a fit needs at least 50."),
+        "{}",
+        early.body
+    );
+    let bad = http(
+        &addr,
+        "GET",
+        "/inbox/forms/quote/fit?pct=0",
+        &[(auth, &token)],
+        "",
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let unknown = http(&addr, "GET", "/inbox/forms/nope/fit", &[(auth, &token)], "");
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
 
     // 600 leads through the API, in arrival order, then their outcomes through the status API.
     let generated = visits(600, 14);
@@ -322,7 +350,6 @@ async fn six_hundred_outcomes_become_points_that_score_the_next_lead(db: TestDb)
         );
         post(&addr, &id, &lead(&old_form, &id, visit, &at));
     }
-    let (auth, token) = bearer();
     for (i, (_, won)) in generated.iter().enumerate() {
         let body = json!({ "status": if *won { "won" } else { "lost" } }).to_string();
         let response = http(
