@@ -605,7 +605,10 @@ fn finish(forms: &Forms, row: &mut Row, id: String) -> Result<Imported, String> 
             status: row.status.map(str::to_owned),
         }),
         Ok(Checked::Hold(held)) => Err(held.reason),
-        Err(AppError::BadRequest { error, .. }) => Err(error),
+        // The hint is for a widget's post, not a file's row.
+        Err(AppError::BadRequest { error, .. }) => {
+            Err(error.replace(" (was the form changed after the visitor loaded it?)", ""))
+        }
         Err(other) => Err(format!("{other:?}")),
     }
 }

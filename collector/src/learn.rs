@@ -468,7 +468,9 @@ pub fn propose(
                 |c| matches!(&c.feature.key, FeatureKey::Signal { input: i, .. } if *i == input),
             )
             .collect();
-        if !changed(&mine) {
+        // A second signal on one input counts in the engine's total but not in the fit's.
+        let several = form.signals.iter().filter(|s| s.input == input).count() > 1;
+        if !changed(&mine) && !several {
             continue;
         }
         let mut values = Vec::new();

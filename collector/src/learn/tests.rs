@@ -92,6 +92,40 @@ fn the_written_config_scores_the_newer_leads_exactly_as_the_report_measured() {
 }
 
 #[test]
+fn an_input_scored_by_two_signals_is_scored_by_one() {
+    let mut config = synthetic::config();
+    config["signals"] = serde_json::json!([
+        {"id": "src", "input": "utmSource", "shortLabel": "Source", "values": {"linkedin": 5}},
+        {"id": "src2", "input": "utmSource", "values": {"google": 3}}
+    ]);
+    let form = parse_config(config.clone()).unwrap();
+    let (_, outcomes, _) = synthetic::leads(2000, 9);
+    let report = fit(&form, &outcomes, &FitOptions::default()).unwrap();
+    let proposal = propose(&config.to_string(), &form, report.clone()).unwrap();
+    assert_eq!(
+        proposal.notes,
+        ["signal \"src2\" goes: the proposal scores utmSource once, in signal \"src\""]
+    );
+    let new = parse_text(&proposal.config);
+    let sources: Vec<&str> = new
+        .signals
+        .iter()
+        .filter(|s| s.input == SignalInput::UtmSource)
+        .map(|s| s.short_label.as_str())
+        .collect();
+    assert_eq!(sources, ["Source"]);
+    let totals: Vec<f64> = rescored(&new, &outcomes, report.holdout)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    let y: Vec<bool> = outcomes[outcomes.len() - report.holdout..]
+        .iter()
+        .map(|o| o.status == "won")
+        .collect();
+    assert_eq!(auc(&totals, &y), report.proposed);
+}
+
+#[test]
 fn a_value_no_config_can_hold_is_left_out_and_said_so() {
     let (form, mut outcomes, _) = synthetic::leads(1000, 3);
     // A referrer that cannot be a signal key (a host without a dot) on many won leads.
