@@ -59,6 +59,16 @@ impl Drop for TempDir {
     }
 }
 
+/// A collector process, killed when dropped.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A response: status, head, body.
 struct Response {
     status: u16,
@@ -304,10 +314,12 @@ async fn six_hundred_outcomes_become_points_that_score_the_next_lead(db: TestDb)
     let started = Instant::now();
     let dir = TempDir::new("e2e");
     let forms = dir.forms();
-    let (mut child, addr) = common::start_collector(
+    let (child, addr) = common::start_collector(
         &db.url(),
         &["--forms", forms.to_str().unwrap(), "--admin-token", TOKEN],
     );
+    // Stopped however the test ends, so a failed assertion leaves no collector running.
+    let _collector = Stopped(child);
     let old_form = parse_config(serde_json::from_str::<Value>(CONFIG).unwrap()).unwrap();
     let (auth, token) = bearer();
 
@@ -583,8 +595,6 @@ async fn six_hundred_outcomes_become_points_that_score_the_next_lead(db: TestDb)
         scored[0] - scored[1],
         i64::from(points("over-250k") - points("under-10k"))
     );
-    let _ = child.kill();
-    let _ = child.wait();
     eprintln!(
         "posted 600 leads and their outcomes in {:.1} s; whole test {:.1} s",
         posted.as_secs_f64(),
