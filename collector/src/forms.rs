@@ -165,6 +165,14 @@ impl Forms {
         self.files.get(name).map(|f| f.text.clone())
     }
 
+    /// The name of the config file (`demo.json`) that holds form `id`, if one is in use.
+    pub fn file_of(&self, id: &str) -> Option<String> {
+        self.files
+            .iter()
+            .find(|(_, good)| good.form.id == id)
+            .map(|(name, _)| name.clone())
+    }
+
     /// What was wrong at the last load: broken files (errors) and delivery warnings.
     pub fn problems(&self) -> &[Problem] {
         &self.problems

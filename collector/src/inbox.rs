@@ -16,6 +16,8 @@ use bantam_engine::percent_decode;
 
 use crate::{require_admin, time, AppError, AppState};
 
+pub(crate) mod proposal;
+
 /// The query of a filtered, admin-only read: checks the token, then reads the filters.
 fn admin_filter(
     state: &AppState,
@@ -302,6 +304,23 @@ pub(crate) async fn inbox(
         "<header><h1>Leads</h1><p>{matches} match · <a href=\"/v1/leads.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a></p></header><main>",
         escape(&qs)
     );
+    if !form_ids.is_empty() {
+        let links: Vec<String> = form_ids
+            .iter()
+            .map(|id| {
+                format!(
+                    "<a href=\"/inbox/forms/{}/fit\">{}</a>",
+                    encode(id),
+                    escape(id)
+                )
+            })
+            .collect();
+        let _ = write!(
+            body,
+            "<p>Points learned from sales outcomes: {}</p>",
+            links.join(" · ")
+        );
+    }
     if held > 0 {
         let _ = write!(
             body,

@@ -8,7 +8,9 @@
 pub mod fit;
 mod forms;
 mod forward;
+pub mod import;
 mod inbox;
+pub mod learn;
 mod limit;
 mod quarantine;
 mod serve;
@@ -41,7 +43,8 @@ pub use forward::{
 pub use limit::RateLimit;
 pub use serve::{serve, Limits};
 pub use store::{
-    Cursor, Due, Filter, Ingested, Quarantined, SourceQuality, Store, StoreError, Stored,
+    is_postgres_url, Cursor, Due, Filter, ImportCount, Imported, Ingested, LeadOutcome,
+    Quarantined, SourceQuality, Store, StoreError, Stored, STATUSES,
 };
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
@@ -81,6 +84,8 @@ pub struct AppState {
     limits: Limits,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     trusted_proxies: Arc<Vec<IpAddr>>,
+    /// The folder the forms are loaded from, where an applied proposal is written.
+    forms_dir: Option<Arc<PathBuf>>,
 }
 
 impl AppState {
@@ -108,7 +113,16 @@ impl AppState {
             )),
             limits: Limits::default(),
             trusted_proxies: Arc::new(Vec::new()),
+            forms_dir: None,
         }
+    }
+
+    /// The same state, knowing the folder its forms come from: the inbox's Apply writes a
+    /// proposal into a form's file there (without it, Apply is refused).
+    #[must_use]
+    pub fn with_forms_dir(mut self, dir: PathBuf) -> AppState {
+        self.forms_dir = Some(Arc::new(dir));
+        self
     }
 
     /// The same state, reading the client's address from `X-Forwarded-For` on connections from
@@ -236,6 +250,8 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .route("/inbox", get(inbox::inbox))
         .route("/inbox/leads/{id}", get(inbox::detail))
         .route("/inbox/leads/{id}/status", post(inbox::status_form))
+        .route("/inbox/forms/{id}/fit", get(inbox::proposal::show))
+        .route("/inbox/forms/{id}/fit/apply", post(inbox::proposal::apply))
         .route("/inbox/quarantine", get(quarantine::list_page))
         .route(
             "/inbox/quarantine/{id}/accept",

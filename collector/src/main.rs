@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use std::sync::{Arc, RwLock};
 
+use bantam_collector::fit::{fit, FitOptions, GradeGoal, Target};
+use bantam_collector::import::{check as check_csv, ImportError};
 use bantam_collector::{
     app, log_problems, run_forwarding, serve, watch_forms, widget_built_in, AppState, Forms,
     Forwarding, Limits, Settings, Store, DEFAULT_FORWARD_LEASE,
@@ -19,6 +21,14 @@ const USAGE: &str = "usage: bantam-collector [options]
                                             safely while the collector runs
        bantam-collector check [FORMS_DIR]   print every problem of every form (default www/forms);
                                             exit status 1 when a form has an error
+       bantam-collector fit --form ID [--db DB] [--forms DIR] [--outcome won|accepted]
+                            [--hot-top PCT | --hot-converts PCT] [--write FILE]
+                                            learn points from the form's sales outcomes: print
+                                            the report and, with --write, the proposed config
+       bantam-collector import --form ID [--db DB] [--forms DIR] [--map COLUMN=TARGET ...]
+                               [--dry-run] FILE.csv
+                                            store historical leads with their outcomes from a
+                                            CSV (all rows or none)
   --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
   --db PATH|URL        SQLite database file, or a PostgreSQL database
                        (postgres://user:password@host:port/dbname) that several collectors
@@ -62,10 +72,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-        db: std::env::var("BANTAM_DB")
-            .ok()
-            .filter(|db| !db.is_empty())
-            .unwrap_or_else(|| "bantam.db".into()),
+        db: default_db(),
         www: PathBuf::from("www"),
         forms: PathBuf::from("www/forms"),
         settings: Settings {
@@ -322,6 +329,356 @@ fn check(dir: &std::path::Path) -> ExitCode {
     }
 }
 
+/// Where the database is when `--db` is not given: `BANTAM_DB`, else `bantam.db`.
+fn default_db() -> String {
+    std::env::var("BANTAM_DB")
+        .ok()
+        .filter(|db| !db.is_empty())
+        .unwrap_or_else(|| "bantam.db".into())
+}
+
+/// Opens the database of a command that reads leads: a SQLite file must exist already.
+async fn open_existing(db: &str, command: &str) -> Result<Store, ExitCode> {
+    if !bantam_collector::is_postgres_url(db) && !std::path::Path::new(db).is_file() {
+        eprintln!("bantam-collector: {command}: no database at {db} (give --db, or set BANTAM_DB)");
+        return Err(ExitCode::FAILURE);
+    }
+    Store::open(db).await.map_err(|err| {
+        eprintln!("bantam-collector: {command}: {err}");
+        ExitCode::FAILURE
+    })
+}
+
+/// The forms of `dir` and the one with id `form`, with the name of its file; says why not.
+fn load_form(
+    dir: &std::path::Path,
+    form: &str,
+    command: &str,
+) -> Result<(Forms, Arc<bantam_engine::Form>, String), ExitCode> {
+    let forms = Forms::load(dir).map_err(|err| {
+        eprintln!("bantam-collector: {command}: cannot load forms: {err}");
+        ExitCode::FAILURE
+    })?;
+    let found = forms.get(form).zip(forms.file_of(form));
+    let Some((found, file)) = found else {
+        let mut ids = forms.ids();
+        ids.sort();
+        eprintln!(
+            "bantam-collector: {command}: no form \"{form}\" in {} (its forms: {}); bantam-collector check {} shows any broken file",
+            dir.display(),
+            if ids.is_empty() { "none".to_owned() } else { ids.join(", ") },
+            dir.display()
+        );
+        return Err(ExitCode::FAILURE);
+    };
+    Ok((forms, found, file))
+}
+
+/// A percentage flag's value as a share: above 0, at most 100.
+fn share(flag: &str, value: &str) -> Result<f64, String> {
+    value
+        .trim_end_matches('%')
+        .parse::<f64>()
+        .ok()
+        .filter(|p| *p > 0.0 && *p <= 100.0)
+        .map(|p| p / 100.0)
+        .ok_or_else(|| format!("{flag}: \"{value}\" is not a percentage above 0 and at most 100"))
+}
+
+/// Flags of `fit`.
+struct FitArgs {
+    form: String,
+    db: String,
+    forms: PathBuf,
+    options: FitOptions,
+    write: Option<PathBuf>,
+}
+
+fn parse_fit(args: &[String]) -> Result<FitArgs, String> {
+    let mut form = None;
+    let mut parsed = FitArgs {
+        form: String::new(),
+        db: default_db(),
+        forms: PathBuf::from("www/forms"),
+        options: FitOptions::default(),
+        write: None,
+    };
+    let mut goal_flag: Option<&str> = None;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| format!("fit: {flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--form" => form = Some(value()?.clone()),
+            "--db" => parsed.db = value()?.clone(),
+            "--forms" => parsed.forms = PathBuf::from(value()?),
+            "--write" => parsed.write = Some(PathBuf::from(value()?)),
+            "--outcome" => {
+                parsed.options.target = match value()?.as_str() {
+                    "won" => Target::Won,
+                    "accepted" => Target::Accepted,
+                    other => {
+                        return Err(format!(
+                            "fit: --outcome \"{other}\" is not won (won against lost) or accepted (accepted, won or lost against rejected)"
+                        ))
+                    }
+                }
+            }
+            "--hot-top" | "--hot-converts" => {
+                if let Some(other) = goal_flag {
+                    return Err(format!("fit: {other} and {flag} both set the best grade; give one"));
+                }
+                goal_flag = Some(flag.as_str());
+                let v = share(flag, value()?)?;
+                parsed.options.goal = if flag == "--hot-top" {
+                    GradeGoal::Top(v)
+                } else {
+                    GradeGoal::Converts(v)
+                };
+            }
+            other => return Err(format!("fit: unknown argument \"{other}\"")),
+        }
+    }
+    parsed.form = form.ok_or("fit needs --form ID")?;
+    Ok(parsed)
+}
+
+/// `bantam-collector fit --form ID ...`: the fit's report of a form's sales outcomes and, with
+/// `--write FILE`, the proposed config written to FILE (an existing FILE is kept as
+/// `FILE.<time>.bak`).
+async fn fit_command(args: &[String]) -> ExitCode {
+    let args = match parse_fit(args) {
+        Ok(args) => args,
+        Err(msg) => {
+            eprintln!("bantam-collector: {msg}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let (forms, form, file) = match load_form(&args.forms, &args.form, "fit") {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let own = args.forms.join(&file);
+    if let Some(write) = &args.write {
+        let beside = write
+            .parent()
+            .zip(own.parent())
+            .is_some_and(|(a, b)| same_dir(a, b));
+        if beside
+            && write.file_name() != own.file_name()
+            && write.extension().is_some_and(|x| x == "json")
+        {
+            eprintln!(
+                "bantam-collector: fit: {} is in the forms folder beside {file}: the collector would load two files for form \"{}\"; write it elsewhere, or to {} itself to apply it",
+                write.display(),
+                args.form,
+                own.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let store = match open_existing(&args.db, "fit").await {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    let started = std::time::Instant::now();
+    let outcomes = match bantam_collector::learn::read_outcomes(&store, &args.form).await {
+        Ok(outcomes) => outcomes,
+        Err(err) => {
+            eprintln!("bantam-collector: fit: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let read = started.elapsed();
+    let started = std::time::Instant::now();
+    let report = match fit(&form, &outcomes, &args.options) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("bantam-collector: fit of form \"{}\": {err}", args.form);
+            return ExitCode::FAILURE;
+        }
+    };
+    let fitted = started.elapsed();
+    let Some(text) = forms.config_text(&file) else {
+        eprintln!("bantam-collector: fit: {file} is no longer loaded");
+        return ExitCode::FAILURE;
+    };
+    let proposal = match bantam_collector::learn::propose(&text, &form, report) {
+        Ok(proposal) => proposal,
+        Err(err) => {
+            eprintln!("bantam-collector: fit: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", proposal.to_text());
+    println!(
+        "Read {} leads with a sales status in {:.2} s; fitted in {:.2} s.",
+        outcomes.len(),
+        read.as_secs_f64(),
+        fitted.as_secs_f64()
+    );
+    let Some(write) = args.write else {
+        println!(
+            "Write the proposed config with --write FILE, or review and apply it in the inbox: /inbox/forms/{}/fit",
+            args.form
+        );
+        return ExitCode::SUCCESS;
+    };
+    let stamp = bantam_collector::learn::stamp_now();
+    match bantam_collector::learn::write_config(&write, &proposal.config, None, &stamp) {
+        Ok(backup) => {
+            println!(
+                "Wrote the proposed config to {}{}.",
+                write.display(),
+                backup.map_or(String::new(), |b| format!(
+                    " (the previous file is kept as {})",
+                    b.display()
+                ))
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("bantam-collector: fit: cannot write the proposal: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `bantam-collector import --form ID [--db DB] [--forms DIR] [--map COLUMN=TARGET ...]
+/// [--dry-run] FILE.csv`: historical leads with their outcomes, every row or none.
+async fn import_command(args: &[String]) -> ExitCode {
+    let usage = |msg: &str| {
+        eprintln!("bantam-collector: import: {msg}\n{USAGE}");
+        ExitCode::from(2)
+    };
+    let (mut form, mut db, mut dir) = (None, default_db(), PathBuf::from("www/forms"));
+    let (mut maps, mut file, mut dry_run) = (Vec::new(), None, false);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned();
+        match arg.as_str() {
+            "--form" | "--db" | "--forms" | "--map" => {
+                let Some(v) = value() else {
+                    return usage(&format!("{arg} needs a value"));
+                };
+                match arg.as_str() {
+                    "--form" => form = Some(v),
+                    "--db" => db = v,
+                    "--forms" => dir = PathBuf::from(v),
+                    _ => match v.rsplit_once('=') {
+                        Some((column, to)) if !column.trim().is_empty() => {
+                            maps.push((column.to_owned(), to.to_owned()));
+                        }
+                        _ => {
+                            return usage(&format!(
+                                "--map \"{v}\" is not COLUMN=TARGET, like \"Deal stage=outcome\""
+                            ))
+                        }
+                    },
+                }
+            }
+            "--dry-run" => dry_run = true,
+            flag if flag.starts_with("--") => {
+                return usage(&format!("unknown argument \"{flag}\""));
+            }
+            path if file.is_none() => file = Some(PathBuf::from(path)),
+            extra => return usage(&format!("one CSV file, not also \"{extra}\"")),
+        }
+    }
+    let Some(form) = form else {
+        return usage("give the form the leads are for: --form ID");
+    };
+    let Some(file) = file else {
+        return usage("give the CSV file to import");
+    };
+    let csv = match std::fs::read(&file) {
+        Ok(csv) => csv,
+        Err(err) => {
+            eprintln!(
+                "bantam-collector: import: cannot read {}: {err}",
+                file.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let (forms, _, _) = match load_form(&dir, &form, "import") {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let checked = match check_csv(&forms, &form, &csv, &maps) {
+        Ok(checked) => checked,
+        Err(ImportError::Rows(rows)) => {
+            const SHOWN: usize = 100;
+            for row in rows.iter().take(SHOWN) {
+                eprintln!("{}: {row}", file.display());
+            }
+            if rows.len() > SHOWN {
+                eprintln!("… and {} more", rows.len() - SHOWN);
+            }
+            eprintln!(
+                "bantam-collector: import: nothing was imported: {} problem(s) in {}; fix them and import the file again",
+                rows.len(),
+                file.display()
+            );
+            return ExitCode::FAILURE;
+        }
+        Err(err) => {
+            eprintln!("bantam-collector: import: nothing was imported: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let summary = checked.summary();
+    print!("{summary}");
+    if dry_run {
+        println!(
+            "All {} rows of {} can be imported for form {form} (nothing stored: --dry-run).",
+            summary.rows,
+            file.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let store = match Store::open(&db).await {
+        Ok(store) => store,
+        Err(err) => {
+            eprintln!("bantam-collector: import: nothing was imported: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match checked.store(&store).await {
+        Ok(stored) => {
+            println!(
+                "Imported {} rows of {} for form {form} into {}: {} new, {} already stored; {} sales statuses recorded.",
+                summary.rows,
+                file.display(),
+                store.name(),
+                stored.created,
+                stored.existing,
+                stored.statuses
+            );
+            println!("Next: bantam-collector fit --form {form} --db {db}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("bantam-collector: import: nothing was imported: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Whether two folders are the same one.
+fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let dir = |p: &std::path::Path| {
+        if p.as_os_str().is_empty() {
+            std::path::Path::new(".").canonicalize()
+        } else {
+            p.canonicalize()
+        }
+    };
+    matches!((dir(a), dir(b)), (Ok(a), Ok(b)) if a == b)
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut given = std::env::args().skip(1);
@@ -342,6 +699,14 @@ async fn main() -> ExitCode {
     if first.as_deref() == Some("backup") {
         let rest: Vec<String> = given.collect();
         return backup(&rest);
+    }
+    if first.as_deref() == Some("fit") {
+        let rest: Vec<String> = given.collect();
+        return fit_command(&rest).await;
+    }
+    if first.as_deref() == Some("import") {
+        let rest: Vec<String> = given.collect();
+        return import_command(&rest).await;
     }
     if first.as_deref() == Some("check") {
         let dir = given.next().unwrap_or_else(|| "www/forms".into());
@@ -417,6 +782,7 @@ async fn main() -> ExitCode {
     let forwarding = args.settings.forwarding.clone();
     let limits = args.limits;
     let state = AppState::new(store, forms, args.settings)
+        .with_forms_dir(args.forms.clone())
         .with_limits(limits)
         .with_trusted_proxies(args.trusted_proxies);
     if let Some(forwarding) = forwarding {

@@ -41,7 +41,12 @@ pub const WEIGHTS: [(&str, f64); 19] = [
 
 /// The synthetic form: budget, role, an optional need, seats, and an email.
 pub fn form() -> Form {
-    parse_config(json!({
+    parse_config(config()).expect("the synthetic form is valid")
+}
+
+/// The synthetic form's config, as a forms folder would hold it.
+pub fn config() -> serde_json::Value {
+    json!({
         "formId": "synthetic",
         "questions": [
             {"id": "email", "kind": "email", "label": "Email", "required": true},
@@ -56,8 +61,7 @@ pub fn form() -> Form {
             {"id": "seats", "kind": "number", "label": "Seats", "min": 1, "max": 100000,
              "ranges": [{"min": 1, "max": 9, "points": 2}, {"min": 10, "max": 99, "points": 6}, {"min": 100, "points": 10}]}
         ]
-    }))
-    .expect("the synthetic form is valid")
+    })
 }
 
 /// SplitMix64: a small, fixed-seed generator (no dependency, same numbers everywhere).

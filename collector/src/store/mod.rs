@@ -452,6 +452,44 @@ pub struct SourceQuality {
     pub average: f64,
 }
 
+/// A lead of one form with its sales status, for learning points from outcomes
+/// ([`Store::outcomes`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadOutcome {
+    /// The lead id.
+    pub id: String,
+    /// When the collector received it (for an imported lead, the date its row gave): the
+    /// order a fit's holdout follows.
+    pub received_at: String,
+    /// The sales status: `accepted`, `rejected`, `won` or `lost`.
+    pub status: String,
+    /// The stored document.
+    pub document: String,
+}
+
+/// A lead to store from a history import ([`Store::import`]): checked like a posted lead, with
+/// its arrival time and, when known, its sales status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    /// The checked lead.
+    pub lead: Ingested,
+    /// When it arrived (from the history, not the clock).
+    pub received_at: String,
+    /// Its sales status, one of [`STATUSES`], if the history has one.
+    pub status: Option<String>,
+}
+
+/// What an import stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCount {
+    /// Leads stored by this import.
+    pub created: usize,
+    /// Leads whose id was stored already (left as they were, but for their status).
+    pub existing: usize,
+    /// Leads given a sales status.
+    pub statuses: usize,
+}
+
 /// One entry of [`Store::list`]: `{receivedAt, scoreMismatch, clientScore, lead}`.
 fn listed(
     received_at: String,
@@ -659,6 +697,34 @@ impl Store {
     /// [`StoreError`] when the database fails.
     pub async fn set_status(&self, id: &str, status: &str, at: &str) -> Result<bool, StoreError> {
         dispatch!(self.set_status(id, status, at))
+    }
+
+    /// One page of the leads of form `form_id` that have a sales status, oldest first (by
+    /// arrival, then id), starting after `after` (a lead of the previous page, usually its
+    /// last) and holding at most `limit`. An empty page is the end. Pages, not one result: a
+    /// fit over 100,000 leads never holds them twice, and a SQLite collector keeps taking leads
+    /// between pages (its one connection is held for one page at a time).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn outcomes(
+        &self,
+        form_id: &str,
+        after: Option<&LeadOutcome>,
+        limit: u32,
+    ) -> Result<Vec<LeadOutcome>, StoreError> {
+        let (at, id) = after.map_or(("", ""), |a| (a.received_at.as_str(), a.id.as_str()));
+        dispatch!(self.outcomes(form_id, at, id, limit))
+    }
+
+    /// Stores leads from a history import in one transaction: all of them or, when the
+    /// database fails, none. A lead whose id is stored already is left as it is; a given
+    /// status is recorded (at `at`) either way.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails; nothing is stored then.
+    pub async fn import(&self, leads: Vec<Imported>, at: &str) -> Result<ImportCount, StoreError> {
+        dispatch!(self.import(leads, at))
     }
 
     /// Lead-source quality for the leads matching `filter`, most leads first (from the per-day

@@ -21,8 +21,9 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, ForwardState, Ingested,
-    Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, ForwardState, ImportCount,
+    Imported, Ingested, LeadOutcome, Quarantined, Row, SourceQuality, StoreError, Stored,
+    SEARCH_COUNT_CAP,
 };
 
 /// Schema migrations by version, the same logical schema as SQLite's (`sqlite.rs`) version
@@ -487,6 +488,69 @@ impl Postgres {
                 average: row.get(5),
             })
             .collect())
+    }
+
+    pub(super) async fn outcomes(
+        &self,
+        form_id: &str,
+        after_at: &str,
+        after_id: &str,
+        limit: u32,
+    ) -> Result<Vec<LeadOutcome>, StoreError> {
+        let client = self.client().await?;
+        // Times and ids are `COLLATE "C"`: the same order as SQLite's.
+        let statement = client
+            .prepare_cached(
+                "SELECT id, received_at, status, document FROM leads
+                 WHERE form_id = $1 AND status IS NOT NULL
+                   AND (received_at > $2 OR (received_at = $2 AND id > $3))
+                 ORDER BY received_at, id LIMIT $4",
+            )
+            .await?;
+        let rows = client
+            .query(
+                &statement,
+                &[&form_id, &after_at, &after_id, &i64::from(limit)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| LeadOutcome {
+                id: row.get(0),
+                received_at: row.get(1),
+                status: row.get(2),
+                document: row.get(3),
+            })
+            .collect())
+    }
+
+    pub(super) async fn import(
+        &self,
+        leads: Vec<Imported>,
+        at: &str,
+    ) -> Result<ImportCount, StoreError> {
+        let mut client = self.client().await?;
+        // One transaction: the whole history or, when anything fails, nothing.
+        let tx = client.transaction().await?;
+        let status = tx
+            .prepare_cached("UPDATE leads SET status = $2, status_at = $3 WHERE id = $1")
+            .await?;
+        let mut count = ImportCount::default();
+        for imported in &leads {
+            let stored = insert_in(&tx, &imported.lead, &imported.received_at).await?;
+            if stored.created {
+                count.created += 1;
+            } else {
+                count.existing += 1;
+            }
+            if let Some(given) = &imported.status {
+                tx.execute(&status, &[&imported.lead.id, given, &at])
+                    .await?;
+                count.statuses += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(count)
     }
 
     /// Claims up to `limit` due entries for `lease`. `FOR UPDATE SKIP LOCKED` keeps two

@@ -13,8 +13,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, ForwardState, Ingested,
-    Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, ForwardState, ImportCount,
+    Imported, Ingested, LeadOutcome, Quarantined, Row, SourceQuality, StoreError, Stored,
+    SEARCH_COUNT_CAP,
 };
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
@@ -504,6 +505,66 @@ impl Sqlite {
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn outcomes(
+        &self,
+        form_id: &str,
+        after_at: &str,
+        after_id: &str,
+        limit: u32,
+    ) -> Result<Vec<LeadOutcome>, StoreError> {
+        let (form_id, after_at, after_id) =
+            (form_id.to_owned(), after_at.to_owned(), after_id.to_owned());
+        self.run(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, received_at, status, document FROM leads
+                 WHERE form_id = ?1 AND status IS NOT NULL
+                   AND (received_at > ?2 OR (received_at = ?2 AND id > ?3))
+                 ORDER BY received_at, id LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(params![form_id, after_at, after_id, limit], |row| {
+                Ok(LeadOutcome {
+                    id: row.get(0)?,
+                    received_at: row.get(1)?,
+                    status: row.get(2)?,
+                    document: row.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn import(
+        &self,
+        leads: Vec<Imported>,
+        at: &str,
+    ) -> Result<ImportCount, StoreError> {
+        let at = at.to_owned();
+        self.run(move |conn| {
+            // One transaction: the whole history or, when anything fails, nothing.
+            let tx = conn.unchecked_transaction()?;
+            let mut count = ImportCount::default();
+            for imported in &leads {
+                let stored = insert_in(&tx, &imported.lead, &imported.received_at)?;
+                if stored.created {
+                    count.created += 1;
+                } else {
+                    count.existing += 1;
+                }
+                if let Some(status) = &imported.status {
+                    tx.execute(
+                        "UPDATE leads SET status = ?2, status_at = ?3 WHERE id = ?1",
+                        params![imported.lead.id, status, at],
+                    )?;
+                    count.statuses += 1;
+                }
+            }
+            tx.commit()?;
+            Ok(count)
         })
         .await
     }
