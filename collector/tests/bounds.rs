@@ -423,16 +423,30 @@ fn a_read_only_database_recovers_once_its_permissions_are_fixed() {
     let db = db.to_str().unwrap();
     // The database exists (made by a first run), then is left read-only, as after a bad
     // restore or a crash with the wrong owner.
-    let forms = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/forms");
-    let bin = env!("CARGO_BIN_EXE_bantam-collector");
+    // `nobody` may not reach the build folder (a clone under a private folder): the binary
+    // and the forms are copied into the test's own open folder, and run from there.
+    let bin = dir.join("bantam-collector");
+    std::fs::copy(env!("CARGO_BIN_EXE_bantam-collector"), &bin).unwrap();
+    std::fs::create_dir_all(dir.join("forms")).unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../www/forms/ledgerline-demo.json"
+        ),
+        dir.join("forms/ledgerline-demo.json"),
+    )
+    .unwrap();
+    let forms = dir.join("forms");
+    let forms = forms.to_str().unwrap();
+    let bin = bin.to_str().unwrap();
     let chmod = |mode: &str, path: &str| {
         assert!(std::process::Command::new("chmod")
-            .args([mode, path])
+            .args(["-R", mode, path])
             .status()
             .unwrap()
             .success());
     };
-    chmod("777", dir.to_str().unwrap());
+    chmod("a+rwX", dir.to_str().unwrap());
     let start = |db: &str| {
         let mut child = as_nobody(
             root,
@@ -450,6 +464,7 @@ fn a_read_only_database_recovers_once_its_permissions_are_fixed() {
                 db,
             ],
         )
+        .current_dir(&dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
