@@ -19,13 +19,25 @@ const peerVersion = version("survey-core");
 const peerUiVersion = version("survey-js-ui");
 if (peerVersion !== peerUiVersion) throw new Error(`survey-core ${peerVersion} and survey-js-ui ${peerUiVersion} differ`);
 
+// The glue and the wasm of a module (bantam_core, bantam_full) carry their content hash.
+const module = (name) => readdirSync("www/dist").filter((f) => new RegExp(`^${name}(_bg)?\\.[0-9a-f]{10}\\.(js|wasm)$`).test(f))
+  .map((f) => `www/dist/${f}`);
+
 const subjects = [
   {
     name: "Bantam",
     page: "/bench/bantam.html",
-    // The glue and the wasm carry their content hash in their names.
-    files: ["embed.js", "bantam.js", ...readdirSync("www/dist").filter((f) => /^bantam_core(_bg)?\.[0-9a-f]{10}\.(js|wasm)$/.test(f))]
-      .map((f) => `www/dist/${f}`),
+    // The default embed: the lean module and the compiled form the collector serves.
+    files: ["www/dist/embed.js", "www/dist/bantam.js", ...module("bantam_core")],
+    urls: [["/forms/bench.json", "application/vnd.bantam.form+json, application/json;q=0.9"]],
+    isWidget: (url) => url.includes("/dist/") || url.includes("/forms/"),
+  },
+  {
+    name: "Bantam, inline",
+    page: "/bench/bantam-inline.html",
+    // The config in the page: the full module, which validates it (and the lean glue, which
+    // bantam.js imports).
+    files: ["www/dist/embed.js", "www/dist/bantam.js", ...module("bantam_core").filter((f) => f.endsWith(".js")), ...module("bantam_full")],
     isWidget: (url) => url.includes("/dist/"),
   },
   {
@@ -50,10 +62,15 @@ const subjects = [
   },
 ];
 
-function sizes(files) {
+async function sizes(files, urls = []) {
   let raw = 0, gzip = 0, brotli = 0;
-  for (const file of files) {
-    const bytes = readFileSync(new URL(file, ROOT));
+  const bodies = files.map((file) => readFileSync(new URL(file, ROOT)));
+  for (const [url, accept] of urls) {
+    const response = await fetch(BASE + url, { headers: { accept } });
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    bodies.push(Buffer.from(await response.arrayBuffer()));
+  }
+  for (const bytes of bodies) {
     raw += bytes.length;
     gzip += gzipSync(bytes, { level: 9 }).length;
     brotli += brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
@@ -124,7 +141,8 @@ const baseScript = quantile(runs.get("baseline").map((r) => r.script), 0.5);
 const kb = (n) => (n / 1024).toFixed(1) + " KB";
 const ms = (n) => n.toFixed(1) + " ms";
 const rows = [];
-const results = subjects.map((s) => ({ subject: s, size: sizes(s.files), runs: runs.get(s.name) }));
+const results = [];
+for (const s of subjects) results.push({ subject: s, size: await sizes(s.files, s.urls), runs: runs.get(s.name) });
 const stat = (r, key, q) => quantile(r.runs.map((x) => x[key]), q);
 const figures = [
   ["downloaded, raw", (r) => r.size.raw, kb],
@@ -141,21 +159,22 @@ const figures = [
   ["layout shift (CLS), median", (r) => stat(r, "cls", 0.5), (n) => n.toFixed(4)],
   ["layout shift (CLS), p95", (r) => stat(r, "cls", 0.95), (n) => n.toFixed(4)],
 ];
-// A ratio to (nearly) nothing, such as script time against the floor's none, says nothing.
-const ratio = (a, b) => (Math.abs(b) < 0.05 ? (a === b ? "1.00" : "n/a") : (a / b).toFixed(3));
+// A ratio to nothing (as printed), such as script time against the floor's none, says nothing.
+const ratio = (a, b, shown) => (parseFloat(shown) === 0 ? (a === b ? "1.00" : "n/a") : (a / b).toFixed(3));
 for (const [label, get, format] of figures) {
-  const [a, b, floor] = results.map(get);
-  rows.push([label, format(a), format(b), format(floor), ratio(a, b), ratio(a, floor)]);
+  const [a, inline, b, floor] = results.map(get);
+  rows.push([label, format(a), format(inline), format(b), format(floor), ratio(a, b, format(b)), ratio(a, floor, format(floor))]);
 }
 
-const widths = [38, 14, 16, 14, 15, 15];
+const widths = [38, 12, 15, 16, 13, 14, 14];
 const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ");
-console.log(`\nBantam vs ${results[1].subject.name} (survey-core + survey-js-ui ${peerVersion}, vanilla UI) vs the static floor`);
+console.log(`\nBantam vs ${results[2].subject.name} (survey-core + survey-js-ui ${peerVersion}, vanilla UI) vs the static floor`);
 console.log(`Chromium (Debian) headless, ${LOADS} cold loads each, alternating order, pages served by the collector on loopback.`);
 console.log(`Pages: ${subjects.map((s) => s.page).join(", ")}; the widgets render the same six BANT questions, three a step; the floor is Bantam's first step as static HTML and CSS.`);
+console.log("Bantam: the default embed, its config from the collector, compiled (lean module); Bantam, inline: the same config in the page (full module, which validates it).");
 console.log("Script start: the widget's first request; for the floor, which has no script, the first byte of its page.");
 console.log(`Main-thread figures are the page's task time (CDP Performance.getMetrics) minus the median of the same page without a form (${baseline.page}: ${ms(baseMainThread)}).\n`);
-console.log(line(["figure", "Bantam", results[1].subject.name, "static floor", "Bantam / peer", "Bantam / floor"]));
+console.log(line(["figure", "Bantam", "Bantam, inline", results[2].subject.name, "static floor", "Bantam / peer", "Bantam / floor"]));
 console.log(line(widths.map((w) => "-".repeat(w))));
 for (const row of rows) console.log(line(row));
-console.log("\nFiles counted: " + results.map((r) => `${r.subject.name}: ${r.subject.files.map((f) => f.split("/").pop()).join(", ")}`).join("; "));
+console.log("\nFiles counted: " + results.map((r) => `${r.subject.name}: ${[...r.subject.files.map((f) => f.split("/").pop()), ...(r.subject.urls || []).map(([url]) => `${url} (compiled)`)].join(", ")}`).join("; "));

@@ -86,7 +86,10 @@ pub async fn mount(
     let form = match options::load(&options).await {
         Ok(form) => form,
         Err(err) => {
-            events::report(&host, &err);
+            // A config for the full module is not an error: the loader hands it over.
+            if err.code != "fallback" {
+                events::report(&host, &err);
+            }
             return Err(err.to_js());
         }
     };
