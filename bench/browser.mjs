@@ -1,7 +1,9 @@
-// Size and start-up benchmark: Bantam against SurveyJS, same page, same server, same browser.
+// Size and start-up benchmark: Bantam against SurveyJS and against the static floor (the same
+// first step as plain HTML and CSS, no script), same page, same server, same browser.
 //
 // Run by `scripts/dev bench`, which builds the release widget, copies SurveyJS into
-// www/bench/vendor and starts the collector; BANTAM_URL points at it. Prints a table.
+// www/bench/vendor, writes the floor's stylesheet there and starts the collector; BANTAM_URL
+// points at it. Prints a table.
 import { createRequire } from "node:module";
 import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
@@ -17,13 +19,24 @@ const peerVersion = version("survey-core");
 const peerUiVersion = version("survey-js-ui");
 if (peerVersion !== peerUiVersion) throw new Error(`survey-core ${peerVersion} and survey-js-ui ${peerUiVersion} differ`);
 
+// The glue and the wasm of a module (bantam_core, bantam_full) carry their content hash.
+const module = (name) => readdirSync("www/dist").filter((f) => new RegExp(`^${name}(_bg)?\\.[0-9a-f]{10}\\.(js|wasm)$`).test(f))
+  .map((f) => `www/dist/${f}`);
+
 const subjects = [
   {
     name: "Bantam",
     page: "/bench/bantam.html",
-    // The glue and the wasm carry their content hash in their names.
-    files: ["embed.js", "bantam.js", ...readdirSync("www/dist").filter((f) => /^bantam_core(_bg)?\.[0-9a-f]{10}\.(js|wasm)$/.test(f))]
-      .map((f) => `www/dist/${f}`),
+    // The default embed: the lean module and the compiled form the collector serves.
+    files: ["www/dist/embed.js", "www/dist/bantam.js", ...module("bantam_core")],
+    urls: [["/forms/bench.json", "application/vnd.bantam.form+json, application/json;q=0.9"]],
+    isWidget: (url) => url.includes("/dist/") || url.includes("/forms/"),
+  },
+  {
+    name: "Bantam, inline",
+    page: "/bench/bantam-inline.html",
+    // The config in the page: the full module, which validates it.
+    files: ["www/dist/embed.js", "www/dist/bantam.js", ...module("bantam_full")],
     isWidget: (url) => url.includes("/dist/"),
   },
   {
@@ -37,12 +50,26 @@ const subjects = [
     ],
     isWidget: (url) => url.includes("/bench/vendor/") || url.endsWith("/surveyjs-form.js"),
   },
+  {
+    name: "static floor",
+    page: "/bench/static.html",
+    // The form's markup is the page (with its few lines of heading) and its stylesheet.
+    files: ["www/bench/static.html", "www/bench/vendor/floor.css"],
+    // No script: its start is the moment the page's HTML, which holds the form, starts to arrive.
+    isWidget: () => false,
+    fromDocument: true,
+  },
 ];
 
-function sizes(files) {
+async function sizes(files, urls = []) {
   let raw = 0, gzip = 0, brotli = 0;
-  for (const file of files) {
-    const bytes = readFileSync(new URL(file, ROOT));
+  const bodies = files.map((file) => readFileSync(new URL(file, ROOT)));
+  for (const [url, accept] of urls) {
+    const response = await fetch(BASE + url, { headers: { accept } });
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    bodies.push(Buffer.from(await response.arrayBuffer()));
+  }
+  for (const bytes of bodies) {
     raw += bytes.length;
     gzip += gzipSync(bytes, { level: 9 }).length;
     brotli += brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
@@ -71,14 +98,17 @@ async function load(subject) {
   await page.waitForTimeout(500);
   const probe = await page.evaluate(() => ({
     ...window.__probe,
+    responseStart: performance.getEntriesByType("navigation")[0].responseStart,
     resources: performance.getEntriesByType("resource").map((r) => ({ name: r.name, startTime: r.startTime })),
   }));
   const metrics = Object.fromEntries((await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
   await context.close();
   const starts = probe.resources.filter((r) => subject.isWidget(r.name)).map((r) => r.startTime);
-  if (starts.length === 0) starts.push(probe.interactive);
+  if (subject.fromDocument) starts.push(probe.responseStart);
+  if (starts.length === 0) throw new Error(`${subject.page}: no request of the widget was seen`);
   return {
     startup: probe.interactive - Math.min(...starts),
+    fromPage: probe.interactive,
     mainThread: metrics.TaskDuration * 1000,
     script: metrics.ScriptDuration * 1000,
     longTaskMs: probe.longTaskMs,
@@ -95,7 +125,7 @@ function quantile(values, q) {
 // The same page without a widget: its main-thread time is subtracted to give the widget's.
 const baseline = { name: "baseline", page: "/bench/baseline.html", files: [], isWidget: () => true };
 
-// Warm the server and the browser once per page (not counted), then alternate A/B.
+// Warm the server and the browser once per page (not counted), then alternate the order.
 for (const subject of [...subjects, baseline]) await load(subject);
 const runs = new Map([...subjects, baseline].map((s) => [s.name, []]));
 for (let i = 0; i < LOADS; i++) {
@@ -110,7 +140,8 @@ const baseScript = quantile(runs.get("baseline").map((r) => r.script), 0.5);
 const kb = (n) => (n / 1024).toFixed(1) + " KB";
 const ms = (n) => n.toFixed(1) + " ms";
 const rows = [];
-const results = subjects.map((s) => ({ subject: s, size: sizes(s.files), runs: runs.get(s.name) }));
+const results = [];
+for (const s of subjects) results.push({ subject: s, size: await sizes(s.files, s.urls), runs: runs.get(s.name) });
 const stat = (r, key, q) => quantile(r.runs.map((x) => x[key]), q);
 const figures = [
   ["downloaded, raw", (r) => r.size.raw, kb],
@@ -118,6 +149,8 @@ const figures = [
   ["downloaded, brotli 11", (r) => r.size.brotli, kb],
   ["script start to interactive, median", (r) => stat(r, "startup", 0.5), ms],
   ["script start to interactive, p95", (r) => stat(r, "startup", 0.95), ms],
+  ["page start to interactive, median", (r) => stat(r, "fromPage", 0.5), ms],
+  ["page start to interactive, p95", (r) => stat(r, "fromPage", 0.95), ms],
   ["widget main-thread time, median", (r) => stat(r, "mainThread", 0.5) - baseMainThread, ms],
   ["widget main-thread time, p95", (r) => stat(r, "mainThread", 0.95) - baseMainThread, ms],
   ["of which script, median", (r) => stat(r, "script", 0.5) - baseScript, ms],
@@ -125,18 +158,23 @@ const figures = [
   ["layout shift (CLS), median", (r) => stat(r, "cls", 0.5), (n) => n.toFixed(4)],
   ["layout shift (CLS), p95", (r) => stat(r, "cls", 0.95), (n) => n.toFixed(4)],
 ];
+// A ratio to nothing (as printed, or below it after the baseline is taken off), such as script
+// time against the floor's none, says nothing.
+const ratio = (a, b, shown) => (parseFloat(shown) <= 0 ? (a === b ? "1.00" : "n/a") : (a / b).toFixed(3));
 for (const [label, get, format] of figures) {
-  const [a, b] = results.map(get);
-  rows.push([label, format(a), format(b), b === 0 ? (a === 0 ? "1.00" : "n/a") : (a / b).toFixed(3)]);
+  const [a, inline, b, floor] = results.map(get);
+  rows.push([label, format(a), format(inline), format(b), format(floor), ratio(a, b, format(b)), ratio(a, floor, format(floor))]);
 }
 
-const widths = [38, 14, 16, 16];
+const widths = [38, 12, 15, 16, 13, 14, 14];
 const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ");
-console.log(`\nBantam vs ${results[1].subject.name} (survey-core + survey-js-ui ${peerVersion}, vanilla UI)`);
-console.log(`Chromium (Debian) headless, ${LOADS} cold loads each, alternating A/B, pages served by the collector on loopback.`);
-console.log(`Pages: ${subjects.map((s) => s.page).join(", ")}; both render the same six BANT questions, three a step.`);
-console.log(`Main-thread figures are the page's task time (CDP Performance.getMetrics) minus the median of the same page without a widget (${baseline.page}: ${ms(baseMainThread)}).\n`);
-console.log(line(["figure", "Bantam", results[1].subject.name, "Bantam / peer"]));
+console.log(`\nBantam vs ${results[2].subject.name} (survey-core + survey-js-ui ${peerVersion}, vanilla UI) vs the static floor`);
+console.log(`Chromium (Debian) headless, ${LOADS} cold loads each, alternating order, pages served by the collector on loopback.`);
+console.log(`Pages: ${subjects.map((s) => s.page).join(", ")}; the widgets render the same six BANT questions, three a step; the floor is Bantam's first step as static HTML and CSS.`);
+console.log("Bantam: the default embed, its config from the collector, compiled (lean module); Bantam, inline: the same config in the page (full module, which validates it).");
+console.log("Script start: the widget's first request; for the floor, which has no script, the first byte of its page.");
+console.log(`Main-thread figures are the page's task time (CDP Performance.getMetrics) minus the median of the same page without a form (${baseline.page}: ${ms(baseMainThread)}).\n`);
+console.log(line(["figure", "Bantam", "Bantam, inline", results[2].subject.name, "static floor", "Bantam / peer", "Bantam / floor"]));
 console.log(line(widths.map((w) => "-".repeat(w))));
 for (const row of rows) console.log(line(row));
-console.log("\nFiles counted: " + results.map((r) => `${r.subject.name}: ${r.subject.files.map((f) => f.split("/").pop()).join(", ")}`).join("; "));
+console.log("\nFiles counted: " + results.map((r) => `${r.subject.name}: ${[...r.subject.files.map((f) => f.split("/").pop()), ...(r.subject.urls || []).map(([url]) => `${url} (compiled)`)].join(", ")}`).join("; "));

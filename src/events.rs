@@ -42,6 +42,13 @@ impl WidgetError {
         WidgetError::new("delivery", message, status)
     }
 
+    /// A config the lean module cannot read (not compiled): nothing is reported, and the loader
+    /// mounts the form with the full module instead (see [`WidgetError::to_js`]).
+    #[cfg(not(feature = "validator"))]
+    pub fn fallback() -> WidgetError {
+        WidgetError::new("fallback", "the full module reads configs".into(), None)
+    }
+
     /// A delivery problem with its own code (`delivery`, `queued`, `quarantined`).
     pub fn new(code: &'static str, message: String, status: Option<u16>) -> WidgetError {
         WidgetError {
@@ -52,13 +59,22 @@ impl WidgetError {
         }
     }
 
-    /// The JS error `mount` rejects with: a `TypeError` for config, an `Error` otherwise.
+    /// The JS error `mount` rejects with: a `TypeError` for config, an `Error` otherwise; for
+    /// [`WidgetError::fallback`], one with `bantamFallback: true` for the loader.
     pub fn to_js(&self) -> JsValue {
         let message = format!("Bantam: {}", self.message);
         if self.code == "config" {
             js_sys::TypeError::new(&message).into()
         } else {
-            js_sys::Error::new(&message).into()
+            let error: JsValue = js_sys::Error::new(&message).into();
+            if self.code == "fallback" {
+                let _ = js_sys::Reflect::set(
+                    &error,
+                    &JsValue::from_str("bantamFallback"),
+                    &JsValue::TRUE,
+                );
+            }
+            error
         }
     }
 }

@@ -1,5 +1,8 @@
-//! Mount options: read with serde-wasm-bindgen, config validated by the engine.
+//! Mount options, and the form: the lean module reads a compiled document (the engine's compact
+//! reader, no validator), the full module (feature `validator`) a config, which it validates.
 
+#[cfg(not(feature = "validator"))]
+use bantam_engine::{is_compiled, COMPILED_TAG};
 use bantam_engine::{Form, Value};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -9,6 +12,13 @@ use crate::events::WidgetError;
 /// Deepest nesting accepted in a config (guards against cyclic JS objects).
 const MAX_DEPTH: usize = 16;
 
+/// What a page's `Accept` asks a config URL for: a collector answers with the compiled form,
+/// any other server with the config. CORS-safelisted, so a request from another site needs no
+/// preflight.
+#[cfg(not(feature = "validator"))]
+const ACCEPT: &str = "application/vnd.bantam.form+json, application/json;q=0.9";
+
+#[cfg(feature = "validator")]
 fn config_error(err: bantam_engine::ConfigError) -> WidgetError {
     let path = if err.path() == "config" {
         "config".to_owned()
@@ -151,8 +161,7 @@ pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
         );
     }
     let preferred: Vec<&str> = preferred.iter().map(String::as_str).collect();
-    let mut form =
-        Form::from_value_for(to_value(&config, "config", 0)?, &preferred).map_err(config_error)?;
+    let mut form = read_form(to_value(&config, "config", 0)?, &preferred)?;
     // A config fetched from a collector (`/forms/x.json`) posts to that collector: a site path
     // in it (such as the default `/v1/leads`) belongs to the config's origin, not the page's.
     if let Some(origin) = config_url.as_deref().and_then(origin_of) {
@@ -177,6 +186,32 @@ pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
     }
     Ok(form)
 }
+/// The form for a page whose languages are `preferred`, from a compiled document (the lean
+/// module).
+///
+/// # Errors
+/// A `config` [`WidgetError`] for a compiled document this widget cannot read; a
+/// [`WidgetError::fallback`] for a config, which the full module reads.
+#[cfg(not(feature = "validator"))]
+fn read_form(value: Value, preferred: &[&str]) -> Result<Form, WidgetError> {
+    if !is_compiled(&value) {
+        return Err(WidgetError::fallback());
+    }
+    Form::from_compiled_for(value, preferred).ok_or_else(|| {
+        WidgetError::config(
+            format!("config: not a compiled form this widget reads ({COMPILED_TAG}); load the widget from the collector that compiled it"),
+            Some("config".into()),
+        )
+    })
+}
+
+/// The form from a config; the full module reads no compiled form (`bantam.js` takes one to
+/// the lean module), so its bytes stay what a config costs.
+#[cfg(feature = "validator")]
+fn read_form(value: Value, preferred: &[&str]) -> Result<Form, WidgetError> {
+    Form::from_value_for(value, preferred).map_err(config_error)
+}
+
 /// The origin (`https://host:port`) of an absolute http(s) URL: everything before the third
 /// `/`. Neither sliced nor split: both bring in code that costs the widget kilobytes.
 fn origin_of(url: &str) -> Option<String> {
@@ -197,7 +232,18 @@ fn origin_of(url: &str) -> Option<String> {
 async fn fetch_json(url: &str) -> Result<JsValue, WidgetError> {
     let window = web_sys::window().ok_or_else(|| WidgetError::mount("no window".into()))?;
     let fail = |what: &str| WidgetError::mount(format!("config URL {url}: {what}"));
-    let response = JsFuture::from(window.fetch_with_str(url))
+    // The lean module asks a collector for the compiled form; the full one, for the config.
+    #[cfg(not(feature = "validator"))]
+    let request = {
+        let headers = web_sys::Headers::new().map_err(|_| fail("no headers"))?;
+        let _ = headers.set("Accept", ACCEPT);
+        let init = web_sys::RequestInit::new();
+        init.set_headers(&headers);
+        window.fetch_with_str_and_init(url, &init)
+    };
+    #[cfg(feature = "validator")]
+    let request = window.fetch_with_str(url);
+    let response = JsFuture::from(request)
         .await
         .map_err(|_| fail("network error"))?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| fail("not a response"))?;

@@ -23,6 +23,9 @@ struct GoodFile {
     /// The same form in each other language it can be shown in (`"locale": "auto"`,
     /// `translations`), read once here so re-scoring a lead never parses a config.
     localised: Vec<Arc<Form>>,
+    /// The compiled form (every language), served to widgets that ask for it: the lean widget
+    /// reads it without a validator.
+    compiled: Arc<str>,
 }
 
 /// Something wrong with the forms folder, for the log and `bantam-collector check`.
@@ -97,11 +100,18 @@ impl Forms {
                         "formId \"{}\" is also used by another file; this one is not used",
                         form.id
                     )),
-                    None => Ok(GoodFile {
-                        localised: localised(&text, &form),
-                        text: text.into(),
-                        form: Arc::new(form),
-                    }),
+                    None => {
+                        let localised = localised(&text, &form);
+                        let forms: Vec<&Form> = std::iter::once(&form)
+                            .chain(localised.iter().map(|f| &**f))
+                            .collect();
+                        Ok(GoodFile {
+                            compiled: bantam_engine::compile(&forms).into(),
+                            localised,
+                            text: text.into(),
+                            form: Arc::new(form),
+                        })
+                    }
                 },
                 Err(message) => Err(message),
             };
@@ -171,6 +181,11 @@ impl Forms {
             .iter()
             .find(|(_, good)| good.form.id == id)
             .map(|(name, _)| name.clone())
+    }
+
+    /// The compiled form of the config file `name` in use (see [`bantam_engine::compile`]).
+    pub fn compiled_text(&self, name: &str) -> Option<Arc<str>> {
+        self.files.get(name).map(|f| f.compiled.clone())
     }
 
     /// What was wrong at the last load: broken files (errors) and delivery warnings.

@@ -377,19 +377,39 @@ async fn public_files(request: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /forms/<file>.json`: the last good version of a form config, never a broken edit.
+/// The media type of a compiled form, which the lean widget asks for.
+const COMPILED_FORM: &str = "application/vnd.bantam.form+json";
+
+/// `GET /forms/<file>.json`: the last good version of a form config, never a broken edit; or,
+/// for a request that accepts [`COMPILED_FORM`] (the widget's), that version compiled.
 async fn form_config(
     State(state): State<AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let text = state
+    let compiled = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(COMPILED_FORM));
+    let forms = state
         .forms
         .read()
-        .map_err(|_| AppError::Internal("forms lock poisoned".into()))?
-        .config_text(&file);
+        .map_err(|_| AppError::Internal("forms lock poisoned".into()))?;
+    let text = if compiled {
+        forms.compiled_text(&file)
+    } else {
+        forms.config_text(&file)
+    };
+    drop(forms);
+    let kind = if compiled {
+        COMPILED_FORM
+    } else {
+        "application/json"
+    };
     match text {
         Some(text) => Ok((
-            [(header::CONTENT_TYPE, "application/json")],
+            [(header::CONTENT_TYPE, kind), (header::VARY, "Accept")],
             text.to_string(),
         )
             .into_response()),

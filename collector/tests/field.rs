@@ -270,6 +270,25 @@ async fn widget_files_and_form_configs_load_from_any_site() {
             headers["content-type"]
         );
     }
+    // The widget asks for the compiled form, which its lean module reads without a validator.
+    let request = Request::get("/forms/demo.json")
+        .header("origin", "https://shop.example.org")
+        .header(
+            "accept",
+            "application/vnd.bantam.form+json, application/json;q=0.9",
+        )
+        .body(Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-type"], "application/vnd.bantam.form+json");
+    assert_eq!(headers["vary"], "Accept");
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let compiled: bantam_engine::Value = serde_json::from_slice(&body).unwrap();
+    let config = bantam_engine::parse_config(json!({"formId": "demo", "preset": "bant"})).unwrap();
+    assert_eq!(bantam_engine::Form::from_compiled(compiled), Some(config));
     // The inbox is not public.
     let response = router.clone().oneshot(get("/inbox")).await.unwrap();
     assert!(!response

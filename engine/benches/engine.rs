@@ -1,11 +1,12 @@
-//! Scoring and next-question choice per lead, for the BANT preset and a 200-question form.
+//! Scoring and next-question choice per lead, for the BANT preset and a 200-question form;
+//! reading a config of N single-choice questions, which must grow linearly with N.
 //!
 //! Run with `cargo bench -p bantam-engine` (or `scripts/dev bench`, which also prints the
 //! browser and size figures).
 
 use std::hint::black_box;
 
-use bantam_engine::{next_questions, parse_config, score, Answers, Form, Input, Kind};
+use bantam_engine::{next_questions, parse_config, score, Answers, Form, Input, Kind, Value};
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 
@@ -57,7 +58,24 @@ fn half_answered(form: &Form) -> Answers {
     answers
 }
 
+/// A config of `n` single-choice questions with two options each, as the widget reads it.
+fn single_choice(n: usize) -> Value {
+    let questions: Vec<_> = (0..n)
+        .map(|i| {
+            json!({ "id": format!("q{i}"), "kind": "singleChoice", "label": format!("Question {i}"),
+                    "options": [{"id": "a", "label": "A", "points": 1}, {"id": "b", "label": "B"}] })
+        })
+        .collect();
+    serde_json::from_value(json!({ "formId": "scale", "questions": questions })).expect("a value")
+}
+
 fn benches(c: &mut Criterion) {
+    for n in [10, 100, 1000, 5000] {
+        let config = single_choice(n);
+        c.bench_function(&format!("read config, {n} questions"), |b| {
+            b.iter(|| Form::from_value(black_box(config.clone())).expect("valid"))
+        });
+    }
     for (name, form) in [("bant preset", bant()), ("200 questions", large())] {
         let answers = half_answered(&form);
         c.bench_function(&format!("score, {name}"), |b| {

@@ -308,7 +308,14 @@ pub(crate) fn target<'a>(delivery: &'a Delivery, id: &'a str) -> Option<&'a str>
     if let Some((_, to)) = delivery.fields.iter().find(|(from, _)| from == id) {
         return Some(to);
     }
-    let standard: &[&str] = match delivery.format {
+    standard_target(delivery.format, id)
+}
+
+/// Where an answer the config does not map goes in `format`: under its id (`form`), under its
+/// id when that is one of the CRM's standard fields (`hubspot`, `salesforce`), or nowhere
+/// (`json`, which sends the whole document).
+pub(crate) fn standard_target(format: Format, id: &str) -> Option<&str> {
+    let standard: &[&str] = match format {
         Format::Json => return None,
         Format::Form => return Some(id),
         Format::Hubspot => &HUBSPOT_FIELDS,

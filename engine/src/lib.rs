@@ -14,6 +14,7 @@
 
 mod answer;
 mod attribution;
+mod compiled;
 mod config;
 mod context;
 mod delivery;
@@ -29,6 +30,7 @@ mod value;
 
 pub use answer::{format_number, AnswerError, AnswerValue, Answers, Input};
 pub use attribution::{percent_decode, query_params, Attribution, Touch, Utm, CLICK_IDS};
+pub use compiled::{compile, is_compiled, COMPILED_TAG};
 #[cfg(feature = "serde")]
 pub use config::{parse_config, parse_config_for};
 pub use config::{

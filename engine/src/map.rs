@@ -31,14 +31,19 @@ impl<K: Ord, V> Map<K, V> {
     where
         K: Borrow<Q>,
     {
-        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
+        self.entries.binary_search_by(|(k, _)| {
+            step(1);
+            k.borrow().cmp(key)
+        })
     }
 
-    /// Sets `key` to `value`; returns the value it replaced.
+    /// Sets `key` to `value`; returns the value it replaced. The entries after a new key move
+    /// up one place: build a map of many keys with `collect` instead.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
             Ok(at) => Some(std::mem::replace(&mut self.entries[at].1, value)),
             Err(at) => {
+                step(self.entries.len() - at);
                 self.entries.insert(at, (key, value));
                 None
             }
@@ -66,7 +71,9 @@ impl<K: Ord, V> Map<K, V> {
     where
         K: Borrow<Q>,
     {
-        self.find(key).ok().map(|at| self.entries.remove(at).1)
+        let at = self.find(key).ok()?;
+        step(self.entries.len() - at);
+        Some(self.entries.remove(at).1)
     }
 }
 
@@ -103,14 +110,128 @@ impl<K, V> Map<K, V> {
 }
 
 impl<K: Ord, V> FromIterator<(K, V)> for Map<K, V> {
-    /// Later entries win over earlier ones with the same key, as with `BTreeMap`.
+    /// Later entries win over earlier ones with the same key, as with `BTreeMap`. Sorted once,
+    /// not inserted one by one: each insert into the sorted vector moves the entries after it,
+    /// which made reading a config with thousands of keys quadratic.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(items: I) -> Map<K, V> {
-        let mut map = Map::new();
-        for (k, v) in items {
-            map.insert(k, v);
+        let items: Vec<(K, V)> = items.into_iter().collect();
+        let order = sorted_indices(items.len(), &|a, b| items[a].0 < items[b].0);
+        let mut slots: Vec<Option<(K, V)>> = items.into_iter().map(Some).collect();
+        let mut entries: Vec<(K, V)> = Vec::with_capacity(slots.len());
+        for at in order {
+            let Some(entry) = slots[at].take() else {
+                continue;
+            };
+            // The sort is stable: of equal keys, the later entry comes later and wins.
+            match entries.last_mut() {
+                Some(last) if last.0 == entry.0 => *last = entry,
+                _ => entries.push(entry),
+            }
         }
-        map
+        Map { entries }
     }
+}
+
+/// The positions `0..n` in the order `less` gives, equal ones in their original order (a
+/// bottom-up merge sort, O(n log n)). The standard library's sorts cost the widget kilobytes,
+/// and an insertion sort is quadratic on input in reverse order. `less` is a trait object, so
+/// the wasm holds one copy of the sort for every use.
+pub(crate) fn sorted_indices(n: usize, less: &dyn Fn(usize, usize) -> bool) -> Vec<usize> {
+    let mut from: Vec<usize> = (0..n).collect();
+    let mut to = from.clone();
+    let mut width = 1;
+    while width < n {
+        let mut start = 0;
+        while start < n {
+            let mid = n.min(start + width);
+            let end = n.min(start + 2 * width);
+            let (mut left, mut right) = (start, mid);
+            for slot in &mut to[start..end] {
+                // The right run's item goes first only when strictly less: that keeps it stable.
+                let take_right =
+                    right < end && (left >= mid || counted(less(from[right], from[left])));
+                if take_right {
+                    *slot = from[right];
+                    right += 1;
+                } else {
+                    *slot = from[left];
+                    left += 1;
+                }
+            }
+            start = end;
+        }
+        std::mem::swap(&mut from, &mut to);
+        width *= 2;
+    }
+    from
+}
+
+/// Where each id of a list sits, for lookups in O(log n). Validation looks ids up by the
+/// thousand (overrides, conditions, translations, field mappings, repeats), and a scan of the
+/// list per lookup made reading a large config quadratic.
+pub(crate) struct Ids<'a> {
+    /// Ids with their positions, sorted by id, then position.
+    sorted: Vec<(&'a str, usize)>,
+}
+
+impl<'a> Ids<'a> {
+    /// The index of a list of `n` items whose ids `id(i)` gives (a trait object, so the wasm
+    /// holds one copy of this for every list).
+    pub(crate) fn new(n: usize, id: &dyn Fn(usize) -> &'a str) -> Ids<'a> {
+        let order = sorted_indices(n, &|a, b| id(a) < id(b));
+        Ids {
+            sorted: order.into_iter().map(|at| (id(at), at)).collect(),
+        }
+    }
+
+    /// The first position of `id` in the list.
+    pub(crate) fn get(&self, id: &str) -> Option<usize> {
+        let at = self.sorted.partition_point(|(k, _)| counted(*k < id));
+        match self.sorted.get(at) {
+            Some((k, position)) if *k == id => Some(*position),
+            _ => None,
+        }
+    }
+
+    /// The first position whose id also comes earlier in the list.
+    pub(crate) fn first_repeat(&self) -> Option<usize> {
+        let mut first: Option<usize> = None;
+        for pair in self.sorted.windows(2) {
+            if pair[0].0 == pair[1].0 && first.is_none_or(|f| pair[1].1 < f) {
+                first = Some(pair[1].1);
+            }
+        }
+        first
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Comparisons and moved entries so far on this thread (tests only).
+    static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts `n` steps of work (a comparison, an entry moved) in test builds, where the tests that
+/// hold config reading linear read them with [`steps`]; nothing in other builds.
+#[inline(always)]
+pub(crate) fn step(n: usize) {
+    #[cfg(test)]
+    STEPS.with(|s| s.set(s.get() + n as u64));
+    #[cfg(not(test))]
+    let _ = n;
+}
+
+/// A comparison's result, counted as one step.
+#[inline(always)]
+fn counted(result: bool) -> bool {
+    step(1);
+    result
+}
+
+/// The steps counted on this thread so far (tests only).
+#[cfg(test)]
+pub(crate) fn steps() -> u64 {
+    STEPS.with(std::cell::Cell::get)
 }
 
 impl<K, V> IntoIterator for Map<K, V> {
@@ -189,6 +310,22 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorts_stably_and_finds_ids_and_repeats() {
+        let keys = [5, 3, 9, 3, 1, 5, 0, 9, 3];
+        let order = sorted_indices(keys.len(), &|a, b| keys[a] < keys[b]);
+        assert_eq!(order, [6, 4, 1, 3, 8, 0, 5, 2, 7]);
+        assert!(sorted_indices(0, &|_, _| true).is_empty());
+        let list = ["b", "a", "c", "a", "b"];
+        let ids = Ids::new(list.len(), &|i| list[i]);
+        assert_eq!(
+            (ids.get("a"), ids.get("b"), ids.get("z")),
+            (Some(1), Some(0), None)
+        );
+        assert_eq!(ids.first_repeat(), Some(3));
+        assert_eq!(Ids::new(2, &|i| ["x", "y"][i]).first_repeat(), None);
+    }
 
     #[test]
     fn behaves_like_a_btree_map() {

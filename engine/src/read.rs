@@ -78,6 +78,7 @@ fn texts(o: &mut Object) -> Result<Option<TextsConfig>, ConfigError> {
 
 /// The `thankYouByGrade` of a config or translation.
 fn thank_you_by_grade(o: &mut Object) -> Result<Map<String, ThankYouConfig>, ConfigError> {
+    // Inserted one by one (each insert moves the entries after it): a form has few grades.
     let mut map = Map::new();
     for (path, name, v) in o.entries("thankYouByGrade")?.unwrap_or_default() {
         map.insert(name, ThankYouConfig::from_value(&path, v)?);
@@ -120,6 +121,7 @@ impl FormConfig {
             ],
         )?;
         let form_id = o.string("formId")?;
+        // Inserted one by one (each insert moves the entries after it): few languages.
         let mut translations = Map::new();
         for (path, tag, v) in o.entries("translations")?.unwrap_or_default() {
             translations.insert(tag, TranslationConfig::from_value(&path, v)?);
@@ -456,11 +458,13 @@ impl ThankYouConfig {
     }
 }
 
+/// A map of strings (`theme`, `delivery.fields`: one entry per question), collected rather than
+/// inserted one by one (see `Map::from_iter`).
 fn string_map(o: &mut Object, key: &str) -> Result<Map<String, String>, ConfigError> {
-    let mut map = Map::new();
+    let mut entries = Vec::new();
     for (path, name, v) in o.entries(key)?.unwrap_or_default() {
         match v {
-            Value::String(s) => map.insert(name, s),
+            Value::String(s) => entries.push((name, s)),
             _ => {
                 return Err(ConfigError::Syntax {
                     path,
@@ -469,7 +473,7 @@ fn string_map(o: &mut Object, key: &str) -> Result<Map<String, String>, ConfigEr
             }
         };
     }
-    Ok(map)
+    Ok(entries.into_iter().collect())
 }
 
 /// A string, or `null` to switch the field off.
@@ -502,10 +506,11 @@ impl DeliveryConfig {
             ],
         )?;
         let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
-        let mut values = Map::new();
+        let mut values = Vec::new();
         for (path, id, v) in o.entries("values")?.unwrap_or_default() {
-            values.insert(id, value_map(&path, v)?);
+            values.push((id, value_map(&path, v)?));
         }
+        let values: Map<String, ValueMap> = values.into_iter().collect();
         Ok(DeliveryConfig {
             format: o.choice("format", &names)?.map(|i| Format::ALL[i].1),
             fields: string_map(&mut o, "fields")?,
@@ -526,14 +531,14 @@ fn value_map(path: &str, value: Value) -> Result<ValueMap, ConfigError> {
     };
     match value {
         Value::Object(entries) => {
-            let mut options = Map::new();
+            let mut options = Vec::with_capacity(entries.len());
             for (option, v) in entries {
                 let Value::String(s) = v else {
                     return Err(syntax(format!("{path}.{option}"), "expected a string"));
                 };
-                options.insert(option, s);
+                options.push((option, s));
             }
-            Ok(ValueMap::Options(options))
+            Ok(ValueMap::Options(options.into_iter().collect()))
         }
         Value::Array(items) => {
             let mut bands = Vec::with_capacity(items.len());

@@ -109,11 +109,15 @@ macro_rules! texts {
         }
 
         impl Texts {
-            fn slots(&mut self) -> [&mut String; KEYS.len()] {
+            pub(crate) fn slots(&mut self) -> [&mut String; KEYS.len()] {
                 [$(&mut self.$field),*]
             }
 
-            fn empty() -> Texts {
+            pub(crate) fn fields(&self) -> [&String; KEYS.len()] {
+                [$(&self.$field),*]
+            }
+
+            pub(crate) fn empty() -> Texts {
                 Texts { $($field: String::new(),)* }
             }
         }

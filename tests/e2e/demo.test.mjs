@@ -250,6 +250,25 @@ test("calls queued before the loader arrives are kept", async () => {
   await context.close();
 });
 
+test("a form from the collector loads the lean module, a config in the page the full one", async () => {
+  const modules = (page) => page.evaluate(() => [...new Set(performance.getEntriesByType("resource")
+    .map((r) => r.name.match(/\/(bantam_(?:core|full)_bg)\.[0-9a-f]{10}\.wasm$/)?.[1]).filter(Boolean))]);
+  // The demo page's config comes from the collector, compiled.
+  const demo = await openPage("/");
+  await demo.page.waitForFunction(() => document.querySelector("[data-bantam]"));
+  assert.deepEqual(await modules(demo.page), ["bantam_core_bg"]);
+  assert.deepEqual(demo.problems, []);
+  await demo.context.close();
+  const { page, errors, context } = await openHtml("/inline-test.html", `<!doctype html><html lang="en"><title>i</title>
+    <main><div id="t"></div></main>
+    <script type="application/json" id="cfg">${CONFIG}</script>
+    <script src="/dist/embed.js" data-target="#t" data-config="#cfg" async></script>`);
+  await page.locator("#b-email").waitFor();
+  assert.deepEqual(await modules(page), ["bantam_full_bg"]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a config URL works as well as an inline config", async () => {
   const { page, errors, context } = await openHtml("/url-test.html", `<!doctype html><html lang="en"><title>u</title>
     <main><div id="t"></div></main>

@@ -1,11 +1,37 @@
 // Bantam's ES module API for developers: `mount(target, options)` resolves to a `Form`.
-// It starts loading the WebAssembly (from next to this file) as soon as it is imported.
-// The build rewrites "./bantam_core.js" to the glue's content-hashed name.
-import init, { mount as mountCore, Form } from "./bantam_core.js";
+//
+// Two builds of the widget: the lean module (`bantam_core`) reads compiled forms, which a
+// collector serves for its form configs, and ships no config validator; the full module
+// (`bantam_full`) also reads and validates configs, with precise errors. A `config` object is
+// mounted by the full module, a compiled form or a `configUrl` by the lean one, which hands a
+// URL that turns out to hold a config over to the full module. Each loads on first use, so a
+// page downloads only the one it needs. The build rewrites "./bantam_core.js" and
+// "./bantam_full.js" to their content-hashed names.
 
-const ready = init();
-// Reported when a form is mounted (below), not as an unhandled rejection.
-ready.catch(() => {});
+/** The `Form` class of the module loaded last (`undefined` until one has loaded). */
+export let Form;
+
+let lean = null;
+let full = null;
+
+/** Loads and instantiates a module, once. */
+function load(module) {
+  return module.then(async (m) => {
+    await m.default();
+    Form = m.Form;
+    return m;
+  });
+}
+
+function leanModule() {
+  lean = lean || load(import("./bantam_core.js"));
+  return lean;
+}
+
+function fullModule() {
+  full = full || load(import("./bantam_full.js"));
+  return full;
+}
 
 /** One console error and `bantam:error` (code `load`) when the WebAssembly cannot load. */
 function loadFailed(target, error) {
@@ -23,6 +49,13 @@ function loadFailed(target, error) {
   throw failure;
 }
 
+/** Whether `config` is a compiled form: `["bantam-form/1", …]`. */
+const compiled = (config) => Array.isArray(config) && typeof config[0] === "string" && config[0].startsWith("bantam-form/");
+
+function mountFull(target, options) {
+  return fullModule().then((m) => m.mount(target, options), (error) => loadFailed(target, error));
+}
+
 /**
  * Mounts a Bantam form on `target` (an Element or a CSS selector).
  * @param {Element | string} target
@@ -30,7 +63,12 @@ function loadFailed(target, error) {
  * @returns {Promise<Form>}
  */
 export function mount(target, options) {
-  return ready.then(() => mountCore(target, options), (error) => loadFailed(target, error));
+  const config = options && typeof options === "object" ? options.config : undefined;
+  if (config != null && !compiled(config)) return mountFull(target, options);
+  return leanModule().then((m) => m.mount(target, options), (error) => loadFailed(target, error))
+    .catch((error) => {
+      if (error && error.bantamFallback) return mountFull(target, options);
+      throw error;
+    });
 }
 
-export { Form };

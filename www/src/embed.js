@@ -21,8 +21,12 @@
   var anotherCopy = typeof existing === "function" && Array.isArray(existing.forms);
   var queued = (ours && existing && existing.q) || [];
 
-  // Fetch the module chain and the wasm in parallel instead of one after another.
-  [["modulepreload", "bantam.js"], ["modulepreload", "bantam_core.js"], ["preload", "bantam_core_bg.wasm"]]
+  // Fetch the module chain and the wasm in parallel instead of one after another: the lean
+  // module for a config URL (a collector serves the compiled form), the full one, which
+  // validates, for a config in the page.
+  var core = script.getAttribute("data-config") ? ["bantam_full.js", "bantam_full_bg.wasm"]
+    : ["bantam_core.js", "bantam_core_bg.wasm"];
+  [["modulepreload", "bantam.js"], ["modulepreload", core[0]], ["preload", core[1]]]
     .forEach(function (pair) {
       var link = document.createElement("link");
       link.rel = pair[0];
