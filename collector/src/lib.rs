@@ -653,7 +653,6 @@ pub(crate) fn ingest(
             None,
         )
     })?;
-    let body_sha256 = sha256_hex(&document);
     match document.get("schemaVersion").and_then(Value::as_u64) {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
         Some(v) => {
@@ -671,6 +670,8 @@ pub(crate) fn ingest(
             ))
         }
     }
+    // The body as it was sent (before links are clamped): a replay hashes the same.
+    let body_sha256 = sha256_hex(&document);
     clamp_links(&mut document);
     let mut unknown = Vec::new();
     let mut note_unknown = |path: serde_ignored::Path<'_>| unknown.push(pointer(&path));

@@ -411,7 +411,7 @@ fn as_nobody(root: bool, program: &str, args: &[&str]) -> std::process::Command 
 
 #[test]
 fn a_read_only_database_recovers_once_its_permissions_are_fixed() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
     let root = std::process::Command::new("id")
         .arg("-u")
         .output()
@@ -448,38 +448,25 @@ fn a_read_only_database_recovers_once_its_permissions_are_fixed() {
     };
     chmod("a+rwX", dir.to_str().unwrap());
     let start = |db: &str| {
-        let mut child = as_nobody(
-            root,
-            bin,
-            &[
-                "--listen",
-                "127.0.0.1:0",
-                "--rate-limit",
-                "0",
-                "--forms",
-                forms,
-                "--www",
-                forms,
-                "--db",
-                db,
-            ],
+        common::spawn_listening(
+            as_nobody(
+                root,
+                bin,
+                &[
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--rate-limit",
+                    "0",
+                    "--forms",
+                    forms,
+                    "--www",
+                    forms,
+                    "--db",
+                    db,
+                ],
+            )
+            .current_dir(&dir),
         )
-        .current_dir(&dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
-        (child, addr)
     };
     let (mut first, _) = start(db);
     let _ = first.kill();

@@ -257,37 +257,66 @@ enum Dialect {
     Postgres,
 }
 
-impl Filter {
-    /// The SQL condition and its parameters.
-    fn sql(&self, dialect: Dialect) -> (String, Vec<String>) {
-        let mut clauses = vec!["1 = 1".to_owned()];
-        let mut params: Vec<String> = Vec::new();
+/// A SQL condition being built: clauses joined by `AND`, with their parameters numbered in
+/// the backend's placeholder style.
+struct Conditions {
+    sign: char,
+    clauses: Vec<String>,
+    params: Vec<String>,
+}
+
+impl Conditions {
+    fn new(dialect: Dialect) -> Conditions {
         let sign = match dialect {
             Dialect::Sqlite => '?',
             Dialect::Postgres => '$',
         };
-        // `{}` in the clause becomes the parameter's placeholder.
-        let mut add = |clause: &str, value: String, clauses: &mut Vec<String>| {
-            params.push(value);
-            clauses.push(clause.replace("{}", &format!("{sign}{}", params.len())));
-        };
+        Conditions {
+            sign,
+            clauses: vec!["1 = 1".to_owned()],
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds `clause`, where each `{}` becomes the placeholder of `value`.
+    fn add(&mut self, clause: &str, value: String) {
+        self.params.push(value);
+        let placeholder = format!("{}{}", self.sign, self.params.len());
+        self.clauses.push(clause.replace("{}", &placeholder));
+    }
+
+    fn finish(self) -> (String, Vec<String>) {
+        (self.clauses.join(" AND "), self.params)
+    }
+}
+
+impl Filter {
+    /// The conditions on grade and form, which the leads and the summary share.
+    fn grade_and_form(&self, dialect: Dialect) -> Conditions {
+        let mut c = Conditions::new(dialect);
         if let Some(grade) = &self.grade {
-            add("grade = {}", grade.clone(), &mut clauses);
+            c.add("grade = {}", grade.clone());
         }
         if let Some(form) = &self.form {
-            add("form_id = {}", form.clone(), &mut clauses);
+            c.add("form_id = {}", form.clone());
         }
+        c
+    }
+
+    /// The SQL condition and its parameters.
+    fn sql(&self, dialect: Dialect) -> (String, Vec<String>) {
+        let mut c = self.grade_and_form(dialect);
         match self.source.as_deref() {
-            Some("(none)") => clauses.push("utm_source IS NULL".into()),
-            Some(source) => add("utm_source = {}", source.to_owned(), &mut clauses),
+            Some("(none)") => c.clauses.push("utm_source IS NULL".into()),
+            Some(source) => c.add("utm_source = {}", source.to_owned()),
             None => {}
         }
         if let Some(from) = &self.from {
-            add("received_at >= {}", from.clone(), &mut clauses);
+            c.add("received_at >= {}", from.clone());
         }
         if let Some(to) = &self.to {
             // Times compare as text; "T99" sorts after every time of that day.
-            add("received_at < {}", format!("{to}T99"), &mut clauses);
+            c.add("received_at < {}", format!("{to}T99"));
         }
         if let Some(search) = &self.search {
             let pattern = format!(
@@ -302,13 +331,12 @@ impl Filter {
                 Dialect::Sqlite => "LIKE",
                 Dialect::Postgres => "ILIKE",
             };
-            add(
+            c.add(
                 &format!("(email {like} {{}} ESCAPE '\\' OR company {like} {{}} ESCAPE '\\')"),
                 pattern,
-                &mut clauses,
             );
         }
-        (clauses.join(" AND "), params)
+        c.finish()
     }
 
     /// The condition on the `lead_counts` summary for the same leads, and its parameters;
@@ -317,36 +345,21 @@ impl Filter {
         if self.search.is_some() {
             return None;
         }
-        let mut clauses = vec!["1 = 1".to_owned()];
-        let mut params: Vec<String> = Vec::new();
-        let sign = match dialect {
-            Dialect::Sqlite => '?',
-            Dialect::Postgres => '$',
-        };
-        let mut add = |clause: &str, value: String, clauses: &mut Vec<String>| {
-            params.push(value);
-            clauses.push(clause.replace("{}", &format!("{sign}{}", params.len())));
-        };
-        if let Some(grade) = &self.grade {
-            add("grade = {}", grade.clone(), &mut clauses);
-        }
-        if let Some(form) = &self.form {
-            add("form_id = {}", form.clone(), &mut clauses);
-        }
+        let mut c = self.grade_and_form(dialect);
         // The summary keeps "no source" as the empty text (a key cannot be NULL).
         match self.source.as_deref() {
-            Some("(none)") => add("utm_source = {}", String::new(), &mut clauses),
-            Some(source) => add("utm_source = {}", source.to_owned(), &mut clauses),
+            Some("(none)") => c.add("utm_source = {}", String::new()),
+            Some(source) => c.add("utm_source = {}", source.to_owned()),
             None => {}
         }
         // Dates are whole days (`YYYY-MM-DD`, checked by the inbox), as the summary keeps them.
         if let Some(from) = &self.from {
-            add("day >= {}", from.clone(), &mut clauses);
+            c.add("day >= {}", from.clone());
         }
         if let Some(to) = &self.to {
-            add("day <= {}", to.clone(), &mut clauses);
+            c.add("day <= {}", to.clone());
         }
-        Some((clauses.join(" AND "), params))
+        Some(c.finish())
     }
 }
 
@@ -656,7 +669,7 @@ impl Store {
         limit: u32,
         offset: u32,
     ) -> Result<Vec<Row>, StoreError> {
-        dispatch!(self.rows(filter, limit, offset))
+        dispatch!(self.rows_where(filter, None, limit, offset))
     }
 
     /// The next `limit` leads matching `filter` after `cursor` (newest first): pages of an
@@ -671,7 +684,7 @@ impl Store {
         cursor: &Cursor,
         limit: u32,
     ) -> Result<Vec<Row>, StoreError> {
-        dispatch!(self.rows_after(filter, cursor, limit))
+        dispatch!(self.rows_where(filter, Some(cursor), limit, 0))
     }
 
     /// How many leads match `filter` (from the per-day summary unless the filter searches; a

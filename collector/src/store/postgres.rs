@@ -362,35 +362,25 @@ impl Postgres {
         Ok(stored)
     }
 
-    pub(super) async fn rows(
+    /// Leads matching `filter`, newest first, after `cursor` when given (see
+    /// [`super::Store::rows_after`]).
+    pub(super) async fn rows_where(
         &self,
         filter: &Filter,
+        cursor: Option<&Cursor>,
         limit: u32,
         offset: u32,
     ) -> Result<Vec<Row>, StoreError> {
-        let (condition, params) = filter.sql(Dialect::Postgres);
+        let (mut condition, mut params) = filter.sql(Dialect::Postgres);
+        if let Some(cursor) = cursor {
+            params.push(cursor.received_at.clone());
+            let after = after_sql(cursor, &format!("${}", params.len()), "seq");
+            condition = format!("{condition} AND {after}");
+        }
         let client = self.client().await?;
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM leads WHERE {condition}
              ORDER BY received_at DESC, seq DESC LIMIT {limit} OFFSET {offset}"
-        );
-        let rows = client.query(&sql, &as_params(&params)).await?;
-        rows.iter().map(read_row).collect()
-    }
-
-    pub(super) async fn rows_after(
-        &self,
-        filter: &Filter,
-        cursor: &Cursor,
-        limit: u32,
-    ) -> Result<Vec<Row>, StoreError> {
-        let (condition, mut params) = filter.sql(Dialect::Postgres);
-        params.push(cursor.received_at.clone());
-        let after = after_sql(cursor, &format!("${}", params.len()), "seq");
-        let client = self.client().await?;
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM leads WHERE {condition} AND {after}
-             ORDER BY received_at DESC, seq DESC LIMIT {limit}"
         );
         let rows = client.query(&sql, &as_params(&params)).await?;
         rows.iter().map(read_row).collect()

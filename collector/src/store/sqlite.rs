@@ -342,43 +342,25 @@ impl Sqlite {
         .await
     }
 
-    pub(super) async fn rows(
+    /// Leads matching `filter`, newest first, after `cursor` when given (see
+    /// [`super::Store::rows_after`]).
+    pub(super) async fn rows_where(
         &self,
         filter: &Filter,
+        cursor: Option<&Cursor>,
         limit: u32,
         offset: u32,
     ) -> Result<Vec<Row>, StoreError> {
-        let (condition, params) = filter.sql(Dialect::Sqlite);
+        let (mut condition, mut params) = filter.sql(Dialect::Sqlite);
+        if let Some(cursor) = cursor {
+            params.push(cursor.received_at.clone());
+            let after = after_sql(cursor, &format!("?{}", params.len()), "rowid");
+            condition = format!("{condition} AND {after}");
+        }
         self.run(move |conn| {
             let sql = format!(
-                "SELECT {ROW_COLUMNS} FROM leads WHERE {condition} ORDER BY received_at DESC, rowid DESC LIMIT {limit} OFFSET {offset}"
-            );
-            let mut stmt = conn.prepare(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), read_row)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (mut row, document) = row?;
-                row.document = serde_json::from_str(&document)?;
-                out.push(row);
-            }
-            Ok(out)
-        })
-        .await
-    }
-
-    pub(super) async fn rows_after(
-        &self,
-        filter: &Filter,
-        cursor: &Cursor,
-        limit: u32,
-    ) -> Result<Vec<Row>, StoreError> {
-        let (condition, mut params) = filter.sql(Dialect::Sqlite);
-        params.push(cursor.received_at.clone());
-        let after = after_sql(cursor, &format!("?{}", params.len()), "rowid");
-        self.run(move |conn| {
-            let sql = format!(
-                "SELECT {ROW_COLUMNS} FROM leads WHERE {condition} AND {after}
-                 ORDER BY received_at DESC, rowid DESC LIMIT {limit}"
+                "SELECT {ROW_COLUMNS} FROM leads WHERE {condition}
+                 ORDER BY received_at DESC, rowid DESC LIMIT {limit} OFFSET {offset}"
             );
             let mut stmt = conn.prepare(&sql)?;
             let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), read_row)?;
