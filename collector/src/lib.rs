@@ -86,6 +86,8 @@ pub struct AppState {
     trusted_proxies: Arc<Vec<IpAddr>>,
     /// The folder the forms are loaded from, where an applied proposal is written.
     forms_dir: Option<Arc<PathBuf>>,
+    /// The last fit of each form, shown again while its outcomes and config stay the same.
+    fits: Arc<inbox::proposal::FitCache>,
 }
 
 impl AppState {
@@ -114,6 +116,7 @@ impl AppState {
             limits: Limits::default(),
             trusted_proxies: Arc::new(Vec::new()),
             forms_dir: None,
+            fits: Arc::default(),
         }
     }
 

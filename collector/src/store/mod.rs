@@ -730,6 +730,16 @@ impl Store {
         dispatch!(self.outcomes(form_id, at, id, limit))
     }
 
+    /// What the outcomes of form `form_id` amount to, cheaply: how many leads have a sales
+    /// status and when the latest was given. Any new status (or a lead gone) changes it, so a
+    /// fit made from the outcomes stays good while it stays the same.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn outcome_stamp(&self, form_id: &str) -> Result<(u64, Option<String>), StoreError> {
+        dispatch!(self.outcome_stamp(form_id))
+    }
+
     /// Stores leads from a history import in one transaction: all of them or, when the
     /// database fails, none. A lead whose id is stored already is left as it is; a given
     /// status is recorded (at `at`) either way.

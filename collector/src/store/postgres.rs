@@ -493,7 +493,7 @@ impl Postgres {
             .prepare_cached(
                 "SELECT id, received_at, status, document FROM leads
                  WHERE form_id = $1 AND status IS NOT NULL
-                   AND (received_at > $2 OR (received_at = $2 AND id > $3))
+                   AND received_at >= $2 AND (received_at > $2 OR (received_at = $2 AND id > $3))
                  ORDER BY received_at, id LIMIT $4",
             )
             .await?;
@@ -512,6 +512,21 @@ impl Postgres {
                 document: row.get(3),
             })
             .collect())
+    }
+
+    pub(super) async fn outcome_stamp(
+        &self,
+        form_id: &str,
+    ) -> Result<(u64, Option<String>), StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT COUNT(*), MAX(status_at) FROM leads
+                 WHERE form_id = $1 AND status IS NOT NULL",
+                &[&form_id],
+            )
+            .await?;
+        Ok((count(row.get(0)), row.get(1)))
     }
 
     pub(super) async fn import(

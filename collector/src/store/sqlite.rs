@@ -501,10 +501,12 @@ impl Sqlite {
         let (form_id, after_at, after_id) =
             (form_id.to_owned(), after_at.to_owned(), after_id.to_owned());
         self.run(move |conn| {
+            // `received_at >= ?2` is a range on the (form, time) index, so each page starts where
+            // the last one ended instead of scanning the form's earlier leads again.
             let mut stmt = conn.prepare_cached(
                 "SELECT id, received_at, status, document FROM leads
                  WHERE form_id = ?1 AND status IS NOT NULL
-                   AND (received_at > ?2 OR (received_at = ?2 AND id > ?3))
+                   AND received_at >= ?2 AND (received_at > ?2 OR (received_at = ?2 AND id > ?3))
                  ORDER BY received_at, id LIMIT ?4",
             )?;
             let rows = stmt.query_map(params![form_id, after_at, after_id, limit], |row| {
@@ -516,6 +518,22 @@ impl Sqlite {
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn outcome_stamp(
+        &self,
+        form_id: &str,
+    ) -> Result<(u64, Option<String>), StoreError> {
+        let form_id = form_id.to_owned();
+        self.run(move |conn| {
+            Ok(conn.query_row(
+                "SELECT COUNT(*), MAX(status_at) FROM leads
+                 WHERE form_id = ?1 AND status IS NOT NULL",
+                params![form_id],
+                |row| Ok((row.get::<_, i64>(0)?.unsigned_abs(), row.get(1)?)),
+            )?)
         })
         .await
     }
