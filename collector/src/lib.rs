@@ -12,6 +12,7 @@ pub mod import;
 mod inbox;
 pub mod learn;
 mod limit;
+mod people;
 mod quarantine;
 mod serve;
 mod store;
@@ -41,10 +42,12 @@ pub use forward::{
     MAX_ATTEMPTS,
 };
 pub use limit::RateLimit;
+pub use people::run_retention;
 pub use serve::{serve, Limits};
 pub use store::{
-    is_postgres_url, Cursor, Due, Filter, ImportCount, Imported, Ingested, LeadOutcome,
-    Quarantined, SourceQuality, Store, StoreError, Stored, STATUSES,
+    email_digest, is_postgres_url, Cursor, Due, Erase, Erasure, Filter, ImportCount, Imported,
+    Ingested, LeadOutcome, PersonData, Quarantined, SourceQuality, Store, StoreError, Stored,
+    STATUSES,
 };
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
@@ -256,6 +259,13 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .route("/inbox/forms/{id}/fit", get(inbox::proposal::show))
         .route("/inbox/forms/{id}/fit/apply", post(inbox::proposal::apply))
         .route("/inbox/quarantine", get(quarantine::list_page))
+        .route(
+            "/v1/people/{email}",
+            get(people::export_api).delete(people::erase_api),
+        )
+        .route("/v1/erasures", get(people::erasures_api))
+        .route("/inbox/people/{email}", get(people::person_page))
+        .route("/inbox/people/{email}/erase", post(people::erase_form))
         .route(
             "/inbox/quarantine/{id}/accept",
             post(quarantine::accept_form),

@@ -4,10 +4,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Now, as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub(crate) fn now_rfc3339() -> String {
-    let since = SystemTime::now()
+    format_rfc3339(now_millis())
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub(crate) fn now_millis() -> i64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format_rfc3339(since.as_millis() as i64)
+        .unwrap_or_default()
+        .as_millis() as i64
 }
 
 /// Formats milliseconds since the Unix epoch (days to civil date after Howard Hinnant).

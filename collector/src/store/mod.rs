@@ -503,6 +503,80 @@ pub struct ImportCount {
     pub statuses: usize,
 }
 
+/// Which leads an erasure deletes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Erase {
+    /// Everything held about one person: their leads (by email, without regard to case), their
+    /// queued forwards and the quarantined leads that carry their email.
+    Person {
+        /// The person's email, as they gave it or in any case.
+        email: String,
+    },
+    /// The retention period: leads that arrived before `before` (RFC 3339) and that sales did
+    /// not accept or win (no status, rejected or lost), with their forwards.
+    Expired {
+        /// The oldest arrival kept.
+        before: String,
+    },
+}
+
+/// What an erasure deleted, and the record it left ([`Store::erasures`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Erasure {
+    /// When it happened.
+    pub at: String,
+    /// `person` or `retention`.
+    pub reason: String,
+    /// Who asked (`admin`, or `retention` for the collector's own clean-up).
+    pub by: String,
+    /// For a person, the SHA-256 of their lowercased email (the record never holds the email
+    /// itself); for the retention period, the cut-off time.
+    pub subject: String,
+    /// Leads deleted.
+    pub leads: u64,
+    /// Queued or delivered forwards deleted.
+    pub forwards: u64,
+    /// Quarantined leads deleted.
+    pub quarantined: u64,
+}
+
+/// Everything held about one person ([`Store::person`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct PersonData {
+    /// Their leads, oldest first: `{receivedAt, status, statusAt, forward, lead}`.
+    pub leads: Vec<Value>,
+    /// Quarantined leads that carry their email: `{receivedAt, reason, lead}`.
+    pub quarantined: Vec<Value>,
+}
+
+impl Erase {
+    /// The condition on `leads` with its one parameter written `{}`, that parameter, the
+    /// erasure's reason and its subject (see [`Erasure`]).
+    fn terms(&self) -> (&'static str, String, &'static str, String) {
+        match self {
+            Erase::Person { email } => (
+                "lower(email) = {}",
+                email.clone(),
+                "person",
+                email_digest(email),
+            ),
+            Erase::Expired { before } => (
+                "received_at < {} AND (status IS NULL OR status IN ('rejected', 'lost'))",
+                before.clone(),
+                "retention",
+                format!("arrived before {before}, not accepted or won"),
+            ),
+        }
+    }
+}
+
+/// The SHA-256 of a lowercased email, as erasure records name a person.
+pub fn email_digest(email: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(email.trim().to_lowercase().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// One entry of [`Store::list`]: `{receivedAt, scoreMismatch, clientScore, lead}`.
 fn listed(
     received_at: String,
@@ -738,6 +812,38 @@ impl Store {
     /// [`StoreError`] when the database fails.
     pub async fn outcome_stamp(&self, form_id: &str) -> Result<(u64, Option<String>), StoreError> {
         dispatch!(self.outcome_stamp(form_id))
+    }
+
+    /// Everything held about the person with `email` (any case).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails or a row is corrupt.
+    pub async fn person(&self, email: &str) -> Result<PersonData, StoreError> {
+        let email = email.trim().to_lowercase();
+        dispatch!(self.person(&email))
+    }
+
+    /// Deletes the leads `what` names in one transaction, with their forwards (and a person's
+    /// quarantined leads), takes them out of the summary, and records the erasure (`by`, `at`).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails; nothing is deleted then.
+    pub async fn erase(&self, what: &Erase, by: &str, at: &str) -> Result<Erasure, StoreError> {
+        let what = match what {
+            Erase::Person { email } => Erase::Person {
+                email: email.trim().to_lowercase(),
+            },
+            other => other.clone(),
+        };
+        dispatch!(self.erase(&what, by, at))
+    }
+
+    /// The record of every erasure, newest first (at most `limit`).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn erasures(&self, limit: u32) -> Result<Vec<Erasure>, StoreError> {
+        dispatch!(self.erasures(limit))
     }
 
     /// Stores leads from a history import in one transaction: all of them or, when the

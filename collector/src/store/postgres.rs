@@ -21,16 +21,16 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, ForwardState, ImportCount,
-    Imported, Ingested, LeadOutcome, Quarantined, Row, SourceQuality, StoreError, Stored,
-    SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Cursor, Dialect, Due, Erase, Erasure, Filter, ForwardState,
+    ImportCount, Imported, Ingested, LeadOutcome, PersonData, Quarantined, Row, SourceQuality,
+    StoreError, Stored, SEARCH_COUNT_CAP,
 };
 
 /// Schema migrations by version, the same logical schema as SQLite's (`sqlite.rs`) version
 /// for version; `schema_version` counts those done. Differences: `seq` stands in for SQLite's
 /// `rowid` (arrival order among equal times), times are `TEXT COLLATE "C"` so they compare as
 /// SQLite compares them (byte order), and the outbox has its claim lease from the start.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     r#"CREATE TABLE leads (
         id           TEXT COLLATE "C" PRIMARY KEY,
         seq          BIGSERIAL NOT NULL,
@@ -104,6 +104,17 @@ const MIGRATIONS: [&str; 8] = [
     "DROP INDEX IF EXISTS leads_grade;
     CREATE INDEX leads_grade_received ON leads (grade, received_at, seq);
     CREATE INDEX leads_form_received ON leads (form_id, received_at, seq);",
+    r#"CREATE INDEX leads_email ON leads (lower(email));
+    CREATE TABLE erasures (
+        seq         BIGSERIAL NOT NULL,
+        at          TEXT COLLATE "C" NOT NULL,
+        reason      TEXT NOT NULL,
+        by_whom     TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        leads       BIGINT NOT NULL,
+        forwards    BIGINT NOT NULL,
+        quarantined BIGINT NOT NULL
+    );"#,
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it); several
@@ -527,6 +538,140 @@ impl Postgres {
             )
             .await?;
         Ok((count(row.get(0)), row.get(1)))
+    }
+
+    pub(super) async fn person(&self, email: &str) -> Result<PersonData, StoreError> {
+        let client = self.client().await?;
+        let mut data = PersonData::default();
+        let rows = client
+            .query(
+                "SELECT received_at, status, status_at,
+                        (SELECT state FROM forwards WHERE forwards.lead_id = leads.id), document
+                 FROM leads WHERE lower(email) = $1 ORDER BY received_at, seq",
+                &[&email],
+            )
+            .await?;
+        for row in rows {
+            data.leads.push(serde_json::json!({
+                "receivedAt": row.get::<_, String>(0),
+                "status": row.get::<_, Option<String>>(1),
+                "statusAt": row.get::<_, Option<String>>(2),
+                "forward": row.get::<_, Option<String>>(3),
+                "lead": serde_json::from_str::<Value>(row.get(4))?,
+            }));
+        }
+        let rows = client
+            .query(
+                "SELECT received_at, reason, document FROM quarantine
+                 WHERE lower(email) = $1 ORDER BY received_at, seq",
+                &[&email],
+            )
+            .await?;
+        for row in rows {
+            data.quarantined.push(serde_json::json!({
+                "receivedAt": row.get::<_, String>(0),
+                "reason": row.get::<_, String>(1),
+                "lead": serde_json::from_str::<Value>(row.get(2))?,
+            }));
+        }
+        Ok(data)
+    }
+
+    pub(super) async fn erase(
+        &self,
+        what: &Erase,
+        by: &str,
+        at: &str,
+    ) -> Result<Erasure, StoreError> {
+        let (condition, value, reason, subject) = what.terms();
+        let condition = condition.replace("{}", "$1");
+        let mut client = self.client().await?;
+        // One transaction: the leads, their forwards, their part of the summary and the record
+        // go together or not at all.
+        let tx = client.transaction().await?;
+        tx.execute(
+            &format!(
+                "UPDATE lead_counts SET leads = lead_counts.leads - d.n,
+                    best = lead_counts.best - d.b, total_sum = lead_counts.total_sum - d.t
+                 FROM (SELECT substr(received_at, 1, 10) AS day, form_id, grade,
+                              COALESCE(utm_source, '') AS s, COALESCE(utm_medium, '') AS m,
+                              COALESCE(utm_campaign, '') AS c, COUNT(*) AS n,
+                              COUNT(*) FILTER (WHERE best_grade) AS b, SUM(total) AS t
+                       FROM leads WHERE {condition} GROUP BY 1, 2, 3, 4, 5, 6) AS d
+                 WHERE lead_counts.day = d.day AND lead_counts.form_id = d.form_id
+                   AND lead_counts.grade = d.grade AND lead_counts.utm_source = d.s
+                   AND lead_counts.utm_medium = d.m AND lead_counts.utm_campaign = d.c"
+            ),
+            &[&value],
+        )
+        .await?;
+        tx.execute("DELETE FROM lead_counts WHERE leads <= 0", &[])
+            .await?;
+        let forwards = tx
+            .execute(
+                &format!(
+                    "DELETE FROM forwards WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"
+                ),
+                &[&value],
+            )
+            .await?;
+        let leads = tx
+            .execute(&format!("DELETE FROM leads WHERE {condition}"), &[&value])
+            .await?;
+        let quarantined = if matches!(what, Erase::Person { .. }) {
+            tx.execute("DELETE FROM quarantine WHERE lower(email) = $1", &[&value])
+                .await?
+        } else {
+            0
+        };
+        let erasure = Erasure {
+            at: at.to_owned(),
+            reason: reason.to_owned(),
+            by: by.to_owned(),
+            subject,
+            leads,
+            forwards,
+            quarantined,
+        };
+        tx.execute(
+            "INSERT INTO erasures (at, reason, by_whom, subject, leads, forwards, quarantined)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &erasure.at,
+                &erasure.reason,
+                &erasure.by,
+                &erasure.subject,
+                &(leads as i64),
+                &(forwards as i64),
+                &(quarantined as i64),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(erasure)
+    }
+
+    pub(super) async fn erasures(&self, limit: u32) -> Result<Vec<Erasure>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT at, reason, by_whom, subject, leads, forwards, quarantined
+                 FROM erasures ORDER BY at DESC, seq DESC LIMIT $1",
+                &[&i64::from(limit)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Erasure {
+                at: row.get(0),
+                reason: row.get(1),
+                by: row.get(2),
+                subject: row.get(3),
+                leads: count(row.get(4)),
+                forwards: count(row.get(5)),
+                quarantined: count(row.get(6)),
+            })
+            .collect())
     }
 
     pub(super) async fn import(

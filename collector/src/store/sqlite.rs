@@ -13,13 +13,13 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, ForwardState, ImportCount,
-    Imported, Ingested, LeadOutcome, Quarantined, Row, SourceQuality, StoreError, Stored,
-    SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Cursor, Dialect, Due, Erase, Erasure, Filter, ForwardState,
+    ImportCount, Imported, Ingested, LeadOutcome, PersonData, Quarantined, Row, SourceQuality,
+    StoreError, Stored, SEARCH_COUNT_CAP,
 };
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -94,6 +94,18 @@ const MIGRATIONS: [&str; 8] = [
     "DROP INDEX IF EXISTS leads_grade;
     CREATE INDEX leads_grade_received ON leads (grade, received_at);
     CREATE INDEX leads_form_received ON leads (form_id, received_at);",
+    // Privacy: a person's leads are found by email in any case, and every erasure (a person's,
+    // or the retention period's) leaves a record without the data it erased.
+    "CREATE INDEX leads_email ON leads (lower(email));
+    CREATE TABLE erasures (
+        at          TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        by_whom     TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        leads       INTEGER NOT NULL,
+        forwards    INTEGER NOT NULL,
+        quarantined INTEGER NOT NULL
+    );",
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it).
@@ -119,6 +131,8 @@ impl Sqlite {
             let conn = Connection::open(path)?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
+            // Deleted rows are overwritten, so an erased person does not linger in free pages.
+            conn.pragma_update(None, "secure_delete", "ON")?;
             conn.busy_timeout(Duration::from_secs(5))?;
             let done: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
             if done > MIGRATIONS.len() {
@@ -538,6 +552,149 @@ impl Sqlite {
         .await
     }
 
+    pub(super) async fn person(&self, email: &str) -> Result<PersonData, StoreError> {
+        let email = email.to_owned();
+        self.run(move |conn| {
+            let mut data = PersonData::default();
+            let mut stmt = conn.prepare(
+                "SELECT received_at, status, status_at,
+                        (SELECT state FROM forwards WHERE forwards.lead_id = leads.id), document
+                 FROM leads WHERE lower(email) = ?1 ORDER BY received_at, rowid",
+            )?;
+            let rows = stmt.query_map(params![email], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, String>(4)?,
+                ))
+            })?;
+            for row in rows {
+                let (received_at, status, status_at, forward, document) = row?;
+                data.leads.push(serde_json::json!({
+                    "receivedAt": received_at,
+                    "status": status,
+                    "statusAt": status_at,
+                    "forward": forward,
+                    "lead": serde_json::from_str::<Value>(&document)?,
+                }));
+            }
+            let mut stmt = conn.prepare(
+                "SELECT received_at, reason, document FROM quarantine
+                 WHERE lower(email) = ?1 ORDER BY received_at, rowid",
+            )?;
+            let rows = stmt.query_map(params![email], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (received_at, reason, document) = row?;
+                data.quarantined.push(serde_json::json!({
+                    "receivedAt": received_at,
+                    "reason": reason,
+                    "lead": serde_json::from_str::<Value>(&document)?,
+                }));
+            }
+            Ok(data)
+        })
+        .await
+    }
+
+    pub(super) async fn erase(
+        &self,
+        what: &Erase,
+        by: &str,
+        at: &str,
+    ) -> Result<Erasure, StoreError> {
+        let (condition, value, reason, subject) = what.terms();
+        let condition = condition.replace("{}", "?1");
+        let person = matches!(what, Erase::Person { .. });
+        let mut erasure = Erasure {
+            at: at.to_owned(),
+            reason: reason.to_owned(),
+            by: by.to_owned(),
+            subject,
+            ..Erasure::default()
+        };
+        self.run(move |conn| {
+            // One transaction: the leads, their forwards, their part of the summary and the
+            // record go together or not at all.
+            let tx = conn.unchecked_transaction()?;
+            tx.execute(&format!("UPDATE lead_counts SET leads = lead_counts.leads - d.n,
+                    best = lead_counts.best - d.b, total_sum = lead_counts.total_sum - d.t
+                 FROM (SELECT substr(received_at, 1, 10) AS day, form_id, grade,
+                              COALESCE(utm_source, '') AS s, COALESCE(utm_medium, '') AS m,
+                              COALESCE(utm_campaign, '') AS c, COUNT(*) AS n,
+                              SUM(best_grade) AS b, SUM(total) AS t
+                       FROM leads WHERE {condition} GROUP BY 1, 2, 3, 4, 5, 6) AS d
+                 WHERE lead_counts.day = d.day AND lead_counts.form_id = d.form_id
+                   AND lead_counts.grade = d.grade AND lead_counts.utm_source = d.s
+                   AND lead_counts.utm_medium = d.m AND lead_counts.utm_campaign = d.c"),
+                params![value],
+            )?;
+            tx.execute("DELETE FROM lead_counts WHERE leads <= 0", [])?;
+            let forwards = tx.execute(
+                &format!("DELETE FROM forwards WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"),
+                params![value],
+            )?;
+            let leads = tx.execute(&format!("DELETE FROM leads WHERE {condition}"), params![value])?;
+            let quarantined = if person {
+                tx.execute("DELETE FROM quarantine WHERE lower(email) = ?1", params![value])?
+            } else {
+                0
+            };
+            erasure.leads = leads as u64;
+            erasure.forwards = forwards as u64;
+            erasure.quarantined = quarantined as u64;
+            tx.execute(
+                "INSERT INTO erasures (at, reason, by_whom, subject, leads, forwards, quarantined)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    erasure.at,
+                    erasure.reason,
+                    erasure.by,
+                    erasure.subject,
+                    leads as i64,
+                    forwards as i64,
+                    quarantined as i64
+                ],
+            )?;
+            tx.commit()?;
+            // The log still holds the pages as they were before: copied into the file (whose
+            // deleted rows are zeroed) and emptied, so the erased data is nowhere on disk.
+            // Should a reader hold it, it is emptied at a later checkpoint.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            Ok(erasure)
+        })
+        .await
+    }
+
+    pub(super) async fn erasures(&self, limit: u32) -> Result<Vec<Erasure>, StoreError> {
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT at, reason, by_whom, subject, leads, forwards, quarantined
+                 FROM erasures ORDER BY at DESC, rowid DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map(params![limit], |row| {
+                Ok(Erasure {
+                    at: row.get(0)?,
+                    reason: row.get(1)?,
+                    by: row.get(2)?,
+                    subject: row.get(3)?,
+                    leads: row.get::<_, i64>(4)?.unsigned_abs(),
+                    forwards: row.get::<_, i64>(5)?.unsigned_abs(),
+                    quarantined: row.get::<_, i64>(6)?.unsigned_abs(),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
     pub(super) async fn import(
         &self,
         leads: Vec<Imported>,
@@ -642,6 +799,7 @@ fn reopen(path: &Path) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(Duration::from_secs(5))?;
     Ok(conn)
 }
