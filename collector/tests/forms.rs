@@ -10,7 +10,9 @@ use std::sync::{Arc, RwLock};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use bantam_collector::{app, record_form_versions, AppState, Forms, Settings};
+use bantam_collector::{
+    app, record_form_versions, watch_form_versions, watch_forms, AppState, Forms, Settings,
+};
 use bantam_engine::parse_config;
 use common::TestDb;
 use http_body_util::BodyExt;
@@ -392,6 +394,44 @@ async fn a_hand_edit_becomes_a_version_at_start(db: TestDb) {
     assert_eq!(form["version"], 2);
 }
 
+async fn a_hand_edit_while_running_becomes_a_version(db: TestDb) {
+    let folder = Folder::new();
+    let settings = Settings {
+        admin_token: Some(TOKEN.into()),
+        ..Settings::default()
+    };
+    let forms = Arc::new(RwLock::new(Forms::load(&folder.0).unwrap()));
+    let every = std::time::Duration::from_millis(50);
+    watch_forms(folder.0.clone(), forms.clone(), every);
+    let state = AppState::new(db.open().await, forms, settings).with_forms_dir(folder.0.clone());
+    record_form_versions(&state).await.unwrap();
+    watch_form_versions(state.clone(), every);
+    let router = app(state, common::root().join("www"));
+    let mut edited = quote();
+    edited["title"] = json!("Edited by hand");
+    std::fs::write(folder.0.join("quote.json"), edited.to_string()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let form = loop {
+        let form = send(&router, get("/v1/forms/quote")).await.json();
+        if form["version"] == 2 {
+            break form;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edit was not recorded: {form}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(form["config"], edited);
+    let history = send(&router, get("/v1/forms/quote/versions")).await.json();
+    assert_eq!(history[0]["by"], "file");
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    // A lead now carries the recorded version.
+    post_lead(&router, lead("edited", "10k-50k")).await;
+    let listed = send(&router, get("/v1/leads")).await.json();
+    assert_eq!(listed["leads"][0]["formVersion"], 2);
+}
+
 fn lead(id: &str, budget: &str) -> String {
     common::lead_json(
         "quote",
@@ -641,7 +681,7 @@ async fn the_forms_pages_create_show_and_roll_back(db: TestDb) {
         "<strong>version 2</strong>",
         "href=\"/inbox/forms/autumn/edit\"",
         "href=\"/inbox/forms/autumn/fit\"",
-        "Roll back to this version",
+        "<button>Roll back to version 1</button>",
         "created as a copy of quote",
         // The embed code names this collector as the request reached it.
         "&lt;script src=&quot;http://collector.test:8080/dist/embed.js&quot; data-target=&quot;#lead-form&quot;",
@@ -692,6 +732,7 @@ crate::on_both_stores!(
     a_publish_from_a_stale_version_is_409,
     a_rollback_publishes_the_old_config_as_a_new_version,
     a_hand_edit_becomes_a_version_at_start,
+    a_hand_edit_while_running_becomes_a_version,
     a_lead_records_the_version_it_was_scored_with,
     the_impact_of_a_draft_counts_grade_changes,
     changes_need_the_admin_and_the_inbox_itself,
