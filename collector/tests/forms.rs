@@ -330,6 +330,25 @@ async fn a_publish_from_a_stale_version_is_409(db: TestDb) {
     );
 }
 
+async fn two_publishes_from_one_version_at_once_record_one(db: TestDb) {
+    let folder = Folder::new();
+    let router = start(&db, &folder.0).await;
+    let (sixty, eighty) = (with_hot_from(60), with_hot_from(80));
+    let (a, b) = tokio::join!(publish(&router, &sixty, 1), publish(&router, &eighty, 1));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let winner = if a.status == StatusCode::CREATED {
+        sixty
+    } else {
+        eighty
+    };
+    let on_disk: Value = serde_json::from_str(&folder.read("quote.json")).unwrap();
+    assert_eq!(on_disk, winner, "the file holds the version recorded");
+    let history = send(&router, get("/v1/forms/quote/versions")).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+}
+
 async fn a_rollback_publishes_the_old_config_as_a_new_version(db: TestDb) {
     let folder = Folder::new();
     let router = start(&db, &folder.0).await;
@@ -730,6 +749,7 @@ crate::on_both_stores!(
     a_publish_is_written_and_served_at_once,
     an_invalid_config_is_refused_with_the_engines_path,
     a_publish_from_a_stale_version_is_409,
+    two_publishes_from_one_version_at_once_record_one,
     a_rollback_publishes_the_old_config_as_a_new_version,
     a_hand_edit_becomes_a_version_at_start,
     a_hand_edit_while_running_becomes_a_version,
