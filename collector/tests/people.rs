@@ -28,6 +28,7 @@ fn ingested(id: &str, email: &str, source: &str) -> Ingested {
         client_grade: "hot".into(),
         document: format!(r#"{{"id":"{id}","formId":"demo","answers":{{"email":"{email}"}}}}"#),
         body_sha256: "aaa".into(),
+        form_version: None,
     }
 }
 
