@@ -140,12 +140,7 @@ impl Sqlite {
     /// applies pending migrations. Blocking.
     pub(super) fn open(path: &Path) -> Result<Sqlite, StoreError> {
         let open = || -> Result<Result<Connection, StoreError>, rusqlite::Error> {
-            let conn = Connection::open(path)?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "FULL")?;
-            // Deleted rows are overwritten, so an erased person does not linger in free pages.
-            conn.pragma_update(None, "secure_delete", "ON")?;
-            conn.busy_timeout(Duration::from_secs(5))?;
+            let conn = reopen(path)?;
             let done: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
             if done > MIGRATIONS.len() {
                 return Ok(Err(StoreError::Newer {
@@ -900,11 +895,13 @@ impl Sqlite {
     }
 }
 
-/// The database file opened again, as it is now (for a connection that found it read-only).
+/// A connection to the database file with the settings every connection has (WAL, full sync,
+/// secure delete, a busy timeout): at open, and again for a connection that found it read-only.
 fn reopen(path: &Path) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Deleted rows are overwritten, so an erased person does not linger in free pages.
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(Duration::from_secs(5))?;
     Ok(conn)
