@@ -16,6 +16,7 @@ use bantam_engine::percent_decode;
 
 use crate::{require_admin, time, AppError, AppState};
 
+pub(crate) mod editor;
 pub(crate) mod proposal;
 
 /// The query of a filtered, admin-only read: checks the token, then reads the filters.

@@ -257,7 +257,24 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
             "/inbox/quarantine/{id}/accept",
             post(quarantine::accept_form),
         )
-        .route("/forms/{file}", get(form_config));
+        .route("/forms/{file}", get(form_config))
+        .route("/inbox/assets/{file}", get(inbox::editor::asset))
+        .route(
+            "/inbox/forms/{id}/edit",
+            get({
+                let www = www.clone();
+                move |state, headers, path| inbox::editor::edit(state, headers, path, www.clone())
+            }),
+        )
+        .route(
+            "/inbox/forms/{id}/preview",
+            get({
+                let www = www.clone();
+                move |state, headers, path| {
+                    inbox::editor::preview(state, headers, path, www.clone())
+                }
+            }),
+        );
     // The widget built into the binary, when it was built first; else `<www>/dist`.
     let router = if widget::built_in() {
         router.route("/dist/{file}", get(widget::file))
