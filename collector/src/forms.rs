@@ -26,6 +26,8 @@ struct GoodFile {
     /// The compiled form (every language), served to widgets that ask for it: the lean widget
     /// reads it without a validator.
     compiled: Arc<str>,
+    /// The recorded version (in the store's history) this text is, once known.
+    version: Option<i64>,
 }
 
 /// Something wrong with the forms folder, for the log and `bantam-collector check`.
@@ -105,7 +107,14 @@ impl Forms {
                         let forms: Vec<&Form> = std::iter::once(&form)
                             .chain(localised.iter().map(|f| &**f))
                             .collect();
+                        // The same text as before keeps the version it was known as.
+                        let version = self
+                            .files
+                            .get(&name)
+                            .filter(|old| *old.text == *text)
+                            .and_then(|old| old.version);
                         Ok(GoodFile {
+                            version,
                             compiled: bantam_engine::compile(&forms).into(),
                             localised,
                             text: text.into(),
@@ -181,6 +190,41 @@ impl Forms {
             .iter()
             .find(|(_, good)| good.form.id == id)
             .map(|(name, _)| name.clone())
+    }
+
+    /// The recorded version of form `id` in use, once known (see [`Forms::set_version`]).
+    pub fn version_of(&self, id: &str) -> Option<i64> {
+        self.files
+            .values()
+            .find(|good| good.form.id == id)
+            .and_then(|good| good.version)
+    }
+
+    /// Every file in use: its name, its form id, its text and its version once known.
+    pub fn files(&self) -> Vec<(String, String, Arc<str>, Option<i64>)> {
+        let mut files: Vec<_> = self
+            .files
+            .iter()
+            .map(|(name, good)| {
+                (
+                    name.clone(),
+                    good.form.id.clone(),
+                    good.text.clone(),
+                    good.version,
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Records that the file `name`, while it holds exactly `text`, is `version` of its form:
+    /// leads scored with it carry that number. Nothing changes when the file holds another
+    /// text by now.
+    pub fn set_version(&mut self, name: &str, text: &str, version: i64) {
+        if let Some(good) = self.files.get_mut(name).filter(|g| *g.text == *text) {
+            good.version = Some(version);
+        }
     }
 
     /// The compiled form of the config file `name` in use (see [`bantam_engine::compile`]).

@@ -17,6 +17,7 @@ use bantam_engine::percent_decode;
 use crate::{require_admin, time, AppError, AppState};
 
 pub(crate) mod editor;
+pub(crate) mod forms;
 pub(crate) mod proposal;
 
 /// The query of a filtered, admin-only read: checks the token, then reads the filters.
@@ -143,18 +144,31 @@ input,select,button{font:inherit;padding:.35rem .5rem}.warn{color:#b45309;font-w
 section{margin:1.5rem 0}pre{background:#fff;padding:1rem;overflow:auto;font-size:.8rem}.pager{display:flex;gap:1rem;margin:1rem 0}";
 
 pub(crate) fn page(title: &str, body: &str) -> Response {
+    page_with(title, body, None)
+}
+
+/// [`page`] with a script file the collector serves (`/inbox/assets/…`): the CSP then allows
+/// scripts from the collector itself, still none inline.
+pub(crate) fn page_with(title: &str, body: &str, script: Option<&str>) -> Response {
+    let (tag, csp) = match script {
+        Some(src) => (
+            format!("<script src=\"{}\" defer></script>", escape(src)),
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
+        None => (
+            String::new(),
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    };
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>{body}<footer>Bantam {}</footer></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style>{tag}</head><body>{body}<footer>Bantam {}</footer></body></html>",
         escape(title),
         bantam_engine::ENGINE_VERSION
     );
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-            ),
+            (header::CONTENT_SECURITY_POLICY, csp),
             (header::CACHE_CONTROL, "no-store"),
         ],
         html,
@@ -302,7 +316,7 @@ pub(crate) async fn inbox(
     };
     let qs = query.query_string();
     let mut body = format!(
-        "<header><h1>Leads</h1><p>{matches} match · <a href=\"/v1/leads.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a></p></header><main>",
+        "<header><h1>Leads</h1><p>{matches} match · <a href=\"/v1/leads.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a> · <a href=\"/inbox/forms\">Forms</a></p></header><main>",
         escape(&qs)
     );
     if !form_ids.is_empty() {
@@ -463,11 +477,15 @@ pub(crate) async fn detail(
         .or(row.company.clone())
         .unwrap_or_else(|| row.id.clone());
     let mut body = format!(
-        "<header><h1>{}</h1><p><a href=\"/inbox\">All leads</a></p></header><main><p>{} <strong>{}</strong>/100 · form {} · received {} · submitted {}</p>",
+        "<header><h1>{}</h1><p><a href=\"/inbox\">All leads</a></p></header><main><p>{} <strong>{}</strong>/100 · form <a href=\"/inbox/forms/{}\">{}</a>{} · received {} · submitted {}</p>",
         escape(&who),
         badge(&state, &row.form_id, &row.grade),
         row.total,
+        encode(&row.form_id),
         escape(&row.form_id),
+        row.form_version
+            .map(|v| format!(", scored with version {v}"))
+            .unwrap_or_default(),
         escape(&row.received_at),
         escape(&row.submitted_at),
     );

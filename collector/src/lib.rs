@@ -8,6 +8,7 @@
 pub mod fit;
 mod forms;
 mod forward;
+mod history;
 pub mod import;
 mod inbox;
 pub mod learn;
@@ -40,11 +41,14 @@ pub use forward::{
     forward_due, run as run_forwarding, sign, Forwarding, DEFAULT_LEASE as DEFAULT_FORWARD_LEASE,
     MAX_ATTEMPTS,
 };
+pub use history::{
+    record_files as record_form_versions, watch_files as watch_form_versions, IMPACT_LIMIT,
+};
 pub use limit::RateLimit;
 pub use serve::{serve, Limits};
 pub use store::{
-    is_postgres_url, Cursor, Due, Filter, ImportCount, Imported, Ingested, LeadOutcome,
-    Quarantined, SourceQuality, Store, StoreError, Stored, STATUSES,
+    is_postgres_url, Cursor, Due, Filter, FormVersion, ImportCount, Imported, Ingested,
+    LeadOutcome, Published, Quarantined, SourceQuality, Store, StoreError, Stored, STATUSES,
 };
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
@@ -84,8 +88,11 @@ pub struct AppState {
     limits: Limits,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     trusted_proxies: Arc<Vec<IpAddr>>,
-    /// The folder the forms are loaded from, where an applied proposal is written.
+    /// The folder the forms are loaded from, where a published version is written.
     forms_dir: Option<Arc<PathBuf>>,
+    /// Held while a form is published or the folder's files are recorded as versions, so the
+    /// two never interleave in one process.
+    publishing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -114,6 +121,7 @@ impl AppState {
             limits: Limits::default(),
             trusted_proxies: Arc::new(Vec::new()),
             forms_dir: None,
+            publishing: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -250,6 +258,29 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .route("/inbox", get(inbox::inbox))
         .route("/inbox/leads/{id}", get(inbox::detail))
         .route("/inbox/leads/{id}/status", post(inbox::status_form))
+        .route(
+            "/v1/forms",
+            get(history::list_api).post(history::create_api),
+        )
+        .route("/v1/forms/check", post(history::check_api))
+        .route("/v1/forms/{id}", get(history::one_api))
+        .route(
+            "/v1/forms/{id}/versions",
+            get(history::versions_api).post(history::publish_api),
+        )
+        .route("/v1/forms/{id}/versions/{n}", get(history::version_api))
+        .route("/v1/forms/{id}/rollback", post(history::rollback_api))
+        .route("/v1/forms/{id}/impact", post(history::impact_api))
+        .route(
+            "/inbox/forms",
+            get(inbox::forms::list_page).post(inbox::forms::create_form),
+        )
+        .route("/inbox/forms/{id}", get(inbox::forms::form_page))
+        .route(
+            "/inbox/forms/{id}/rollback",
+            post(inbox::forms::rollback_form),
+        )
+        .route("/inbox/assets/{file}", get(inbox::forms::asset))
         .route("/inbox/forms/{id}/fit", get(inbox::proposal::show))
         .route("/inbox/forms/{id}/fit/apply", post(inbox::proposal::apply))
         .route("/inbox/quarantine", get(quarantine::list_page))
@@ -828,6 +859,7 @@ pub(crate) fn ingest(
         client_grade: lead.score.grade,
         document: document.to_string(),
         body_sha256,
+        form_version: forms.version_of(&lead.form_id),
         id: lead.id,
         form_id: lead.form_id,
         submitted_at: lead.submitted_at,
@@ -1053,6 +1085,23 @@ pub(crate) fn require_admin(
         Some(given) if same_secret(&given, token) => Ok(()),
         _ => Err(AppError::Unauthorized(browser)),
     }
+}
+
+/// Who is making a change, for a form's history: the user name of Basic auth when one was
+/// given, else `admin` (there is one admin token and no named users yet).
+pub(crate) fn admin_name(headers: &HeaderMap) -> String {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(base64_decode)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.split_once(':').map(|(user, _)| user.trim().to_owned()))
+        .filter(|user| !user.is_empty())
+        .map_or_else(
+            || "admin".to_owned(),
+            |user| user.chars().take(64).collect(),
+        )
 }
 
 /// Query of `GET /v1/leads`.

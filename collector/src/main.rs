@@ -9,8 +9,9 @@ use std::sync::{Arc, RwLock};
 use bantam_collector::fit::{fit, FitOptions, GradeGoal, Target};
 use bantam_collector::import::{check as check_csv, ImportError};
 use bantam_collector::{
-    app, log_problems, run_forwarding, serve, watch_forms, widget_built_in, AppState, Forms,
-    Forwarding, Limits, Settings, Store, DEFAULT_FORWARD_LEASE,
+    app, log_problems, record_form_versions, run_forwarding, serve, watch_form_versions,
+    watch_forms, widget_built_in, AppState, Forms, Forwarding, Limits, Settings, Store,
+    DEFAULT_FORWARD_LEASE,
 };
 use bantam_engine::Format;
 
@@ -785,6 +786,12 @@ async fn main() -> ExitCode {
         .with_forms_dir(args.forms.clone())
         .with_limits(limits)
         .with_trusted_proxies(args.trusted_proxies);
+    // Each form file becomes a recorded version (a first start, a hand edit), before the
+    // first lead, so every lead names the version it was scored with.
+    if let Err(err) = record_form_versions(&state).await {
+        eprintln!("bantam-collector: cannot record the forms' versions: {err}");
+    }
+    watch_form_versions(state.clone(), std::time::Duration::from_secs(2));
     if let Some(forwarding) = forwarding {
         println!(
             "bantam-collector: forwarding leads to {} as {}{}",

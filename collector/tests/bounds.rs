@@ -75,6 +75,7 @@ fn lead(
         client_grade: grade.into(),
         document: format!(r#"{{"id":"{id}","score":{{"reasons":[]}}}}"#),
         body_sha256: format!("hash-{id}"),
+        form_version: None,
     }
 }
 

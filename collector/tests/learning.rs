@@ -510,13 +510,14 @@ async fn six_hundred_outcomes_become_points_that_score_the_next_lead(db: TestDb)
     );
     let after = http(&addr, "GET", &location, &[(auth, &token)], "");
     assert!(
-        after.body.contains("<strong>Applied.</strong>"),
+        after.body.contains("<strong>Applied</strong> as version 2"),
         "{}",
         after.body
     );
 
-    // The form's file holds the proposal (the same bytes the command line wrote), the old
-    // version is kept beside it, and the folder still passes `check`.
+    // The form's file holds the proposal (the same bytes the command line wrote), published as
+    // version 2 through the forms' history (version 1: the file found at start), with no
+    // `.bak` beside it; the folder still passes `check`.
     let new_text = std::fs::read_to_string(forms.join("quote.json")).unwrap();
     assert_eq!(new_text, std::fs::read_to_string(&proposal_file).unwrap());
     let backups: Vec<PathBuf> = std::fs::read_dir(&forms)
@@ -524,14 +525,19 @@ async fn six_hundred_outcomes_become_points_that_score_the_next_lead(db: TestDb)
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "bak"))
         .collect();
-    assert_eq!(backups.len(), 1, "{backups:?}");
-    assert_eq!(std::fs::read_to_string(&backups[0]).unwrap(), CONFIG);
-    let name = backups[0]
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    assert!(location.ends_with(&format!("applied={name}")), "{location}");
+    assert_eq!(backups, Vec::<PathBuf>::new());
+    assert!(location.ends_with("applied=2"), "{location}");
+    let history = http(
+        &addr,
+        "GET",
+        "/v1/forms/quote/versions",
+        &[("Authorization", &format!("Bearer {TOKEN}"))],
+        "",
+    );
+    let history: Value = serde_json::from_str(&history.body).unwrap();
+    assert_eq!(history[0]["version"], 2, "{history}");
+    assert_eq!(history[0]["note"], "fit proposal applied", "{history}");
+    assert_eq!(history[1]["by"], "file", "{history}");
     let checked = run(&["check", forms.to_str().unwrap()]);
     assert!(checked.status.success(), "{}", stdout(&checked));
     assert!(

@@ -23,6 +23,7 @@ fn ingested(form: &str, id: &str) -> Ingested {
         client_grade: "warm".into(),
         document: format!(r#"{{"id":"{id}"}}"#),
         body_sha256: "aaa".into(),
+        form_version: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn ingested(id: &str, body_sha256: &str, forward: bool) -> Ingested {
         client_grade: "warm".into(),
         document: format!(r#"{{"id":"{id}"}}"#),
         body_sha256: body_sha256.into(),
+        form_version: None,
     }
 }
 
@@ -211,7 +212,7 @@ async fn collectors_starting_at_once_migrate_once() {
     for started in starting {
         started.await.unwrap().expect("every collector starts");
     }
-    assert_eq!(db.number("SELECT version FROM schema_version").await, 8);
+    assert_eq!(db.number("SELECT version FROM schema_version").await, 9);
     assert_eq!(db.number("SELECT COUNT(*) FROM schema_version").await, 1);
 }
 

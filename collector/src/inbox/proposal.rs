@@ -1,6 +1,6 @@
 //! The inbox's page of points learned from sales outcomes, per form: the fit's report, the
-//! points that would move and why, and an Apply button that writes the proposal into the
-//! form's file (the old version kept beside it as `.bak`) and reloads the forms at once.
+//! points that would move and why, and an Apply button that publishes the proposal as a new
+//! version of the form (written to its file, used at once; the history rolls back).
 //!
 //! Admin only; plain HTML with every text escaped, under the inbox's CSP (no script).
 
@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::{encode, escape, from_the_inbox, page};
 use crate::fit::{fit, Auc, Bucket, FitOptions, GradeGoal, Target};
+use crate::history::{self, Change, Refused};
 use crate::learn::{self, Proposal};
 use crate::{require_admin, AppError, AppState};
 
@@ -29,7 +30,7 @@ pub(crate) struct FitQuery {
     goal: Option<String>,
     /// The goal's percentage (default 20).
     pct: Option<String>,
-    /// The backup file of a proposal just applied, to say so.
+    /// The version a proposal was just applied as, to say so.
     applied: Option<String>,
 }
 
@@ -89,9 +90,8 @@ impl FitQuery {
 
 /// A form's proposal, or why there is none (too few outcomes, one class only…).
 struct Made {
-    /// The config file the proposal was made from, and its text.
+    /// The config file the proposal was made from.
     file: String,
-    text: String,
     result: Result<Proposal, String>,
     outcomes: usize,
     read: Duration,
@@ -124,7 +124,7 @@ async fn make(state: &AppState, id: &str, options: FitOptions) -> Result<Made, A
     let outcomes = learn::read_outcomes(&state.store, id).await?;
     let read = started.elapsed();
     let count = outcomes.len();
-    let source = text.clone();
+    let source = text;
     let (result, fitted) = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let report = fit(&form, &outcomes, &options);
@@ -146,7 +146,6 @@ async fn make(state: &AppState, id: &str, options: FitOptions) -> Result<Made, A
     };
     Ok(Made {
         file,
-        text,
         result,
         outcomes: count,
         read,
@@ -286,7 +285,7 @@ fn report_html(id: &str, made: &Made, proposal: &Proposal, query: &FitQuery) -> 
 
     let _ = write!(
         body,
-        "<section aria-labelledby=\"apply\"><h2 id=\"apply\">Apply</h2><p>Writes the proposal into <code>{file}</code> in the forms folder; the current version is kept beside it as <code>{file}.&lt;time&gt;.bak</code> (copy it back to undo). Leads from then on are scored by the new version; stored leads keep their scores.</p><form method=\"post\" action=\"/inbox/forms/{}/fit/apply\"><input type=\"hidden\" name=\"fingerprint\" value=\"{}\"><input type=\"hidden\" name=\"outcome\" value=\"{}\"><input type=\"hidden\" name=\"goal\" value=\"{}\"><input type=\"hidden\" name=\"pct\" value=\"{}\"><button>Apply to {file}</button></form><details><summary>The proposed config</summary><pre>{}</pre></details></section>",
+        "<section aria-labelledby=\"apply\"><h2 id=\"apply\">Apply</h2><p>Publishes the proposal as a new version of the form, written to <code>{file}</code> in the forms folder; the form's page keeps every earlier version, one click from a roll back. Leads from then on are scored by the new version; stored leads keep their scores.</p><form method=\"post\" action=\"/inbox/forms/{}/fit/apply\"><input type=\"hidden\" name=\"fingerprint\" value=\"{}\"><input type=\"hidden\" name=\"outcome\" value=\"{}\"><input type=\"hidden\" name=\"goal\" value=\"{}\"><input type=\"hidden\" name=\"pct\" value=\"{}\"><button>Apply to {file}</button></form><details><summary>The proposed config</summary><pre>{}</pre></details></section>",
         encode(id),
         escape(&proposal.fingerprint),
         escape(query.outcome.as_deref().unwrap_or("won")),
@@ -318,9 +317,10 @@ pub(crate) async fn show(
     if let Some(backup) = &query.applied {
         let _ = write!(
             body,
-            "<p class=\"applied\" role=\"status\"><strong>Applied.</strong> {} now holds the proposal and new leads are scored by it; the previous version is kept as {}.</p>",
+            "<p class=\"applied\" role=\"status\"><strong>Applied</strong> as version {} of the form: {} now holds the proposal and new leads are scored by it. <a href=\"/inbox/forms/{}\">Its history</a> rolls back to any earlier version.</p>",
+            escape(backup),
             escape(&made.file),
-            escape(backup)
+            encode(&id)
         );
     }
     body.push_str("<p>Bantam fits points to the answers and sources of the leads sales has marked, and measures them on the newest leads, which the fit does not learn from.</p>");
@@ -375,13 +375,6 @@ pub(crate) async fn apply(
             }
         }
     }
-    let Some(dir) = state.forms_dir.clone() else {
-        return Err(AppError::bad(
-            StatusCode::CONFLICT,
-            "this collector does not know its forms folder, so it cannot write a form",
-            None,
-        ));
-    };
     let made = make(&state, &id, query.options()?).await?;
     let proposal = made.result.map_err(|why| {
         AppError::bad(
@@ -397,56 +390,28 @@ pub(crate) async fn apply(
             Some("fingerprint"),
         ));
     }
-    let path = dir.join(&made.file);
-    let (config, expected) = (proposal.config, made.text);
-    let write_path = path.clone();
-    let written = tokio::task::spawn_blocking(move || {
-        learn::write_config(&write_path, &config, Some(&expected), &learn::stamp_now())
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("write task: {e}")))?;
-    let backup = match written {
-        Ok(backup) => backup,
-        Err(err @ learn::WriteError::Changed(_)) => {
-            return Err(AppError::bad(StatusCode::CONFLICT, err.to_string(), None))
-        }
-        Err(err) => return Err(AppError::Internal(err.to_string())),
+    let config: serde_json::Value = serde_json::from_str(&proposal.config)
+        .map_err(|e| AppError::Internal(format!("the proposal is not JSON: {e}")))?;
+    let based_on = state.forms.read().ok().and_then(|f| f.version_of(&id));
+    let change = Change {
+        config,
+        text: Some(proposal.config),
+        note: Some("fit proposal applied".to_owned()),
+        // The version the proposal was made from; a form not yet recorded takes any.
+        based_on,
+        by: crate::admin_name(&headers),
     };
-    let backup_name = backup
-        .as_ref()
-        .and_then(|b| b.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    eprintln!(
-        "bantam-collector: applied the fit's proposal for form {id} to {} (the previous version is kept as {backup_name})",
-        path.display()
-    );
-    // Reloaded now rather than at the watcher's next look, so the next lead is scored by it.
-    let reload_dir = (*dir).clone();
-    let forms = state.forms.clone();
-    let reloaded = tokio::task::spawn_blocking(move || {
-        let fresh = forms.read().ok()?.reload(&reload_dir);
-        Some((fresh, forms))
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("reload task: {e}")))?;
-    match reloaded {
-        Some((Ok(fresh), forms)) => {
-            crate::log_problems(&fresh);
-            if let Ok(mut guard) = forms.write() {
-                *guard = fresh;
-            }
+    let version = match history::publish(&state, &id, change).await {
+        Ok(version) => version,
+        Err(Refused::Other(err)) => return Err(err),
+        Err(Refused::Invalid(_, why) | Refused::Stale(why)) => {
+            return Err(AppError::bad(StatusCode::CONFLICT, why, None))
         }
-        Some((Err(err), _)) => {
-            eprintln!("bantam-collector: keeping the forms loaded before; {err}")
-        }
-        None => {}
-    }
+    };
     Ok(Redirect::to(&format!(
-        "/inbox/forms/{}/fit?{}&applied={}",
+        "/inbox/forms/{}/fit?{}&applied={version}",
         encode(&id),
         query.query_string(),
-        encode(&backup_name)
     ))
     .into_response())
 }

@@ -179,6 +179,9 @@ pub struct Ingested {
     /// Hex SHA-256 of the posted document as the collector received it (parsed and written
     /// out again by serde_json), before the collector added its own score.
     pub body_sha256: String,
+    /// The version of the form the collector scored it with (see [`FormVersion`]), when the
+    /// form in use is a recorded version.
+    pub form_version: Option<i64>,
 }
 
 impl Ingested {
@@ -437,6 +440,8 @@ pub struct Row {
     pub document: Value,
     /// SQLite's rowid or PostgreSQL's `seq` (see [`Row::cursor`]).
     pub position: i64,
+    /// The version of its form it was scored with (`None` for leads stored before versions).
+    pub form_version: Option<i64>,
 }
 
 /// Leads, share of the best grade and average score for one source/medium/campaign.
@@ -490,19 +495,48 @@ pub struct ImportCount {
     pub statuses: usize,
 }
 
-/// One entry of [`Store::list`]: `{receivedAt, scoreMismatch, clientScore, lead}`.
+/// One published version of a form's config: the history the forms pages show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormVersion {
+    /// The form id.
+    pub form_id: String,
+    /// 1 for the first version, then one more for each publish.
+    pub version: i64,
+    /// The config as written to the form's file.
+    pub config: String,
+    /// When it was published (RFC 3339, UTC).
+    pub published_at: String,
+    /// Who published it: the admin's name, or `file` for a file found in the forms folder.
+    pub by: String,
+    /// Why, if they said.
+    pub note: Option<String>,
+}
+
+/// What [`Store::add_form_version`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Published {
+    /// Recorded under this version number.
+    Recorded(i64),
+    /// Not recorded: the form's latest version is not the one the change was based on. The
+    /// latest version (`None` when the form has none).
+    Stale(Option<FormVersion>),
+}
+
+/// One entry of [`Store::list`]: `{receivedAt, scoreMismatch, clientScore, formVersion, lead}`.
 fn listed(
     received_at: String,
     score_mismatch: bool,
     client_total: Option<u8>,
     client_grade: Option<String>,
     document: &str,
+    form_version: Option<i64>,
 ) -> Result<Value, StoreError> {
     let lead: Value = serde_json::from_str(document)?;
     Ok(serde_json::json!({
         "receivedAt": received_at,
         "scoreMismatch": score_mismatch,
         "clientScore": { "total": client_total, "grade": client_grade },
+        "formVersion": form_version,
         "lead": lead,
     }))
 }
@@ -725,6 +759,59 @@ impl Store {
     /// [`StoreError`] when the database fails; nothing is stored then.
     pub async fn import(&self, leads: Vec<Imported>, at: &str) -> Result<ImportCount, StoreError> {
         dispatch!(self.import(leads, at))
+    }
+
+    /// Every version of form `form_id`, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn form_versions(&self, form_id: &str) -> Result<Vec<FormVersion>, StoreError> {
+        dispatch!(self.form_versions(form_id))
+    }
+
+    /// Version `version` of form `form_id`, or its latest when `version` is `None`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn form_version(
+        &self,
+        form_id: &str,
+        version: Option<i64>,
+    ) -> Result<Option<FormVersion>, StoreError> {
+        dispatch!(self.form_version(form_id, version))
+    }
+
+    /// Records `config` as the next version of its form (`version.version` is ignored: the
+    /// next number is taken), if the form's latest version is `based_on` (0: the form has no
+    /// version yet; `None`: whatever it is). Two publishes based on the same version record
+    /// one of them; the other is told which version came first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn add_form_version(
+        &self,
+        version: &FormVersion,
+        based_on: Option<i64>,
+    ) -> Result<Published, StoreError> {
+        dispatch!(self.add_form_version(version, based_on))
+    }
+
+    /// Removes a version just recorded whose file could not be written, so history and the
+    /// forms folder never disagree.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn drop_form_version(&self, form_id: &str, version: i64) -> Result<(), StoreError> {
+        dispatch!(self.drop_form_version(form_id, version))
+    }
+
+    /// Leads of form `form_id` received on or after `day` (`YYYY-MM-DD`), and how many of
+    /// them had the form's best grade (from the per-day summary).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn form_counts(&self, form_id: &str, day: &str) -> Result<(u64, u64), StoreError> {
+        dispatch!(self.form_counts(form_id, day))
     }
 
     /// Lead-source quality for the leads matching `filter`, most leads first (from the per-day

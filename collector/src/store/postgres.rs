@@ -21,16 +21,16 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, ForwardState, ImportCount,
-    Imported, Ingested, LeadOutcome, Quarantined, Row, SourceQuality, StoreError, Stored,
-    SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, FormVersion, ForwardState,
+    ImportCount, Imported, Ingested, LeadOutcome, Published, Quarantined, Row, SourceQuality,
+    StoreError, Stored, SEARCH_COUNT_CAP,
 };
 
 /// Schema migrations by version, the same logical schema as SQLite's (`sqlite.rs`) version
 /// for version; `schema_version` counts those done. Differences: `seq` stands in for SQLite's
 /// `rowid` (arrival order among equal times), times are `TEXT COLLATE "C"` so they compare as
 /// SQLite compares them (byte order), and the outbox has its claim lease from the start.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     r#"CREATE TABLE leads (
         id           TEXT COLLATE "C" PRIMARY KEY,
         seq          BIGSERIAL NOT NULL,
@@ -104,6 +104,18 @@ const MIGRATIONS: [&str; 8] = [
     "DROP INDEX IF EXISTS leads_grade;
     CREATE INDEX leads_grade_received ON leads (grade, received_at, seq);
     CREATE INDEX leads_form_received ON leads (form_id, received_at, seq);",
+    // Every published version of each form's config, and the version each lead was scored
+    // with (NULL for leads stored before).
+    r#"CREATE TABLE form_versions (
+        form_id      TEXT COLLATE "C" NOT NULL,
+        version      BIGINT NOT NULL,
+        config       TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        by_whom      TEXT NOT NULL,
+        note         TEXT,
+        PRIMARY KEY (form_id, version)
+    );
+    ALTER TABLE leads ADD COLUMN form_version BIGINT;"#,
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it); several
@@ -248,7 +260,7 @@ impl Postgres {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT received_at, score_mismatch, client_total, client_grade, document
+                "SELECT received_at, score_mismatch, client_total, client_grade, document, form_version
                  FROM leads ORDER BY received_at DESC, seq DESC LIMIT $1 OFFSET $2",
                 &[&i64::from(limit), &i64::from(offset)],
             )
@@ -261,6 +273,7 @@ impl Postgres {
                     row.get::<_, Option<i16>>(2).map(small),
                     row.get(3),
                     row.get(4),
+                    row.get(5),
                 )
             })
             .collect()
@@ -553,6 +566,113 @@ impl Postgres {
         Ok(count)
     }
 
+    pub(super) async fn form_versions(
+        &self,
+        form_id: &str,
+    ) -> Result<Vec<FormVersion>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT form_id, version, config, published_at, by_whom, note FROM form_versions
+                 WHERE form_id = $1 ORDER BY version DESC",
+                &[&form_id],
+            )
+            .await?;
+        Ok(rows.iter().map(read_version).collect())
+    }
+
+    pub(super) async fn form_version(
+        &self,
+        form_id: &str,
+        version: Option<i64>,
+    ) -> Result<Option<FormVersion>, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT form_id, version, config, published_at, by_whom, note FROM form_versions
+                 WHERE form_id = $1 AND ($2::BIGINT IS NULL OR version = $2)
+                 ORDER BY version DESC LIMIT 1",
+                &[&form_id, &version],
+            )
+            .await?;
+        Ok(row.as_ref().map(read_version))
+    }
+
+    pub(super) async fn add_form_version(
+        &self,
+        version: &FormVersion,
+        based_on: Option<i64>,
+    ) -> Result<Published, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Publishes of one form from several collectors take turns: the lock is held until
+        // this transaction ends, so the check and the insert see the same latest version.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('bantam form ' || $1))",
+            &[&version.form_id],
+        )
+        .await?;
+        let latest = tx
+            .query_opt(
+                "SELECT form_id, version, config, published_at, by_whom, note FROM form_versions
+                 WHERE form_id = $1 ORDER BY version DESC LIMIT 1",
+                &[&version.form_id],
+            )
+            .await?
+            .as_ref()
+            .map(read_version);
+        let current = latest.as_ref().map_or(0, |v| v.version);
+        if based_on.is_some_and(|b| b != current) {
+            return Ok(Published::Stale(latest));
+        }
+        tx.execute(
+            "INSERT INTO form_versions (form_id, version, config, published_at, by_whom, note)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &version.form_id,
+                &(current + 1),
+                &version.config,
+                &version.published_at,
+                &version.by,
+                &version.note,
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Published::Recorded(current + 1))
+    }
+
+    pub(super) async fn drop_form_version(
+        &self,
+        form_id: &str,
+        version: i64,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM form_versions WHERE form_id = $1 AND version = $2",
+                &[&form_id, &version],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn form_counts(
+        &self,
+        form_id: &str,
+        day: &str,
+    ) -> Result<(u64, u64), StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT COALESCE(SUM(leads), 0)::BIGINT, COALESCE(SUM(best), 0)::BIGINT
+                 FROM lead_counts WHERE form_id = $1 AND day >= $2",
+                &[&form_id, &day],
+            )
+            .await?;
+        Ok((count(row.get(0)), count(row.get(1))))
+    }
+
     /// Claims up to `limit` due entries for `lease`. `FOR UPDATE SKIP LOCKED` keeps two
     /// collectors claiming at the same moment from taking the same entry; the lease keeps the
     /// others off it after this claim commits, until it is recorded, handed back, or expires
@@ -710,7 +830,18 @@ const ROW_COLUMNS: &str =
     score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document,
     (SELECT state FROM forwards WHERE forwards.lead_id = leads.id),
     (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
-    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id), seq";
+    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id), seq, form_version";
+
+fn read_version(row: &tokio_postgres::Row) -> FormVersion {
+    FormVersion {
+        form_id: row.get(0),
+        version: row.get(1),
+        config: row.get(2),
+        published_at: row.get(3),
+        by: row.get(4),
+        note: row.get(5),
+    }
+}
 
 fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
     let status: Option<String> = row.get(13);
@@ -738,6 +869,7 @@ fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
         }),
         document: serde_json::from_str(row.get(15))?,
         position: row.get(19),
+        form_version: row.get(20),
     })
 }
 
@@ -754,8 +886,9 @@ async fn insert_in(
             "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total,
                                 client_total, client_grade, score_mismatch, document,
                                 company, utm_source, utm_medium, utm_campaign, best_grade,
-                                body_sha256)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                                body_sha256, form_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                     $18)
              ON CONFLICT (id) DO NOTHING",
         )
         .await?;
@@ -780,6 +913,7 @@ async fn insert_in(
                 &lead.utm[2],
                 &lead.best_grade,
                 &lead.body_sha256,
+                &lead.form_version,
             ],
         )
         .await?

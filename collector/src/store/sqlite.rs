@@ -13,13 +13,13 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, ForwardState, ImportCount,
-    Imported, Ingested, LeadOutcome, Quarantined, Row, SourceQuality, StoreError, Stored,
-    SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, FormVersion, ForwardState,
+    ImportCount, Imported, Ingested, LeadOutcome, Published, Quarantined, Row, SourceQuality,
+    StoreError, Stored, SEARCH_COUNT_CAP,
 };
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -94,6 +94,18 @@ const MIGRATIONS: [&str; 8] = [
     "DROP INDEX IF EXISTS leads_grade;
     CREATE INDEX leads_grade_received ON leads (grade, received_at);
     CREATE INDEX leads_form_received ON leads (form_id, received_at);",
+    // Every published version of each form's config, and the version each lead was scored
+    // with (NULL for leads stored before).
+    "CREATE TABLE form_versions (
+        form_id      TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        config       TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        by_whom      TEXT NOT NULL,
+        note         TEXT,
+        PRIMARY KEY (form_id, version)
+    );
+    ALTER TABLE leads ADD COLUMN form_version INTEGER;",
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it).
@@ -204,8 +216,8 @@ impl Sqlite {
     pub(super) async fn list(&self, limit: u32, offset: u32) -> Result<Vec<Value>, StoreError> {
         self.run(move |conn| {
             let mut stmt = conn.prepare(
-                "SELECT received_at, score_mismatch, client_total, client_grade, document FROM leads
-                 ORDER BY received_at DESC, rowid DESC LIMIT ?1 OFFSET ?2",
+                "SELECT received_at, score_mismatch, client_total, client_grade, document, form_version
+                 FROM leads ORDER BY received_at DESC, rowid DESC LIMIT ?1 OFFSET ?2",
             )?;
             let rows = stmt.query_map(params![limit, offset], |row| {
                 Ok((
@@ -214,17 +226,19 @@ impl Sqlite {
                     row.get::<_, Option<u8>>(2)?,
                     row.get::<_, Option<String>>(3)?,
                     row.get::<_, String>(4)?,
+                    row.get::<_, Option<i64>>(5)?,
                 ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (received_at, mismatch, client_total, client_grade, document) = row?;
+                let (received_at, mismatch, client_total, client_grade, document, version) = row?;
                 out.push(super::listed(
                     received_at,
                     mismatch,
                     client_total,
                     client_grade,
                     &document,
+                    version,
                 )?);
             }
             Ok(out)
@@ -569,6 +583,98 @@ impl Sqlite {
         .await
     }
 
+    pub(super) async fn form_versions(
+        &self,
+        form_id: &str,
+    ) -> Result<Vec<FormVersion>, StoreError> {
+        let form_id = form_id.to_owned();
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT form_id, version, config, published_at, by_whom, note FROM form_versions
+                 WHERE form_id = ?1 ORDER BY version DESC",
+            )?;
+            let rows = stmt.query_map(params![form_id], read_version)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn form_version(
+        &self,
+        form_id: &str,
+        version: Option<i64>,
+    ) -> Result<Option<FormVersion>, StoreError> {
+        let form_id = form_id.to_owned();
+        self.run(move |conn| Ok(version_in(conn, &form_id, version)?))
+            .await
+    }
+
+    pub(super) async fn add_form_version(
+        &self,
+        version: &FormVersion,
+        based_on: Option<i64>,
+    ) -> Result<Published, StoreError> {
+        let version = version.clone();
+        self.run(move |conn| {
+            // One connection and one transaction: nothing comes between the check and the
+            // insert.
+            let tx = conn.unchecked_transaction()?;
+            let latest = version_in(&tx, &version.form_id, None)?;
+            let current = latest.as_ref().map_or(0, |v| v.version);
+            if based_on.is_some_and(|b| b != current) {
+                return Ok(Published::Stale(latest));
+            }
+            tx.execute(
+                "INSERT INTO form_versions (form_id, version, config, published_at, by_whom, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    version.form_id,
+                    current + 1,
+                    version.config,
+                    version.published_at,
+                    version.by,
+                    version.note
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Published::Recorded(current + 1))
+        })
+        .await
+    }
+
+    pub(super) async fn drop_form_version(
+        &self,
+        form_id: &str,
+        version: i64,
+    ) -> Result<(), StoreError> {
+        let form_id = form_id.to_owned();
+        self.run(move |conn| {
+            conn.execute(
+                "DELETE FROM form_versions WHERE form_id = ?1 AND version = ?2",
+                params![form_id, version],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn form_counts(
+        &self,
+        form_id: &str,
+        day: &str,
+    ) -> Result<(u64, u64), StoreError> {
+        let (form_id, day) = (form_id.to_owned(), day.to_owned());
+        self.run(move |conn| {
+            Ok(conn.query_row(
+                "SELECT COALESCE(SUM(leads), 0), COALESCE(SUM(best), 0) FROM lead_counts
+                 WHERE form_id = ?1 AND day >= ?2",
+                params![form_id, day],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?)
+        })
+        .await
+    }
+
     /// One process serves a SQLite file, so nothing needs claiming: `_lease` is unused.
     pub(super) async fn due_forwards(
         &self,
@@ -646,6 +752,32 @@ fn reopen(path: &Path) -> Result<Connection, rusqlite::Error> {
     Ok(conn)
 }
 
+fn read_version(row: &rusqlite::Row<'_>) -> rusqlite::Result<FormVersion> {
+    Ok(FormVersion {
+        form_id: row.get(0)?,
+        version: row.get(1)?,
+        config: row.get(2)?,
+        published_at: row.get(3)?,
+        by: row.get(4)?,
+        note: row.get(5)?,
+    })
+}
+
+/// Version `version` of a form, or its latest for `None`.
+fn version_in(
+    conn: &Connection,
+    form_id: &str,
+    version: Option<i64>,
+) -> rusqlite::Result<Option<FormVersion>> {
+    conn.query_row(
+        "SELECT form_id, version, config, published_at, by_whom, note FROM form_versions
+         WHERE form_id = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY version DESC LIMIT 1",
+        params![form_id, version],
+        read_version,
+    )
+    .optional()
+}
+
 fn read_quarantined(row: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
     Ok(Quarantined {
         id: row.get(0)?,
@@ -664,7 +796,7 @@ const ROW_COLUMNS: &str =
     score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document,
     (SELECT state FROM forwards WHERE forwards.lead_id = leads.id),
     (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
-    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id), rowid";
+    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id), rowid, form_version";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
     let status: Option<String> = row.get(13)?;
@@ -690,6 +822,7 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
             }),
             document: Value::Null,
             position: row.get(19)?,
+            form_version: row.get(20)?,
         },
         row.get(15)?,
     ))
@@ -706,8 +839,8 @@ fn insert_in(
         "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total,
                             client_total, client_grade, score_mismatch, document,
                             company, utm_source, utm_medium, utm_campaign, best_grade,
-                            body_sha256)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                            body_sha256, form_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
          ON CONFLICT (id) DO NOTHING",
         params![
             lead.id,
@@ -726,7 +859,8 @@ fn insert_in(
             lead.utm[1],
             lead.utm[2],
             lead.best_grade,
-            lead.body_sha256
+            lead.body_sha256,
+            lead.form_version
         ],
     )? == 1;
     if created {
