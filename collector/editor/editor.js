@@ -188,7 +188,7 @@ function showMessages() {
     ? (list.length ? `The form is valid, with ${list.length} warning(s).` : "The form is valid.")
     : "The form has an error; it cannot be published until it is fixed.";
   summary.className = `summary ${check.ok ? "ok" : "bad"}`;
-  summary.replaceChildren(h("p", { text: head }), items.length ? h("ul", {}, items) : null);
+  summary.replaceChildren(h("p", { text: head }), ...(items.length ? [h("ul", {}, items)] : []));
 }
 
 /** The field for `path`, or for the closest path above it that has one. */

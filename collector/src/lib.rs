@@ -280,7 +280,6 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
             "/inbox/forms/{id}/rollback",
             post(inbox::forms::rollback_form),
         )
-        .route("/inbox/assets/{file}", get(inbox::forms::asset))
         .route("/inbox/forms/{id}/fit", get(inbox::proposal::show))
         .route("/inbox/forms/{id}/fit/apply", post(inbox::proposal::apply))
         .route("/inbox/quarantine", get(quarantine::list_page))
@@ -289,6 +288,7 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
             post(quarantine::accept_form),
         )
         .route("/forms/{file}", get(form_config))
+        // The editor's files, and the forms pages' (which the editor's handler hands on).
         .route("/inbox/assets/{file}", get(inbox::editor::asset))
         .route(
             "/inbox/forms/{id}/edit",
@@ -1055,6 +1055,18 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Whether a request is a script's fetch from a page of this origin (`Sec-Fetch-Site:
+/// same-origin`, `Sec-Fetch-Mode: cors` or `same-origin`), which browsers mark so themselves.
+fn from_own_script(headers: &HeaderMap) -> bool {
+    let is = |name: &str, values: &[&str]| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| values.contains(&v))
+    };
+    is("sec-fetch-site", &["same-origin"]) && is("sec-fetch-mode", &["cors", "same-origin"])
+}
+
 /// Checks the admin token: `Authorization: Bearer <token>`, or Basic auth with the token as
 /// the password (any user name), which browsers prompt for when `browser` is true.
 pub(crate) fn require_admin(
@@ -1083,7 +1095,10 @@ pub(crate) fn require_admin(
         });
     match given {
         Some(given) if same_secret(&given, token) => Ok(()),
-        _ => Err(AppError::Unauthorized(browser)),
+        // A script on the inbox's own pages (the form editor's fetches) gets the Basic
+        // challenge too: the browser answers it with the credentials it holds for the inbox,
+        // which it sends unasked only under the path it first asked them for.
+        _ => Err(AppError::Unauthorized(browser || from_own_script(headers))),
     }
 }
 

@@ -59,8 +59,9 @@ const EDITOR_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eva
 /// thank-you step may embed a scheduler); only the editor may frame it.
 const PREVIEW_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data: https:; frame-src https:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'";
 
-/// `GET /inbox/assets/{file}`: one of the editor's files. Public, like `/dist/`: they are code,
-/// not data; everything they read goes through the admin API.
+/// `GET /inbox/assets/{file}`: one of the editor's files, else one of the forms pages'
+/// ([`super::forms::asset`]). Public, like `/dist/`: they are code, not data; everything they
+/// read goes through the admin API.
 pub(crate) async fn asset(Path(name): Path<String>) -> Response {
     match ASSETS.iter().find(|(n, _, _)| *n == name) {
         Some((_, kind, body)) => (
@@ -72,7 +73,7 @@ pub(crate) async fn asset(Path(name): Path<String>) -> Response {
             *body,
         )
             .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+        None => super::forms::asset(Path(name)).await,
     }
 }
 
@@ -147,7 +148,7 @@ pub(crate) async fn edit(
         format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Edit form {id} – Bantam</title>\
+<title>Edit form {id} – Bantam</title><link rel=\"icon\" href=\"data:,\">\
 <link rel=\"stylesheet\" href=\"/inbox/assets/editor.css\">\
 <script type=\"module\" src=\"/inbox/assets/editor.js\"></script></head>\
 <body data-form=\"{id}\" data-engine=\"{full}\">\
@@ -177,7 +178,7 @@ pub(crate) async fn preview(
         format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Preview of form {id}</title>\
+<title>Preview of form {id}</title><link rel=\"icon\" href=\"data:,\">\
 <link rel=\"stylesheet\" href=\"/inbox/assets/editor.css\">\
 <script type=\"module\" src=\"/inbox/assets/preview.js\"></script></head>\
 <body class=\"preview\" data-engine=\"{full}\"><main>\
