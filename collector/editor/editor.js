@@ -157,7 +157,10 @@ function showMessages() {
   }
   const list = [...check.errors.map((m) => ({ ...m, kind: "error" })), ...check.warnings.map((m) => ({ ...m, kind: "warning" }))];
   const items = list.map((m, n) => {
-    const field = nearest(m.path);
+    // "questions[0]: question "plan" needs a `label`": the message belongs at the label.
+    const missing = m.message.match(/needs an? `(\w+)`/);
+    if (missing) m = { ...m, at: `${m.path}.${missing[1]}` };
+    const field = nearest(m.at || m.path);
     const id = `msg-${n}`;
     if (field) {
       const text = h("p", { class: `msg ${m.kind}`, id, text: m.message });
@@ -174,10 +177,13 @@ function showMessages() {
     const link = h("a", { href: field ? `#${field.id || ""}` : "#json", text: m.path });
     link.addEventListener("click", (e) => {
       e.preventDefault();
-      if (field) {
+      // Looked up now: the fields may have been drawn again since.
+      const target = nearest(m.at || m.path);
+      if (target) {
         showView("form");
-        field.scrollIntoView({ block: "center" });
-        if (field.focus) field.focus();
+        target.scrollIntoView({ block: "center" });
+        if (!target.matches("input, select, textarea") && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+        target.focus();
       } else {
         showView("json");
       }
@@ -187,6 +193,11 @@ function showMessages() {
   const head = check.ok
     ? (list.length ? `The form is valid, with ${list.length} warning(s).` : "The form is valid.")
     : "The form has an error; it cannot be published until it is fixed.";
+  // The summary is drawn again only when it changes, so a click on one of its links is not
+  // lost to a redraw the same click caused (a field's change on blur).
+  const key = JSON.stringify([check.ok, list]);
+  if (summary.dataset.key === key) return;
+  summary.dataset.key = key;
   summary.className = `summary ${check.ok ? "ok" : "bad"}`;
   summary.replaceChildren(h("p", { text: head }), ...(items.length ? [h("ul", {}, items)] : []));
 }
@@ -306,5 +317,8 @@ async function publish() {
     publishButton.disabled = !check.ok;
   }
 }
+
+/** For scripts and tests: the draft as it is now. */
+window.bantamEditor = { config: () => config };
 
 await load();

@@ -81,7 +81,7 @@ function fieldMaker(ctx) {
     return h("div", { class: cls }, parts);
   };
   return {
-    text(path, label, { placeholder, hint, multiline, readonly, structural } = {}) {
+    text(path, label, { placeholder, hint, multiline, readonly } = {}) {
       const value = getIn(config, path);
       const input = register(path, multiline ? h("textarea", { rows: 2 }) : h("input", { type: "text" }));
       input.value = typeof value === "string" ? value : value == null ? "" : String(value);
@@ -91,7 +91,6 @@ function fieldMaker(ctx) {
         setIn(config, path, input.value === "" ? undefined : input.value);
         ctx.change(false);
       });
-      if (structural) input.addEventListener("change", () => ctx.change(true, path));
       return wrap(label, input, hint);
     },
     number(path, label, { placeholder, hint, step = "1" } = {}) {
@@ -264,10 +263,22 @@ function question(f, ctx, q, i, list, effective) {
       ctx.change(true, undefined, `Question ${i + 1} removed.`);
     }, { "aria-label": `Remove question ${i + 1}` })));
   const preset = effective.get(q.id);
+  const kindField = f.select(`${base}.kind`, "Kind", KINDS.map((k) => [k, KIND_NAMES[k]]),
+    { empty: fromPreset ? "As in the preset" : undefined, structural: true });
+  // After the field wrote the kind (the re-render waits for a microtask): what the new kind
+  // does not take goes, and a choice gets a first option.
+  kindField.querySelector("select").addEventListener("change", () => {
+    const next = q.kind;
+    const choice = next === "singleChoice" || next === "multipleChoice" || next === "yesNo";
+    if (!choice) delete q.options;
+    if (next !== "number") for (const k of ["ranges", "min", "max"]) delete q[k];
+    if (choice || next === "number") delete q.points;
+    if ((next === "singleChoice" || next === "multipleChoice") && !Array.isArray(q.options)) q.options = [{ id: "a", label: "", points: 0 }];
+    if (next === "yesNo" && Array.isArray(q.options)) q.options = q.options.filter((o) => o.id === "yes" || o.id === "no");
+  });
   box.append(h("div", { class: "grid" },
-    f.text(`${base}.id`, "Id", { hint: "Recorded with the answer.", structural: true }),
-    f.select(`${base}.kind`, "Kind", KINDS.map((k) => [k, KIND_NAMES[k]]),
-      { empty: fromPreset ? "As in the preset" : undefined, structural: true }),
+    f.text(`${base}.id`, "Id", { hint: "Recorded with the answer." }),
+    kindField,
     f.text(`${base}.label`, kind === "consent" ? "Consent text" : "Label", { multiline: true, placeholder: preset?.label }),
     f.text(`${base}.help`, "Help text"),
     f.check(`${base}.required`, "Answer required"),
@@ -306,7 +317,7 @@ function options(f, ctx, q, base, kind, preset) {
   list.forEach((o, j) => {
     const p = `${base}.options[${j}]`;
     table.append(h("div", { class: "row", "data-path": p },
-      kind === "yesNo" ? f.select(`${p}.id`, "Answer", [["yes", "Yes"], ["no", "No"]]) : f.text(`${p}.id`, "Id", { structural: true }),
+      kind === "yesNo" ? f.select(`${p}.id`, "Answer", [["yes", "Yes"], ["no", "No"]]) : f.text(`${p}.id`, "Id"),
       f.text(`${p}.label`, "Label"),
       f.number(`${p}.points`, "Points", { placeholder: 0 }),
       f.select(`${p}.capGrade`, "Best grade possible", gradeChoices(ctx), { empty: "No limit" }),
@@ -325,7 +336,7 @@ function options(f, ctx, q, base, kind, preset) {
       q.options.push(kind === "yesNo" ? { id: ids.has("yes") ? "no" : "yes", points: 0 } : { id: `option${n}`, label: "", points: 0 });
     }
     ctx.change(true, `${base}.options[${q.options.length - 1}].label`);
-  }, { class: "add", "aria-label": `Add an option to ${q.id}` }));
+  }, { class: "add", "aria-label": `Add an option to question ${base.match(/\d+/)[0] * 1 + 1}` }));
   return box;
 }
 
@@ -352,7 +363,7 @@ function ranges(f, ctx, q, base) {
     const last = q.ranges[q.ranges.length - 1];
     q.ranges.push({ min: last ? (last.max ?? last.min) + 1 : 0, points: 0 });
     ctx.change(true, `${base}.ranges[${q.ranges.length - 1}].points`);
-  }, { class: "add", "aria-label": `Add a range to ${q.id}` }));
+  }, { class: "add", "aria-label": `Add a range to question ${base.match(/\d+/)[0] * 1 + 1}` }));
   return box;
 }
 
@@ -423,7 +434,7 @@ function grades(f, ctx) {
     config.grades.forEach((g, j) => {
       const p = `grades[${j}]`;
       table.append(h("div", { class: "row", "data-path": p },
-        f.text(`${p}.name`, "Name", { structural: true }),
+        f.text(`${p}.name`, "Name"),
         f.text(`${p}.label`, "Label"),
         f.number(`${p}.min`, "Lowest total (0-100)"),
         f.button("Remove", () => {
