@@ -184,7 +184,7 @@ function questions(f, ctx) {
   }, { class: "add" }));
   if (config.preset) {
     const preset = (outline?.questions || []).filter((q) => !own.has(q.id));
-    const box = h("div", { class: "preset" }, h("h3", { text: `Questions from the ${config.preset} preset` }));
+    const box = h("div", { class: "preset" }, h("h3", { text: `Questions from the ${String(config.preset).toUpperCase()} preset` }));
     if (!outline) box.append(h("p", { class: "hint", text: "Fix the errors to see the preset's questions." }));
     const ul = h("ul");
     for (const q of preset) {

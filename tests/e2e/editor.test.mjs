@@ -266,6 +266,16 @@ test("the editor: a question with options and points, preview and simulator foll
   assert.equal(stored.lead.score.total, simulated.total, "the collector's score is the simulator's");
   assert.equal(stored.formVersion, 2);
 
+  // What would this change do: Enterprise worth nothing turns that hot lead warm.
+  await field(page, "questions[0].options[1].points").fill("0");
+  await settled(page, true);
+  await page.getByRole("button", { name: "What would this change do?" }).click();
+  await page.locator("#impact-result").getByText("1 of 1 stored leads change grade: hot → warm 1.").waitFor();
+  await page.locator(".sim").screenshot({ path: join(SHOTS, "editor-impact.png") });
+  await field(page, "questions[0].options[1].points").fill("40");
+  await page.getByRole("button", { name: "What would this change do?" }).click();
+  await page.locator("#impact-result").getByText("0 of 1 stored leads change grade.").waitFor();
+
   // Someone publishes meanwhile: the editor's next publish is refused with a 409, said clearly.
   const other = await api(`/v1/forms/${FORM}/versions`, { method: "POST", body: { config: draft, basedOn: 2, note: "elsewhere" } });
   assert.equal(other.status, 201);
