@@ -160,11 +160,14 @@ function showMessages() {
     // "questions[0]: question "plan" needs a `label`": the message belongs at the label.
     const missing = m.message.match(/needs an? `(\w+)`/);
     if (missing) m = { ...m, at: `${m.path}.${missing[1]}` };
+    // The engine's messages start with their path, which the link already shows.
+    const said = m.message.startsWith(`${m.path}: `) ? m.message.slice(m.path.length + 2) : m.message;
     const field = nearest(m.at || m.path);
     const id = `msg-${n}`;
     if (field) {
-      const text = h("p", { class: `msg ${m.kind}`, id, text: m.message });
-      const holder = field.closest(".field, .row, fieldset, details, li, [data-path]") || field;
+      const text = h("p", { class: `msg ${m.kind}`, id, text: said });
+      // The field's own box (the input carries a data-path itself: start above it).
+      const holder = field.parentElement.closest(".field, .row, fieldset, details, li") || field.parentElement;
       if (field.matches("input, select, textarea")) {
         holder.append(text);
         if (m.kind === "error") field.setAttribute("aria-invalid", "true");
@@ -188,7 +191,7 @@ function showMessages() {
         showView("json");
       }
     });
-    return h("li", { class: m.kind }, h("span", { class: "label", text: m.kind === "error" ? "Error: " : "Warning: " }), link, h("span", { text: `: ${m.message}` }));
+    return h("li", { class: m.kind }, h("span", { class: "label", text: m.kind === "error" ? "Error: " : "Warning: " }), link, h("span", { text: `: ${said}` }));
   });
   const head = check.ok
     ? (list.length ? `The form is valid, with ${list.length} warning(s).` : "The form is valid.")

@@ -206,6 +206,7 @@ test("the editor: a question with options and points, preview and simulator foll
   const described = await bad.getAttribute("aria-describedby");
   const message = await page.locator(`#${described.split(" ").find((id) => id.startsWith("msg-"))}`).textContent();
   assert.match(message, /option "starter" appears twice/);
+  assert.ok(await page.locator(`[data-path="questions[0].options[1].id"] ~ .msg.error`).isVisible(), "the message is shown next to the field");
   assert.equal(await page.locator("#publish").isDisabled(), true, "Publish is disabled while the engine reports an error");
   await page.locator("#summary").getByRole("link", { name: "questions[0].options[1].id" }).click();
   assert.equal(await bad.evaluate((el) => el === document.activeElement), true, "the summary's link takes the focus to the field");
