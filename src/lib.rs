@@ -8,6 +8,8 @@
 
 mod deliver;
 mod dom;
+#[cfg(feature = "validator")]
+mod editor;
 mod events;
 mod options;
 mod outbox;
@@ -20,6 +22,8 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 pub use bantam_engine as engine;
+#[cfg(feature = "validator")]
+pub use editor::{check_config, form_outline, score_answers};
 
 /// A TLSF allocator (constant time per allocation and free) instead of the standard dlmalloc,
 /// which costs 3.4 KB more gzipped. `lol_alloc`'s free list, used before, walks the whole list
@@ -83,8 +87,8 @@ pub async fn mount(
     #[wasm_bindgen(unchecked_param_type = "MountOptions")] options: JsValue,
 ) -> Result<Form, JsValue> {
     let host = dom::resolve_target(&target).inspect_err(events::log_error)?;
-    let form = match options::load(&options).await {
-        Ok(form) => form,
+    let (form, preview) = match options::load(&options).await {
+        Ok(loaded) => loaded,
         Err(err) => {
             // A config for the full module is not an error: the loader hands it over.
             if err.code != "fallback" {
@@ -93,6 +97,6 @@ pub async fn mount(
             return Err(err.to_js());
         }
     };
-    let inner = widget::Widget::mount(host, form)?;
+    let inner = widget::Widget::mount(host, form, preview)?;
     Ok(Form { inner })
 }

@@ -8,6 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::events::WidgetError;
+use crate::widget::Preview;
 
 /// Deepest nesting accepted in a config (guards against cyclic JS objects).
 const MAX_DEPTH: usize = 16;
@@ -82,12 +83,12 @@ fn get(options: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Reads the options and returns the validated form.
+/// Reads the options and returns the validated form, and what a preview asks of it.
 ///
 /// # Errors
 /// A `config` [`WidgetError`] naming the field for bad options or config, a `mount` one when
 /// the config URL cannot be fetched or parsed.
-pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
+pub(crate) async fn load(options: &JsValue) -> Result<(Form, Preview), WidgetError> {
     let Some(object) = options
         .dyn_ref::<js_sys::Object>()
         .filter(|_| !options.is_function())
@@ -101,6 +102,10 @@ pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
         .iter()
         .filter_map(|k| k.as_string())
     {
+        #[cfg(feature = "validator")]
+        if key == "preview" {
+            continue;
+        }
         if !["config", "configUrl", "variant"].contains(&key.as_str()) {
             return Err(WidgetError::config(
                 format!("options.{key}: unknown field `{key}`, expected `config`, `configUrl` or `variant`"),
@@ -184,7 +189,62 @@ pub(crate) async fn load(options: &JsValue) -> Result<Form, WidgetError> {
         form.set_variant(&variant)
             .map_err(|err| bad(format!("options.{err}")))?;
     }
-    Ok(form)
+    #[cfg(feature = "validator")]
+    let preview = read_preview(&get(options, "preview"), &form)?;
+    #[cfg(not(feature = "validator"))]
+    let preview = Preview::default();
+    Ok((form, preview))
+}
+
+/// The `preview` option of the form editor (full module only): `{step?, thankYou?}`, the step
+/// to show (1 is the first) or the grade whose thank-you step to show. A preview keeps nothing
+/// about the visitor and sends nothing: its Send shows the thank-you the answers earn.
+///
+/// # Errors
+/// A `config` [`WidgetError`] naming `options.preview.*` for a field it does not know, a step
+/// that is not a whole number from 1, or a grade the form does not have.
+#[cfg(feature = "validator")]
+fn read_preview(value: &JsValue, form: &Form) -> Result<Preview, WidgetError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Preview::default());
+    }
+    let bad = |path: &str, message: &str| {
+        WidgetError::config(
+            format!("options.preview.{path}: {message}"),
+            Some(format!("options.preview.{path}")),
+        )
+    };
+    let object = value
+        .dyn_ref::<js_sys::Object>()
+        .ok_or_else(|| bad("", "expected an object like { step } or { thankYou }"))?;
+    for key in js_sys::Object::keys(object)
+        .iter()
+        .filter_map(|k| k.as_string())
+    {
+        if key != "step" && key != "thankYou" {
+            return Err(bad(&key, "unknown field, expected `step` or `thankYou`"));
+        }
+    }
+    let mut preview = Preview {
+        active: true,
+        ..Preview::default()
+    };
+    let step = get(value, "step");
+    if !step.is_undefined() && !step.is_null() {
+        match step.as_f64() {
+            Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 1e6 => preview.step = n as usize - 1,
+            _ => return Err(bad("step", "expected a whole number from 1")),
+        }
+    }
+    let grade = get(value, "thankYou");
+    if !grade.is_undefined() && !grade.is_null() {
+        let name = grade.as_string().unwrap_or_default();
+        let index = form
+            .grade_index(&name)
+            .ok_or_else(|| bad("thankYou", &format!("the form has no grade \"{name}\"")))?;
+        preview.thank_you = Some(index);
+    }
+    Ok(preview)
 }
 /// The form for a page whose languages are `preferred`, from a compiled document (the lean
 /// module).

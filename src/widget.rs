@@ -62,9 +62,35 @@ pub(crate) struct Widget {
     /// When the form appeared (ms since the epoch), for the fill time.
     shown_at: f64,
     listeners: Vec<EventListener>,
+    /// What the editor's preview asked for, if this is one.
+    #[cfg(feature = "validator")]
+    preview: Preview,
 }
 
 type Shared = Rc<RefCell<Option<Widget>>>;
+
+/// What the form editor's preview asks of a mount (the `preview` option, full module only): a
+/// preview keeps nothing about the visitor and sends nothing, opens at `step` (0 is the first)
+/// or on the thank-you step of the grade at `thank_you`. Empty in the lean module.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Preview {
+    #[cfg(feature = "validator")]
+    pub(crate) active: bool,
+    #[cfg(feature = "validator")]
+    pub(crate) step: usize,
+    #[cfg(feature = "validator")]
+    pub(crate) thank_you: Option<usize>,
+}
+
+impl Preview {
+    /// Whether this mount is the editor's preview.
+    fn active(self) -> bool {
+        #[cfg(feature = "validator")]
+        return self.active;
+        #[cfg(not(feature = "validator"))]
+        false
+    }
+}
 
 thread_local! {
     /// Every mounted form, owned here until `destroy()`: a form lives as long as it is on the
@@ -112,7 +138,7 @@ impl Widget {
     ///
     /// # Errors
     /// An `Error` if the target already holds a Bantam form.
-    pub(crate) fn mount(target: Element, form: Form) -> Result<Shared, JsValue> {
+    pub(crate) fn mount(target: Element, form: Form, preview: Preview) -> Result<Shared, JsValue> {
         if target
             .query_selector(":scope > [data-bantam]")
             .ok()
@@ -219,11 +245,18 @@ impl Widget {
         let _ = root.append_child(&form_el);
         let _ = shadow.append_child(&root);
 
-        let profile = crate::visitor::load_profile(&form);
+        let profile = if preview.active() {
+            crate::visitor::Profile {
+                known: Answers::new(),
+                visit_count: 1,
+            }
+        } else {
+            crate::visitor::load_profile(&form)
+        };
         let answers = profile.known.clone();
         let chosen = next_questions(&form, &profile.known);
         let attribution = crate::visitor::attribution();
-        if !crate::visitor::needs_consent(&form) {
+        if !preview.active() && !crate::visitor::needs_consent(&form) {
             crate::visitor::remember(&attribution);
         }
         let steps = split_steps(&chosen, form.questions_per_step);
@@ -251,6 +284,8 @@ impl Widget {
             known: profile.known,
             visit_count: profile.visit_count,
             listeners: Vec::new(),
+            #[cfg(feature = "validator")]
+            preview,
             form,
         };
         let shared: Shared = Rc::new(RefCell::new(Some(widget)));
@@ -311,13 +346,34 @@ impl Widget {
                 ("questions", ids(&widget.form, &chosen)),
                 ("steps", JsValue::from(widget.steps.len() as u32)),
             ]);
-            let step = widget.render_step(false);
+            // The editor's preview may open on a later step or on a grade's thank-you step.
+            #[cfg(feature = "validator")]
+            let thanked = match preview.thank_you {
+                Some(grade) => {
+                    widget.grade = grade;
+                    widget.show_thank_you();
+                    true
+                }
+                None => {
+                    widget.step = preview.step.min(widget.steps.len().saturating_sub(1));
+                    false
+                }
+            };
+            #[cfg(not(feature = "validator"))]
+            let thanked = false;
+            let step = if thanked {
+                Vec::new()
+            } else {
+                widget.render_step(false)
+            };
             (ready, step)
         };
         let _ = target.append_child(&host);
-        // Deliver what earlier pages queued, and watch for going online or away.
-        crate::outbox::watch_page();
-        crate::outbox::flush();
+        if !preview.active() {
+            // Deliver what earlier pages queued, and watch for going online or away.
+            crate::outbox::watch_page();
+            crate::outbox::flush();
+        }
         dispatch(&host, "ready", &ready);
         for (name, detail) in step {
             dispatch(&host, name, &detail);
@@ -648,6 +704,12 @@ impl Widget {
         let _ = self.answers.set_asked(&self.form, asked);
         let lead = build_lead(&self.form, &self.answers, input);
         self.grade = self.form.grade_index(&lead.score.grade).unwrap_or(0);
+        #[cfg(feature = "validator")]
+        if self.preview.active {
+            // The editor's preview: the thank-you these answers earn, nothing sent or kept.
+            self.show_thank_you();
+            return (vec![("scored", from_json(&lead.score.to_json()))], None);
+        }
         if lead.spam.flagged && self.form.spam.action == SpamAction::Drop {
             // Dropped without a word: the sender sees the thank-you step its answers earn,
             // nothing is sent or kept.
@@ -740,7 +802,9 @@ impl Widget {
         }
     }
 
-    /// Replaces the form with the thank-you step for the submitted lead's grade.
+    /// Replaces the form with the thank-you step for the submitted lead's grade, and moves the
+    /// focus to its title (not in the editor's preview, which must leave the focus in the
+    /// editor).
     fn show_thank_you(&mut self) {
         let doc = document();
         let thanks = self.form.thank_you_for(self.grade).clone();
@@ -790,6 +854,11 @@ impl Widget {
                 ],
             );
             let _ = self.root.append_child(&frame);
+        }
+        // The editor's preview leaves the focus in the editor.
+        #[cfg(feature = "validator")]
+        if self.preview.active {
+            return;
         }
         if let Ok(title) = title.dyn_into::<HtmlElement>() {
             let _ = title.focus();

@@ -848,3 +848,224 @@ async fn crm_formats_post_their_own_bodies() {
         .set_cookie("hubspotutk=; max-age=0; path=/")
         .unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// The form editor's use of the full module: `checkConfig`, `formOutline`, `scoreAnswers` and
+// the `preview` mount option.
+
+fn json(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap()
+}
+
+fn stringify(value: &JsValue) -> String {
+    js_sys::JSON::stringify(value).unwrap().as_string().unwrap()
+}
+
+/// A short form of its own: one choice question with points, a disqualifier and a signal.
+const PLAN: &str = r#"{"formId":"plan","questions":[
+  {"id":"email","kind":"email","label":"Email","required":true},
+  {"id":"plan","kind":"singleChoice","label":"Which plan?","category":"need","options":[
+    {"id":"starter","label":"Starter","points":5},
+    {"id":"enterprise","label":"Enterprise","points":40},
+    {"id":"student","label":"Student","points":0,"capGrade":"cold"}]}],
+  "signals":[{"id":"source","input":"utmSource","values":{"newsletter":10},"none":0}]}"#;
+
+#[wasm_bindgen_test]
+fn check_config_gives_the_engines_errors_with_their_paths_and_the_delivery_warnings() {
+    let ok = bantam::check_config(json(PLAN));
+    assert_eq!(stringify(&ok), r#"{"ok":true,"errors":[],"warnings":[]}"#);
+    let twice = PLAN.replace(r#""id":"enterprise""#, r#""id":"starter""#);
+    let bad = bantam::check_config(json(&twice));
+    assert_eq!(prop(&bad, "ok"), JsValue::FALSE);
+    let error = js_sys::Array::from(&prop(&bad, "errors")).get(0);
+    assert_eq!(
+        prop(&error, "path").as_string().unwrap(),
+        "questions[1].options[1].id"
+    );
+    let message = prop(&error, "message").as_string().unwrap();
+    assert!(
+        message.contains("option \"starter\" appears twice"),
+        "{message}"
+    );
+    // The same message the engine gives natively.
+    let native = bantam::engine::Form::from_value(to_engine(&json(&twice))).unwrap_err();
+    assert_eq!(message, native.to_string());
+    // A third-party endpoint without a fallback: allowed, with `check`'s warning.
+    let hubspot = PLAN.replace(
+        r#""formId":"plan","#,
+        r#""formId":"plan","endpoint":"https://api.hsforms.com/submissions/v3/integration/submit/1/abc","delivery":{"format":"hubspot"},"#,
+    );
+    let warned = bantam::check_config(json(&hubspot));
+    assert_eq!(prop(&warned, "ok"), JsValue::TRUE);
+    let paths: Vec<String> = js_sys::Array::from(&prop(&warned, "warnings"))
+        .iter()
+        .map(|w| prop(&w, "path").as_string().unwrap())
+        .collect();
+    assert!(paths.contains(&"delivery.fallback".to_owned()), "{paths:?}");
+}
+
+#[wasm_bindgen_test]
+fn form_outline_lists_the_questions_after_the_preset_and_the_first_visits_steps() {
+    let outline = bantam::form_outline(json(
+        r#"{"formId":"o","preset":"bant","removeQuestions":["role","timeframe","need","headcount","consent"],
+            "questions":[{"id":"plan","kind":"yesNo","label":"Ready?","priority":5}]}"#,
+    ))
+    .unwrap();
+    let ids: Vec<String> = js_sys::Array::from(&prop(&outline, "questions"))
+        .iter()
+        .map(|q| prop(&q, "id").as_string().unwrap())
+        .collect();
+    assert_eq!(ids, ["email", "company", "budget", "plan"]);
+    let steps = stringify(&prop(&outline, "steps"));
+    // Chosen by priority, asked in form order, three to a step.
+    assert_eq!(steps, r#"[["email","company","budget"],["plan"]]"#);
+    let grades: Vec<String> = js_sys::Array::from(&prop(&outline, "grades"))
+        .iter()
+        .map(|g| prop(&g, "name").as_string().unwrap())
+        .collect();
+    assert_eq!(grades, ["hot", "warm", "cold"]);
+    let err = bantam::form_outline(json(r#"{"formId":"o"}"#)).unwrap_err();
+    assert_eq!(prop(&err, "path").as_string().unwrap(), "questions");
+}
+
+#[wasm_bindgen_test]
+fn score_answers_scores_as_the_engine_does_natively() {
+    use bantam::engine::{score_with, AnswerValue, Answers, Form, Map, Touch};
+    let answers = json(r#"{"email":"ann@acme.io","plan":"enterprise"}"#);
+    let touch = json(r#"{"url":"https://www.example.com/?utm_source=newsletter","referrer":""}"#);
+    let scored = bantam::score_answers(json(PLAN), answers, touch).unwrap();
+    // The same form and answers, scored by the engine directly.
+    let form = Form::from_value(to_engine(&json(PLAN))).unwrap();
+    let mut values = Map::new();
+    values.insert("email".to_owned(), AnswerValue::Text("ann@acme.io".into()));
+    values.insert("plan".to_owned(), AnswerValue::Text("enterprise".into()));
+    let answers = Answers::from_values(&form, values).unwrap();
+    let touch = Touch::from_page("https://www.example.com/?utm_source=newsletter", "", "");
+    let native = score_with(&form, &answers, Some(&touch)).to_json();
+    assert_eq!(stringify(&scored), stringify(&json(&native)));
+    assert!(stringify(&prop(&scored, "reasons")).contains("Enterprise"));
+    // The signal counts: without the touch the total is lower.
+    let without = bantam::score_answers(
+        json(PLAN),
+        json(r#"{"email":"ann@acme.io","plan":"enterprise"}"#),
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    assert!(prop(&without, "total").as_f64().unwrap() < prop(&scored, "total").as_f64().unwrap());
+    // A disqualifier caps the grade; an empty answer is a skipped question.
+    let capped = bantam::score_answers(
+        json(PLAN),
+        json(r#"{"email":"","plan":"student"}"#),
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    assert_eq!(prop(&capped, "grade").as_string().unwrap(), "cold");
+    // An answer its question does not take: a TypeError naming it.
+    let err = bantam::score_answers(json(PLAN), json(r#"{"plan":"gold"}"#), JsValue::UNDEFINED)
+        .unwrap_err();
+    assert!(err.is_instance_of::<js_sys::TypeError>());
+    assert_eq!(prop(&err, "path").as_string().unwrap(), "answers.plan");
+}
+
+/// A JS value as the engine's value tree (as the widget copies a page's config).
+fn to_engine(value: &JsValue) -> bantam::engine::Value {
+    use bantam::engine::Value;
+    if let Some(b) = value.as_bool() {
+        Value::Bool(b)
+    } else if let Some(n) = value.as_f64() {
+        Value::Number(n)
+    } else if let Some(s) = value.as_string() {
+        Value::String(s)
+    } else if js_sys::Array::is_array(value) {
+        Value::Array(
+            js_sys::Array::from(value)
+                .iter()
+                .map(|v| to_engine(&v))
+                .collect(),
+        )
+    } else if value.is_object() {
+        let entries = js_sys::Object::entries(value.unchecked_ref());
+        Value::Object(
+            entries
+                .iter()
+                .map(|pair| {
+                    let pair = js_sys::Array::from(&pair);
+                    (pair.get(0).as_string().unwrap(), to_engine(&pair.get(1)))
+                })
+                .collect(),
+        )
+    } else {
+        Value::Null
+    }
+}
+
+fn preview_options(config: &str, preview: &str) -> JsValue {
+    let options = options(config);
+    js_sys::Reflect::set(&options, &"preview".into(), &json(preview)).unwrap();
+    options
+}
+
+#[wasm_bindgen_test]
+async fn a_preview_opens_on_the_step_or_thank_you_asked_for_and_sends_nothing() {
+    let calls = stub_fetch(201);
+    // The second step.
+    let target = new_target();
+    let form = mount(
+        target.clone().into(),
+        preview_options(BANT, r#"{"step":2}"#),
+    )
+    .await
+    .unwrap();
+    let shadow = shadow_of(&target);
+    assert!(text_of(&shadow, ".st").starts_with("Step 2 of"));
+    assert!(find(&shadow, "#b-email").is_none());
+    form.destroy();
+    // The thank-you step of the hot grade, the config's title; the focus stays where it was.
+    let target = new_target();
+    let config =
+        r#"{"formId":"t","preset":"bant","thankYouByGrade":{"hot":{"title":"Let's talk"}}}"#;
+    let form = mount(
+        target.clone().into(),
+        preview_options(config, r#"{"thankYou":"hot"}"#),
+    )
+    .await
+    .unwrap();
+    let shadow = shadow_of(&target);
+    assert_eq!(text_of(&shadow, ".ty h2"), "Let's talk");
+    assert!(shadow.active_element().is_none());
+    form.destroy();
+    // Sending a preview shows the thank-you the answers earn and sends and keeps nothing.
+    let target = new_target();
+    let one = r#"{"formId":"p","questions":[{"id":"email","kind":"email","label":"Email","required":true}]}"#;
+    let form = mount(target.clone().into(), preview_options(one, "{}"))
+        .await
+        .unwrap();
+    let shadow = shadow_of(&target);
+    fill(&shadow, "email", "ann@acme.io");
+    let scored = record(&target, "scored");
+    click(&shadow, "button.nx");
+    assert_eq!(scored.borrow().len(), 1, "scored, as a real send is");
+    assert!(find(&shadow, ".ty").is_some());
+    sleep(50).await;
+    assert_eq!(calls.length(), 0, "nothing was sent");
+    assert_eq!(outbox_len(), 0, "nothing was queued");
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    assert_eq!(
+        storage.length().unwrap(),
+        0,
+        "nothing about the visitor was kept"
+    );
+    form.destroy();
+    // A preview field the widget does not know, or a grade the form lacks, is refused.
+    for (preview, path) in [
+        (r#"{"steps":2}"#, "options.preview.steps"),
+        (r#"{"thankYou":"boiling"}"#, "options.preview.thankYou"),
+        (r#"{"step":0}"#, "options.preview.step"),
+    ] {
+        let err = mount(new_target().into(), preview_options(BANT, preview))
+            .await
+            .unwrap_err();
+        let message = prop(&err, "message").as_string().unwrap();
+        assert!(message.contains(&format!("{path}: ")), "{message}");
+    }
+}

@@ -16,6 +16,7 @@ use bantam_engine::percent_decode;
 
 use crate::{require_admin, time, AppError, AppState};
 
+pub(crate) mod editor;
 pub(crate) mod forms;
 pub(crate) mod proposal;
 

@@ -286,7 +286,6 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
             "/inbox/forms/{id}/rollback",
             post(inbox::forms::rollback_form),
         )
-        .route("/inbox/assets/{file}", get(inbox::forms::asset))
         .route("/inbox/forms/{id}/fit", get(inbox::proposal::show))
         .route("/inbox/forms/{id}/fit/apply", post(inbox::proposal::apply))
         .route("/inbox/quarantine", get(quarantine::list_page))
@@ -301,7 +300,25 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
             "/inbox/quarantine/{id}/accept",
             post(quarantine::accept_form),
         )
-        .route("/forms/{file}", get(form_config));
+        .route("/forms/{file}", get(form_config))
+        // The editor's files, and the forms pages' (which the editor's handler hands on).
+        .route("/inbox/assets/{file}", get(inbox::editor::asset))
+        .route(
+            "/inbox/forms/{id}/edit",
+            get({
+                let www = www.clone();
+                move |state, headers, path| inbox::editor::edit(state, headers, path, www.clone())
+            }),
+        )
+        .route(
+            "/inbox/forms/{id}/preview",
+            get({
+                let www = www.clone();
+                move |state, headers, path| {
+                    inbox::editor::preview(state, headers, path, www.clone())
+                }
+            }),
+        );
     // The widget built into the binary, when it was built first; else `<www>/dist`.
     let router = if widget::built_in() {
         router.route("/dist/{file}", get(widget::file))
@@ -1052,6 +1069,18 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Whether a request is a script's fetch from a page of this origin (`Sec-Fetch-Site:
+/// same-origin`, `Sec-Fetch-Mode: cors` or `same-origin`), which browsers mark so themselves.
+fn from_own_script(headers: &HeaderMap) -> bool {
+    let is = |name: &str, values: &[&str]| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| values.contains(&v))
+    };
+    is("sec-fetch-site", &["same-origin"]) && is("sec-fetch-mode", &["cors", "same-origin"])
+}
+
 /// Checks the admin token: `Authorization: Bearer <token>`, or Basic auth with the token as
 /// the password (any user name), which browsers prompt for when `browser` is true.
 pub(crate) fn require_admin(
@@ -1080,7 +1109,10 @@ pub(crate) fn require_admin(
         });
     match given {
         Some(given) if same_secret(&given, token) => Ok(()),
-        _ => Err(AppError::Unauthorized(browser)),
+        // A script on the inbox's own pages (the form editor's fetches) gets the Basic
+        // challenge too: the browser answers it with the credentials it holds for the inbox,
+        // which it sends unasked only under the path it first asked them for.
+        _ => Err(AppError::Unauthorized(browser || from_own_script(headers))),
     }
 }
 
