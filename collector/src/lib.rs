@@ -43,8 +43,8 @@ pub use forward::{
 pub use limit::RateLimit;
 pub use serve::{serve, Limits};
 pub use store::{
-    is_postgres_url, Cursor, Due, Filter, ImportCount, Imported, Ingested, LeadOutcome,
-    Quarantined, SourceQuality, Store, StoreError, Stored, STATUSES,
+    is_postgres_url, Cursor, Daily, Due, Filter, ImportCount, Imported, Ingested, LeadOutcome,
+    Quarantined, SourceQuality, Store, StoreError, Stored, NEW, STATUSES,
 };
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
@@ -248,6 +248,7 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .route("/v1/quarantine", get(quarantine::list_api))
         .route("/v1/quarantine/{id}/accept", post(quarantine::accept_api))
         .route("/inbox", get(inbox::inbox))
+        .route("/inbox/local-time.js", get(inbox::local_time_js))
         .route("/inbox/leads/{id}", get(inbox::detail))
         .route("/inbox/leads/{id}/status", post(inbox::status_form))
         .route("/inbox/forms/{id}/fit", get(inbox::proposal::show))
