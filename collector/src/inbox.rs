@@ -265,7 +265,7 @@ const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,sans-ser
 header,main,footer{max-width:80rem;margin:0 auto;padding:1rem 1.5rem}footer{color:#4b5563;font-size:.85rem}
 header{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;justify-content:space-between;align-items:baseline}h1{margin:.25rem 0;font-size:1.5rem;overflow-wrap:anywhere}
 header p{margin:.25rem 0}header a,.pager a,nav a{display:inline-block;padding:.3rem 0;min-height:24px}
-table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e5e7eb;vertical-align:top;overflow-wrap:anywhere}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e5e7eb;vertical-align:top;overflow-wrap:break-word}
 th{background:#f1f5f9}td.num,th.num{text-align:right}.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-weight:600;font-size:.8rem;background:#e5e7eb}
 .g0{background:#fee2e2;color:#991b1b}.g1{background:#fef3c7;color:#92400e}.g2{background:#dbeafe;color:#1e40af}
 .filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:.75rem;align-items:end;margin:0 0 1rem}.filters label{display:flex;flex-direction:column;font-size:.8rem;gap:.2rem}
@@ -274,9 +274,9 @@ input,select,button{font:inherit;padding:.35rem .5rem;min-height:2.25rem;max-wid
 .error{border:2px solid #b91c1c;background:#fef2f2;color:#7f1d1d;padding:.6rem .8rem;border-radius:.4rem;margin:0 0 1rem}[aria-invalid=true]{border:2px solid #b91c1c}
 section{margin:1.5rem 0}pre{background:#fff;padding:1rem;font-size:.8rem;white-space:pre-wrap;overflow-wrap:anywhere}.pager{display:flex;gap:1.5rem;margin:1rem 0}
 .lead a{font-weight:600;display:inline-block;padding:.15rem 0}.lead small{display:block;color:#4b5563}.note{color:#4b5563;font-size:.85rem}
-.chart svg{width:100%;max-width:44rem;height:auto;display:block}.chart text{fill:#374151}
-.actions-row{display:flex;flex-wrap:wrap;gap:.5rem}
-@media (max-width:40rem){header,main,footer{padding:.75rem}table{table-layout:fixed}
+.chart svg{width:100%;max-width:40rem;height:auto;display:block}.chart text{fill:#374151}
+.actions-row{display:flex;flex-wrap:wrap;gap:.5rem}summary{padding:.35rem 0;cursor:pointer}.filters .actions a{display:inline-block;padding:.35rem 0}
+@media (max-width:40rem){header,main,footer{padding:.75rem}table{table-layout:fixed}th,td{overflow-wrap:anywhere;padding:.4rem}
 table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
 table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
 table.cards tr{background:#fff;border:1px solid #e5e7eb;border-radius:.5rem;margin:0 0 .75rem;padding:.5rem .75rem}
@@ -754,10 +754,16 @@ pub(crate) async fn inbox(
     }
     body.push_str(&filter_form(&query, &form_ids, &grade_names, None));
     body.push_str("<section aria-labelledby=\"ll\"><h2 id=\"ll\">Newest first</h2>");
+    // The forwarding column only when a lead of this page is in the outbox.
+    let forwarding = rows.iter().any(|r| r.forward.is_some());
     if rows.is_empty() {
         body.push_str("<p>No leads match these filters.</p>");
     } else {
-        body.push_str("<table class=\"cards\"><thead><tr><th scope=\"col\">Lead</th><th scope=\"col\">Grade</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\">Received</th><th scope=\"col\">Form</th><th scope=\"col\">Source / medium / campaign</th><th scope=\"col\">Sales status</th><th scope=\"col\">Forwarded</th></tr></thead><tbody>");
+        let _ = write!(
+            body,
+            "<table class=\"cards\"><thead><tr><th scope=\"col\">Lead</th><th scope=\"col\">Grade</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\">Received</th><th scope=\"col\">Form</th><th scope=\"col\">Source / medium / campaign</th><th scope=\"col\">Sales status</th>{}</tr></thead><tbody>",
+            if forwarding { "<th scope=\"col\">Forwarded</th>" } else { "" }
+        );
     }
     for row in &rows {
         let mismatch = if row.score_mismatch {
@@ -784,7 +790,7 @@ pub(crate) async fn inbox(
         };
         let _ = write!(
             body,
-            "<tr><td class=\"lead\"><a href=\"/inbox/leads/{}\">{}</a>{company}</td><td data-label=\"Grade\">{}{spam}</td><td data-label=\"Score\" class=\"num\">{}{mismatch}</td><td data-label=\"Received\">{}</td><td data-label=\"Form\">{}</td><td data-label=\"Source\">{}</td><td data-label=\"Sales status\">{}</td><td data-label=\"Forwarded\">{}</td></tr>",
+            "<tr><td class=\"lead\"><a href=\"/inbox/leads/{}\">{}</a>{company}</td><td data-label=\"Grade\">{}{spam}</td><td data-label=\"Score\" class=\"num\">{}{mismatch}</td><td data-label=\"Received\">{}</td><td data-label=\"Form\">{}</td><td data-label=\"Source\">{}</td><td data-label=\"Sales status\">{}</td>{}</tr>",
             encode(&row.id),
             escape(who),
             badge(&state, &row.form_id, &row.grade),
@@ -793,7 +799,11 @@ pub(crate) async fn inbox(
             escape(&row.form_id),
             source_label(&row.utm),
             row.status.as_ref().map_or_else(|| NEW.to_owned(), |(s, _)| escape(s)),
-            forward_label(row),
+            if forwarding {
+                format!("<td data-label=\"Forwarded\">{}</td>", forward_label(row))
+            } else {
+                String::new()
+            },
         );
     }
     if !rows.is_empty() {
@@ -1101,12 +1111,12 @@ pub(crate) async fn detail(
             );
         }
     }
-    body.push_str("</tbody></table></section><section><h2>Score</h2><table><thead><tr><th scope=\"col\">Category</th><th scope=\"col\" class=\"num\">Points</th><th scope=\"col\" class=\"num\">Of</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\" class=\"num\">Weight</th></tr></thead><tbody>");
+    body.push_str("</tbody></table></section><section><h2>Score</h2><table><thead><tr><th scope=\"col\">Category</th><th scope=\"col\" class=\"num\">Points</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\" class=\"num\">Weight</th></tr></thead><tbody>");
     if let Some(breakdown) = doc["score"]["breakdown"].as_object() {
         for (category, part) in breakdown {
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                "<tr><td>{}</td><td class=\"num\">{} of {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 escape(category),
                 part["points"],
                 part["maxPoints"],
