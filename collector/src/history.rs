@@ -570,7 +570,7 @@ pub(crate) async fn impact(
                 break;
             }
             impact.leads += 1;
-            let Ok(lead) = serde_json::from_value::<LeadDocument>(row.document.clone()) else {
+            let Ok(lead) = serde_json::from_str::<LeadDocument>(&row.document) else {
                 impact.unreadable += 1;
                 continue;
             };

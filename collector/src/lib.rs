@@ -49,9 +49,9 @@ pub use limit::RateLimit;
 pub use people::run_retention;
 pub use serve::{serve, Limits};
 pub use store::{
-    email_digest, is_postgres_url, Cursor, Due, Erase, Erasure, Filter, FormVersion, ImportCount,
-    Imported, Ingested, LeadOutcome, PersonData, Published, Quarantined, SourceQuality, Store,
-    StoreError, Stored, STATUSES,
+    email_digest, is_postgres_url, Cursor, Daily, Due, Erase, Erasure, Filter, FormVersion,
+    ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published, Quarantined,
+    SourceQuality, Store, StoreError, Stored, NEW, STATUSES,
 };
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
@@ -262,6 +262,7 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .route("/v1/quarantine", get(quarantine::list_api))
         .route("/v1/quarantine/{id}/accept", post(quarantine::accept_api))
         .route("/inbox", get(inbox::inbox))
+        .route("/inbox/local-time.js", get(inbox::local_time_js))
         .route("/inbox/leads/{id}", get(inbox::detail))
         .route("/inbox/leads/{id}/status", post(inbox::status_form))
         .route(

@@ -264,7 +264,7 @@ async fn an_export_streams_every_lead_once_in_pages(db: TestDb) {
     };
     let (status, csv) = send(&router, get("/v1/leads.csv")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(csv.starts_with("id,received_at,"));
+    assert!(csv.starts_with("\u{FEFF}id,received_at,"));
     let all = ids(&csv);
     assert_eq!(all.len(), total);
     let mut unique = all.clone();

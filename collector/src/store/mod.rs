@@ -237,6 +237,9 @@ impl Quarantined {
 }
 
 /// What the inbox and the exports show of a lead: one row, filterable.
+///
+/// Source, medium and campaign compare without regard to ASCII case (`Google` is `google`),
+/// through SQL's `lower()` on both sides, so no migration and no second spelling in the data.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     /// Only this grade.
@@ -245,6 +248,12 @@ pub struct Filter {
     pub form: Option<String>,
     /// Only this UTM source (`(none)` for leads without one).
     pub source: Option<String>,
+    /// Only this UTM medium (`(none)` for leads without one).
+    pub medium: Option<String>,
+    /// Only this UTM campaign (`(none)` for leads without one).
+    pub campaign: Option<String>,
+    /// Only this sales status: one of [`STATUSES`], or [`NEW`] for leads without one.
+    pub status: Option<String>,
     /// Received on or after this date (`YYYY-MM-DD`).
     pub from: Option<String>,
     /// Received on or before this date (`YYYY-MM-DD`).
@@ -253,6 +262,9 @@ pub struct Filter {
     pub search: Option<String>,
 }
 
+/// The status filter's name for leads sales has not given feedback on yet.
+pub const NEW: &str = "new";
+
 /// The SQL spoken by a backend, where the two differ.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Dialect {
@@ -260,58 +272,66 @@ enum Dialect {
     Postgres,
 }
 
-/// A SQL condition being built: clauses joined by `AND`, with their parameters numbered in
-/// the backend's placeholder style.
-struct Conditions {
+/// Conditions and their parameters, numbered in the backend's placeholder style.
+struct Clauses {
     sign: char,
     clauses: Vec<String>,
     params: Vec<String>,
 }
 
-impl Conditions {
-    fn new(dialect: Dialect) -> Conditions {
-        let sign = match dialect {
-            Dialect::Sqlite => '?',
-            Dialect::Postgres => '$',
-        };
-        Conditions {
-            sign,
+impl Clauses {
+    fn new(dialect: Dialect) -> Clauses {
+        Clauses {
+            sign: match dialect {
+                Dialect::Sqlite => '?',
+                Dialect::Postgres => '$',
+            },
             clauses: vec!["1 = 1".to_owned()],
             params: Vec::new(),
         }
     }
 
-    /// Adds `clause`, where each `{}` becomes the placeholder of `value`.
+    /// Adds `clause`, where `{}` becomes the placeholder of `value`.
     fn add(&mut self, clause: &str, value: String) {
         self.params.push(value);
         let placeholder = format!("{}{}", self.sign, self.params.len());
         self.clauses.push(clause.replace("{}", &placeholder));
     }
 
-    fn finish(self) -> (String, Vec<String>) {
+    /// A UTM column equal to `value` in any ASCII case; `none` is the condition for `(none)`.
+    fn utm(&mut self, column: &str, value: Option<&str>, none: String) {
+        match value {
+            Some("(none)") => self.clauses.push(none),
+            Some(value) => self.add(&format!("lower({column}) = lower({{}})"), value.to_owned()),
+            None => {}
+        }
+    }
+
+    fn done(self) -> (String, Vec<String>) {
         (self.clauses.join(" AND "), self.params)
     }
 }
 
 impl Filter {
-    /// The conditions on grade and form, which the leads and the summary share.
-    fn grade_and_form(&self, dialect: Dialect) -> Conditions {
-        let mut c = Conditions::new(dialect);
+    /// The SQL condition and its parameters.
+    fn sql(&self, dialect: Dialect) -> (String, Vec<String>) {
+        let mut c = Clauses::new(dialect);
         if let Some(grade) = &self.grade {
             c.add("grade = {}", grade.clone());
         }
         if let Some(form) = &self.form {
             c.add("form_id = {}", form.clone());
         }
-        c
-    }
-
-    /// The SQL condition and its parameters.
-    fn sql(&self, dialect: Dialect) -> (String, Vec<String>) {
-        let mut c = self.grade_and_form(dialect);
-        match self.source.as_deref() {
-            Some("(none)") => c.clauses.push("utm_source IS NULL".into()),
-            Some(source) => c.add("utm_source = {}", source.to_owned()),
+        for (column, value) in [
+            ("utm_source", &self.source),
+            ("utm_medium", &self.medium),
+            ("utm_campaign", &self.campaign),
+        ] {
+            c.utm(column, value.as_deref(), format!("{column} IS NULL"));
+        }
+        match self.status.as_deref() {
+            Some(NEW) => c.clauses.push("status IS NULL".into()),
+            Some(status) => c.add("status = {}", status.to_owned()),
             None => {}
         }
         if let Some(from) = &self.from {
@@ -339,21 +359,30 @@ impl Filter {
                 pattern,
             );
         }
-        c.finish()
+        c.done()
     }
 
     /// The condition on the `lead_counts` summary for the same leads, and its parameters;
-    /// `None` when the filter needs the leads themselves (a search on email or company).
+    /// `None` when the filter needs the leads themselves (a search on email or company, or a
+    /// sales status, which the summary does not keep).
     fn counts_sql(&self, dialect: Dialect) -> Option<(String, Vec<String>)> {
-        if self.search.is_some() {
+        if self.search.is_some() || self.status.is_some() {
             return None;
         }
-        let mut c = self.grade_and_form(dialect);
+        let mut c = Clauses::new(dialect);
+        if let Some(grade) = &self.grade {
+            c.add("grade = {}", grade.clone());
+        }
+        if let Some(form) = &self.form {
+            c.add("form_id = {}", form.clone());
+        }
         // The summary keeps "no source" as the empty text (a key cannot be NULL).
-        match self.source.as_deref() {
-            Some("(none)") => c.add("utm_source = {}", String::new()),
-            Some(source) => c.add("utm_source = {}", source.to_owned()),
-            None => {}
+        for (column, value) in [
+            ("utm_source", &self.source),
+            ("utm_medium", &self.medium),
+            ("utm_campaign", &self.campaign),
+        ] {
+            c.utm(column, value.as_deref(), format!("{column} = ''"));
         }
         // Dates are whole days (`YYYY-MM-DD`, checked by the inbox), as the summary keeps them.
         if let Some(from) = &self.from {
@@ -362,7 +391,7 @@ impl Filter {
         if let Some(to) = &self.to {
             c.add("day <= {}", to.clone());
         }
-        Some(c.finish())
+        Some(c.done())
     }
 }
 
@@ -449,8 +478,8 @@ pub struct Row {
     pub status: Option<(String, String)>,
     /// Where forwarding stands, when the lead is in the outbox.
     pub forward: Option<ForwardState>,
-    /// The stored document.
-    pub document: Value,
+    /// The stored document as stored (JSON text): each reader parses what it needs of it.
+    pub document: String,
     /// SQLite's rowid or PostgreSQL's `seq` (see [`Row::cursor`]).
     pub position: i64,
     /// The version of its form it was scored with (`None` for leads stored before versions).
@@ -468,6 +497,17 @@ pub struct SourceQuality {
     pub best: u64,
     /// Average collector score.
     pub average: f64,
+}
+
+/// Leads received on one day (UTC), for the inbox's chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Daily {
+    /// The day, `YYYY-MM-DD`.
+    pub day: String,
+    /// How many leads.
+    pub leads: u64,
+    /// How many had their form's best grade.
+    pub best: u64,
 }
 
 /// A lead of one form with its sales status, for learning points from outcomes
@@ -945,12 +985,22 @@ impl Store {
     }
 
     /// Lead-source quality for the leads matching `filter`, most leads first (from the per-day
-    /// summary unless the filter searches).
+    /// summary unless the filter searches or names a status). Sources, mediums and campaigns
+    /// that differ only in ASCII case are one row, spelled in lowercase.
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
     pub async fn source_quality(&self, filter: &Filter) -> Result<Vec<SourceQuality>, StoreError> {
         dispatch!(self.source_quality(filter))
+    }
+
+    /// Leads per day for the leads matching `filter`, oldest day first, days without leads left
+    /// out (from the per-day summary unless the filter searches or names a status).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn daily(&self, filter: &Filter) -> Result<Vec<Daily>, StoreError> {
+        dispatch!(self.daily(filter))
     }
 
     /// Outbox entries due at `now_ms`, oldest first, at most `limit`. On PostgreSQL each is

@@ -21,9 +21,9 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Dialect, Due, Erase, Erasure, Filter, FormVersion,
-    ForwardState, ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published, Quarantined,
-    Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Cursor, Daily, Dialect, Due, Erase, Erasure, Filter,
+    FormVersion, ForwardState, ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published,
+    Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
 };
 
 /// Schema migrations by version, the same logical schema as SQLite's (`sqlite.rs`) version
@@ -463,11 +463,10 @@ impl Postgres {
         if let Some((condition, params)) = filter.counts_sql(Dialect::Postgres) {
             let client = self.client().await?;
             let sql = format!(
-                "SELECT utm_source, utm_medium, utm_campaign, SUM(leads)::BIGINT,
-                        SUM(best)::BIGINT, SUM(total_sum)::BIGINT
+                "SELECT lower(utm_source), lower(utm_medium), lower(utm_campaign),
+                        SUM(leads)::BIGINT, SUM(best)::BIGINT, SUM(total_sum)::BIGINT
                  FROM lead_counts WHERE {condition}
-                 GROUP BY utm_source, utm_medium, utm_campaign
-                 ORDER BY SUM(leads) DESC, utm_source, utm_medium, utm_campaign LIMIT 50"
+                 GROUP BY 1, 2, 3 ORDER BY SUM(leads) DESC, 1, 2, 3 LIMIT 50"
             );
             let rows = client.query(&sql, &as_params(&params)).await?;
             return Ok(rows
@@ -486,11 +485,10 @@ impl Postgres {
         let client = self.client().await?;
         // NULLS FIRST: the order SQLite gives leads without a source.
         let sql = format!(
-            "SELECT utm_source, utm_medium, utm_campaign, COUNT(*),
+            "SELECT lower(utm_source), lower(utm_medium), lower(utm_campaign), COUNT(*),
                     COUNT(*) FILTER (WHERE best_grade), AVG(total)::FLOAT8
              FROM leads WHERE {condition}
-             GROUP BY utm_source, utm_medium, utm_campaign
-             ORDER BY COUNT(*) DESC, utm_source NULLS FIRST LIMIT 50"
+             GROUP BY 1, 2, 3 ORDER BY COUNT(*) DESC, 1 NULLS FIRST LIMIT 50"
         );
         let rows = client.query(&sql, &as_params(&params)).await?;
         Ok(rows
@@ -500,6 +498,39 @@ impl Postgres {
                 leads: count(row.get(3)),
                 best: count(row.get(4)),
                 average: row.get(5),
+            })
+            .collect())
+    }
+
+    pub(super) async fn daily(&self, filter: &Filter) -> Result<Vec<Daily>, StoreError> {
+        let (sql, params) = match filter.counts_sql(Dialect::Postgres) {
+            Some((condition, params)) => (
+                format!(
+                    "SELECT day, SUM(leads)::BIGINT, SUM(best)::BIGINT FROM lead_counts
+                     WHERE {condition} GROUP BY day ORDER BY day"
+                ),
+                params,
+            ),
+            None => {
+                let (condition, params) = filter.sql(Dialect::Postgres);
+                (
+                    format!(
+                        "SELECT substr(received_at, 1, 10), COUNT(*),
+                                COUNT(*) FILTER (WHERE best_grade)
+                         FROM leads WHERE {condition} GROUP BY 1 ORDER BY 1"
+                    ),
+                    params,
+                )
+            }
+        };
+        let client = self.client().await?;
+        let rows = client.query(&sql, &as_params(&params)).await?;
+        Ok(rows
+            .iter()
+            .map(|row| Daily {
+                day: row.get(0),
+                leads: count(row.get(1)),
+                best: count(row.get(2)),
             })
             .collect())
     }
@@ -1017,7 +1048,7 @@ fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
                 .unwrap_or(0),
             last_error: row.get(18),
         }),
-        document: serde_json::from_str(row.get(15))?,
+        document: row.get(15),
         position: row.get(19),
         form_version: row.get(20),
     })

@@ -13,9 +13,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Dialect, Due, Erase, Erasure, Filter, FormVersion,
-    ForwardState, ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published, Quarantined,
-    Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Cursor, Daily, Dialect, Due, Erase, Erasure, Filter,
+    FormVersion, ForwardState, ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published,
+    Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
 };
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
@@ -387,13 +387,7 @@ impl Sqlite {
             );
             let mut stmt = conn.prepare(&sql)?;
             let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), read_row)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (mut row, document) = row?;
-                row.document = serde_json::from_str(&document)?;
-                out.push(row);
-            }
-            Ok(out)
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }
@@ -431,20 +425,13 @@ impl Sqlite {
     pub(super) async fn row(&self, id: &str) -> Result<Option<Row>, StoreError> {
         let id = id.to_owned();
         self.run(move |conn| {
-            let found = conn
+            Ok(conn
                 .query_row(
                     &format!("SELECT {ROW_COLUMNS} FROM leads WHERE id = ?1"),
                     params![id],
                     read_row,
                 )
-                .optional()?;
-            match found {
-                None => Ok(None),
-                Some((mut row, document)) => {
-                    row.document = serde_json::from_str(&document)?;
-                    Ok(Some(row))
-                }
-            }
+                .optional()?)
         })
         .await
     }
@@ -474,10 +461,10 @@ impl Sqlite {
             return self
                 .run(move |conn| {
                     let sql = format!(
-                        "SELECT utm_source, utm_medium, utm_campaign, SUM(leads), SUM(best), SUM(total_sum)
+                        "SELECT lower(utm_source), lower(utm_medium), lower(utm_campaign), SUM(leads),
+                                SUM(best), SUM(total_sum)
                          FROM lead_counts WHERE {condition}
-                         GROUP BY utm_source, utm_medium, utm_campaign
-                         ORDER BY SUM(leads) DESC, utm_source, utm_medium, utm_campaign LIMIT 50"
+                         GROUP BY 1, 2, 3 ORDER BY SUM(leads) DESC, 1, 2, 3 LIMIT 50"
                     );
                     let mut stmt = conn.prepare(&sql)?;
                     let rows =
@@ -496,9 +483,10 @@ impl Sqlite {
         let (condition, params) = filter.sql(Dialect::Sqlite);
         self.run(move |conn| {
             let sql = format!(
-                "SELECT utm_source, utm_medium, utm_campaign, COUNT(*), SUM(best_grade), AVG(total)
+                "SELECT lower(utm_source), lower(utm_medium), lower(utm_campaign), COUNT(*),
+                        SUM(best_grade), AVG(total)
                  FROM leads WHERE {condition}
-                 GROUP BY utm_source, utm_medium, utm_campaign ORDER BY COUNT(*) DESC, utm_source LIMIT 50"
+                 GROUP BY 1, 2, 3 ORDER BY COUNT(*) DESC, 1 LIMIT 50"
             );
             let mut stmt = conn.prepare(&sql)?;
             let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
@@ -507,6 +495,40 @@ impl Sqlite {
                     leads: row.get(3)?,
                     best: row.get(4)?,
                     average: row.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn daily(&self, filter: &Filter) -> Result<Vec<Daily>, StoreError> {
+        let (sql, params) = match filter.counts_sql(Dialect::Sqlite) {
+            Some((condition, params)) => (
+                format!(
+                    "SELECT day, SUM(leads), SUM(best) FROM lead_counts WHERE {condition}
+                     GROUP BY day ORDER BY day"
+                ),
+                params,
+            ),
+            None => {
+                let (condition, params) = filter.sql(Dialect::Sqlite);
+                (
+                    format!(
+                        "SELECT substr(received_at, 1, 10), COUNT(*), SUM(best_grade) FROM leads
+                         WHERE {condition} GROUP BY 1 ORDER BY 1"
+                    ),
+                    params,
+                )
+            }
+        };
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
+                Ok(Daily {
+                    day: row.get(0)?,
+                    leads: row.get(1)?,
+                    best: row.get(2)?,
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -953,34 +975,31 @@ const ROW_COLUMNS: &str =
     (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
     (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id), rowid, form_version";
 
-fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     let status: Option<String> = row.get(13)?;
     let status_at: Option<String> = row.get(14)?;
-    Ok((
-        Row {
-            id: row.get(0)?,
-            form_id: row.get(1)?,
-            received_at: row.get(2)?,
-            submitted_at: row.get(3)?,
-            email: row.get(4)?,
-            company: row.get(5)?,
-            grade: row.get(6)?,
-            total: row.get(7)?,
-            client_total: row.get(8)?,
-            score_mismatch: row.get(9)?,
-            utm: [row.get(10)?, row.get(11)?, row.get(12)?],
-            status: status.zip(status_at),
-            forward: row.get::<_, Option<String>>(16)?.map(|state| ForwardState {
-                state,
-                attempts: row.get::<_, Option<u32>>(17).ok().flatten().unwrap_or(0),
-                last_error: row.get(18).ok().flatten(),
-            }),
-            document: Value::Null,
-            position: row.get(19)?,
-            form_version: row.get(20)?,
-        },
-        row.get(15)?,
-    ))
+    Ok(Row {
+        id: row.get(0)?,
+        form_id: row.get(1)?,
+        received_at: row.get(2)?,
+        submitted_at: row.get(3)?,
+        email: row.get(4)?,
+        company: row.get(5)?,
+        grade: row.get(6)?,
+        total: row.get(7)?,
+        client_total: row.get(8)?,
+        score_mismatch: row.get(9)?,
+        utm: [row.get(10)?, row.get(11)?, row.get(12)?],
+        status: status.zip(status_at),
+        forward: row.get::<_, Option<String>>(16)?.map(|state| ForwardState {
+            state,
+            attempts: row.get::<_, Option<u32>>(17).ok().flatten().unwrap_or(0),
+            last_error: row.get(18).ok().flatten(),
+        }),
+        document: row.get(15)?,
+        position: row.get(19)?,
+        form_version: row.get(20)?,
+    })
 }
 
 /// Stores `lead` (and its forward) within the caller's transaction `tx`, unless its id is
