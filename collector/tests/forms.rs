@@ -11,9 +11,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use bantam_collector::{
-    app, record_form_versions, watch_form_versions, watch_forms, AppState, Forms, Settings,
+    app, record_form_versions, watch_form_versions, watch_forms, AppState, Forms, Imported,
+    Ingested, Settings,
 };
-use bantam_engine::parse_config;
+use bantam_engine::{parse_config, Answers, LeadDocument};
 use common::TestDb;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -573,6 +574,83 @@ async fn the_impact_of_a_draft_counts_grade_changes(db: TestDb) {
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+async fn the_impact_reads_the_newest_10000_leads_at_most(db: TestDb) {
+    let folder = Folder::new();
+    let router = start(&db, &folder.0).await;
+    let form = parse_config(quote()).unwrap();
+    let budgets = ["none", "under-10k", "10k-50k", "50k-250k", "over-250k"];
+    // 10,050 leads, one a second, scored as the collector scores them.
+    let leads: Vec<Imported> = (0..10_050)
+        .map(|i| {
+            let id = format!("bulk-{i:05}");
+            let json = lead(&id, budgets[i % budgets.len()]);
+            let doc: LeadDocument = serde_json::from_str(&json).unwrap();
+            let score = doc.rescore(&form, &Answers::from_lead(&form, &doc).unwrap());
+            Imported {
+                lead: Ingested {
+                    id,
+                    form_id: "quote".into(),
+                    submitted_at: doc.submitted_at.clone(),
+                    email: Some("ann@acme.io".into()),
+                    company: Some("Acme".into()),
+                    utm: [None, None, None],
+                    best_grade: score.grade == "hot",
+                    forward: false,
+                    client_total: score.total,
+                    client_grade: score.grade.clone(),
+                    grade: score.grade,
+                    total: score.total,
+                    document: json,
+                    body_sha256: format!("hash-{i}"),
+                    form_version: Some(1),
+                },
+                received_at: format!(
+                    "2026-11-01T{:02}:{:02}:{:02}.000Z",
+                    i / 3600,
+                    i / 60 % 60,
+                    i % 60
+                ),
+                status: None,
+            }
+        })
+        .collect();
+    // The newest 10,000 (the first 50 are older) and how many the draft regrades.
+    let regraded = |total: u8| match total {
+        20.. => "hot",
+        10.. => "warm",
+        _ => "cold",
+    };
+    let changed = leads[50..]
+        .iter()
+        .filter(|l| l.lead.grade != regraded(l.lead.total))
+        .count();
+    db.open()
+        .await
+        .import(leads, "2026-11-02T00:00:00.000Z")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let impact = send(&router, post("/v1/forms/quote/impact", &with_hot_from(20))).await;
+    let took = started.elapsed();
+    assert_eq!(impact.status, StatusCode::OK, "{}", impact.text);
+    let impact = impact.json();
+    assert_eq!(
+        (&impact["leads"], &impact["limit"]),
+        (&json!(10_000), &json!(10_000))
+    );
+    assert_eq!(impact["changed"], changed);
+    assert_eq!(impact["sample"].as_array().unwrap().len(), 20);
+    eprintln!(
+        "impact of a draft on the newest 10,000 of 10,050 stored leads ({}): {:.2} s",
+        if db.is_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        took.as_secs_f64()
+    );
+}
+
 async fn changes_need_the_admin_and_the_inbox_itself(db: TestDb) {
     let folder = Folder::new();
     let router = start(&db, &folder.0).await;
@@ -755,6 +833,7 @@ crate::on_both_stores!(
     a_hand_edit_while_running_becomes_a_version,
     a_lead_records_the_version_it_was_scored_with,
     the_impact_of_a_draft_counts_grade_changes,
+    the_impact_reads_the_newest_10000_leads_at_most,
     changes_need_the_admin_and_the_inbox_itself,
     the_forms_pages_create_show_and_roll_back,
 );
