@@ -830,7 +830,11 @@ pub(crate) async fn inbox(
     body.push_str("</nav></section>");
     let scope = scope_text(&over);
     body.push_str(&quality_section(&quality, &scope));
-    body.push_str(&chart_section(&daily, &days, &scope));
+    body.push_str(&chart_section(
+        &daily,
+        &days,
+        "The same leads as lead-source quality above, by the day they arrived.",
+    ));
     body.push_str("</main>");
     Ok(page("Bantam inbox", &body))
 }
