@@ -60,7 +60,7 @@ impl From<BadFilter> for AppError {
 }
 
 /// A checked filter: the store's filter, the first row and the most rows to read.
-struct Checked {
+struct CheckedFilter {
     filter: Filter,
     offset: u32,
     limit: Option<u64>,
@@ -83,7 +83,7 @@ fn is_day(date: &str) -> bool {
 impl FilterQuery {
     /// Checks every value; `grades` are the grade names the forms know (a grade filter must
     /// name one of them when there are any).
-    fn check(&self, grades: &[String]) -> Result<Checked, BadFilter> {
+    fn check(&self, grades: &[String]) -> Result<CheckedFilter, BadFilter> {
         let bad = |message: String, field: &'static str| BadFilter {
             message,
             field: Some(field),
@@ -140,7 +140,7 @@ impl FilterQuery {
                 )
             })?),
         };
-        Ok(Checked {
+        Ok(CheckedFilter {
             filter: Filter {
                 grade,
                 form: non_empty(&self.form),
@@ -216,7 +216,7 @@ fn admin_filter(
     state: &AppState,
     headers: &HeaderMap,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Checked, AppError> {
+) -> Result<CheckedFilter, AppError> {
     require_admin(&state.settings, headers, true)?;
     let Query(query) =
         query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
@@ -705,7 +705,7 @@ pub(crate) async fn inbox(
     let store = &state.store;
     let held = store.quarantine_count().await?;
     let qs = query.query_string();
-    let Checked { filter, offset, .. } = match checked {
+    let CheckedFilter { filter, offset, .. } = match checked {
         Ok(checked) => checked,
         Err(bad) => {
             let mut body = inbox_header("No leads shown", &qs, held);
@@ -847,7 +847,11 @@ pub(crate) async fn inbox(
     body.push_str("</nav></section>");
     let scope = scope_text(&over);
     body.push_str(&quality_section(&quality, &scope));
-    body.push_str(&chart_section(&daily, &days, &scope));
+    body.push_str(&chart_section(
+        &daily,
+        &days,
+        "The same leads as lead-source quality above, by the day they arrived.",
+    ));
     body.push_str("</main>");
     Ok(page("Bantam inbox", &body))
 }
@@ -1366,7 +1370,7 @@ pub(crate) async fn csv(
     headers: HeaderMap,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    let Checked {
+    let CheckedFilter {
         filter,
         offset,
         limit,

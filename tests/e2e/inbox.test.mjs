@@ -2,7 +2,7 @@
 // page fits the phone without scrolling sideways and passes axe-core (WCAG 2.2 AA, touch
 // targets included); the grade filter lists each grade once; a bad filter is an HTML page with
 // its message; times are readable, in UTC without script and in the browser's zone with it;
-// the chart has labelled axes. Screenshots go to target/screenshots/inbox-*.png.
+// the chart has labelled axes. Screenshots of each page go to target/screenshots/inbox-*.png.
 //
 // Starts its own collector (BANTAM_BIN, default target/debug/bantam-collector) on a database
 // filled by `bantam-collector import` with leads of the last days.
@@ -146,9 +146,7 @@ for (const [name, viewport] of [["phone", PHONE], ["desktop", DESKTOP]]) {
       assert.ok(width <= viewport.width, `${what} (${path}) is ${width} px wide on a ${viewport.width} px screen`);
       const violations = await axe(page);
       assert.deepEqual(violations, [], `axe on ${what} at ${viewport.width} px: ${JSON.stringify(violations, null, 2)}`);
-      if (what === "list" || what === "lead") {
-        await page.screenshot({ path: join(SHOTS, `inbox-${what}-${name}.png`), fullPage: true });
-      }
+      await page.screenshot({ path: join(SHOTS, `inbox-${what}-${name}.png`), fullPage: true });
       // The bad-filter page is a 400 on purpose; Chromium logs that status as an error.
       const unexpected = problems.filter((p) => !(what === "bad-filter" && p.includes("status of 400")));
       assert.deepEqual(unexpected, [], `${what}: console errors or CSP violations`);
