@@ -85,7 +85,7 @@ fn pairs(list: &[(String, String)]) -> Value {
 
 /// Writes `text` to `path` atomically: a temporary file in the same folder, fsync, rename,
 /// fsync of the folder. A reader sees the old file or the new one, never a part.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

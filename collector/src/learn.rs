@@ -823,24 +823,8 @@ pub fn write_config(
         }
         None => None,
     };
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&temp);
-    // A failure is told as the file's, whatever step of writing it failed.
-    let as_file = |err: WriteError| match err {
-        WriteError::Io { source, .. } => io(path)(source),
-        other => other,
-    };
-    let written = sync_file(&temp, text).map_err(as_file).and_then(|()| {
-        std::fs::rename(&temp, path).map_err(io(path))?;
-        // The rename is durable once the folder's entry is.
-        std::fs::File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io(&dir))
-    });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written.map(|()| backup)
+    crate::history::write_atomically(path, text).map_err(io(path))?;
+    Ok(backup)
 }
 
 /// A time for backup names: `20261123T083456Z`, now, in UTC.

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::inbox::{encode, escape, from_the_inbox, not_from_another_site, page};
-use crate::store::{Erase, Erasure, Store};
+use crate::store::{Erase, Erasure, PersonData, Store};
 use crate::{require_admin, time, AppError, AppState};
 
 /// Who an erasure through the inbox or the API is recorded as (named users are to come).
@@ -39,11 +39,28 @@ fn person_email(email: &str) -> Result<String, AppError> {
     Ok(email.to_lowercase())
 }
 
-/// `?download=1` on the export.
+/// `?download=1` on the export, `?erased=N` on the page after an erasure.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ExportQuery {
+pub(crate) struct PersonQuery {
     download: Option<String>,
+    erased: Option<u64>,
+}
+
+/// What the export and the page both read: the admin's check, the query, the person's email
+/// and everything held about them.
+async fn read_person(
+    state: &AppState,
+    headers: &HeaderMap,
+    email: &str,
+    query: Result<Query<PersonQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<(PersonQuery, String, PersonData), AppError> {
+    require_admin(&state.settings, headers, true)?;
+    let Query(query) =
+        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
+    let email = person_email(email)?;
+    let data = state.store.person(&email).await?;
+    Ok((query, email, data))
 }
 
 /// `GET /v1/people/{email}`: everything held about the person, as JSON.
@@ -51,13 +68,9 @@ pub(crate) async fn export_api(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(email): Path<String>,
-    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<PersonQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    let Query(query) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
-    let email = person_email(&email)?;
-    let data = state.store.person(&email).await?;
+    let (query, email, data) = read_person(&state, &headers, &email, query).await?;
     let body = json!({
         "email": email,
         "exportedAt": time::now_rfc3339(),
@@ -123,25 +136,14 @@ pub(crate) async fn erasures_api(
     Ok(Json(json!({ "erasures": records })))
 }
 
-/// `?erased=N` after an erasure from the page.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PageQuery {
-    erased: Option<u64>,
-}
-
 /// `GET /inbox/people/{email}`: the person's leads, the export link and the erase button.
 pub(crate) async fn person_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(email): Path<String>,
-    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<PersonQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    let Query(query) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
-    let email = person_email(&email)?;
-    let data = state.store.person(&email).await?;
+    let (query, email, data) = read_person(&state, &headers, &email, query).await?;
     let mut body = format!(
         "<header><h1>Person: {}</h1><p><a href=\"/inbox\">Leads</a> · <a href=\"/inbox/quarantine\">Quarantine</a></p></header><main>",
         escape(&email)
