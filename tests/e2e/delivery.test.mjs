@@ -7,9 +7,8 @@ import { createRequire } from "node:module";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
+import { tools, chromium, until } from "./support.mjs";
 
-const tools = createRequire(new URL("../../tools/package.json", import.meta.url));
-const { chromium } = tools("playwright-core");
 const WWW = new URL("../../www/", import.meta.url);
 const TYPES = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".json": "application/json", ".css": "text/css", ".svg": "image/svg+xml" };
 
@@ -151,15 +150,6 @@ async function submit(page, email) {
   await page.locator("button.nx").click();
   await page.getByRole("heading", { name: "Thank you!" }).waitFor();
   return id;
-}
-
-async function until(check, what, ms = 20000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 /** Closes `context` once its outbox is empty, so no copy of its leads (a page-hide request)

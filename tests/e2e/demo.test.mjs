@@ -6,18 +6,10 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
+import { tools, chromium, AXE_SOURCE, CHROMIUM_ARGS } from "./support.mjs";
 
-const tools = createRequire(new URL("../../tools/package.json", import.meta.url));
-const { chromium } = tools("playwright-core");
-const AXE_SOURCE = readFileSync(tools.resolve("axe-core/axe.min.js"), "utf8");
 const BASE = process.env.BANTAM_URL;
 assert.ok(BASE, "BANTAM_URL must point at a running collector");
-
-const CHROMIUM_ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 
 let browser;
 before(async () => {

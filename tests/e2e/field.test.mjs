@@ -14,25 +14,9 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tools, chromium, ROOT, BIN, WWW, until, CHROMIUM_ARGS } from "./support.mjs";
 
-const tools = createRequire(new URL("../../tools/package.json", import.meta.url));
-const { chromium } = tools("playwright-core");
-const ROOT = new URL("../../", import.meta.url).pathname;
-const BIN = process.env.BANTAM_BIN || join(ROOT, "target/debug/bantam-collector");
 const TOKEN = "field-test-token";
-// The widget the collectors serve (another build's `www` to compare, such as an older release).
-const WWW = process.env.BANTAM_WWW || join(ROOT, "www");
-
-/** Polls `check` (async allowed) until it returns a truthy value; fails after `ms`. */
-async function until(check, what, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Starts a collector with its own folder; resolves to {url, stop, dir, log()}. */
 async function startCollector(forms, flags = []) {
@@ -105,12 +89,6 @@ const server = createServer(async (req, res) => {
   res.writeHead(404);
   res.end();
 });
-
-const CHROMIUM_ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 
 let browser;
 let collector; // allows the second origin; forms: field.json

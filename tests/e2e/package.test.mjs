@@ -15,27 +15,12 @@ import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildExamples } from "../../examples/build.mjs";
+import { ROOT, tools, chromium, AXE_SOURCE, BIN, until, CHROMIUM_ARGS } from "./support.mjs";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const tools = createRequire(join(ROOT, "tools/package.json"));
-const { chromium } = tools("playwright-core");
 const esbuild = tools("esbuild");
-const AXE_SOURCE = readFileSync(tools.resolve("axe-core/axe.min.js"), "utf8");
 const TSC = join(ROOT, "tools/node_modules/.bin/tsc");
 const PACKAGE = process.env.BANTAM_PACKAGE || join(ROOT, "target/npm/bantam-form");
-const BIN = process.env.BANTAM_BIN || join(ROOT, "target/debug/bantam-collector");
 const TOKEN = "package-test-token";
-
-/** Polls `check` (async allowed) until it returns a truthy value; fails after `ms`. */
-async function until(check, what, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Runs a command to its end; fails the test on a non-zero exit unless `allowFailure`. */
 function run(command, args, options = {}) {
@@ -306,12 +291,6 @@ ${checks.map(([what, same], i) => `// ${what}\nexport const check${i}: ${same} =
 
 // ---------------------------------------------------------------------------------------------
 // In Chromium, against a collector serving the bundled examples
-
-const CHROMIUM_ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
 
 /** Builds the examples from the installed package, serves them with a collector, opens Chromium. */
 async function site() {
