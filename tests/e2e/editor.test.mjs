@@ -330,6 +330,31 @@ test("questions move with Alt+Arrow keys, the Up and Down buttons, and by drag",
   await context.close();
 });
 
+test("translations and delivery values are fields too", async () => {
+  const { context, page, errors } = await openEditor();
+  await page.getByLabel("New language").fill("de");
+  await page.getByRole("button", { name: "Add a translation" }).click();
+  await page.getByRole("button", { name: "Translate question email into de" }).click();
+  await field(page, "translations.de.questions[0].label").fill("Geschäftliche E-Mail");
+  await page.getByRole("button", { name: "Translate question budget into de" }).click();
+  await page.getByRole("button", { name: "Translate the options of budget into de" }).click();
+  await field(page, "translations.de.questions[1].options[4].label").fill("Über 250.000 $");
+  await field(page, "delivery.format").selectOption("form");
+  await field(page, "endpoint").fill("https://crm.example.com/leads");
+  await field(page, "delivery.values.budget.over-250k").fill("250k+");
+  await settled(page, true);
+  const config = await page.evaluate(() => window.bantamEditor.config());
+  assert.deepEqual(config.translations.de.questions[0], { id: "email", label: "Geschäftliche E-Mail" });
+  assert.equal(config.translations.de.questions[1].options[4].label, "Über 250.000 $");
+  assert.deepEqual(config.delivery, { format: "form", values: { budget: { "over-250k": "250k+" } } });
+  // The engine's delivery warning (no fallback for a third-party endpoint) sits at its field.
+  assert.match(await page.locator("#summary").textContent(), /Warning: delivery\.fallback/);
+  assert.ok(await page.locator(`[data-path="delivery.fallback"] ~ .msg.warning`).isVisible());
+  await assertAccessible(page, "a translation and delivery values");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("the JSON view round-trips every fixture config exactly, through the fields", async () => {
   const { context, page, errors } = await openEditor();
   const fixtures = [
