@@ -152,7 +152,7 @@ function refresh() {
 /** Each message at the field its path names (or the nearest one shown), and in the summary. */
 function showMessages() {
   for (const old of formView.querySelectorAll(".msg")) old.remove();
-  for (const el of formView.querySelectorAll("[aria-invalid]")) {
+  for (const el of formView.querySelectorAll("[aria-invalid], [aria-describedby*='msg-']")) {
     el.removeAttribute("aria-invalid");
     const described = (el.getAttribute("aria-describedby") || "").split(" ").filter((id) => !id.startsWith("msg-"));
     if (described.length) el.setAttribute("aria-describedby", described.join(" "));
