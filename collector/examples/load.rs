@@ -10,11 +10,14 @@
 //! target/server/examples/load [LEADS] [CONCURRENCY] [--db PATH] [--replicas N] [--slow N] [--kill]
 //! ```
 
+#[path = "../tests/common/listen.rs"]
+mod listen;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -50,26 +53,15 @@ struct Replica {
 
 impl Replica {
     fn start(db: &str) -> Replica {
-        let mut child = Command::new(binary())
-            .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db", db])
-            .arg("--www")
-            .arg(root().join("www"))
-            .arg("--forms")
-            .arg(root().join("www/forms"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the collector");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the collector says where it listens");
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        let (child, addr) = listen::spawn_listening(
+            Command::new(binary())
+                .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db", db])
+                .arg("--www")
+                .arg(root().join("www"))
+                .arg("--forms")
+                .arg(root().join("www/forms")),
+        );
+        let addr = addr.parse().expect("a socket address");
         Replica { child, addr }
     }
 }

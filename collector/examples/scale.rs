@@ -11,10 +11,13 @@
 //! copies them in SQL with new ids, emails and times spread over a year (2025): the rows are what the
 //! collector stores, made quickly. A database that already holds enough leads is reused.
 
-use std::io::{BufRead, BufReader, Read, Write};
+#[path = "../tests/common/listen.rs"]
+mod listen;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
@@ -45,27 +48,15 @@ struct Collector {
 
 impl Collector {
     fn start(db: &str) -> Collector {
-        let mut child = Command::new(binary())
-            .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db", db])
-            .args(["--admin-token", TOKEN])
-            .arg("--www")
-            .arg(root().join("www"))
-            .arg("--forms")
-            .arg(root().join("www/forms"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the collector");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the collector says where it listens");
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
+        let (child, addr) = listen::spawn_listening(
+            Command::new(binary())
+                .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db", db])
+                .args(["--admin-token", TOKEN])
+                .arg("--www")
+                .arg(root().join("www"))
+                .arg("--forms")
+                .arg(root().join("www/forms")),
+        );
         Collector { child, addr }
     }
 

@@ -550,60 +550,74 @@ pub(crate) struct Impact {
     pub(crate) sample: Vec<Value>,
 }
 
+/// Adds the leads of `page` to `impact`, re-scored with `draft`, up to [`IMPACT_LIMIT`].
+fn tally(draft: &bantam_engine::Form, page: &[Row], impact: &mut Impact) {
+    for row in page {
+        if impact.leads == IMPACT_LIMIT as usize {
+            return;
+        }
+        impact.leads += 1;
+        let Ok(lead) = serde_json::from_str::<LeadDocument>(&row.document) else {
+            impact.unreadable += 1;
+            continue;
+        };
+        let Ok(answers) = Answers::from_lead(draft, &lead) else {
+            impact.unreadable += 1;
+            continue;
+        };
+        let after = lead.rescore(draft, &answers);
+        if after.grade == row.grade {
+            continue;
+        }
+        impact.changed += 1;
+        match impact
+            .transitions
+            .iter_mut()
+            .find(|(f, t, _)| *f == row.grade && *t == after.grade)
+        {
+            Some(found) => found.2 += 1,
+            None => impact
+                .transitions
+                .push((row.grade.clone(), after.grade.clone(), 1)),
+        }
+        if impact.sample.len() < 20 {
+            impact.sample.push(json!({
+                "id": row.id,
+                "from": row.grade,
+                "to": after.grade,
+                "scoreBefore": row.total,
+                "scoreAfter": after.total,
+            }));
+        }
+    }
+}
+
 /// Re-scores the newest [`IMPACT_LIMIT`] leads of form `id` with `draft`, as the collector
-/// re-scores a posted lead.
+/// re-scores a posted lead: a page of 500 at a time, each scored off the async threads.
 pub(crate) async fn impact(
     state: &AppState,
     id: &str,
-    draft: &bantam_engine::Form,
+    draft: bantam_engine::Form,
 ) -> Result<Impact, StoreError> {
     let filter = Filter {
         form: Some(id.to_owned()),
         ..Filter::default()
     };
+    let draft = std::sync::Arc::new(draft);
     let mut impact = Impact::default();
     let page_size = 500;
     let mut page: Vec<Row> = state.store.rows(&filter, page_size, 0).await?;
     loop {
-        for row in &page {
-            if impact.leads == IMPACT_LIMIT as usize {
-                break;
-            }
-            impact.leads += 1;
-            let Ok(lead) = serde_json::from_value::<LeadDocument>(row.document.clone()) else {
-                impact.unreadable += 1;
-                continue;
-            };
-            let Ok(answers) = Answers::from_lead(draft, &lead) else {
-                impact.unreadable += 1;
-                continue;
-            };
-            let after = lead.rescore(draft, &answers);
-            if after.grade != row.grade {
-                impact.changed += 1;
-                match impact
-                    .transitions
-                    .iter_mut()
-                    .find(|(f, t, _)| *f == row.grade && *t == after.grade)
-                {
-                    Some(found) => found.2 += 1,
-                    None => impact
-                        .transitions
-                        .push((row.grade.clone(), after.grade.clone(), 1)),
-                }
-                if impact.sample.len() < 20 {
-                    impact.sample.push(json!({
-                        "id": row.id,
-                        "from": row.grade,
-                        "to": after.grade,
-                        "scoreBefore": row.total,
-                        "scoreAfter": after.total,
-                    }));
-                }
-            }
-        }
-        let full = page.len() == page_size as usize;
-        let (Some(last), true) = (page.last(), full && impact.leads < IMPACT_LIMIT as usize) else {
+        let form = draft.clone();
+        let (back, tallied) = tokio::task::spawn_blocking(move || {
+            tally(&form, &page, &mut impact);
+            (page, impact)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        impact = tallied;
+        let full = back.len() == page_size as usize;
+        let (Some(last), true) = (back.last(), full && impact.leads < IMPACT_LIMIT as usize) else {
             break;
         };
         page = state
@@ -843,7 +857,7 @@ pub(crate) async fn impact_api(
     let draft = json_body(body)?;
     let form = check(&draft).map_err(|(path, message)| Refused::Invalid(path, message))?;
     current(&state, &id)?;
-    let impact = impact(&state, &id, &form).await?;
+    let impact = impact(&state, &id, form).await?;
     let transitions: Vec<Value> = impact
         .transitions
         .iter()

@@ -1,7 +1,11 @@
-//! The sales inbox: server-rendered HTML (no scripts), CSV export and sales feedback.
+//! The sales inbox: server-rendered HTML, CSV export and sales feedback.
 //!
-//! Every text from a lead is escaped; the pages are sent with a CSP that allows no script.
+//! Every text from a lead is escaped; the pages are sent with a CSP that allows no inline
+//! script. The one script, [`LOCAL_TIME_JS`], is a file the collector serves: it rewrites the
+//! pages' times (written in UTC) into the browser's own zone, and the pages read right without
+//! it. The pages fit a 390 px phone: wide tables turn into cards there.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
@@ -11,7 +15,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::store::{Filter, Row, SourceQuality, STATUSES};
+use crate::store::{Daily, Filter, Row, SourceQuality, NEW, STATUSES};
 use bantam_engine::percent_decode;
 
 use crate::{require_admin, time, AppError, AppState};
@@ -20,34 +24,45 @@ pub(crate) mod editor;
 pub(crate) mod forms;
 pub(crate) mod proposal;
 
-/// The query of a filtered, admin-only read: checks the token, then reads the filters.
-fn admin_filter(
-    state: &AppState,
-    headers: &HeaderMap,
-    query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<(FilterQuery, Filter), AppError> {
-    require_admin(&state.settings, headers, true)?;
-    let Query(query) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
-    let filter = query.filter()?;
-    Ok((query, filter))
-}
-
 /// Rows a page of the inbox shows.
 const PAGE: u32 = 50;
 
-/// Filters as query parameters, shared by the inbox and the CSV export.
+/// Filters as query parameters, shared by the inbox and the CSV export. Every value is text
+/// here and checked by [`FilterQuery::check`], so a bad one gets a message that names it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FilterQuery {
     grade: Option<String>,
+    status: Option<String>,
     form: Option<String>,
     source: Option<String>,
+    medium: Option<String>,
+    campaign: Option<String>,
     from: Option<String>,
     to: Option<String>,
     q: Option<String>,
-    offset: Option<u32>,
+    offset: Option<String>,
     /// Most leads a CSV export holds (the inbox shows pages of 50 whatever it says).
+    limit: Option<String>,
+}
+
+/// A filter value that cannot be used: what is wrong, and which parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BadFilter {
+    message: String,
+    field: Option<&'static str>,
+}
+
+impl From<BadFilter> for AppError {
+    fn from(bad: BadFilter) -> AppError {
+        AppError::bad(StatusCode::BAD_REQUEST, bad.message, bad.field)
+    }
+}
+
+/// A checked filter: the store's filter, the first row and the most rows to read.
+struct Checked {
+    filter: Filter,
+    offset: u32,
     limit: Option<u64>,
 }
 
@@ -58,34 +73,87 @@ fn non_empty(value: &Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Whether `date` is a real day written `YYYY-MM-DD`.
+fn is_day(date: &str) -> bool {
+    date.len() == 10
+        && time::parse_rfc3339(&format!("{date}T00:00:00Z"))
+            .is_some_and(|ms| time::format_rfc3339(ms).starts_with(date))
+}
+
 impl FilterQuery {
-    fn filter(&self) -> Result<Filter, AppError> {
+    /// Checks every value; `grades` are the grade names the forms know (a grade filter must
+    /// name one of them when there are any).
+    fn check(&self, grades: &[String]) -> Result<Checked, BadFilter> {
+        let bad = |message: String, field: &'static str| BadFilter {
+            message,
+            field: Some(field),
+        };
         for (name, date) in [("from", &self.from), ("to", &self.to)] {
             if let Some(date) = non_empty(date) {
-                let ok = date.len() == 10
-                    && date.chars().enumerate().all(|(i, c)| {
-                        if i == 4 || i == 7 {
-                            c == '-'
-                        } else {
-                            c.is_ascii_digit()
-                        }
-                    });
-                if !ok {
-                    return Err(AppError::bad(
-                        StatusCode::BAD_REQUEST,
-                        format!("{name} must be a date like 2026-11-23"),
-                        Some(name),
+                if !is_day(&date) {
+                    return Err(bad(
+                        format!("“{date}” is not a date: {name} must be a day like 2026-11-23"),
+                        name,
                     ));
                 }
             }
         }
-        Ok(Filter {
-            grade: non_empty(&self.grade),
-            form: non_empty(&self.form),
-            source: non_empty(&self.source),
-            from: non_empty(&self.from),
-            to: non_empty(&self.to),
-            search: non_empty(&self.q),
+        let grade = non_empty(&self.grade);
+        if let Some(grade) = &grade {
+            if !grades.is_empty() && !grades.contains(grade) {
+                return Err(bad(
+                    format!(
+                        "no grade is called “{grade}”: the grade must be one of {}",
+                        grades.join(", ")
+                    ),
+                    "grade",
+                ));
+            }
+        }
+        let status = non_empty(&self.status);
+        if let Some(status) = &status {
+            if status != NEW && !STATUSES.contains(&status.as_str()) {
+                return Err(bad(
+                    format!(
+                        "no status is called “{status}”: the status must be one of {NEW}, {}",
+                        STATUSES.join(", ")
+                    ),
+                    "status",
+                ));
+            }
+        }
+        let offset = match non_empty(&self.offset) {
+            None => 0,
+            Some(o) => o.parse::<u32>().map_err(|_| {
+                bad(
+                    format!("“{o}” is not a page: offset must be a whole number of leads from the newest, like 50"),
+                    "offset",
+                )
+            })?,
+        };
+        let limit = match non_empty(&self.limit) {
+            None => None,
+            Some(l) => Some(l.parse::<u64>().map_err(|_| {
+                bad(
+                    format!("“{l}” is not a number: limit must be a whole number of leads"),
+                    "limit",
+                )
+            })?),
+        };
+        Ok(Checked {
+            filter: Filter {
+                grade,
+                form: non_empty(&self.form),
+                source: non_empty(&self.source),
+                medium: non_empty(&self.medium),
+                campaign: non_empty(&self.campaign),
+                status,
+                from: non_empty(&self.from),
+                to: non_empty(&self.to),
+                search: non_empty(&self.q),
+            },
+            offset,
+            limit,
         })
     }
 
@@ -93,8 +161,11 @@ impl FilterQuery {
     fn query_string(&self) -> String {
         let pairs = [
             ("grade", &self.grade),
+            ("status", &self.status),
             ("form", &self.form),
             ("source", &self.source),
+            ("medium", &self.medium),
+            ("campaign", &self.campaign),
             ("from", &self.from),
             ("to", &self.to),
             ("q", &self.q),
@@ -105,6 +176,52 @@ impl FilterQuery {
             .collect::<Vec<_>>()
             .join("&")
     }
+}
+
+/// The filters that lead-source quality and the chart follow: form, dates, source, medium and
+/// campaign. Grade, status and search pick leads within a source, so they are left out (a
+/// grade filter would make every source 100% of that grade).
+fn quality_filter(filter: &Filter) -> Filter {
+    Filter {
+        grade: None,
+        status: None,
+        search: None,
+        ..filter.clone()
+    }
+}
+
+/// The grade names of the loaded forms, each once, in the order the forms list them (forms by
+/// id), and the form ids.
+fn forms_and_grades(state: &AppState) -> Result<(Vec<String>, Vec<String>), AppError> {
+    let forms = state
+        .forms
+        .read()
+        .map_err(|_| AppError::Internal("forms lock".into()))?;
+    let mut ids = forms.ids();
+    ids.sort();
+    let mut grades: Vec<String> = Vec::new();
+    for form in ids.iter().filter_map(|id| forms.get(id)) {
+        for grade in &form.grades {
+            if !grades.contains(&grade.name) {
+                grades.push(grade.name.clone());
+            }
+        }
+    }
+    Ok((ids, grades))
+}
+
+/// The query of a filtered, admin-only API read: checks the token, then the filters (a bad
+/// one is a JSON 400).
+fn admin_filter(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Checked, AppError> {
+    require_admin(&state.settings, headers, true)?;
+    let Query(query) =
+        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
+    let (_, grades) = forms_and_grades(state)?;
+    Ok(query.check(&grades)?)
 }
 
 pub(crate) fn encode(s: &str) -> String {
@@ -134,38 +251,105 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#111827;background:#f8fafc}
-header,main,footer{max-width:80rem;margin:0 auto;padding:1rem 1.5rem}footer{color:#4b5563;font-size:.85rem}header{display:flex;justify-content:space-between;align-items:baseline}
-table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e5e7eb;vertical-align:top}
-th{background:#f1f5f9}.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-weight:600;font-size:.8rem;background:#e5e7eb}
+/// A stored UTC time for a page: readable, with its zone, and machine-readable for the
+/// local-time script.
+pub(crate) fn when(at: &str) -> String {
+    format!(
+        "<time datetime=\"{}\">{}</time>",
+        escape(at),
+        escape(&time::readable(at))
+    )
+}
+
+/// The pages' style. Below 40rem (phones), tables marked `cards` become one card per row,
+/// each cell labelled by its `data-label`; other tables share the width and wrap.
+const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,sans-serif;margin:0;color:#111827;background:#f8fafc;line-height:1.45}
+header,main,footer{max-width:80rem;margin:0 auto;padding:1rem 1.5rem}footer{color:#4b5563;font-size:.85rem}
+header{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;justify-content:space-between;align-items:baseline}h1{margin:.25rem 0;font-size:1.5rem;overflow-wrap:anywhere}
+header p{margin:.25rem 0}header a,.pager a,nav a{display:inline-block;padding:.3rem 0;min-height:24px}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e5e7eb;vertical-align:top;overflow-wrap:break-word}
+th{background:#f1f5f9}td.num,th.num{text-align:right}.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-weight:600;font-size:.8rem;background:#e5e7eb}
 .g0{background:#fee2e2;color:#991b1b}.g1{background:#fef3c7;color:#92400e}.g2{background:#dbeafe;color:#1e40af}
-.filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:end;margin:0 0 1rem}.filters label{display:flex;flex-direction:column;font-size:.8rem;gap:.2rem}
-input,select,button{font:inherit;padding:.35rem .5rem}.warn{color:#b45309;font-weight:600}a{color:#1d4ed8}
-section{margin:1.5rem 0}pre{background:#fff;padding:1rem;overflow:auto;font-size:.8rem}.pager{display:flex;gap:1rem;margin:1rem 0}";
+.filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:.75rem;align-items:end;margin:0 0 1rem}.filters label{display:flex;flex-direction:column;font-size:.8rem;gap:.2rem}
+.filters .actions{display:flex;gap:1rem;align-items:center}
+input,select,button{font:inherit;padding:.35rem .5rem;min-height:2.25rem;max-width:100%}button{cursor:pointer}.warn{color:#b45309;font-weight:600}a{color:#1d4ed8}
+.error{border:2px solid #b91c1c;background:#fef2f2;color:#7f1d1d;padding:.6rem .8rem;border-radius:.4rem;margin:0 0 1rem}[aria-invalid=true]{border:2px solid #b91c1c}
+section{margin:1.5rem 0}pre{background:#fff;padding:1rem;font-size:.8rem;white-space:pre-wrap;overflow-wrap:anywhere}.pager{display:flex;gap:1.5rem;margin:1rem 0}
+.lead a{font-weight:600;display:inline-block;padding:.15rem 0}.lead small{display:block;color:#4b5563}.note{color:#4b5563;font-size:.85rem}
+.chart svg{width:100%;max-width:40rem;height:auto;display:block}.chart text{fill:#374151}
+.actions-row{display:flex;flex-wrap:wrap;gap:.5rem}summary{padding:.35rem 0;cursor:pointer}.filters .actions a{display:inline-block;padding:.35rem 0}
+@media (max-width:40rem){header,main,footer{padding:.75rem}table{table-layout:fixed}th,td{overflow-wrap:anywhere;padding:.4rem}
+table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
+table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
+table.cards tr{background:#fff;border:1px solid #e5e7eb;border-radius:.5rem;margin:0 0 .75rem;padding:.5rem .75rem}
+table.cards td{border:0;padding:.15rem 0;display:flex;gap:.75rem;text-align:left}table.cards td:empty{display:none}
+table.cards td::before{content:attr(data-label);flex:0 0 6.5rem;color:#4b5563;font-size:.8rem}table.cards td.lead::before{content:none}
+table.cards td.lead{display:block;font-size:1rem}}";
+
+/// The script that shows the pages' times in the browser's own zone (served as a file: the
+/// pages' CSP allows no inline script).
+pub(crate) const LOCAL_TIME_JS: &str = r#"// Shows the inbox's times, written by the server in UTC, in this browser's own time zone.
+for (const el of document.querySelectorAll("time[datetime]")) {
+  const at = new Date(el.dateTime);
+  if (Number.isNaN(at.getTime()) || !el.dateTime.includes("T")) continue;
+  el.title = el.textContent;
+  el.textContent = at.toLocaleString(undefined, {
+    day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+    timeZoneName: "short",
+  });
+  el.dataset.local = "1";
+}
+"#;
+
+/// `GET /inbox/local-time.js`: [`LOCAL_TIME_JS`].
+pub(crate) async fn local_time_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        LOCAL_TIME_JS,
+    )
+        .into_response()
+}
 
 pub(crate) fn page(title: &str, body: &str) -> Response {
-    page_with(title, body, None)
+    page_full(StatusCode::OK, title, body, None)
 }
 
 /// [`page`] with a script file the collector serves (`/inbox/assets/…`): the CSP then allows
 /// scripts from the collector itself, still none inline.
 pub(crate) fn page_with(title: &str, body: &str, script: Option<&str>) -> Response {
-    let (tag, csp) = match script {
-        Some(src) => (
-            format!("<script src=\"{}\" defer></script>", escape(src)),
-            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        ),
-        None => (
-            String::new(),
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        ),
+    page_full(StatusCode::OK, title, body, script)
+}
+
+/// A page of the inbox with its status code (a bad filter is a 400 page, not JSON).
+pub(crate) fn page_with_status(status: StatusCode, title: &str, body: &str) -> Response {
+    page_full(status, title, body, None)
+}
+
+/// A page of the inbox: its own script file if it has one, and the local-time script only when
+/// it shows times; a page without either has no script at all, and its CSP allows none.
+fn page_full(status: StatusCode, title: &str, body: &str, script: Option<&str>) -> Response {
+    let mut tags = String::new();
+    if let Some(src) = script {
+        let _ = write!(tags, "<script src=\"{}\" defer></script>", escape(src));
+    }
+    if body.contains("<time ") {
+        tags.push_str("<script src=\"/inbox/local-time.js\" defer></script>");
+    }
+    let csp = if tags.is_empty() {
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+    } else {
+        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
     };
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style>{tag}</head><body>{body}<footer>Bantam {}</footer></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style>{tags}</head><body>{body}<footer>Bantam {}</footer></body></html>",
         escape(title),
         bantam_engine::ENGINE_VERSION
     );
     (
+        status,
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CONTENT_SECURITY_POLICY, csp),
@@ -197,14 +381,48 @@ fn source_label(utm: &[Option<String>; 3]) -> String {
     escape(&parts.join(" / "))
 }
 
-fn quality_section(rows: &[SourceQuality]) -> String {
-    let mut out =
-        String::from("<section aria-labelledby=\"sq\"><h2 id=\"sq\">Lead-source quality</h2>");
+/// What lead-source quality and the chart are computed over, in words.
+fn scope_text(filter: &Filter) -> String {
+    let mut parts = Vec::new();
+    if let Some(form) = &filter.form {
+        parts.push(format!("form {}", escape(form)));
+    }
+    for (what, value) in [
+        ("source", &filter.source),
+        ("medium", &filter.medium),
+        ("campaign", &filter.campaign),
+    ] {
+        if let Some(v) = value {
+            parts.push(format!("{what} {}", escape(v)));
+        }
+    }
+    match (&filter.from, &filter.to) {
+        (Some(f), Some(t)) => parts.push(format!(
+            "{} to {}",
+            time::readable_day(f),
+            time::readable_day(t)
+        )),
+        (Some(f), None) => parts.push(format!("from {}", time::readable_day(f))),
+        (None, Some(t)) => parts.push(format!("up to {}", time::readable_day(t))),
+        (None, None) => {}
+    }
+    let over = if parts.is_empty() {
+        "all leads".to_owned()
+    } else {
+        format!("all leads of {}", parts.join(", "))
+    };
+    format!("Computed over {over}, whatever their grade or sales status: the grade, status and search filters choose the leads listed below, not these figures. Sources, mediums and campaigns are compared without regard to case (Google is google).")
+}
+
+fn quality_section(rows: &[SourceQuality], scope: &str) -> String {
+    let mut out = format!(
+        "<section aria-labelledby=\"sq\"><h2 id=\"sq\">Lead-source quality</h2><p class=\"note\">{scope}</p>"
+    );
     if rows.is_empty() {
         out.push_str("<p>No leads yet.</p></section>");
         return out;
     }
-    out.push_str("<table><thead><tr><th>Source</th><th>Medium</th><th>Campaign</th><th>Leads</th><th>Best grade</th><th>Average score</th></tr></thead><tbody>");
+    out.push_str("<table class=\"cards\"><thead><tr><th scope=\"col\">Source</th><th scope=\"col\">Medium</th><th scope=\"col\">Campaign</th><th scope=\"col\" class=\"num\">Leads</th><th scope=\"col\" class=\"num\">Best grade</th><th scope=\"col\" class=\"num\">Average score</th></tr></thead><tbody>");
     for r in rows {
         let share = if r.leads == 0 {
             0.0
@@ -213,7 +431,7 @@ fn quality_section(rows: &[SourceQuality]) -> String {
         };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{share:.0}%</td><td>{:.1}</td></tr>",
+            "<tr><td data-label=\"Source\">{}</td><td data-label=\"Medium\">{}</td><td data-label=\"Campaign\">{}</td><td data-label=\"Leads\" class=\"num\">{}</td><td data-label=\"Best grade\" class=\"num\">{share:.0}%</td><td data-label=\"Average score\" class=\"num\">{:.1}</td></tr>",
             r.utm[0].as_deref().map_or("(none)".to_owned(), escape),
             opt(&r.utm[1]),
             opt(&r.utm[2]),
@@ -221,52 +439,290 @@ fn quality_section(rows: &[SourceQuality]) -> String {
             r.average
         );
     }
-    out.push_str("</tbody></table>");
-    // A small bar chart of the best-grade share per row, drawn as SVG on the server.
-    let shown: Vec<&SourceQuality> = rows.iter().take(10).collect();
-    let height = shown.len() * 26 + 10;
-    let _ = write!(
-        out,
-        "<svg role=\"img\" aria-labelledby=\"chart-title\" width=\"640\" height=\"{height}\" viewBox=\"0 0 640 {height}\"><title id=\"chart-title\">Share of leads with the best grade, by source</title>"
-    );
-    for (i, r) in shown.iter().enumerate() {
-        let share = if r.leads == 0 {
-            0.0
-        } else {
-            r.best as f64 / r.leads as f64
-        };
-        let y = i * 26 + 5;
-        let _ = write!(
-            out,
-            "<text x=\"0\" y=\"{}\" font-size=\"12\">{}</text><rect x=\"220\" y=\"{y}\" width=\"{:.0}\" height=\"18\" fill=\"#dc2626\"></rect><text x=\"{:.0}\" y=\"{}\" font-size=\"12\">{:.0}% of {}</text>",
-            y + 14,
-            source_label(&r.utm),
-            share * 300.0,
-            226.0 + share * 300.0,
-            y + 14,
-            share * 100.0,
-            r.leads
-        );
-    }
-    out.push_str("</svg></section>");
+    out.push_str("</tbody></table></section>");
     out
 }
 
-/// `GET /inbox`: leads newest first with filters, source quality and a CSV link.
+/// The days the chart shows: the filter's dates, or the 30 days up to `today`; at most 90.
+fn chart_days(filter: &Filter, today: &str) -> Vec<String> {
+    let last = filter
+        .to
+        .clone()
+        .filter(|t| t.as_str() <= today)
+        .unwrap_or_else(|| today.to_owned());
+    let earliest = time::add_days(&last, -89).unwrap_or_else(|| last.clone());
+    let first = match &filter.from {
+        Some(from) if from.as_str() >= earliest.as_str() && from.as_str() <= last.as_str() => {
+            from.clone()
+        }
+        Some(from) if from.as_str() > last.as_str() => last.clone(),
+        Some(_) => earliest,
+        None => time::add_days(&last, -29).unwrap_or_else(|| last.clone()),
+    };
+    let mut days = vec![first];
+    while let Some(next) = days.last().and_then(|d| time::add_days(d, 1)) {
+        if next.as_str() > last.as_str() {
+            break;
+        }
+        days.push(next);
+    }
+    days
+}
+
+/// The step between labelled values on the chart's axis: 1, 2 or 5 times a power of ten, so
+/// that `max` needs at most 4 steps.
+fn axis_step(max: u64) -> u64 {
+    let mut step = 1;
+    loop {
+        for m in [1, 2, 5] {
+            if max <= step * m * 4 {
+                return step * m;
+            }
+        }
+        step *= 10;
+    }
+}
+
+/// Leads per day as an SVG bar chart with labelled axes (leads up, days across), the best
+/// grade's share drawn darker, and the same numbers as a table for screen readers and anyone
+/// who wants them.
+fn chart_section(daily: &[Daily], days: &[String], scope: &str) -> String {
+    let count = |day: &str| {
+        daily
+            .iter()
+            .find(|d| d.day == day)
+            .map_or((0, 0), |d| (d.leads, d.best))
+    };
+    let max = days.iter().map(|d| count(d).0).max().unwrap_or(0).max(1);
+    let step = axis_step(max);
+    let top = step * max.div_ceil(step);
+    let (left, right, plot_top, bottom) = (40.0, 352.0, 12.0, 150.0);
+    let width = (right - left) / days.len().max(1) as f64;
+    let y = |v: u64| bottom - (bottom - plot_top) * v as f64 / top as f64;
+    let total: u64 = days.iter().map(|d| count(d).0).sum();
+    let best: u64 = days.iter().map(|d| count(d).1).sum();
+    let (first, last) = (
+        time::readable_day(days.first().map_or("", String::as_str)),
+        time::readable_day(days.last().map_or("", String::as_str)),
+    );
+    let mut out = format!(
+        "<section aria-labelledby=\"ld\" class=\"chart\"><h2 id=\"ld\">Leads per day</h2><p class=\"note\">{scope}</p><svg role=\"img\" aria-labelledby=\"chart-title chart-desc\" viewBox=\"0 0 360 190\" font-size=\"10\"><title id=\"chart-title\">Leads per day, {first} to {last}</title><desc id=\"chart-desc\">{total} leads, {best} of them with the best grade. Vertical axis: leads per day, 0 to {top}. Horizontal axis: day received (UTC). The table below the chart has each day's numbers.</desc>"
+    );
+    // The value axis: grid lines with their numbers, and its title.
+    let mut v = 0;
+    while v <= top {
+        let _ = write!(
+            out,
+            "<line x1=\"{left}\" x2=\"{right}\" y1=\"{0:.1}\" y2=\"{0:.1}\" stroke=\"#e5e7eb\"></line><text x=\"{1}\" y=\"{2:.1}\" text-anchor=\"end\">{v}</text>",
+            y(v),
+            left - 4.0,
+            y(v) + 3.5
+        );
+        v += step;
+    }
+    let _ = write!(
+        out,
+        "<text x=\"10\" y=\"{0}\" transform=\"rotate(-90 10 {0})\" text-anchor=\"middle\">Leads</text>",
+        (plot_top + bottom) / 2.0
+    );
+    for (i, day) in days.iter().enumerate() {
+        let (leads, best) = count(day);
+        let x = left + i as f64 * width;
+        if leads > 0 {
+            let _ = write!(
+                out,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#93c5fd\"></rect>",
+                x + width * 0.1,
+                y(leads),
+                width * 0.8,
+                bottom - y(leads)
+            );
+        }
+        if best > 0 {
+            let _ = write!(
+                out,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#b91c1c\"></rect>",
+                x + width * 0.1,
+                y(best),
+                width * 0.8,
+                bottom - y(best)
+            );
+        }
+    }
+    // The day axis: its line, the first, middle and last days, and its title.
+    let _ = write!(
+        out,
+        "<line x1=\"{left}\" x2=\"{right}\" y1=\"{bottom}\" y2=\"{bottom}\" stroke=\"#6b7280\"></line>"
+    );
+    let label = |day: &str| {
+        let text = time::readable_day(day);
+        text.rsplit_once(' ')
+            .map_or(text.clone(), |(dm, _)| dm.to_owned())
+    };
+    let mut marks = vec![0, days.len().saturating_sub(1)];
+    if days.len() > 8 {
+        marks.insert(1, days.len() / 2);
+    }
+    marks.dedup();
+    for (n, &i) in marks.iter().enumerate() {
+        let anchor = match n {
+            0 => "start",
+            _ if n == marks.len() - 1 => "end",
+            _ => "middle",
+        };
+        let x = match anchor {
+            "start" => left + i as f64 * width,
+            "end" => left + (i + 1) as f64 * width,
+            _ => left + (i as f64 + 0.5) * width,
+        };
+        let _ = write!(
+            out,
+            "<text x=\"{x:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
+            bottom + 13.0,
+            escape(&label(&days[i]))
+        );
+    }
+    let _ = write!(
+        out,
+        "<text x=\"{}\" y=\"184\" text-anchor=\"middle\">Day received (UTC) · dark: best grade</text></svg>",
+        (left + right) / 2.0
+    );
+    out.push_str("<details><summary>The chart's numbers</summary><table class=\"cards\"><thead><tr><th scope=\"col\">Day (UTC)</th><th scope=\"col\" class=\"num\">Leads</th><th scope=\"col\" class=\"num\">Best grade</th></tr></thead><tbody>");
+    for day in days {
+        let (leads, best) = count(day);
+        if leads > 0 {
+            let _ = write!(
+                out,
+                "<tr><td data-label=\"Day (UTC)\">{}</td><td data-label=\"Leads\" class=\"num\">{leads}</td><td data-label=\"Best grade\" class=\"num\">{best}</td></tr>",
+                escape(&time::readable_day(day))
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "</tbody></table><p class=\"note\">Days not listed had no leads.</p></details></section>"
+    );
+    out
+}
+
+/// The filter form, with the values given (escaped); `error` is shown above it, and the field
+/// it names is marked invalid.
+fn filter_form(
+    query: &FilterQuery,
+    form_ids: &[String],
+    grades: &[String],
+    error: Option<&BadFilter>,
+) -> String {
+    let invalid = |name: &str| {
+        if error.and_then(|e| e.field) == Some(name) {
+            " aria-invalid=\"true\" aria-describedby=\"filter-error\""
+        } else {
+            ""
+        }
+    };
+    let select = |name: &str, label: &str, values: &[String], current: &Option<String>| {
+        let mut s = format!(
+            "<label>{label}<select name=\"{name}\"{}><option value=\"\">all</option>",
+            invalid(name)
+        );
+        for v in values {
+            let selected = if current.as_deref().map(str::trim) == Some(v.as_str()) {
+                " selected"
+            } else {
+                ""
+            };
+            let _ = write!(s, "<option{selected}>{}</option>", escape(v));
+        }
+        s.push_str("</select></label>");
+        s
+    };
+    let input = |name: &str, label: &str, kind: &str, extra: &str, value: &Option<String>| {
+        format!(
+            "<label>{label}<input type=\"{kind}\" name=\"{name}\" value=\"{}\"{extra}{}></label>",
+            opt(value),
+            invalid(name)
+        )
+    };
+    let statuses: Vec<String> = std::iter::once(NEW)
+        .chain(STATUSES)
+        .map(str::to_owned)
+        .collect();
+    let mut out = String::new();
+    if let Some(error) = error {
+        let _ = write!(
+            out,
+            "<p class=\"error\" id=\"filter-error\" role=\"alert\"><strong>This filter cannot be used:</strong> {}</p>",
+            escape(&error.message)
+        );
+    }
+    let _ = write!(
+        out,
+        "<form class=\"filters\" method=\"get\" action=\"/inbox\" aria-label=\"Filters\">{}{}{}{}{}{}{}{}{}<div class=\"actions\"><button>Filter</button><a href=\"/inbox\">Clear</a></div></form>",
+        select("grade", "Grade", grades, &query.grade),
+        select("status", "Sales status", &statuses, &query.status),
+        select("form", "Form", form_ids, &query.form),
+        input("source", "Source", "text", " placeholder=\"google or (none)\"", &query.source),
+        input("medium", "Medium", "text", " placeholder=\"cpc\"", &query.medium),
+        input("campaign", "Campaign", "text", "", &query.campaign),
+        input("from", "From", "date", "", &query.from),
+        input("to", "To", "date", "", &query.to),
+        input("q", "Email or company", "search", "", &query.q),
+    );
+    out
+}
+
+/// The page's header: title, count, export and quarantine links.
+fn inbox_header(matches: &str, qs: &str, held: u64) -> String {
+    format!(
+        "<header><h1>Leads</h1><p>{matches} · <a href=\"/v1/leads.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a> · <a href=\"/inbox/forms\">Forms</a></p></header><main>",
+        escape(qs)
+    )
+}
+
+/// `GET /inbox`: leads newest first with filters, source quality, leads per day and a CSV
+/// link. A filter value that cannot be used is answered with this page (status 400), the
+/// message next to the filters.
 pub(crate) async fn inbox(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    let (query, filter) = admin_filter(&state, &headers, query)?;
-    let offset = query.offset.unwrap_or(0);
+    require_admin(&state.settings, &headers, true)?;
+    let (form_ids, grade_names) = forms_and_grades(&state)?;
+    let (query, checked) = match query {
+        Ok(Query(query)) => {
+            let checked = query.check(&grade_names);
+            (query, checked)
+        }
+        Err(err) => (
+            FilterQuery::default(),
+            Err(BadFilter {
+                message: err.body_text(),
+                field: None,
+            }),
+        ),
+    };
     let store = &state.store;
-    // A search reads the leads themselves: it is counted only as far as the page shown, and
-    // lead-source quality (about sources, not the people a search looks for) is left out, so
-    // one search reads the leads once at most.
-    let searching = filter.search.is_some();
+    let held = store.quarantine_count().await?;
+    let qs = query.query_string();
+    let Checked { filter, offset, .. } = match checked {
+        Ok(checked) => checked,
+        Err(bad) => {
+            let mut body = inbox_header("No leads shown", &qs, held);
+            body.push_str(&filter_form(&query, &form_ids, &grade_names, Some(&bad)));
+            body.push_str("</main>");
+            return Ok(page_with_status(
+                StatusCode::BAD_REQUEST,
+                "Bantam inbox: filter not valid",
+                &body,
+            ));
+        }
+    };
+    // A search or a status filter reads the leads themselves: it is counted only as far as
+    // the page shown, so one such filter reads the leads once at most.
+    let reads_leads = filter.search.is_some() || filter.status.is_some();
     let rows = store.rows(&filter, PAGE, offset).await?;
-    let (total, matches) = if searching {
+    let (total, matches) = if reads_leads {
         // Counted as far as this page: a full page may have more after it.
         let seen = u64::from(offset) + rows.len() as u64;
         if rows.len() == PAGE as usize {
@@ -278,47 +734,18 @@ pub(crate) async fn inbox(
         let total = store.count_matching(&filter).await?;
         (total, total.to_string())
     };
-    let quality = if searching {
-        Vec::new()
-    } else {
-        store.source_quality(&filter).await?
+    let over = quality_filter(&filter);
+    let quality = store.source_quality(&over).await?;
+    let today = time::now_rfc3339()[..10].to_owned();
+    let days = chart_days(&over, &today);
+    let chart_filter = Filter {
+        from: days.first().cloned(),
+        to: days.last().cloned(),
+        ..over.clone()
     };
-    let held = store.quarantine_count().await?;
+    let daily = store.daily(&chart_filter).await?;
 
-    let (form_ids, grade_names) = {
-        let forms = state
-            .forms
-            .read()
-            .map_err(|_| AppError::Internal("forms lock".into()))?;
-        let mut ids = forms.ids();
-        ids.sort();
-        let mut grades: Vec<String> = ids
-            .iter()
-            .filter_map(|id| forms.get(id))
-            .flat_map(|f| f.grades.iter().map(|g| g.name.clone()).collect::<Vec<_>>())
-            .collect();
-        grades.dedup();
-        (ids, grades)
-    };
-    let select = |name: &str, label: &str, values: &[String], current: &Option<String>| {
-        let mut s =
-            format!("<label>{label}<select name=\"{name}\"><option value=\"\">all</option>");
-        for v in values {
-            let selected = if current.as_deref() == Some(v.as_str()) {
-                " selected"
-            } else {
-                ""
-            };
-            let _ = write!(s, "<option{selected}>{}</option>", escape(v));
-        }
-        s.push_str("</select></label>");
-        s
-    };
-    let qs = query.query_string();
-    let mut body = format!(
-        "<header><h1>Leads</h1><p>{matches} match · <a href=\"/v1/leads.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a> · <a href=\"/inbox/forms\">Forms</a></p></header><main>",
-        escape(&qs)
-    );
+    let mut body = inbox_header(&format!("{matches} match"), &qs, held);
     if !form_ids.is_empty() {
         let links: Vec<String> = form_ids
             .iter()
@@ -342,22 +769,19 @@ pub(crate) async fn inbox(
             "<p class=\"warn\" role=\"status\">{held} lead(s) wait in <a href=\"/inbox/quarantine\">quarantine</a>: the collector could not take them as they came. Each shows why and can be accepted.</p>"
         );
     }
-    let _ = write!(
-        body,
-        "<form class=\"filters\" method=\"get\" action=\"/inbox\">{}{}<label>Source<input name=\"source\" value=\"{}\" placeholder=\"utm_source or (none)\"></label><label>From<input type=\"date\" name=\"from\" value=\"{}\"></label><label>To<input type=\"date\" name=\"to\" value=\"{}\"></label><label>Email or company<input type=\"search\" name=\"q\" value=\"{}\"></label><button>Filter</button> <a href=\"/inbox\">Clear</a></form>",
-        select("grade", "Grade", &grade_names, &query.grade),
-        select("form", "Form", &form_ids, &query.form),
-        opt(&query.source),
-        opt(&query.from),
-        opt(&query.to),
-        opt(&query.q),
-    );
-    if searching {
-        body.push_str("<section aria-labelledby=\"sq\"><h2 id=\"sq\">Lead-source quality</h2><p>Not shown for a search on email or company: clear the search to see it.</p></section>");
+    body.push_str(&filter_form(&query, &form_ids, &grade_names, None));
+    body.push_str("<section aria-labelledby=\"ll\"><h2 id=\"ll\">Newest first</h2>");
+    // The forwarding column only when a lead of this page is in the outbox.
+    let forwarding = rows.iter().any(|r| r.forward.is_some());
+    if rows.is_empty() {
+        body.push_str("<p>No leads match these filters.</p>");
     } else {
-        body.push_str(&quality_section(&quality));
+        let _ = write!(
+            body,
+            "<table class=\"cards\"><thead><tr><th scope=\"col\">Lead</th><th scope=\"col\">Grade</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\">Received</th><th scope=\"col\">Form</th><th scope=\"col\">Source / medium / campaign</th><th scope=\"col\">Sales status</th>{}</tr></thead><tbody>",
+            if forwarding { "<th scope=\"col\">Forwarded</th>" } else { "" }
+        );
     }
-    body.push_str("<section aria-labelledby=\"ll\"><h2 id=\"ll\">Newest first</h2><table><thead><tr><th>Received (UTC)</th><th>Grade</th><th>Score</th><th>Email</th><th>Company</th><th>Form</th><th>Source / medium / campaign</th><th>Sales status</th><th>Forwarded</th></tr></thead><tbody>");
     for row in &rows {
         let mismatch = if row.score_mismatch {
             format!(
@@ -367,27 +791,42 @@ pub(crate) async fn inbox(
         } else {
             String::new()
         };
-        let spam = if row.document["spam"]["flagged"] == Value::Bool(true) {
+        let spam = if DocumentFields::read(&row.document).spam_flagged() {
             " <span class=\"warn\">spam?</span>"
         } else {
             ""
         };
+        let who = row
+            .email
+            .as_deref()
+            .or(row.company.as_deref())
+            .unwrap_or(&row.id);
+        let company = match (&row.email, &row.company) {
+            (Some(_), Some(company)) => format!("<small>{}</small>", escape(company)),
+            _ => String::new(),
+        };
         let _ = write!(
             body,
-            "<tr><td><a href=\"/inbox/leads/{}\">{}</a></td><td>{}{spam}</td><td>{}{mismatch}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"lead\"><a href=\"/inbox/leads/{}\">{}</a>{company}</td><td data-label=\"Grade\">{}{spam}</td><td data-label=\"Score\" class=\"num\">{}{mismatch}</td><td data-label=\"Received\">{}</td><td data-label=\"Form\">{}</td><td data-label=\"Source\">{}</td><td data-label=\"Sales status\">{}</td>{}</tr>",
             encode(&row.id),
-            escape(&row.received_at[..row.received_at.len().min(16)].replace('T', " ")),
+            escape(who),
             badge(&state, &row.form_id, &row.grade),
             row.total,
-            opt(&row.email),
-            opt(&row.company),
+            when(&row.received_at),
             escape(&row.form_id),
             source_label(&row.utm),
-            row.status.as_ref().map(|(s, _)| escape(s)).unwrap_or_default(),
-            forward_label(row),
+            row.status.as_ref().map_or_else(|| NEW.to_owned(), |(s, _)| escape(s)),
+            if forwarding {
+                format!("<td data-label=\"Forwarded\">{}</td>", forward_label(row))
+            } else {
+                String::new()
+            },
         );
     }
-    body.push_str("</tbody></table><nav class=\"pager\" aria-label=\"Pages\">");
+    if !rows.is_empty() {
+        body.push_str("</tbody></table>");
+    }
+    body.push_str("<nav class=\"pager\" aria-label=\"Pages\">");
     let sep = if qs.is_empty() { "" } else { "&" };
     if offset > 0 {
         let _ = write!(
@@ -405,7 +844,11 @@ pub(crate) async fn inbox(
             escape(&qs),
         );
     }
-    body.push_str("</nav></section></main>");
+    body.push_str("</nav></section>");
+    let scope = scope_text(&over);
+    body.push_str(&quality_section(&quality, &scope));
+    body.push_str(&chart_section(&daily, &days, &scope));
+    body.push_str("</main>");
     Ok(page("Bantam inbox", &body))
 }
 
@@ -455,6 +898,144 @@ fn answer_text(form: Option<&bantam_engine::Form>, id: &str, value: &Value) -> (
     (label, text)
 }
 
+/// A JSON object's members in the order they were written (serde_json's own map sorts them).
+#[derive(Debug, Default)]
+struct Ordered(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Ordered, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, Value>()? {
+                    members.push(member);
+                }
+                Ok(Ordered(members))
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
+}
+
+/// The answers of a stored lead, in the order they were stored.
+#[derive(Debug, Default, Deserialize)]
+struct StoredAnswers {
+    #[serde(default)]
+    answers: Ordered,
+}
+
+/// Answers in the form's question order; ids the form does not know (a question since
+/// removed, or no form) follow in the order they were stored.
+fn in_form_order(
+    form: Option<&bantam_engine::Form>,
+    mut answers: Vec<(String, Value)>,
+) -> Vec<(String, Value)> {
+    let mut ordered = Vec::with_capacity(answers.len());
+    for question in form.map(|f| f.questions.as_slice()).unwrap_or_default() {
+        if let Some(i) = answers.iter().position(|(id, _)| *id == question.id) {
+            ordered.push(answers.remove(i));
+        }
+    }
+    ordered.extend(answers);
+    ordered
+}
+
+/// The few fields of a stored lead document that the list and the CSV show, read without
+/// building the whole document as a `Value` (a document is up to 4 KB; an export reads a
+/// million). Strings borrow from the stored text unless they hold escapes.
+#[derive(Debug, Default, Deserialize)]
+struct DocumentFields<'a> {
+    #[serde(default, borrow)]
+    page: PageFields<'a>,
+    #[serde(default, borrow)]
+    score: ScoreFields<'a>,
+    #[serde(default)]
+    spam: Option<SpamFields>,
+    #[serde(default, borrow)]
+    context: ContextFields<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PageFields<'a> {
+    #[serde(default, borrow)]
+    url: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ScoreFields<'a> {
+    #[serde(default, borrow)]
+    reasons: Vec<Reason<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Reason<'a> {
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SpamFields {
+    #[serde(default)]
+    flagged: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ContextFields<'a> {
+    #[serde(default, borrow)]
+    email_domain_kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    company_domain: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    variant: Option<Cow<'a, str>>,
+}
+
+impl<'a> DocumentFields<'a> {
+    /// Reads the fields from a stored document. A document whose fields have other types
+    /// than the lead document's (stored by hand, or by an older collector) is read through a
+    /// `Value` instead, as every field used to be, so no export breaks on one odd row.
+    fn read(document: &'a str) -> DocumentFields<'a> {
+        serde_json::from_str(document).unwrap_or_else(|_| {
+            let value: Value = serde_json::from_str(document).unwrap_or(Value::Null);
+            let text = |v: &Value| v.as_str().map(|s| Cow::Owned(s.to_owned()));
+            DocumentFields {
+                page: PageFields {
+                    url: text(&value["page"]["url"]),
+                },
+                score: ScoreFields {
+                    reasons: value["score"]["reasons"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|r| Reason {
+                            text: text(&r["text"]),
+                        })
+                        .collect(),
+                },
+                spam: Some(SpamFields {
+                    flagged: value["spam"]["flagged"].as_bool(),
+                }),
+                context: ContextFields {
+                    email_domain_kind: text(&value["context"]["emailDomainKind"]),
+                    company_domain: text(&value["context"]["companyDomain"]),
+                    variant: text(&value["context"]["variant"]),
+                },
+            }
+        })
+    }
+
+    fn spam_flagged(&self) -> bool {
+        self.spam.as_ref().and_then(|s| s.flagged) == Some(true)
+    }
+}
 /// `GET /inbox/leads/{id}`: one lead in full, with the sales feedback form.
 pub(crate) async fn detail(
     State(state): State<AppState>,
@@ -470,15 +1051,21 @@ pub(crate) async fn detail(
         )
     })?;
     let form = state.forms.read().ok().and_then(|f| f.get(&row.form_id));
-    let doc = &row.document;
+    let doc: Value = serde_json::from_str(&row.document)
+        .map_err(|err| AppError::Internal(format!("lead {id}: stored document: {err}")))?;
+    let doc = &doc;
     let who = row
         .email
         .clone()
         .or(row.company.clone())
         .unwrap_or_else(|| row.id.clone());
     let mut body = format!(
-        "<header><h1>{}</h1><p><a href=\"/inbox\">All leads</a></p></header><main><p>{} <strong>{}</strong>/100 · form <a href=\"/inbox/forms/{}\">{}</a>{} · received {} · submitted {}</p>",
+        "<header><h1>{}</h1><p><a href=\"/inbox\">All leads</a>{}</p></header><main><p>{} <strong>{}</strong>/100 · form <a href=\"/inbox/forms/{}\">{}</a>{} · received {} · submitted {}</p>",
         escape(&who),
+        row.email
+            .as_deref()
+            .map(|e| format!(" · <a href=\"/inbox/people/{}\">This person's data (export, erase)</a>", encode(e)))
+            .unwrap_or_default(),
         badge(&state, &row.form_id, &row.grade),
         row.total,
         encode(&row.form_id),
@@ -486,8 +1073,8 @@ pub(crate) async fn detail(
         row.form_version
             .map(|v| format!(", scored with version {v}"))
             .unwrap_or_default(),
-        escape(&row.received_at),
-        escape(&row.submitted_at),
+        when(&row.received_at),
+        when(&row.submitted_at),
     );
     if row.score_mismatch {
         let _ = write!(
@@ -524,19 +1111,23 @@ pub(crate) async fn detail(
         "<p>Now: <strong>{}</strong></p>",
         row.status
             .as_ref()
-            .map_or("none".to_owned(), |(s, at)| format!(
+            .map_or("new (no feedback yet)".to_owned(), |(s, at)| format!(
                 "{} (since {})",
                 escape(s),
-                escape(at)
+                when(at)
             ))
     );
+    body.push_str("<div class=\"actions-row\">");
     for status in STATUSES {
         let _ = write!(body, "<button name=\"status\" value=\"{status}\" formaction=\"/inbox/leads/{}/status\">Mark {status}</button> ", encode(&row.id));
     }
-    body.push_str("</form></section><section><h2>Answers</h2><table><tbody>");
-    if let Some(answers) = doc["answers"].as_object() {
-        for (id, value) in answers {
-            let (label, text) = answer_text(form.as_deref(), id, value);
+    body.push_str("</div></form></section><section><h2>Answers</h2><table><tbody>");
+    let answers = serde_json::from_str::<StoredAnswers>(&row.document)
+        .map(|a| a.answers.0)
+        .unwrap_or_default();
+    for (id, value) in in_form_order(form.as_deref(), answers) {
+        {
+            let (label, text) = answer_text(form.as_deref(), &id, &value);
             let _ = write!(
                 body,
                 "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
@@ -545,12 +1136,12 @@ pub(crate) async fn detail(
             );
         }
     }
-    body.push_str("</tbody></table></section><section><h2>Score</h2><table><thead><tr><th>Category</th><th>Points</th><th>Of</th><th>Score</th><th>Weight</th></tr></thead><tbody>");
+    body.push_str("</tbody></table></section><section><h2>Score</h2><table><thead><tr><th scope=\"col\">Category</th><th scope=\"col\" class=\"num\">Points</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\" class=\"num\">Weight</th></tr></thead><tbody>");
     if let Some(breakdown) = doc["score"]["breakdown"].as_object() {
         for (category, part) in breakdown {
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"num\">{} of {}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 escape(category),
                 part["points"],
                 part["maxPoints"],
@@ -631,7 +1222,7 @@ pub(crate) async fn detail(
     let pretty = serde_json::to_string_pretty(doc).unwrap_or_default();
     let _ = write!(
         body,
-        "<section><h2>Document</h2><pre>{}</pre></section></main>",
+        "<section><h2>Document</h2><details><summary>The lead document as stored (JSON)</summary><pre>{}</pre></details></section></main>",
         escape(&pretty)
     );
     Ok(page(&format!("Lead {who}"), &body))
@@ -760,9 +1351,9 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-/// The CSV header: one line, then one line per lead.
-const CSV_HEADER: &str = "id,received_at,submitted_at,form_id,email,company,grade,total,client_total,score_mismatch,utm_source,utm_medium,utm_campaign,status,status_at,page_url,reasons,spam,email_domain_kind,company_domain,variant\r\n";
-
+/// The CSV header: one line, then one line per lead. It starts with a UTF-8 byte-order mark,
+/// without which spreadsheet programs read the file in a legacy encoding (Zoë becomes ZoÃ«).
+const CSV_HEADER: &str = "\u{FEFF}id,received_at,submitted_at,form_id,email,company,grade,total,client_total,score_mismatch,utm_source,utm_medium,utm_campaign,status,status_at,page_url,reasons,spam,email_domain_kind,company_domain,variant\r\n";
 /// Leads an export reads from the database at a time.
 const EXPORT_PAGE: u32 = 500;
 
@@ -775,8 +1366,11 @@ pub(crate) async fn csv(
     headers: HeaderMap,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    let (query, filter) = admin_filter(&state, &headers, query)?;
-    let limit = query.limit;
+    let Checked {
+        filter,
+        offset,
+        limit,
+    } = admin_filter(&state, &headers, query)?;
     let page_size = move |sent: u64| -> u32 {
         limit.map_or(EXPORT_PAGE, |l| {
             u32::try_from(l.saturating_sub(sent)).map_or(EXPORT_PAGE, |left| left.min(EXPORT_PAGE))
@@ -786,10 +1380,7 @@ pub(crate) async fn csv(
     let first = if page_size(0) == 0 {
         Vec::new()
     } else {
-        state
-            .store
-            .rows(&filter, page_size(0), query.offset.unwrap_or(0))
-            .await?
+        state.store.rows(&filter, page_size(0), offset).await?
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
     let store = state.store.clone();
@@ -855,14 +1446,18 @@ impl hyper::body::Body for Chunks {
 
 /// One lead as a CSV line.
 fn csv_row(out: &mut String, r: &Row) {
-    let reasons: Vec<&str> = r.document["score"]["reasons"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|x| x["text"].as_str())
+    let doc = DocumentFields::read(&r.document);
+    let reasons: Vec<&str> = doc
+        .score
+        .reasons
+        .iter()
+        .filter_map(|x| x.text.as_deref())
         .collect();
-    let (status, status_at) = r.status.clone().unwrap_or_default();
-    let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    let (status, status_at) = r
+        .status
+        .as_ref()
+        .map_or(("", ""), |(s, at)| (s.as_str(), at.as_str()));
+    let text = |v: &Option<Cow<'_, str>>| v.as_deref().unwrap_or("").to_owned();
     let cells = [
         r.id.clone(),
         r.received_at.clone(),
@@ -877,14 +1472,14 @@ fn csv_row(out: &mut String, r: &Row) {
         r.utm[0].clone().unwrap_or_default(),
         r.utm[1].clone().unwrap_or_default(),
         r.utm[2].clone().unwrap_or_default(),
-        status,
-        status_at,
-        text(&r.document["page"]["url"]),
+        status.to_owned(),
+        status_at.to_owned(),
+        text(&doc.page.url),
         reasons.join("; "),
-        (r.document["spam"]["flagged"] == Value::Bool(true)).to_string(),
-        text(&r.document["context"]["emailDomainKind"]),
-        text(&r.document["context"]["companyDomain"]),
-        text(&r.document["context"]["variant"]),
+        doc.spam_flagged().to_string(),
+        text(&doc.context.email_domain_kind),
+        text(&doc.context.company_domain),
+        text(&doc.context.variant),
     ];
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
@@ -919,5 +1514,140 @@ mod tests {
         assert_eq!(csv_cell("\u{FF1D}1+1"), "'\u{FF1D}1+1");
         assert_eq!(csv_cell("\u{200B}=1+1"), "'\u{200B}=1+1");
         assert_eq!(csv_cell("\u{FEFF}=1+1"), "'\u{FEFF}=1+1");
+    }
+
+    #[test]
+    fn answers_unknown_to_the_form_follow_in_stored_order() {
+        let form = bantam_engine::parse_config(json!({"formId": "f", "preset": "bant"})).unwrap();
+        let stored: Ordered = serde_json::from_str(
+            r#"{"zeta": 1, "budget": "none", "alpha": 2, "email": "a@b.io", "company": "C"}"#,
+        )
+        .unwrap();
+        let ids: Vec<String> = in_form_order(Some(&form), stored.0)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, ["email", "company", "budget", "zeta", "alpha"]);
+        // Without the form, as stored.
+        let stored: Ordered = serde_json::from_str(r#"{"b": 1, "a": 2}"#).unwrap();
+        let ids: Vec<String> = in_form_order(None, stored.0)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, ["b", "a"]);
+    }
+
+    #[test]
+    fn the_typed_read_of_a_document_matches_the_value_read() {
+        // Escapes (owned strings), fields of other types (read through a Value), none at all.
+        let typed = r#"{"page": {"url": "https://x.io/\u00e9?a=\"1\""}, "score": {"reasons": [{"text": "Budget: +30"}, {"text": "Role"}]}, "spam": {"flagged": true}, "context": {"emailDomainKind": "free", "companyDomain": null, "variant": "b"}, "answers": {"x": [1, 2]}}"#;
+        let odd = r#"{"page": {"url": "https://x.io/"}, "score": {"reasons": "none"}, "spam": {"flagged": "yes"}, "context": {"variant": 3}}"#;
+        for (document, url, reasons, spam, kind, variant) in [
+            (
+                typed,
+                "https://x.io/é?a=\"1\"",
+                vec!["Budget: +30", "Role"],
+                true,
+                "free",
+                "b",
+            ),
+            (odd, "https://x.io/", vec![], false, "", ""),
+            ("{}", "", vec![], false, "", ""),
+            ("not json", "", vec![], false, "", ""),
+        ] {
+            let fields = DocumentFields::read(document);
+            assert_eq!(fields.page.url.as_deref().unwrap_or(""), url, "{document}");
+            let texts: Vec<&str> = fields
+                .score
+                .reasons
+                .iter()
+                .filter_map(|r| r.text.as_deref())
+                .collect();
+            assert_eq!(texts, reasons, "{document}");
+            assert_eq!(fields.spam_flagged(), spam, "{document}");
+            assert_eq!(
+                fields.context.email_domain_kind.as_deref().unwrap_or(""),
+                kind
+            );
+            assert_eq!(fields.context.variant.as_deref().unwrap_or(""), variant);
+        }
+    }
+
+    #[test]
+    fn the_chart_axis_and_days() {
+        for (max, step) in [
+            (1, 1),
+            (4, 1),
+            (5, 2),
+            (9, 5),
+            (20, 5),
+            (21, 10),
+            (400, 100),
+        ] {
+            assert_eq!(axis_step(max), step, "{max}");
+        }
+        let days = |from: Option<&str>, to: Option<&str>| {
+            let filter = Filter {
+                from: from.map(str::to_owned),
+                to: to.map(str::to_owned),
+                ..Filter::default()
+            };
+            let days = chart_days(&filter, "2026-12-01");
+            (days.len(), days[0].clone(), days[days.len() - 1].clone())
+        };
+        assert_eq!(
+            days(None, None),
+            (30, "2026-11-02".into(), "2026-12-01".into())
+        );
+        assert_eq!(
+            days(Some("2026-11-25"), Some("2099-01-01")),
+            (7, "2026-11-25".into(), "2026-12-01".into())
+        );
+        assert_eq!(
+            days(Some("2020-01-01"), Some("2026-06-30")),
+            (90, "2026-04-02".into(), "2026-06-30".into())
+        );
+        assert_eq!(
+            days(Some("2026-12-05"), None),
+            (1, "2026-12-01".into(), "2026-12-01".into())
+        );
+    }
+
+    #[test]
+    fn filters_name_what_is_wrong() {
+        let grades = ["hot".to_owned(), "cold".to_owned()];
+        let check = |query: FilterQuery| query.check(&grades).map(|c| c.filter);
+        let bad = check(FilterQuery {
+            grade: Some("warm".into()),
+            ..FilterQuery::default()
+        })
+        .unwrap_err();
+        assert_eq!(bad.field, Some("grade"));
+        assert!(bad.message.contains("one of hot, cold"), "{}", bad.message);
+        for (from, ok) in [
+            ("2026-02-28", true),
+            ("2024-02-29", true),
+            ("2026-02-29", false),
+            ("2026-1-01", false),
+            ("20260101xx", false),
+        ] {
+            let result = check(FilterQuery {
+                from: Some(from.into()),
+                ..FilterQuery::default()
+            });
+            assert_eq!(result.is_ok(), ok, "{from}");
+        }
+        let filter = check(FilterQuery {
+            grade: Some(" hot ".into()),
+            status: Some("new".into()),
+            source: Some("Google".into()),
+            ..FilterQuery::default()
+        })
+        .unwrap();
+        assert_eq!(filter.grade.as_deref(), Some("hot"));
+        assert_eq!(filter.status.as_deref(), Some("new"));
+        assert_eq!(quality_filter(&filter).grade, None);
+        assert_eq!(quality_filter(&filter).status, None);
+        assert_eq!(quality_filter(&filter).source.as_deref(), Some("Google"));
     }
 }

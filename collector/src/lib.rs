@@ -13,6 +13,7 @@ pub mod import;
 mod inbox;
 pub mod learn;
 mod limit;
+mod people;
 mod quarantine;
 mod serve;
 mod store;
@@ -45,10 +46,12 @@ pub use history::{
     record_files as record_form_versions, watch_files as watch_form_versions, IMPACT_LIMIT,
 };
 pub use limit::RateLimit;
+pub use people::run_retention;
 pub use serve::{serve, Limits};
 pub use store::{
-    is_postgres_url, Cursor, Due, Filter, FormVersion, ImportCount, Imported, Ingested,
-    LeadOutcome, Published, Quarantined, SourceQuality, Store, StoreError, Stored, STATUSES,
+    email_digest, is_postgres_url, Cursor, Daily, Due, Erase, Erasure, Filter, FormVersion,
+    ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published, Quarantined,
+    SourceQuality, Store, StoreError, Stored, NEW, STATUSES,
 };
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
@@ -93,6 +96,8 @@ pub struct AppState {
     /// Held while a form is published or the folder's files are recorded as versions, so the
     /// two never interleave in one process.
     publishing: Arc<tokio::sync::Mutex<()>>,
+    /// The last fit of each form, shown again while its outcomes and config stay the same.
+    fits: Arc<inbox::proposal::FitCache>,
 }
 
 impl AppState {
@@ -122,6 +127,7 @@ impl AppState {
             trusted_proxies: Arc::new(Vec::new()),
             forms_dir: None,
             publishing: Arc::new(tokio::sync::Mutex::new(())),
+            fits: Arc::default(),
         }
     }
 
@@ -256,6 +262,7 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .route("/v1/quarantine", get(quarantine::list_api))
         .route("/v1/quarantine/{id}/accept", post(quarantine::accept_api))
         .route("/inbox", get(inbox::inbox))
+        .route("/inbox/local-time.js", get(inbox::local_time_js))
         .route("/inbox/leads/{id}", get(inbox::detail))
         .route("/inbox/leads/{id}/status", post(inbox::status_form))
         .route(
@@ -283,6 +290,13 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .route("/inbox/forms/{id}/fit", get(inbox::proposal::show))
         .route("/inbox/forms/{id}/fit/apply", post(inbox::proposal::apply))
         .route("/inbox/quarantine", get(quarantine::list_page))
+        .route(
+            "/v1/people/{email}",
+            get(people::export_api).delete(people::erase_api),
+        )
+        .route("/v1/erasures", get(people::erasures_api))
+        .route("/inbox/people/{email}", get(people::person_page))
+        .route("/inbox/people/{email}/erase", post(people::erase_form))
         .route(
             "/inbox/quarantine/{id}/accept",
             post(quarantine::accept_form),
@@ -701,7 +715,6 @@ pub(crate) fn ingest(
             None,
         )
     })?;
-    let body_sha256 = sha256_hex(&document);
     match document.get("schemaVersion").and_then(Value::as_u64) {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
         Some(v) => {
@@ -719,6 +732,8 @@ pub(crate) fn ingest(
             ))
         }
     }
+    // The body as it was sent (before links are clamped): a replay hashes the same.
+    let body_sha256 = sha256_hex(&document);
     clamp_links(&mut document);
     let mut unknown = Vec::new();
     let mut note_unknown = |path: serde_ignored::Path<'_>| unknown.push(pointer(&path));

@@ -58,7 +58,10 @@ const USAGE: &str = "usage: bantam-collector [options]
   --trusted-proxy IP   a reverse proxy's address (repeatable): on its connections the client's
                        address, for the rate limits, is read from X-Forwarded-For
   --forward-lease S    seconds a collector keeps the forwards it took before another may
-                       take them (PostgreSQL shared by several collectors; default 60)";
+                       take them (PostgreSQL shared by several collectors; default 60)
+  --retention-days N   delete leads older than N days that sales did not accept or win,
+                       checked hourly and recorded (or env BANTAM_RETENTION_DAYS; default:
+                       keep every lead)";
 
 struct Args {
     listen: SocketAddr,
@@ -68,6 +71,8 @@ struct Args {
     settings: Settings,
     limits: Limits,
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Leads older than this many days that sales did not take are deleted.
+    retention_days: Option<u32>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -92,7 +97,19 @@ fn parse_args() -> Result<Args, String> {
         },
         limits: Limits::default(),
         trusted_proxies: Vec::new(),
+        retention_days: None,
     };
+    let days = |flag: &str, v: &str| -> Result<u32, String> {
+        v.parse()
+            .ok()
+            .filter(|d| *d > 0)
+            .ok_or_else(|| format!("{flag}: \"{v}\" is not a whole number of days above 0"))
+    };
+    if let Ok(v) = std::env::var("BANTAM_RETENTION_DAYS") {
+        if !v.is_empty() {
+            args.retention_days = Some(days("BANTAM_RETENTION_DAYS", &v)?);
+        }
+    }
     let mut forward_secret = None;
     let mut forward_format = None;
     let mut forward_lease = None;
@@ -149,6 +166,10 @@ fn parse_args() -> Result<Args, String> {
                         names.join(", ")
                     )
                 })?);
+            }
+            "--retention-days" => {
+                let v = value()?;
+                args.retention_days = Some(days(&flag, &v)?);
             }
             "--forward-lease" => {
                 let v = value()?;
@@ -809,6 +830,12 @@ async fn main() -> ExitCode {
             forwarding,
             std::time::Duration::from_millis(500),
         );
+    }
+    if let Some(days) = args.retention_days {
+        println!(
+            "bantam-collector: retention: leads older than {days} days that sales did not accept or win are deleted (checked hourly; see /v1/erasures)"
+        );
+        tokio::spawn(bantam_collector::run_retention(state.store(), days));
     }
     let router = app(state, args.www);
     serve(listener, router, limits, async {

@@ -16,7 +16,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::inbox::{encode, escape, from_the_inbox, page};
+use crate::inbox::{encode, escape, from_the_inbox, page, when};
 use crate::store::{Quarantined, Stored};
 use crate::{ingest, require_admin, time, AppError, AppState, Checked};
 
@@ -197,12 +197,12 @@ pub(crate) async fn list_page(
     if held.is_empty() {
         body.push_str("<p>Nothing is waiting.</p>");
     } else {
-        body.push_str("<table><thead><tr><th>Received (UTC)</th><th>Form</th><th>Email</th><th>Origin</th><th>Why it is here</th><th>Action</th></tr></thead><tbody>");
+        body.push_str("<table class=\"cards\"><thead><tr><th scope=\"col\">Received</th><th scope=\"col\">Form</th><th scope=\"col\">Email</th><th scope=\"col\">Origin</th><th scope=\"col\">Why it is here</th><th scope=\"col\">Action</th></tr></thead><tbody>");
         for q in &held {
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><form method=\"post\" action=\"/inbox/quarantine/{}/accept\"><button>Accept</button></form></td></tr>",
-                escape(&q.received_at[..q.received_at.len().min(16)].replace('T', " ")),
+                "<tr><td data-label=\"Received\">{}</td><td data-label=\"Form\">{}</td><td data-label=\"Email\">{}</td><td data-label=\"Origin\">{}</td><td data-label=\"Why it is here\">{}</td><td data-label=\"Action\"><form method=\"post\" action=\"/inbox/quarantine/{}/accept\"><button>Accept</button></form></td></tr>",
+                when(&q.received_at),
                 escape(&q.form_id),
                 escape(q.email.as_deref().unwrap_or("")),
                 escape(q.origin.as_deref().unwrap_or("")),

@@ -4,10 +4,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Now, as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub(crate) fn now_rfc3339() -> String {
-    let since = SystemTime::now()
+    format_rfc3339(now_millis())
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub(crate) fn now_millis() -> i64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format_rfc3339(since.as_millis() as i64)
+        .unwrap_or_default()
+        .as_millis() as i64
 }
 
 /// Formats milliseconds since the Unix epoch (days to civil date after Howard Hinnant).
@@ -80,9 +85,54 @@ pub(crate) fn parse_rfc3339(time: &str) -> Option<i64> {
     Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis)
 }
 
+/// A stored UTC time as people read it, with the zone said: `2 Dec 2026, 14:03 UTC`; text
+/// that is not such a time comes back as it is.
+pub(crate) fn readable(time: &str) -> String {
+    let Some(millis) = parse_rfc3339(time) else {
+        return time.to_owned();
+    };
+    let civil = format_rfc3339(millis);
+    format!("{}, {} UTC", readable_day(&civil[..10]), &civil[11..16])
+}
+
+/// A day (`2026-12-02`) as people read it: `2 Dec 2026`; anything else as it is.
+pub(crate) fn readable_day(day: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts: Vec<&str> = day.split('-').collect();
+    match parts[..] {
+        [year, month, d] if year.len() == 4 => match (month.parse::<usize>(), d.parse::<u32>()) {
+            (Ok(m @ 1..=12), Ok(d @ 1..=31)) => format!("{d} {} {year}", MONTHS[m - 1]),
+            _ => day.to_owned(),
+        },
+        _ => day.to_owned(),
+    }
+}
+
+/// The day `days` after `day` (`YYYY-MM-DD`; `days` may be negative), or `None` for a day
+/// that is not one.
+pub(crate) fn add_days(day: &str, days: i64) -> Option<String> {
+    let millis = parse_rfc3339(&format!("{day}T00:00:00Z"))?;
+    Some(format_rfc3339(millis + days * 86_400_000)[..10].to_owned())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{format_rfc3339, parse_rfc3339};
+    use super::{add_days, format_rfc3339, parse_rfc3339, readable};
+
+    #[test]
+    fn times_read_as_people_write_them() {
+        assert_eq!(
+            readable("2026-12-02T14:03:59.123Z"),
+            "2 Dec 2026, 14:03 UTC"
+        );
+        assert_eq!(readable("2027-01-09T00:00:00Z"), "9 Jan 2027, 00:00 UTC");
+        assert_eq!(readable("yesterday"), "yesterday");
+        assert_eq!(add_days("2026-12-30", 3).as_deref(), Some("2027-01-02"));
+        assert_eq!(add_days("2024-03-01", -1).as_deref(), Some("2024-02-29"));
+        assert_eq!(add_days("2024-02-30x", 1), None);
+    }
 
     #[test]
     fn formats_known_instants() {

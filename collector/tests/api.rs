@@ -455,7 +455,7 @@ async fn a_database_from_the_first_schema_is_migrated() {
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, journal.as_str()), (9, "wal"));
+    assert_eq!((version, journal.as_str()), (10, "wal"));
     // The per-day summary counts the lead stored before it existed.
     assert_eq!(
         store
@@ -589,7 +589,7 @@ async fn the_inbox_lists_filters_and_escapes(db: TestDb) {
     );
     // Source quality: google/cpc/spring brought two leads, both with the best grade.
     assert!(
-        html.contains("<td>google</td><td>cpc</td><td>spring</td><td>2</td><td>100%</td>"),
+        html.contains("<td data-label=\"Source\">google</td><td data-label=\"Medium\">cpc</td><td data-label=\"Campaign\">spring</td><td data-label=\"Leads\" class=\"num\">2</td><td data-label=\"Best grade\" class=\"num\">100%</td>"),
         "{html}"
     );
     assert!(html.contains("<svg role=\"img\""), "chart");
@@ -668,7 +668,8 @@ async fn sales_feedback_is_stored_and_exported(db: TestDb) {
     let (status, csv) = text(&router, admin_get("/v1/leads.csv")).await;
     assert_eq!(status, StatusCode::OK);
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("id,received_at,submitted_at,form_id,email,company,grade,total"));
+    assert!(lines[0]
+        .starts_with("\u{FEFF}id,received_at,submitted_at,form_id,email,company,grade,total"));
     assert_eq!(lines.len(), 6);
     let hot1 = lines.iter().find(|l| l.starts_with("hot1,")).unwrap();
     assert!(

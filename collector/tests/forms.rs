@@ -10,8 +10,11 @@ use std::sync::{Arc, RwLock};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use bantam_collector::{app, record_form_versions, AppState, Forms, Settings};
-use bantam_engine::parse_config;
+use bantam_collector::{
+    app, record_form_versions, watch_form_versions, watch_forms, AppState, Forms, Imported,
+    Ingested, Settings,
+};
+use bantam_engine::{parse_config, Answers, LeadDocument};
 use common::TestDb;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -328,6 +331,25 @@ async fn a_publish_from_a_stale_version_is_409(db: TestDb) {
     );
 }
 
+async fn two_publishes_from_one_version_at_once_record_one(db: TestDb) {
+    let folder = Folder::new();
+    let router = start(&db, &folder.0).await;
+    let (sixty, eighty) = (with_hot_from(60), with_hot_from(80));
+    let (a, b) = tokio::join!(publish(&router, &sixty, 1), publish(&router, &eighty, 1));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let winner = if a.status == StatusCode::CREATED {
+        sixty
+    } else {
+        eighty
+    };
+    let on_disk: Value = serde_json::from_str(&folder.read("quote.json")).unwrap();
+    assert_eq!(on_disk, winner, "the file holds the version recorded");
+    let history = send(&router, get("/v1/forms/quote/versions")).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+}
+
 async fn a_rollback_publishes_the_old_config_as_a_new_version(db: TestDb) {
     let folder = Folder::new();
     let router = start(&db, &folder.0).await;
@@ -390,6 +412,44 @@ async fn a_hand_edit_becomes_a_version_at_start(db: TestDb) {
     );
     let form = send(&router, get("/v1/forms/quote")).await.json();
     assert_eq!(form["version"], 2);
+}
+
+async fn a_hand_edit_while_running_becomes_a_version(db: TestDb) {
+    let folder = Folder::new();
+    let settings = Settings {
+        admin_token: Some(TOKEN.into()),
+        ..Settings::default()
+    };
+    let forms = Arc::new(RwLock::new(Forms::load(&folder.0).unwrap()));
+    let every = std::time::Duration::from_millis(50);
+    watch_forms(folder.0.clone(), forms.clone(), every);
+    let state = AppState::new(db.open().await, forms, settings).with_forms_dir(folder.0.clone());
+    record_form_versions(&state).await.unwrap();
+    watch_form_versions(state.clone(), every);
+    let router = app(state, common::root().join("www"));
+    let mut edited = quote();
+    edited["title"] = json!("Edited by hand");
+    std::fs::write(folder.0.join("quote.json"), edited.to_string()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let form = loop {
+        let form = send(&router, get("/v1/forms/quote")).await.json();
+        if form["version"] == 2 {
+            break form;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edit was not recorded: {form}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(form["config"], edited);
+    let history = send(&router, get("/v1/forms/quote/versions")).await.json();
+    assert_eq!(history[0]["by"], "file");
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    // A lead now carries the recorded version.
+    post_lead(&router, lead("edited", "10k-50k")).await;
+    let listed = send(&router, get("/v1/leads")).await.json();
+    assert_eq!(listed["leads"][0]["formVersion"], 2);
 }
 
 fn lead(id: &str, budget: &str) -> String {
@@ -512,6 +572,83 @@ async fn the_impact_of_a_draft_counts_grade_changes(db: TestDb) {
     bad["questions"] = json!("nope");
     let refused = send(&router, post("/v1/forms/quote/impact", &bad)).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn the_impact_reads_the_newest_10000_leads_at_most(db: TestDb) {
+    let folder = Folder::new();
+    let router = start(&db, &folder.0).await;
+    let form = parse_config(quote()).unwrap();
+    let budgets = ["none", "under-10k", "10k-50k", "50k-250k", "over-250k"];
+    // 10,050 leads, one a second, scored as the collector scores them.
+    let leads: Vec<Imported> = (0..10_050)
+        .map(|i| {
+            let id = format!("bulk-{i:05}");
+            let json = lead(&id, budgets[i % budgets.len()]);
+            let doc: LeadDocument = serde_json::from_str(&json).unwrap();
+            let score = doc.rescore(&form, &Answers::from_lead(&form, &doc).unwrap());
+            Imported {
+                lead: Ingested {
+                    id,
+                    form_id: "quote".into(),
+                    submitted_at: doc.submitted_at.clone(),
+                    email: Some("ann@acme.io".into()),
+                    company: Some("Acme".into()),
+                    utm: [None, None, None],
+                    best_grade: score.grade == "hot",
+                    forward: false,
+                    client_total: score.total,
+                    client_grade: score.grade.clone(),
+                    grade: score.grade,
+                    total: score.total,
+                    document: json,
+                    body_sha256: format!("hash-{i}"),
+                    form_version: Some(1),
+                },
+                received_at: format!(
+                    "2026-11-01T{:02}:{:02}:{:02}.000Z",
+                    i / 3600,
+                    i / 60 % 60,
+                    i % 60
+                ),
+                status: None,
+            }
+        })
+        .collect();
+    // The newest 10,000 (the first 50 are older) and how many the draft regrades.
+    let regraded = |total: u8| match total {
+        20.. => "hot",
+        10.. => "warm",
+        _ => "cold",
+    };
+    let changed = leads[50..]
+        .iter()
+        .filter(|l| l.lead.grade != regraded(l.lead.total))
+        .count();
+    db.open()
+        .await
+        .import(leads, "2026-11-02T00:00:00.000Z")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let impact = send(&router, post("/v1/forms/quote/impact", &with_hot_from(20))).await;
+    let took = started.elapsed();
+    assert_eq!(impact.status, StatusCode::OK, "{}", impact.text);
+    let impact = impact.json();
+    assert_eq!(
+        (&impact["leads"], &impact["limit"]),
+        (&json!(10_000), &json!(10_000))
+    );
+    assert_eq!(impact["changed"], changed);
+    assert_eq!(impact["sample"].as_array().unwrap().len(), 20);
+    eprintln!(
+        "impact of a draft on the newest 10,000 of 10,050 stored leads ({}): {:.2} s",
+        if db.is_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        took.as_secs_f64()
+    );
 }
 
 async fn changes_need_the_admin_and_the_inbox_itself(db: TestDb) {
@@ -641,7 +778,7 @@ async fn the_forms_pages_create_show_and_roll_back(db: TestDb) {
         "<strong>version 2</strong>",
         "href=\"/inbox/forms/autumn/edit\"",
         "href=\"/inbox/forms/autumn/fit\"",
-        "Roll back to this version",
+        "<button>Roll back to version 1</button>",
         "created as a copy of quote",
         // The embed code names this collector as the request reached it.
         "&lt;script src=&quot;http://collector.test:8080/dist/embed.js&quot; data-target=&quot;#lead-form&quot;",
@@ -690,10 +827,13 @@ crate::on_both_stores!(
     a_publish_is_written_and_served_at_once,
     an_invalid_config_is_refused_with_the_engines_path,
     a_publish_from_a_stale_version_is_409,
+    two_publishes_from_one_version_at_once_record_one,
     a_rollback_publishes_the_old_config_as_a_new_version,
     a_hand_edit_becomes_a_version_at_start,
+    a_hand_edit_while_running_becomes_a_version,
     a_lead_records_the_version_it_was_scored_with,
     the_impact_of_a_draft_counts_grade_changes,
+    the_impact_reads_the_newest_10000_leads_at_most,
     changes_need_the_admin_and_the_inbox_itself,
     the_forms_pages_create_show_and_roll_back,
 );

@@ -5,10 +5,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
@@ -45,20 +45,8 @@ impl Collector {
             .arg(root().join("www"))
             .arg("--forms")
             .arg(root().join("www/forms"))
-            .args(flags)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = command.spawn().expect("start the collector");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("the collector says where it listens");
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
+            .args(flags);
+        let (child, addr) = common::spawn_listening(&mut command);
         Collector { child, addr, dir }
     }
 
@@ -93,22 +81,8 @@ impl Collector {
 
     /// `request` sent whole on a fresh connection: the status, or the error.
     fn request(&self, request: &str) -> Result<u16, String> {
-        let mut stream = TcpStream::connect(&self.addr).map_err(|e| e.to_string())?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(3)))
-            .map_err(|e| e.to_string())?;
-        stream
-            .write_all(request.as_bytes())
-            .map_err(|e| e.to_string())?;
-        let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .map_err(|e| e.to_string())?;
-        response
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| format!("no status in {response:?}"))
+        let stream = TcpStream::connect(&self.addr).map_err(|e| e.to_string())?;
+        status_of(stream, request)
     }
 }
 
@@ -132,10 +106,15 @@ fn request_from(source: &str, addr: &str, request: &str) -> Result<u16, String> 
         socket.bind(source.parse().expect("an address"))?;
         socket.connect(addr.parse().expect("an address")).await
     });
-    let mut stream = stream
+    let stream = stream
         .and_then(|s| s.into_std())
         .map_err(|e| e.to_string())?;
     stream.set_nonblocking(false).map_err(|e| e.to_string())?;
+    status_of(stream, request)
+}
+
+/// Sends `request` on `stream` and reads the whole response: its status, or the error.
+fn status_of(mut stream: TcpStream, request: &str) -> Result<u16, String> {
     stream
         .set_read_timeout(Some(Duration::from_secs(3)))
         .map_err(|e| e.to_string())?;

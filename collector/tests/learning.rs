@@ -456,6 +456,35 @@ async fn six_hundred_outcomes_become_points_that_score_the_next_lead(db: TestDb)
         .body
         .contains("<a href=\"/inbox/forms/quote/fit\">quote</a>"));
     let fingerprint = hidden(&page.body, "fingerprint");
+    assert!(!page.body.contains("is shown again"), "a new fit");
+
+    // Shown again, the fit is not made again while nothing it learned from changed...
+    let fit_page = || {
+        http(
+            &addr,
+            "GET",
+            "/inbox/forms/quote/fit",
+            &[(auth, &token)],
+            "",
+        )
+    };
+    let again = fit_page();
+    assert!(again.body.contains("is shown again"), "{}", again.body);
+    assert_eq!(hidden(&again.body, "fingerprint"), fingerprint);
+    // ...and is made again after any outcome is given (here the same one, again): the same
+    // leads make the same proposal.
+    let body = json!({ "status": if generated[0].1 { "won" } else { "lost" } }).to_string();
+    let response = http(
+        &addr,
+        "POST",
+        "/v1/leads/lead-000/status",
+        &[(auth, &token), ("Content-Type", "application/json")],
+        &body,
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    let fresh = fit_page();
+    assert!(!fresh.body.contains("is shown again"), "{}", fresh.body);
+    assert_eq!(hidden(&fresh.body, "fingerprint"), fingerprint);
 
     // Apply: only from the inbox's own page, and only the proposal that was shown.
     let origin = format!("http://{addr}");

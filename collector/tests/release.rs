@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 fn root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
@@ -25,35 +25,23 @@ impl Collector {
             std::env::temp_dir().join(format!("bantam-release-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("www")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bantam-collector"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--admin-token",
-                "t",
-                "--rate-limit",
-                "0",
-                "--db",
-            ])
-            .arg(dir.join("leads.db"))
-            .arg("--www")
-            .arg(dir.join("www"))
-            .arg("--forms")
-            .arg(root().join("www/forms"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the collector");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap()
-            .to_owned();
+        let (child, addr) = common::spawn_listening(
+            Command::new(env!("CARGO_BIN_EXE_bantam-collector"))
+                .args([
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--admin-token",
+                    "t",
+                    "--rate-limit",
+                    "0",
+                    "--db",
+                ])
+                .arg(dir.join("leads.db"))
+                .arg("--www")
+                .arg(dir.join("www"))
+                .arg("--forms")
+                .arg(root().join("www/forms")),
+        );
         Collector { child, addr, dir }
     }
 

@@ -21,14 +21,14 @@ use crate::{require_admin, AppError, AppState};
 const COPY_JS: &str = include_str!("copy.js");
 
 /// Styles of the forms pages, after the inbox's.
-const STYLE: &str = "<style>header{flex-wrap:wrap;gap:.5rem 1.5rem}.scroll{overflow-x:auto}
+const STYLE: &str = "<style>header{flex-wrap:wrap;gap:.5rem 1.5rem}
 .new{display:flex;flex-wrap:wrap;gap:.75rem;align-items:end;background:#fff;padding:1rem;border:1px solid #e5e7eb}
 .new label{display:flex;flex-direction:column;font-size:.85rem;gap:.2rem}.hint{color:#4b5563;font-size:.8rem}
 .code pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:.25rem 0;border:1px solid #e5e7eb}
 .code .row{display:flex;gap:.75rem;align-items:center}.ok{color:#166534;font-weight:600}.bad{color:#991b1b;font-weight:600}
 .changes{margin:0;padding-left:1.1rem}.changes li{overflow-wrap:anywhere}.actions{display:flex;flex-wrap:wrap;gap:.5rem 1rem}
 .actions a{font-weight:600}td form{margin:0}button{cursor:pointer}
-@media (max-width:40rem){header,main,footer{padding:.75rem}table.history thead{display:none}table.history tr{display:block;border-bottom:2px solid #e5e7eb;padding:.4rem 0}table.history td{display:block;border:0;padding:.2rem .6rem}table.history td[data-label]::before{content:attr(data-label) \": \";font-weight:600}}</style>";
+@media (max-width:40rem){header,main,footer{padding:.75rem}table.cards thead{display:none}table.cards tr{display:block;border-bottom:2px solid #e5e7eb;padding:.4rem 0}table.cards td,table.cards th{display:block;border:0;padding:.2rem .6rem;background:none}table.cards td[data-label]::before{content:attr(data-label) \": \";font-weight:600}}</style>";
 
 fn forms_page(title: &str, body: &str, script: bool) -> Response {
     let body = format!("{STYLE}{body}");
@@ -83,7 +83,7 @@ async fn list_body(state: &AppState, filled: &Filled) -> Result<String, AppError
     if files.is_empty() {
         body.push_str("<p>No form is loaded yet: create one below.</p>");
     } else {
-        body.push_str("<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Form</th><th scope=\"col\">Version</th><th scope=\"col\">Published (UTC)</th><th scope=\"col\">Leads, 7 days</th><th scope=\"col\">Leads, 30 days</th><th scope=\"col\">Best grade, 30 days</th></tr></thead><tbody>");
+        body.push_str("<table class=\"cards\"><thead><tr><th scope=\"col\">Form</th><th scope=\"col\">Version</th><th scope=\"col\">Published (UTC)</th><th scope=\"col\">Leads, 7 days</th><th scope=\"col\">Leads, 30 days</th><th scope=\"col\">Best grade share, 30 days</th></tr></thead><tbody>");
         for (file, id, _, version) in &files {
             let published = match version {
                 Some(v) => state.store.form_version(id, Some(*v)).await?,
@@ -92,7 +92,7 @@ async fn list_body(state: &AppState, filled: &Filled) -> Result<String, AppError
             let (week, month, best) = history::activity(state, id).await?;
             let _ = write!(
                 body,
-                "<tr><th scope=\"row\"><a href=\"/inbox/forms/{}\">{}</a><div class=\"hint\">{}</div></th><td>{}</td><td>{}</td><td>{week}</td><td>{month}</td><td>{}</td></tr>",
+                "<tr><th scope=\"row\"><a href=\"/inbox/forms/{}\">{}</a><div class=\"hint\">{}</div></th><td data-label=\"Version\">{}</td><td data-label=\"Published\">{}</td><td data-label=\"Leads, 7 days\">{week}</td><td data-label=\"Leads, 30 days\">{month}</td><td data-label=\"Best grade share\">{}</td></tr>",
                 encode(id),
                 escape(id),
                 escape(file),
@@ -101,7 +101,7 @@ async fn list_body(state: &AppState, filled: &Filled) -> Result<String, AppError
                 share(best),
             );
         }
-        body.push_str("</tbody></table></div>");
+        body.push_str("</tbody></table>");
     }
     body.push_str("</section>");
 
@@ -301,7 +301,7 @@ pub(crate) async fn form_page(
     let live = versions.iter().find(|v| Some(v.version) == current.version);
     let _ = write!(
         body,
-        "<section aria-labelledby=\"now\"><h2 id=\"now\">In use now</h2><p>{} in the forms folder, {}. {} questions; grades {}. Leads: {week} in 7 days, {month} in 30 days; {} with the best grade.</p>",
+        "<section aria-labelledby=\"now\"><h2 id=\"now\">In use now</h2><p>{} in the forms folder, {}. {} questions; grades {}. Leads: {week} in 7 days, {month} in 30 days{}.</p>",
         escape(&current.file),
         match (current.version, live) {
             (Some(n), Some(v)) => format!(
@@ -321,7 +321,14 @@ pub(crate) async fn form_page(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        share(best),
+        match (best, current.form.grades.first()) {
+            (Some(best), Some(grade)) => format!(
+                ", {} of them {}",
+                share(Some(best)),
+                escape(&grade.name)
+            ),
+            _ => String::new(),
+        },
     );
     let _ = write!(
         body,
@@ -355,7 +362,7 @@ pub(crate) async fn form_page(
     if versions.is_empty() {
         body.push_str("<p>No version is recorded yet.</p>");
     } else {
-        body.push_str("<table class=\"history\"><thead><tr><th scope=\"col\">Version</th><th scope=\"col\">Published (UTC)</th><th scope=\"col\">By</th><th scope=\"col\">Note</th><th scope=\"col\">Changes</th><th scope=\"col\"><span class=\"hint\">Action</span></th></tr></thead><tbody>");
+        body.push_str("<table class=\"history cards\"><thead><tr><th scope=\"col\">Version</th><th scope=\"col\">Published (UTC)</th><th scope=\"col\">By</th><th scope=\"col\">Note</th><th scope=\"col\">Changes</th><th scope=\"col\"><span class=\"hint\">Action</span></th></tr></thead><tbody>");
         for (i, version) in versions.iter().enumerate() {
             let changes = history::changes(version, versions.get(i + 1));
             let items: String = changes
@@ -366,7 +373,7 @@ pub(crate) async fn form_page(
                 "<strong>In use</strong>".to_owned()
             } else {
                 format!(
-                    "<form method=\"post\" action=\"/inbox/forms/{}/rollback\"><input type=\"hidden\" name=\"version\" value=\"{}\"><button aria-label=\"Roll back to version {}\">Roll back to this version</button></form>",
+                    "<form method=\"post\" action=\"/inbox/forms/{}/rollback\"><input type=\"hidden\" name=\"version\" value=\"{}\"><button>Roll back to version {}</button></form>",
                     encode(&id),
                     version.version,
                     version.version

@@ -4,6 +4,7 @@
 //!
 //! Admin only; plain HTML with every text escaped, under the inbox's CSP (no script).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -89,6 +90,7 @@ impl FitQuery {
 }
 
 /// A form's proposal, or why there is none (too few outcomes, one class only…).
+#[derive(Clone)]
 struct Made {
     /// The config file the proposal was made from.
     file: String,
@@ -96,6 +98,66 @@ struct Made {
     outcomes: usize,
     read: Duration,
     fitted: Duration,
+    /// When it was made, if it comes from [`FitCache`] (else it was made for this request).
+    cached_since: Option<String>,
+}
+
+/// The last fit of each form, kept while nothing it was made from changes: the form's config,
+/// the options, and the outcomes ([`crate::store::Store::outcome_stamp`]: how many, and the
+/// latest). A fit of 100,000 leads takes seconds; showing its page again, or applying it, need
+/// not. One entry per form, so the cache holds no more than the forms.
+#[derive(Default)]
+pub(crate) struct FitCache(std::sync::Mutex<HashMap<String, Cached>>);
+
+struct Cached {
+    /// The form's config text the fit was made for.
+    text: String,
+    options: FitOptions,
+    stamp: (u64, Option<String>),
+    made: Made,
+    at: String,
+}
+
+impl FitCache {
+    fn get(
+        &self,
+        id: &str,
+        options: &FitOptions,
+        stamp: &(u64, Option<String>),
+        text: &str,
+    ) -> Option<Made> {
+        let cache = self.0.lock().ok()?;
+        let hit = cache
+            .get(id)
+            .filter(|c| c.options == *options && c.stamp == *stamp && c.text == text)?;
+        Some(Made {
+            cached_since: Some(hit.at.clone()),
+            ..hit.made.clone()
+        })
+    }
+
+    fn put(
+        &self,
+        id: &str,
+        text: String,
+        options: FitOptions,
+        stamp: (u64, Option<String>),
+        made: &Made,
+    ) {
+        if let Ok(mut cache) = self.0.lock() {
+            let at = crate::time::now_rfc3339();
+            cache.insert(
+                id.to_owned(),
+                Cached {
+                    text,
+                    options,
+                    stamp,
+                    made: made.clone(),
+                    at,
+                },
+            );
+        }
+    }
 }
 
 /// Reads the form's outcomes, fits and proposes (off the async threads).
@@ -120,11 +182,15 @@ async fn make(state: &AppState, id: &str, options: FitOptions) -> Result<Made, A
             Some("id"),
         )
     })?;
+    let stamp = state.store.outcome_stamp(id).await?;
+    if let Some(made) = state.fits.get(id, &options, &stamp, &text) {
+        return Ok(made);
+    }
     let started = Instant::now();
     let outcomes = learn::read_outcomes(&state.store, id).await?;
     let read = started.elapsed();
     let count = outcomes.len();
-    let source = text;
+    let source = text.clone();
     let (result, fitted) = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let report = fit(&form, &outcomes, &options);
@@ -144,13 +210,16 @@ async fn make(state: &AppState, id: &str, options: FitOptions) -> Result<Made, A
         // The proposal does not validate: our bug.
         Err(Err(bug)) => return Err(AppError::Internal(bug)),
     };
-    Ok(Made {
+    let made = Made {
         file,
         result,
         outcomes: count,
         read,
         fitted,
-    })
+        cached_since: None,
+    };
+    state.fits.put(id, text, options, stamp, &made);
+    Ok(made)
 }
 
 fn pct(v: f64) -> String {
@@ -192,6 +261,13 @@ fn report_html(id: &str, made: &Made, proposal: &Proposal, query: &FitQuery) -> 
         made.read.as_secs_f64(),
         made.fitted.as_secs_f64()
     );
+    if let Some(since) = &made.cached_since {
+        let _ = write!(
+            body,
+            "<p>This fit was made at {} UTC and is shown again: no outcome and nothing in the form has changed since.</p>",
+            escape(&since.replace('T', " ").trim_end_matches('Z').chars().take(19).collect::<String>())
+        );
+    }
     for warning in &r.warnings {
         let _ = write!(
             body,

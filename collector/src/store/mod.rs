@@ -237,6 +237,9 @@ impl Quarantined {
 }
 
 /// What the inbox and the exports show of a lead: one row, filterable.
+///
+/// Source, medium and campaign compare without regard to ASCII case (`Google` is `google`),
+/// through SQL's `lower()` on both sides, so no migration and no second spelling in the data.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     /// Only this grade.
@@ -245,6 +248,12 @@ pub struct Filter {
     pub form: Option<String>,
     /// Only this UTM source (`(none)` for leads without one).
     pub source: Option<String>,
+    /// Only this UTM medium (`(none)` for leads without one).
+    pub medium: Option<String>,
+    /// Only this UTM campaign (`(none)` for leads without one).
+    pub campaign: Option<String>,
+    /// Only this sales status: one of [`STATUSES`], or [`NEW`] for leads without one.
+    pub status: Option<String>,
     /// Received on or after this date (`YYYY-MM-DD`).
     pub from: Option<String>,
     /// Received on or before this date (`YYYY-MM-DD`).
@@ -253,6 +262,9 @@ pub struct Filter {
     pub search: Option<String>,
 }
 
+/// The status filter's name for leads sales has not given feedback on yet.
+pub const NEW: &str = "new";
+
 /// The SQL spoken by a backend, where the two differ.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Dialect {
@@ -260,37 +272,74 @@ enum Dialect {
     Postgres,
 }
 
+/// Conditions and their parameters, numbered in the backend's placeholder style.
+struct Clauses {
+    sign: char,
+    clauses: Vec<String>,
+    params: Vec<String>,
+}
+
+impl Clauses {
+    fn new(dialect: Dialect) -> Clauses {
+        Clauses {
+            sign: match dialect {
+                Dialect::Sqlite => '?',
+                Dialect::Postgres => '$',
+            },
+            clauses: vec!["1 = 1".to_owned()],
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds `clause`, where `{}` becomes the placeholder of `value`.
+    fn add(&mut self, clause: &str, value: String) {
+        self.params.push(value);
+        let placeholder = format!("{}{}", self.sign, self.params.len());
+        self.clauses.push(clause.replace("{}", &placeholder));
+    }
+
+    /// A UTM column equal to `value` in any ASCII case; `none` is the condition for `(none)`.
+    fn utm(&mut self, column: &str, value: Option<&str>, none: String) {
+        match value {
+            Some("(none)") => self.clauses.push(none),
+            Some(value) => self.add(&format!("lower({column}) = lower({{}})"), value.to_owned()),
+            None => {}
+        }
+    }
+
+    fn done(self) -> (String, Vec<String>) {
+        (self.clauses.join(" AND "), self.params)
+    }
+}
+
 impl Filter {
     /// The SQL condition and its parameters.
     fn sql(&self, dialect: Dialect) -> (String, Vec<String>) {
-        let mut clauses = vec!["1 = 1".to_owned()];
-        let mut params: Vec<String> = Vec::new();
-        let sign = match dialect {
-            Dialect::Sqlite => '?',
-            Dialect::Postgres => '$',
-        };
-        // `{}` in the clause becomes the parameter's placeholder.
-        let mut add = |clause: &str, value: String, clauses: &mut Vec<String>| {
-            params.push(value);
-            clauses.push(clause.replace("{}", &format!("{sign}{}", params.len())));
-        };
+        let mut c = Clauses::new(dialect);
         if let Some(grade) = &self.grade {
-            add("grade = {}", grade.clone(), &mut clauses);
+            c.add("grade = {}", grade.clone());
         }
         if let Some(form) = &self.form {
-            add("form_id = {}", form.clone(), &mut clauses);
+            c.add("form_id = {}", form.clone());
         }
-        match self.source.as_deref() {
-            Some("(none)") => clauses.push("utm_source IS NULL".into()),
-            Some(source) => add("utm_source = {}", source.to_owned(), &mut clauses),
+        for (column, value) in [
+            ("utm_source", &self.source),
+            ("utm_medium", &self.medium),
+            ("utm_campaign", &self.campaign),
+        ] {
+            c.utm(column, value.as_deref(), format!("{column} IS NULL"));
+        }
+        match self.status.as_deref() {
+            Some(NEW) => c.clauses.push("status IS NULL".into()),
+            Some(status) => c.add("status = {}", status.to_owned()),
             None => {}
         }
         if let Some(from) = &self.from {
-            add("received_at >= {}", from.clone(), &mut clauses);
+            c.add("received_at >= {}", from.clone());
         }
         if let Some(to) = &self.to {
             // Times compare as text; "T99" sorts after every time of that day.
-            add("received_at < {}", format!("{to}T99"), &mut clauses);
+            c.add("received_at < {}", format!("{to}T99"));
         }
         if let Some(search) = &self.search {
             let pattern = format!(
@@ -305,51 +354,44 @@ impl Filter {
                 Dialect::Sqlite => "LIKE",
                 Dialect::Postgres => "ILIKE",
             };
-            add(
+            c.add(
                 &format!("(email {like} {{}} ESCAPE '\\' OR company {like} {{}} ESCAPE '\\')"),
                 pattern,
-                &mut clauses,
             );
         }
-        (clauses.join(" AND "), params)
+        c.done()
     }
 
     /// The condition on the `lead_counts` summary for the same leads, and its parameters;
-    /// `None` when the filter needs the leads themselves (a search on email or company).
+    /// `None` when the filter needs the leads themselves (a search on email or company, or a
+    /// sales status, which the summary does not keep).
     fn counts_sql(&self, dialect: Dialect) -> Option<(String, Vec<String>)> {
-        if self.search.is_some() {
+        if self.search.is_some() || self.status.is_some() {
             return None;
         }
-        let mut clauses = vec!["1 = 1".to_owned()];
-        let mut params: Vec<String> = Vec::new();
-        let sign = match dialect {
-            Dialect::Sqlite => '?',
-            Dialect::Postgres => '$',
-        };
-        let mut add = |clause: &str, value: String, clauses: &mut Vec<String>| {
-            params.push(value);
-            clauses.push(clause.replace("{}", &format!("{sign}{}", params.len())));
-        };
+        let mut c = Clauses::new(dialect);
         if let Some(grade) = &self.grade {
-            add("grade = {}", grade.clone(), &mut clauses);
+            c.add("grade = {}", grade.clone());
         }
         if let Some(form) = &self.form {
-            add("form_id = {}", form.clone(), &mut clauses);
+            c.add("form_id = {}", form.clone());
         }
         // The summary keeps "no source" as the empty text (a key cannot be NULL).
-        match self.source.as_deref() {
-            Some("(none)") => add("utm_source = {}", String::new(), &mut clauses),
-            Some(source) => add("utm_source = {}", source.to_owned(), &mut clauses),
-            None => {}
+        for (column, value) in [
+            ("utm_source", &self.source),
+            ("utm_medium", &self.medium),
+            ("utm_campaign", &self.campaign),
+        ] {
+            c.utm(column, value.as_deref(), format!("{column} = ''"));
         }
         // Dates are whole days (`YYYY-MM-DD`, checked by the inbox), as the summary keeps them.
         if let Some(from) = &self.from {
-            add("day >= {}", from.clone(), &mut clauses);
+            c.add("day >= {}", from.clone());
         }
         if let Some(to) = &self.to {
-            add("day <= {}", to.clone(), &mut clauses);
+            c.add("day <= {}", to.clone());
         }
-        Some((clauses.join(" AND "), params))
+        Some(c.done())
     }
 }
 
@@ -436,8 +478,8 @@ pub struct Row {
     pub status: Option<(String, String)>,
     /// Where forwarding stands, when the lead is in the outbox.
     pub forward: Option<ForwardState>,
-    /// The stored document.
-    pub document: Value,
+    /// The stored document as stored (JSON text): each reader parses what it needs of it.
+    pub document: String,
     /// SQLite's rowid or PostgreSQL's `seq` (see [`Row::cursor`]).
     pub position: i64,
     /// The version of its form it was scored with (`None` for leads stored before versions).
@@ -455,6 +497,17 @@ pub struct SourceQuality {
     pub best: u64,
     /// Average collector score.
     pub average: f64,
+}
+
+/// Leads received on one day (UTC), for the inbox's chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Daily {
+    /// The day, `YYYY-MM-DD`.
+    pub day: String,
+    /// How many leads.
+    pub leads: u64,
+    /// How many had their form's best grade.
+    pub best: u64,
 }
 
 /// A lead of one form with its sales status, for learning points from outcomes
@@ -523,6 +576,81 @@ pub enum Published {
 }
 
 /// One entry of [`Store::list`]: `{receivedAt, scoreMismatch, clientScore, formVersion, lead}`.
+/// Which leads an erasure deletes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Erase {
+    /// Everything held about one person: their leads (by email, without regard to case), their
+    /// queued forwards and the quarantined leads that carry their email.
+    Person {
+        /// The person's email, as they gave it or in any case.
+        email: String,
+    },
+    /// The retention period: leads that arrived before `before` (RFC 3339) and that sales did
+    /// not accept or win (no status, rejected or lost), with their forwards.
+    Expired {
+        /// The oldest arrival kept.
+        before: String,
+    },
+}
+
+/// What an erasure deleted, and the record it left ([`Store::erasures`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Erasure {
+    /// When it happened.
+    pub at: String,
+    /// `person` or `retention`.
+    pub reason: String,
+    /// Who asked (`admin`, or `retention` for the collector's own clean-up).
+    pub by: String,
+    /// For a person, the SHA-256 of their lowercased email (the record never holds the email
+    /// itself); for the retention period, the cut-off time.
+    pub subject: String,
+    /// Leads deleted.
+    pub leads: u64,
+    /// Queued or delivered forwards deleted.
+    pub forwards: u64,
+    /// Quarantined leads deleted.
+    pub quarantined: u64,
+}
+
+/// Everything held about one person ([`Store::person`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct PersonData {
+    /// Their leads, oldest first: `{receivedAt, status, statusAt, forward, lead}`.
+    pub leads: Vec<Value>,
+    /// Quarantined leads that carry their email: `{receivedAt, reason, lead}`.
+    pub quarantined: Vec<Value>,
+}
+
+impl Erase {
+    /// The condition on `leads` with its one parameter written `{}`, that parameter, the
+    /// erasure's reason and its subject (see [`Erasure`]).
+    fn terms(&self) -> (&'static str, String, &'static str, String) {
+        match self {
+            Erase::Person { email } => (
+                "lower(email) = {}",
+                email.clone(),
+                "person",
+                email_digest(email),
+            ),
+            Erase::Expired { before } => (
+                "received_at < {} AND (status IS NULL OR status IN ('rejected', 'lost'))",
+                before.clone(),
+                "retention",
+                format!("arrived before {before}, not accepted or won"),
+            ),
+        }
+    }
+}
+
+/// The SHA-256 of a lowercased email, as erasure records name a person.
+pub fn email_digest(email: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(email.trim().to_lowercase().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One entry of [`Store::list`]: `{receivedAt, scoreMismatch, clientScore, lead}`.
 fn listed(
     received_at: String,
     score_mismatch: bool,
@@ -690,7 +818,7 @@ impl Store {
         limit: u32,
         offset: u32,
     ) -> Result<Vec<Row>, StoreError> {
-        dispatch!(self.rows(filter, limit, offset))
+        dispatch!(self.rows_where(filter, None, limit, offset))
     }
 
     /// The next `limit` leads matching `filter` after `cursor` (newest first): pages of an
@@ -705,7 +833,7 @@ impl Store {
         cursor: &Cursor,
         limit: u32,
     ) -> Result<Vec<Row>, StoreError> {
-        dispatch!(self.rows_after(filter, cursor, limit))
+        dispatch!(self.rows_where(filter, Some(cursor), limit, 0))
     }
 
     /// How many leads match `filter` (from the per-day summary unless the filter searches; a
@@ -749,6 +877,48 @@ impl Store {
     ) -> Result<Vec<LeadOutcome>, StoreError> {
         let (at, id) = after.map_or(("", ""), |a| (a.received_at.as_str(), a.id.as_str()));
         dispatch!(self.outcomes(form_id, at, id, limit))
+    }
+
+    /// What the outcomes of form `form_id` amount to, cheaply: how many leads have a sales
+    /// status and when the latest was given. Any new status (or a lead gone) changes it, so a
+    /// fit made from the outcomes stays good while it stays the same.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn outcome_stamp(&self, form_id: &str) -> Result<(u64, Option<String>), StoreError> {
+        dispatch!(self.outcome_stamp(form_id))
+    }
+
+    /// Everything held about the person with `email` (any case).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails or a row is corrupt.
+    pub async fn person(&self, email: &str) -> Result<PersonData, StoreError> {
+        let email = email.trim().to_lowercase();
+        dispatch!(self.person(&email))
+    }
+
+    /// Deletes the leads `what` names in one transaction, with their forwards (and a person's
+    /// quarantined leads), takes them out of the summary, and records the erasure (`by`, `at`).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails; nothing is deleted then.
+    pub async fn erase(&self, what: &Erase, by: &str, at: &str) -> Result<Erasure, StoreError> {
+        let what = match what {
+            Erase::Person { email } => Erase::Person {
+                email: email.trim().to_lowercase(),
+            },
+            other => other.clone(),
+        };
+        dispatch!(self.erase(&what, by, at))
+    }
+
+    /// The record of every erasure, newest first (at most `limit`).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn erasures(&self, limit: u32) -> Result<Vec<Erasure>, StoreError> {
+        dispatch!(self.erasures(limit))
     }
 
     /// Stores leads from a history import in one transaction: all of them or, when the
@@ -815,12 +985,22 @@ impl Store {
     }
 
     /// Lead-source quality for the leads matching `filter`, most leads first (from the per-day
-    /// summary unless the filter searches).
+    /// summary unless the filter searches or names a status). Sources, mediums and campaigns
+    /// that differ only in ASCII case are one row, spelled in lowercase.
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
     pub async fn source_quality(&self, filter: &Filter) -> Result<Vec<SourceQuality>, StoreError> {
         dispatch!(self.source_quality(filter))
+    }
+
+    /// Leads per day for the leads matching `filter`, oldest day first, days without leads left
+    /// out (from the per-day summary unless the filter searches or names a status).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn daily(&self, filter: &Filter) -> Result<Vec<Daily>, StoreError> {
+        dispatch!(self.daily(filter))
     }
 
     /// Outbox entries due at `now_ms`, oldest first, at most `limit`. On PostgreSQL each is

@@ -21,16 +21,16 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, FormVersion, ForwardState,
-    ImportCount, Imported, Ingested, LeadOutcome, Published, Quarantined, Row, SourceQuality,
-    StoreError, Stored, SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Cursor, Daily, Dialect, Due, Erase, Erasure, Filter,
+    FormVersion, ForwardState, ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published,
+    Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
 };
 
 /// Schema migrations by version, the same logical schema as SQLite's (`sqlite.rs`) version
 /// for version; `schema_version` counts those done. Differences: `seq` stands in for SQLite's
 /// `rowid` (arrival order among equal times), times are `TEXT COLLATE "C"` so they compare as
 /// SQLite compares them (byte order), and the outbox has its claim lease from the start.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     r#"CREATE TABLE leads (
         id           TEXT COLLATE "C" PRIMARY KEY,
         seq          BIGSERIAL NOT NULL,
@@ -116,6 +116,17 @@ const MIGRATIONS: [&str; 9] = [
         PRIMARY KEY (form_id, version)
     );
     ALTER TABLE leads ADD COLUMN form_version BIGINT;"#,
+    r#"CREATE INDEX leads_email ON leads (lower(email));
+    CREATE TABLE erasures (
+        seq         BIGSERIAL NOT NULL,
+        at          TEXT COLLATE "C" NOT NULL,
+        reason      TEXT NOT NULL,
+        by_whom     TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        leads       BIGINT NOT NULL,
+        forwards    BIGINT NOT NULL,
+        quarantined BIGINT NOT NULL
+    );"#,
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it); several
@@ -375,35 +386,25 @@ impl Postgres {
         Ok(stored)
     }
 
-    pub(super) async fn rows(
+    /// Leads matching `filter`, newest first, after `cursor` when given (see
+    /// [`super::Store::rows_after`]).
+    pub(super) async fn rows_where(
         &self,
         filter: &Filter,
+        cursor: Option<&Cursor>,
         limit: u32,
         offset: u32,
     ) -> Result<Vec<Row>, StoreError> {
-        let (condition, params) = filter.sql(Dialect::Postgres);
+        let (mut condition, mut params) = filter.sql(Dialect::Postgres);
+        if let Some(cursor) = cursor {
+            params.push(cursor.received_at.clone());
+            let after = after_sql(cursor, &format!("${}", params.len()), "seq");
+            condition = format!("{condition} AND {after}");
+        }
         let client = self.client().await?;
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM leads WHERE {condition}
              ORDER BY received_at DESC, seq DESC LIMIT {limit} OFFSET {offset}"
-        );
-        let rows = client.query(&sql, &as_params(&params)).await?;
-        rows.iter().map(read_row).collect()
-    }
-
-    pub(super) async fn rows_after(
-        &self,
-        filter: &Filter,
-        cursor: &Cursor,
-        limit: u32,
-    ) -> Result<Vec<Row>, StoreError> {
-        let (condition, mut params) = filter.sql(Dialect::Postgres);
-        params.push(cursor.received_at.clone());
-        let after = after_sql(cursor, &format!("${}", params.len()), "seq");
-        let client = self.client().await?;
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM leads WHERE {condition} AND {after}
-             ORDER BY received_at DESC, seq DESC LIMIT {limit}"
         );
         let rows = client.query(&sql, &as_params(&params)).await?;
         rows.iter().map(read_row).collect()
@@ -462,11 +463,10 @@ impl Postgres {
         if let Some((condition, params)) = filter.counts_sql(Dialect::Postgres) {
             let client = self.client().await?;
             let sql = format!(
-                "SELECT utm_source, utm_medium, utm_campaign, SUM(leads)::BIGINT,
-                        SUM(best)::BIGINT, SUM(total_sum)::BIGINT
+                "SELECT lower(utm_source), lower(utm_medium), lower(utm_campaign),
+                        SUM(leads)::BIGINT, SUM(best)::BIGINT, SUM(total_sum)::BIGINT
                  FROM lead_counts WHERE {condition}
-                 GROUP BY utm_source, utm_medium, utm_campaign
-                 ORDER BY SUM(leads) DESC, utm_source, utm_medium, utm_campaign LIMIT 50"
+                 GROUP BY 1, 2, 3 ORDER BY SUM(leads) DESC, 1, 2, 3 LIMIT 50"
             );
             let rows = client.query(&sql, &as_params(&params)).await?;
             return Ok(rows
@@ -485,11 +485,10 @@ impl Postgres {
         let client = self.client().await?;
         // NULLS FIRST: the order SQLite gives leads without a source.
         let sql = format!(
-            "SELECT utm_source, utm_medium, utm_campaign, COUNT(*),
+            "SELECT lower(utm_source), lower(utm_medium), lower(utm_campaign), COUNT(*),
                     COUNT(*) FILTER (WHERE best_grade), AVG(total)::FLOAT8
              FROM leads WHERE {condition}
-             GROUP BY utm_source, utm_medium, utm_campaign
-             ORDER BY COUNT(*) DESC, utm_source NULLS FIRST LIMIT 50"
+             GROUP BY 1, 2, 3 ORDER BY COUNT(*) DESC, 1 NULLS FIRST LIMIT 50"
         );
         let rows = client.query(&sql, &as_params(&params)).await?;
         Ok(rows
@@ -499,6 +498,39 @@ impl Postgres {
                 leads: count(row.get(3)),
                 best: count(row.get(4)),
                 average: row.get(5),
+            })
+            .collect())
+    }
+
+    pub(super) async fn daily(&self, filter: &Filter) -> Result<Vec<Daily>, StoreError> {
+        let (sql, params) = match filter.counts_sql(Dialect::Postgres) {
+            Some((condition, params)) => (
+                format!(
+                    "SELECT day, SUM(leads)::BIGINT, SUM(best)::BIGINT FROM lead_counts
+                     WHERE {condition} GROUP BY day ORDER BY day"
+                ),
+                params,
+            ),
+            None => {
+                let (condition, params) = filter.sql(Dialect::Postgres);
+                (
+                    format!(
+                        "SELECT substr(received_at, 1, 10), COUNT(*),
+                                COUNT(*) FILTER (WHERE best_grade)
+                         FROM leads WHERE {condition} GROUP BY 1 ORDER BY 1"
+                    ),
+                    params,
+                )
+            }
+        };
+        let client = self.client().await?;
+        let rows = client.query(&sql, &as_params(&params)).await?;
+        Ok(rows
+            .iter()
+            .map(|row| Daily {
+                day: row.get(0),
+                leads: count(row.get(1)),
+                best: count(row.get(2)),
             })
             .collect())
     }
@@ -516,7 +548,7 @@ impl Postgres {
             .prepare_cached(
                 "SELECT id, received_at, status, document FROM leads
                  WHERE form_id = $1 AND status IS NOT NULL
-                   AND (received_at > $2 OR (received_at = $2 AND id > $3))
+                   AND received_at >= $2 AND (received_at > $2 OR (received_at = $2 AND id > $3))
                  ORDER BY received_at, id LIMIT $4",
             )
             .await?;
@@ -533,6 +565,155 @@ impl Postgres {
                 received_at: row.get(1),
                 status: row.get(2),
                 document: row.get(3),
+            })
+            .collect())
+    }
+
+    pub(super) async fn outcome_stamp(
+        &self,
+        form_id: &str,
+    ) -> Result<(u64, Option<String>), StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT COUNT(*), MAX(status_at) FROM leads
+                 WHERE form_id = $1 AND status IS NOT NULL",
+                &[&form_id],
+            )
+            .await?;
+        Ok((count(row.get(0)), row.get(1)))
+    }
+
+    pub(super) async fn person(&self, email: &str) -> Result<PersonData, StoreError> {
+        let client = self.client().await?;
+        let mut data = PersonData::default();
+        let rows = client
+            .query(
+                "SELECT received_at, status, status_at,
+                        (SELECT state FROM forwards WHERE forwards.lead_id = leads.id), document
+                 FROM leads WHERE lower(email) = $1 ORDER BY received_at, seq",
+                &[&email],
+            )
+            .await?;
+        for row in rows {
+            data.leads.push(serde_json::json!({
+                "receivedAt": row.get::<_, String>(0),
+                "status": row.get::<_, Option<String>>(1),
+                "statusAt": row.get::<_, Option<String>>(2),
+                "forward": row.get::<_, Option<String>>(3),
+                "lead": serde_json::from_str::<Value>(row.get(4))?,
+            }));
+        }
+        let rows = client
+            .query(
+                "SELECT received_at, reason, document FROM quarantine
+                 WHERE lower(email) = $1 ORDER BY received_at, seq",
+                &[&email],
+            )
+            .await?;
+        for row in rows {
+            data.quarantined.push(serde_json::json!({
+                "receivedAt": row.get::<_, String>(0),
+                "reason": row.get::<_, String>(1),
+                "lead": serde_json::from_str::<Value>(row.get(2))?,
+            }));
+        }
+        Ok(data)
+    }
+
+    pub(super) async fn erase(
+        &self,
+        what: &Erase,
+        by: &str,
+        at: &str,
+    ) -> Result<Erasure, StoreError> {
+        let (condition, value, reason, subject) = what.terms();
+        let condition = condition.replace("{}", "$1");
+        let mut client = self.client().await?;
+        // One transaction: the leads, their forwards, their part of the summary and the record
+        // go together or not at all.
+        let tx = client.transaction().await?;
+        tx.execute(
+            &format!(
+                "UPDATE lead_counts SET leads = lead_counts.leads - d.n,
+                    best = lead_counts.best - d.b, total_sum = lead_counts.total_sum - d.t
+                 FROM (SELECT substr(received_at, 1, 10) AS day, form_id, grade,
+                              COALESCE(utm_source, '') AS s, COALESCE(utm_medium, '') AS m,
+                              COALESCE(utm_campaign, '') AS c, COUNT(*) AS n,
+                              COUNT(*) FILTER (WHERE best_grade) AS b, SUM(total) AS t
+                       FROM leads WHERE {condition} GROUP BY 1, 2, 3, 4, 5, 6) AS d
+                 WHERE lead_counts.day = d.day AND lead_counts.form_id = d.form_id
+                   AND lead_counts.grade = d.grade AND lead_counts.utm_source = d.s
+                   AND lead_counts.utm_medium = d.m AND lead_counts.utm_campaign = d.c"
+            ),
+            &[&value],
+        )
+        .await?;
+        tx.execute("DELETE FROM lead_counts WHERE leads <= 0", &[])
+            .await?;
+        let forwards = tx
+            .execute(
+                &format!(
+                    "DELETE FROM forwards WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"
+                ),
+                &[&value],
+            )
+            .await?;
+        let leads = tx
+            .execute(&format!("DELETE FROM leads WHERE {condition}"), &[&value])
+            .await?;
+        let quarantined = if matches!(what, Erase::Person { .. }) {
+            tx.execute("DELETE FROM quarantine WHERE lower(email) = $1", &[&value])
+                .await?
+        } else {
+            0
+        };
+        let erasure = Erasure {
+            at: at.to_owned(),
+            reason: reason.to_owned(),
+            by: by.to_owned(),
+            subject,
+            leads,
+            forwards,
+            quarantined,
+        };
+        tx.execute(
+            "INSERT INTO erasures (at, reason, by_whom, subject, leads, forwards, quarantined)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &erasure.at,
+                &erasure.reason,
+                &erasure.by,
+                &erasure.subject,
+                &(leads as i64),
+                &(forwards as i64),
+                &(quarantined as i64),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(erasure)
+    }
+
+    pub(super) async fn erasures(&self, limit: u32) -> Result<Vec<Erasure>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT at, reason, by_whom, subject, leads, forwards, quarantined
+                 FROM erasures ORDER BY at DESC, seq DESC LIMIT $1",
+                &[&i64::from(limit)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Erasure {
+                at: row.get(0),
+                reason: row.get(1),
+                by: row.get(2),
+                subject: row.get(3),
+                leads: count(row.get(4)),
+                forwards: count(row.get(5)),
+                quarantined: count(row.get(6)),
             })
             .collect())
     }
@@ -867,7 +1048,7 @@ fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
                 .unwrap_or(0),
             last_error: row.get(18),
         }),
-        document: serde_json::from_str(row.get(15))?,
+        document: row.get(15),
         position: row.get(19),
         form_version: row.get(20),
     })

@@ -13,13 +13,13 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Dialect, Due, Filter, FormVersion, ForwardState,
-    ImportCount, Imported, Ingested, LeadOutcome, Published, Quarantined, Row, SourceQuality,
-    StoreError, Stored, SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Cursor, Daily, Dialect, Due, Erase, Erasure, Filter,
+    FormVersion, ForwardState, ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published,
+    Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
 };
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -106,6 +106,18 @@ const MIGRATIONS: [&str; 9] = [
         PRIMARY KEY (form_id, version)
     );
     ALTER TABLE leads ADD COLUMN form_version INTEGER;",
+    // Privacy: a person's leads are found by email in any case, and every erasure (a person's,
+    // or the retention period's) leaves a record without the data it erased.
+    "CREATE INDEX leads_email ON leads (lower(email));
+    CREATE TABLE erasures (
+        at          TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        by_whom     TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        leads       INTEGER NOT NULL,
+        forwards    INTEGER NOT NULL,
+        quarantined INTEGER NOT NULL
+    );",
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it).
@@ -128,10 +140,7 @@ impl Sqlite {
     /// applies pending migrations. Blocking.
     pub(super) fn open(path: &Path) -> Result<Sqlite, StoreError> {
         let open = || -> Result<Result<Connection, StoreError>, rusqlite::Error> {
-            let conn = Connection::open(path)?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "FULL")?;
-            conn.busy_timeout(Duration::from_secs(5))?;
+            let conn = reopen(path)?;
             let done: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
             if done > MIGRATIONS.len() {
                 return Ok(Err(StoreError::Newer {
@@ -356,53 +365,29 @@ impl Sqlite {
         .await
     }
 
-    pub(super) async fn rows(
+    /// Leads matching `filter`, newest first, after `cursor` when given (see
+    /// [`super::Store::rows_after`]).
+    pub(super) async fn rows_where(
         &self,
         filter: &Filter,
+        cursor: Option<&Cursor>,
         limit: u32,
         offset: u32,
     ) -> Result<Vec<Row>, StoreError> {
-        let (condition, params) = filter.sql(Dialect::Sqlite);
+        let (mut condition, mut params) = filter.sql(Dialect::Sqlite);
+        if let Some(cursor) = cursor {
+            params.push(cursor.received_at.clone());
+            let after = after_sql(cursor, &format!("?{}", params.len()), "rowid");
+            condition = format!("{condition} AND {after}");
+        }
         self.run(move |conn| {
             let sql = format!(
-                "SELECT {ROW_COLUMNS} FROM leads WHERE {condition} ORDER BY received_at DESC, rowid DESC LIMIT {limit} OFFSET {offset}"
+                "SELECT {ROW_COLUMNS} FROM leads WHERE {condition}
+                 ORDER BY received_at DESC, rowid DESC LIMIT {limit} OFFSET {offset}"
             );
             let mut stmt = conn.prepare(&sql)?;
             let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), read_row)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (mut row, document) = row?;
-                row.document = serde_json::from_str(&document)?;
-                out.push(row);
-            }
-            Ok(out)
-        })
-        .await
-    }
-
-    pub(super) async fn rows_after(
-        &self,
-        filter: &Filter,
-        cursor: &Cursor,
-        limit: u32,
-    ) -> Result<Vec<Row>, StoreError> {
-        let (condition, mut params) = filter.sql(Dialect::Sqlite);
-        params.push(cursor.received_at.clone());
-        let after = after_sql(cursor, &format!("?{}", params.len()), "rowid");
-        self.run(move |conn| {
-            let sql = format!(
-                "SELECT {ROW_COLUMNS} FROM leads WHERE {condition} AND {after}
-                 ORDER BY received_at DESC, rowid DESC LIMIT {limit}"
-            );
-            let mut stmt = conn.prepare(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), read_row)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (mut row, document) = row?;
-                row.document = serde_json::from_str(&document)?;
-                out.push(row);
-            }
-            Ok(out)
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }
@@ -440,20 +425,13 @@ impl Sqlite {
     pub(super) async fn row(&self, id: &str) -> Result<Option<Row>, StoreError> {
         let id = id.to_owned();
         self.run(move |conn| {
-            let found = conn
+            Ok(conn
                 .query_row(
                     &format!("SELECT {ROW_COLUMNS} FROM leads WHERE id = ?1"),
                     params![id],
                     read_row,
                 )
-                .optional()?;
-            match found {
-                None => Ok(None),
-                Some((mut row, document)) => {
-                    row.document = serde_json::from_str(&document)?;
-                    Ok(Some(row))
-                }
-            }
+                .optional()?)
         })
         .await
     }
@@ -483,10 +461,10 @@ impl Sqlite {
             return self
                 .run(move |conn| {
                     let sql = format!(
-                        "SELECT utm_source, utm_medium, utm_campaign, SUM(leads), SUM(best), SUM(total_sum)
+                        "SELECT lower(utm_source), lower(utm_medium), lower(utm_campaign), SUM(leads),
+                                SUM(best), SUM(total_sum)
                          FROM lead_counts WHERE {condition}
-                         GROUP BY utm_source, utm_medium, utm_campaign
-                         ORDER BY SUM(leads) DESC, utm_source, utm_medium, utm_campaign LIMIT 50"
+                         GROUP BY 1, 2, 3 ORDER BY SUM(leads) DESC, 1, 2, 3 LIMIT 50"
                     );
                     let mut stmt = conn.prepare(&sql)?;
                     let rows =
@@ -505,9 +483,10 @@ impl Sqlite {
         let (condition, params) = filter.sql(Dialect::Sqlite);
         self.run(move |conn| {
             let sql = format!(
-                "SELECT utm_source, utm_medium, utm_campaign, COUNT(*), SUM(best_grade), AVG(total)
+                "SELECT lower(utm_source), lower(utm_medium), lower(utm_campaign), COUNT(*),
+                        SUM(best_grade), AVG(total)
                  FROM leads WHERE {condition}
-                 GROUP BY utm_source, utm_medium, utm_campaign ORDER BY COUNT(*) DESC, utm_source LIMIT 50"
+                 GROUP BY 1, 2, 3 ORDER BY COUNT(*) DESC, 1 LIMIT 50"
             );
             let mut stmt = conn.prepare(&sql)?;
             let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
@@ -516,6 +495,40 @@ impl Sqlite {
                     leads: row.get(3)?,
                     best: row.get(4)?,
                     average: row.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn daily(&self, filter: &Filter) -> Result<Vec<Daily>, StoreError> {
+        let (sql, params) = match filter.counts_sql(Dialect::Sqlite) {
+            Some((condition, params)) => (
+                format!(
+                    "SELECT day, SUM(leads), SUM(best) FROM lead_counts WHERE {condition}
+                     GROUP BY day ORDER BY day"
+                ),
+                params,
+            ),
+            None => {
+                let (condition, params) = filter.sql(Dialect::Sqlite);
+                (
+                    format!(
+                        "SELECT substr(received_at, 1, 10), COUNT(*), SUM(best_grade) FROM leads
+                         WHERE {condition} GROUP BY 1 ORDER BY 1"
+                    ),
+                    params,
+                )
+            }
+        };
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
+                Ok(Daily {
+                    day: row.get(0)?,
+                    leads: row.get(1)?,
+                    best: row.get(2)?,
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -533,10 +546,12 @@ impl Sqlite {
         let (form_id, after_at, after_id) =
             (form_id.to_owned(), after_at.to_owned(), after_id.to_owned());
         self.run(move |conn| {
+            // `received_at >= ?2` is a range on the (form, time) index, so each page starts where
+            // the last one ended instead of scanning the form's earlier leads again.
             let mut stmt = conn.prepare_cached(
                 "SELECT id, received_at, status, document FROM leads
                  WHERE form_id = ?1 AND status IS NOT NULL
-                   AND (received_at > ?2 OR (received_at = ?2 AND id > ?3))
+                   AND received_at >= ?2 AND (received_at > ?2 OR (received_at = ?2 AND id > ?3))
                  ORDER BY received_at, id LIMIT ?4",
             )?;
             let rows = stmt.query_map(params![form_id, after_at, after_id, limit], |row| {
@@ -545,6 +560,165 @@ impl Sqlite {
                     received_at: row.get(1)?,
                     status: row.get(2)?,
                     document: row.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn outcome_stamp(
+        &self,
+        form_id: &str,
+    ) -> Result<(u64, Option<String>), StoreError> {
+        let form_id = form_id.to_owned();
+        self.run(move |conn| {
+            Ok(conn.query_row(
+                "SELECT COUNT(*), MAX(status_at) FROM leads
+                 WHERE form_id = ?1 AND status IS NOT NULL",
+                params![form_id],
+                |row| Ok((row.get::<_, i64>(0)?.unsigned_abs(), row.get(1)?)),
+            )?)
+        })
+        .await
+    }
+
+    pub(super) async fn person(&self, email: &str) -> Result<PersonData, StoreError> {
+        let email = email.to_owned();
+        self.run(move |conn| {
+            let mut data = PersonData::default();
+            let mut stmt = conn.prepare(
+                "SELECT received_at, status, status_at,
+                        (SELECT state FROM forwards WHERE forwards.lead_id = leads.id), document
+                 FROM leads WHERE lower(email) = ?1 ORDER BY received_at, rowid",
+            )?;
+            let rows = stmt.query_map(params![email], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, String>(4)?,
+                ))
+            })?;
+            for row in rows {
+                let (received_at, status, status_at, forward, document) = row?;
+                data.leads.push(serde_json::json!({
+                    "receivedAt": received_at,
+                    "status": status,
+                    "statusAt": status_at,
+                    "forward": forward,
+                    "lead": serde_json::from_str::<Value>(&document)?,
+                }));
+            }
+            let mut stmt = conn.prepare(
+                "SELECT received_at, reason, document FROM quarantine
+                 WHERE lower(email) = ?1 ORDER BY received_at, rowid",
+            )?;
+            let rows = stmt.query_map(params![email], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (received_at, reason, document) = row?;
+                data.quarantined.push(serde_json::json!({
+                    "receivedAt": received_at,
+                    "reason": reason,
+                    "lead": serde_json::from_str::<Value>(&document)?,
+                }));
+            }
+            Ok(data)
+        })
+        .await
+    }
+
+    pub(super) async fn erase(
+        &self,
+        what: &Erase,
+        by: &str,
+        at: &str,
+    ) -> Result<Erasure, StoreError> {
+        let (condition, value, reason, subject) = what.terms();
+        let condition = condition.replace("{}", "?1");
+        let person = matches!(what, Erase::Person { .. });
+        let mut erasure = Erasure {
+            at: at.to_owned(),
+            reason: reason.to_owned(),
+            by: by.to_owned(),
+            subject,
+            ..Erasure::default()
+        };
+        self.run(move |conn| {
+            // One transaction: the leads, their forwards, their part of the summary and the
+            // record go together or not at all.
+            let tx = conn.unchecked_transaction()?;
+            tx.execute(&format!("UPDATE lead_counts SET leads = lead_counts.leads - d.n,
+                    best = lead_counts.best - d.b, total_sum = lead_counts.total_sum - d.t
+                 FROM (SELECT substr(received_at, 1, 10) AS day, form_id, grade,
+                              COALESCE(utm_source, '') AS s, COALESCE(utm_medium, '') AS m,
+                              COALESCE(utm_campaign, '') AS c, COUNT(*) AS n,
+                              SUM(best_grade) AS b, SUM(total) AS t
+                       FROM leads WHERE {condition} GROUP BY 1, 2, 3, 4, 5, 6) AS d
+                 WHERE lead_counts.day = d.day AND lead_counts.form_id = d.form_id
+                   AND lead_counts.grade = d.grade AND lead_counts.utm_source = d.s
+                   AND lead_counts.utm_medium = d.m AND lead_counts.utm_campaign = d.c"),
+                params![value],
+            )?;
+            tx.execute("DELETE FROM lead_counts WHERE leads <= 0", [])?;
+            let forwards = tx.execute(
+                &format!("DELETE FROM forwards WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"),
+                params![value],
+            )?;
+            let leads = tx.execute(&format!("DELETE FROM leads WHERE {condition}"), params![value])?;
+            let quarantined = if person {
+                tx.execute("DELETE FROM quarantine WHERE lower(email) = ?1", params![value])?
+            } else {
+                0
+            };
+            erasure.leads = leads as u64;
+            erasure.forwards = forwards as u64;
+            erasure.quarantined = quarantined as u64;
+            tx.execute(
+                "INSERT INTO erasures (at, reason, by_whom, subject, leads, forwards, quarantined)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    erasure.at,
+                    erasure.reason,
+                    erasure.by,
+                    erasure.subject,
+                    leads as i64,
+                    forwards as i64,
+                    quarantined as i64
+                ],
+            )?;
+            tx.commit()?;
+            // The log still holds the pages as they were before: copied into the file (whose
+            // deleted rows are zeroed) and emptied, so the erased data is nowhere on disk.
+            // Should a reader hold it, it is emptied at a later checkpoint.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            Ok(erasure)
+        })
+        .await
+    }
+
+    pub(super) async fn erasures(&self, limit: u32) -> Result<Vec<Erasure>, StoreError> {
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT at, reason, by_whom, subject, leads, forwards, quarantined
+                 FROM erasures ORDER BY at DESC, rowid DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map(params![limit], |row| {
+                Ok(Erasure {
+                    at: row.get(0)?,
+                    reason: row.get(1)?,
+                    by: row.get(2)?,
+                    subject: row.get(3)?,
+                    leads: row.get::<_, i64>(4)?.unsigned_abs(),
+                    forwards: row.get::<_, i64>(5)?.unsigned_abs(),
+                    quarantined: row.get::<_, i64>(6)?.unsigned_abs(),
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -743,11 +917,14 @@ impl Sqlite {
     }
 }
 
-/// The database file opened again, as it is now (for a connection that found it read-only).
+/// A connection to the database file with the settings every connection has (WAL, full sync,
+/// secure delete, a busy timeout): at open, and again for a connection that found it read-only.
 fn reopen(path: &Path) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Deleted rows are overwritten, so an erased person does not linger in free pages.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.busy_timeout(Duration::from_secs(5))?;
     Ok(conn)
 }
@@ -798,34 +975,31 @@ const ROW_COLUMNS: &str =
     (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
     (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id), rowid, form_version";
 
-fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Row, String)> {
+fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     let status: Option<String> = row.get(13)?;
     let status_at: Option<String> = row.get(14)?;
-    Ok((
-        Row {
-            id: row.get(0)?,
-            form_id: row.get(1)?,
-            received_at: row.get(2)?,
-            submitted_at: row.get(3)?,
-            email: row.get(4)?,
-            company: row.get(5)?,
-            grade: row.get(6)?,
-            total: row.get(7)?,
-            client_total: row.get(8)?,
-            score_mismatch: row.get(9)?,
-            utm: [row.get(10)?, row.get(11)?, row.get(12)?],
-            status: status.zip(status_at),
-            forward: row.get::<_, Option<String>>(16)?.map(|state| ForwardState {
-                state,
-                attempts: row.get::<_, Option<u32>>(17).ok().flatten().unwrap_or(0),
-                last_error: row.get(18).ok().flatten(),
-            }),
-            document: Value::Null,
-            position: row.get(19)?,
-            form_version: row.get(20)?,
-        },
-        row.get(15)?,
-    ))
+    Ok(Row {
+        id: row.get(0)?,
+        form_id: row.get(1)?,
+        received_at: row.get(2)?,
+        submitted_at: row.get(3)?,
+        email: row.get(4)?,
+        company: row.get(5)?,
+        grade: row.get(6)?,
+        total: row.get(7)?,
+        client_total: row.get(8)?,
+        score_mismatch: row.get(9)?,
+        utm: [row.get(10)?, row.get(11)?, row.get(12)?],
+        status: status.zip(status_at),
+        forward: row.get::<_, Option<String>>(16)?.map(|state| ForwardState {
+            state,
+            attempts: row.get::<_, Option<u32>>(17).ok().flatten().unwrap_or(0),
+            last_error: row.get(18).ok().flatten(),
+        }),
+        document: row.get(15)?,
+        position: row.get(19)?,
+        form_version: row.get(20)?,
+    })
 }
 
 /// Stores `lead` (and its forward) within the caller's transaction `tx`, unless its id is

@@ -7,6 +7,9 @@
 use bantam_engine::{build_lead, parse_config, Answers, Input, Kind, LeadInput, PageInfo};
 use serde_json::json;
 
+mod listen;
+pub use listen::spawn_listening;
+
 /// A lead for a BANT-preset form `form_id`, answering `answers` (question id, value: an option
 /// id for choices, `true` for consent, text otherwise), submitted from `url`.
 pub fn lead_json(form_id: &str, id: &str, answers: &[(&str, &str)], url: &str) -> String {
@@ -207,32 +210,15 @@ pub fn root() -> std::path::PathBuf {
 /// the child and its address. Its output is drained on a thread of its own, so a later line
 /// never meets a closed pipe.
 pub fn start_collector(db: &str, extra: &[&str]) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bantam-collector"))
-        .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db", db])
-        .arg("--www")
-        .arg(root().join("www"))
-        .arg("--forms")
-        .arg(root().join("www/forms"))
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the collector");
-    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let line = lines
-        .next()
-        .and_then(Result::ok)
-        .expect("the collector says where it listens");
-    std::thread::spawn(move || lines.for_each(drop));
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
-    (child, addr)
+    spawn_listening(
+        std::process::Command::new(env!("CARGO_BIN_EXE_bantam-collector"))
+            .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db", db])
+            .arg("--www")
+            .arg(root().join("www"))
+            .arg("--forms")
+            .arg(root().join("www/forms"))
+            .args(extra),
+    )
 }
 
 /// Posts a lead on a fresh connection; returns the HTTP status, or `None` when the server is
