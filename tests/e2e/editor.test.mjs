@@ -276,6 +276,11 @@ test("the editor: a question with options and points, preview and simulator foll
   await field(page, "questions[0].options[1].points").fill("40");
   await page.getByRole("button", { name: "What would this change do?" }).click();
   await page.locator("#impact-result").getByText("0 of 1 stored leads change grade.").waitFor();
+  // A draft without the option the lead chose cannot read it: said.
+  await page.getByRole("button", { name: "Remove option 2" }).click();
+  await settled(page, true);
+  await page.getByRole("button", { name: "What would this change do?" }).click();
+  await page.locator("#impact-result").getByText("1 of them have answers the draft cannot read", { exact: false }).waitFor();
 
   // Someone publishes meanwhile: the editor's next publish is refused with a 409, said clearly.
   const other = await api(`/v1/forms/${FORM}/versions`, { method: "POST", body: { config: draft, basedOn: 2, note: "elsewhere" } });
