@@ -631,7 +631,28 @@ function delivery(f, ctx) {
       values.append(h("fieldset", { class: "rows", "data-path": `delivery.values.${q.id}` }, h("legend", { text: q.id }),
         h("div", { class: "grid" }, q.options.map((o) => f.text(`delivery.values.${q.id}.${o.id}`, o.label || o.id, { placeholder: o.id })))));
     }
-    values.append(h("p", { class: "hint", text: "Bands for number questions: edit them as JSON (delivery.values)." }));
+    // A number goes out as the value of the last band whose `min` it reaches.
+    for (const q of (outline?.questions || []).filter((x) => x.kind === "number")) {
+      const p = `delivery.values.${q.id}`;
+      const bands = Array.isArray(getIn(config, p)) ? getIn(config, p) : [];
+      const box = h("fieldset", { class: "rows", "data-path": p }, h("legend", { text: `${q.id}: value by number` }));
+      bands.forEach((_, j) => box.append(h("div", { class: "row", "data-path": `${p}[${j}]` },
+        f.number(`${p}[${j}].min`, "From", { step: "any" }),
+        f.text(`${p}[${j}].value`, "Value sent"),
+        f.button("Remove", () => {
+          bands.splice(j, 1);
+          if (!bands.length) setIn(config, p, undefined);
+          ctx.change(true);
+        }, { "aria-label": `Remove band ${j + 1} of ${q.id}` }))));
+      box.append(f.button("Add a band", () => {
+        const last = bands[bands.length - 1];
+        const next = { min: last ? (Number(last.min) || 0) + 1 : q.min, value: "" };
+        if (bands.length) bands.push(next);
+        else setIn(config, p, [next]);
+        ctx.change(true, `${p}[${bands.length ? bands.length - 1 : 0}].value`);
+      }, { "aria-label": `Add a band to ${q.id}` }));
+      values.append(box);
+    }
     wrap.append(values);
   }
   return wrap;

@@ -347,11 +347,25 @@ test("translations and delivery values are fields too", async () => {
   await field(page, "delivery.format").selectOption("form");
   await field(page, "endpoint").fill("https://crm.example.com/leads");
   await field(page, "delivery.values.budget.over-250k").fill("250k+");
+  // Bands for a number: two, the second with a min not above the first's (the engine says so).
+  // (The first test removed the preset's number question from the form: back it comes.)
+  const restore = page.getByRole("button", { name: "Restore headcount" });
+  if (await restore.count()) await restore.click();
+  await page.getByRole("button", { name: "Add a band to headcount" }).click();
+  await field(page, "delivery.values.headcount[0].value").fill("small");
+  await page.getByRole("button", { name: "Add a band to headcount" }).click();
+  await field(page, "delivery.values.headcount[1].value").fill("large");
+  await field(page, "delivery.values.headcount[1].min").fill("1");
+  const min = field(page, "delivery.values.headcount[1].min");
+  await until(async () => (await min.getAttribute("aria-invalid")) === "true", "the message at the band's min");
+  await min.fill("250");
   await settled(page, true);
   const config = await page.evaluate(() => window.bantamEditor.config());
   assert.deepEqual(config.translations.de.questions[0], { id: "email", label: "Geschäftliche E-Mail" });
   assert.equal(config.translations.de.questions[1].options[4].label, "Über 250.000 $");
-  assert.deepEqual(config.delivery, { format: "form", values: { budget: { "over-250k": "250k+" } } });
+  assert.deepEqual(config.delivery, { format: "form", values: {
+    budget: { "over-250k": "250k+" }, headcount: [{ min: 1, value: "small" }, { min: 250, value: "large" }],
+  } });
   // The engine's delivery warning (no fallback for a third-party endpoint) sits at its field.
   assert.match(await page.locator("#summary").textContent(), /Warning: delivery\.fallback/);
   assert.ok(await page.locator(`[data-path="delivery.fallback"] ~ .msg.warning`).isVisible());
