@@ -19,6 +19,8 @@ let version = null;
 let outline = null;
 let check = { ok: false, errors: [], warnings: [] };
 const fields = new Map();
+/** What the fields are drawn from; `open` keeps which translations are open between redraws. */
+const formContext = { get config() { return config; }, get outline() { return outline; }, fields, change: changed, open: new Set() };
 
 const announce = h("p", { class: "visually-hidden", role: "status", "aria-live": "polite", id: "announce" });
 const summary = h("div", { class: "summary", id: "summary", role: "status", "aria-live": "polite" });
@@ -71,6 +73,7 @@ async function load() {
   }
   config = body.config;
   version = body.version;
+  published = JSON.stringify(config);
   app.replaceChildren(
     h("div", { class: "editor" },
       h("div", { class: "left" },
@@ -110,7 +113,7 @@ function changed(structural = false, focusPath, message) {
         const keep = focusAfter ?? document.activeElement?.dataset?.path;
         focusAfter = null;
         validate();
-        renderForm(formView, { config, outline, fields, change: changed });
+        renderForm(formView, formContext);
         showMessages();
         if (keep) fields.get(keep)?.focus();
         refresh();
@@ -149,7 +152,7 @@ function refresh() {
 /** Each message at the field its path names (or the nearest one shown), and in the summary. */
 function showMessages() {
   for (const old of formView.querySelectorAll(".msg")) old.remove();
-  for (const el of formView.querySelectorAll("[aria-invalid]")) {
+  for (const el of formView.querySelectorAll("[aria-invalid], [aria-describedby*='msg-']")) {
     el.removeAttribute("aria-invalid");
     const described = (el.getAttribute("aria-describedby") || "").split(" ").filter((id) => !id.startsWith("msg-"));
     if (described.length) el.setAttribute("aria-describedby", described.join(" "));
@@ -300,6 +303,7 @@ async function publish() {
     const body = await response.json().catch(() => ({}));
     if (response.status === 201) {
       version = body.version;
+      published = JSON.stringify(config);
       document.getElementById("h-publish").textContent = `Publish (version ${version} is live)`;
       note.value = "";
       publishOut.replaceChildren(h("p", { class: "ok" }, h("span", { text: `Published version ${version}. ` }),
@@ -320,6 +324,12 @@ async function publish() {
     publishButton.disabled = !check.ok;
   }
 }
+
+/** The config as last loaded or published: leaving with other changes asks first. */
+let published = "";
+window.addEventListener("beforeunload", (event) => {
+  if (config && JSON.stringify(config) !== published) event.preventDefault();
+});
 
 /** For scripts and tests: the draft as it is now. */
 window.bantamEditor = { config: () => config };

@@ -336,7 +336,7 @@ function options(f, ctx, q, base, kind, preset) {
       q.options.push(kind === "yesNo" ? { id: ids.has("yes") ? "no" : "yes", points: 0 } : { id: `option${n}`, label: "", points: 0 });
     }
     ctx.change(true, `${base}.options[${q.options.length - 1}].label`);
-  }, { class: "add", "aria-label": `Add an option to question ${base.match(/\d+/)[0] * 1 + 1}` }));
+  }, { class: "add", "aria-label": `${own || !preset ? "Add an option to" : "Change the options of"} question ${base.match(/\d+/)[0] * 1 + 1}` }));
   return box;
 }
 
@@ -525,9 +525,79 @@ function texts(f, ctx) {
   const wrap = h("div");
   wrap.append(h("div", { class: "grid" }, f.select("locale", "Language", [["en", "English"], ["de", "German"], ["fr", "French"], ["es", "Spanish"], ["auto", "The visitor's, among those the config has"]], { empty: "Default (English)" })));
   wrap.append(h("details", {}, h("summary", { text: "Interface texts" }), h("div", { class: "grid" }, TEXT_KEYS.map((k) => f.text(`texts.${k}`, k)))));
-  const tags = Object.keys(config.translations || {});
-  wrap.append(h("p", { class: "hint", "data-path": "translations", text: tags.length ? `Translations (${tags.join(", ")}): edit them as JSON.` : "Translations into more languages: add them as JSON (\"translations\")." }));
+  wrap.append(translations(f, ctx));
   return wrap;
+}
+
+/** The config's texts in more languages: `translations.<tag>`, one box per language. */
+function translations(f, ctx) {
+  const { config, outline } = ctx;
+  const box = h("fieldset", { class: "rows", "data-path": "translations" }, h("legend", { text: "Translations" }));
+  const all = config.translations && typeof config.translations === "object" ? config.translations : {};
+  for (const tag of Object.keys(all)) {
+    const p = `translations.${tag}`;
+    const t = all[tag] && typeof all[tag] === "object" ? all[tag] : {};
+    // A new (empty) translation opens at once.
+    const part = h("details", { "data-path": p, open: Object.keys(t).length === 0 || ctx.open?.has(tag) ? true : undefined },
+      h("summary", { text: `Language ${tag}` }));
+    part.addEventListener("toggle", () => {
+      ctx.open = ctx.open || new Set();
+      if (part.open) ctx.open.add(tag); else ctx.open.delete(tag);
+    });
+    part.append(h("div", { class: "grid" },
+      f.text(`${p}.title`, `Title (${tag})`),
+      f.text(`${p}.intro`, `Introduction (${tag})`, { multiline: true })));
+    const list = Array.isArray(t.questions) ? t.questions : [];
+    for (const q of outline?.questions || []) {
+      const i = list.findIndex((x) => x && x.id === q.id);
+      if (i < 0) {
+        part.append(h("p", { class: "row" }, h("span", { text: `${q.label} (${q.id}): not translated ` }), f.button("Translate", () => {
+          if (!Array.isArray(t.questions)) t.questions = [];
+          t.questions.push({ id: q.id, label: q.label });
+          if (!config.translations[tag]) config.translations[tag] = t;
+          ctx.change(true, `${p}.questions[${t.questions.length - 1}].label`);
+        }, { "aria-label": `Translate question ${q.id} into ${tag}` })));
+        continue;
+      }
+      const qp = `${p}.questions[${i}]`;
+      const row = h("div", { class: "row", "data-path": qp },
+        f.text(`${qp}.label`, `${q.id}: label`, { placeholder: q.label }),
+        f.text(`${qp}.help`, `${q.id}: help`),
+        f.text(`${qp}.shortLabel`, `${q.id}: short name`));
+      const entry = list[i];
+      if (q.options.length && q.kind !== "yesNo") {
+        if (Array.isArray(entry.options)) {
+          entry.options.forEach((o, j) => row.append(f.text(`${qp}.options[${j}].label`, `${q.id}: option ${o && o.id}`)));
+        } else {
+          row.append(f.button("Translate the options", () => {
+            entry.options = q.options.map((o) => ({ id: o.id, label: o.label }));
+            ctx.change(true, `${qp}.options[0].label`);
+          }, { "aria-label": `Translate the options of ${q.id} into ${tag}` }));
+        }
+      }
+      part.append(row);
+    }
+    part.append(h("details", {}, h("summary", { text: `Interface texts (${tag})` }),
+      h("div", { class: "grid" }, TEXT_KEYS.map((k) => f.text(`${p}.texts.${k}`, `${k} (${tag})`)))));
+    part.append(h("div", { class: "grid", "data-path": `${p}.thankYou` }, THANK_YOU.map(([k, label, multi]) => f.text(`${p}.thankYou.${k}`, `Thank-you: ${label.toLowerCase()} (${tag})`, { multiline: multi === "textarea" }))));
+    part.append(f.button(`Remove the ${tag} translation`, () => {
+      delete config.translations[tag];
+      if (!Object.keys(config.translations).length) delete config.translations;
+      ctx.change(true);
+    }));
+    box.append(part);
+  }
+  const tag = h("input", { type: "text", id: "f-new-language", placeholder: "de, pt-BR" });
+  box.append(h("div", { class: "grid" }, h("div", { class: "field narrow" }, h("label", { for: tag.id, text: "New language" }), tag),
+    f.button("Add a translation", () => {
+      const name = tag.value.trim();
+      if (!name) return;
+      if (!config.translations || typeof config.translations !== "object") config.translations = {};
+      config.translations[name] = config.translations[name] || {};
+      ctx.change(true, `translations.${name}.title`);
+    })));
+  box.append(h("p", { class: "hint", text: "Per-grade thank-you steps in other languages: edit them as JSON (translations.<tag>.thankYouByGrade)." }));
+  return box;
 }
 
 function theme(f) {
@@ -558,10 +628,31 @@ function delivery(f, ctx) {
     wrap.append(fields);
     const values = h("fieldset", { class: "rows", "data-path": "delivery.values" }, h("legend", { text: "Values sent for options" }));
     for (const q of (outline?.questions || []).filter((x) => x.options.length && x.kind !== "yesNo")) {
-      values.append(h("div", { class: "grid", "data-path": `delivery.values.${q.id}` }, h("span", { class: "key", text: q.id }),
-        q.options.map((o) => f.text(`delivery.values.${q.id}.${o.id}`, `${q.id}: ${o.id}`, { placeholder: o.id }))));
+      values.append(h("fieldset", { class: "rows", "data-path": `delivery.values.${q.id}` }, h("legend", { text: q.id }),
+        h("div", { class: "grid" }, q.options.map((o) => f.text(`delivery.values.${q.id}.${o.id}`, o.label || o.id, { placeholder: o.id })))));
     }
-    values.append(h("p", { class: "hint", text: "Bands for number questions: edit them as JSON (delivery.values)." }));
+    // A number goes out as the value of the last band whose `min` it reaches.
+    for (const q of (outline?.questions || []).filter((x) => x.kind === "number")) {
+      const p = `delivery.values.${q.id}`;
+      const bands = Array.isArray(getIn(config, p)) ? getIn(config, p) : [];
+      const box = h("fieldset", { class: "rows", "data-path": p }, h("legend", { text: `${q.id}: value by number` }));
+      bands.forEach((_, j) => box.append(h("div", { class: "row", "data-path": `${p}[${j}]` },
+        f.number(`${p}[${j}].min`, "From", { step: "any" }),
+        f.text(`${p}[${j}].value`, "Value sent"),
+        f.button("Remove", () => {
+          bands.splice(j, 1);
+          if (!bands.length) setIn(config, p, undefined);
+          ctx.change(true);
+        }, { "aria-label": `Remove band ${j + 1} of ${q.id}` }))));
+      box.append(f.button("Add a band", () => {
+        const last = bands[bands.length - 1];
+        const next = { min: last ? (Number(last.min) || 0) + 1 : q.min, value: "" };
+        if (bands.length) bands.push(next);
+        else setIn(config, p, [next]);
+        ctx.change(true, `${p}[${bands.length ? bands.length - 1 : 0}].value`);
+      }, { "aria-label": `Add a band to ${q.id}` }));
+      values.append(box);
+    }
     wrap.append(values);
   }
   return wrap;

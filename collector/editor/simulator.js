@@ -143,9 +143,12 @@ export function simulator(root, engine, draft, formId) {
   };
 }
 
-/** "3 of 40 stored leads change grade: warm → hot 2, hot → warm 1." */
+/** "3 of 40 stored leads change grade: warm → hot 2, hot → warm 1.", and how many the draft cannot read. */
 export function impactText(body) {
   const moves = (body.transitions || []).map((t) => `${t.from} → ${t.to} ${t.count}`).join(", ");
   const limit = body.limit && body.leads >= body.limit ? ` (the last ${body.limit} leads)` : "";
-  return `${body.changed} of ${body.leads} stored leads change grade${limit}${moves ? ": " + moves : ""}.`;
+  const unreadable = body.unreadable
+    ? ` ${body.unreadable} of them have answers the draft cannot read (a question or option it removed).`
+    : "";
+  return `${body.changed} of ${body.leads} stored leads change grade${limit}${moves ? ": " + moves : ""}.${unreadable}`;
 }
