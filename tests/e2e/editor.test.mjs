@@ -15,32 +15,10 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tools, chromium, AXE_SOURCE, ROOT, BIN, WWW, SHOTS, CHROMIUM_ARGS, until } from "./support.mjs";
 
-const tools = createRequire(new URL("../../tools/package.json", import.meta.url));
-const { chromium } = tools("playwright-core");
-const AXE_SOURCE = readFileSync(tools.resolve("axe-core/axe.min.js"), "utf8");
-const ROOT = new URL("../../", import.meta.url).pathname;
-const BIN = process.env.BANTAM_BIN || join(ROOT, "target/debug/bantam-collector");
-const WWW = process.env.BANTAM_WWW || join(ROOT, "www");
-const SHOTS = join(ROOT, "target/screenshots");
 const TOKEN = "editor-e2e-token";
 const FORM = "editor-e2e";
-const CHROMIUM_ARGS = [
-  "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  "--no-first-run", "--disable-quic",
-];
-
-/** Polls `check` (async allowed) until it returns a truthy value; fails after `ms`. */
-async function until(check, what, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let browser;
 let collector; // {url, dir, child, log}
