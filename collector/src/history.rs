@@ -83,9 +83,8 @@ fn pairs(list: &[(String, String)]) -> Value {
     )
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same folder, fsync, rename,
-/// fsync of the folder. A reader sees the old file or the new one, never a part.
-pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+/// The folder a file is in (`.` for a bare name) and its name.
+pub(crate) fn folder_and_name(path: &Path) -> (PathBuf, String) {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -94,6 +93,13 @@ pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    (dir, name)
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same folder, fsync, rename,
+/// fsync of the folder. A reader sees the old file or the new one, never a part.
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let (dir, name) = crate::history::folder_and_name(path);
     // Hidden and not `.json`: the forms folder's reader never takes it for a form.
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&temp);

@@ -218,8 +218,7 @@ fn admin_filter(
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<CheckedFilter, AppError> {
     require_admin(&state.settings, headers, true)?;
-    let Query(query) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
+    let query = crate::read_query(query)?;
     let (_, grades) = forms_and_grades(state)?;
     Ok(query.check(&grades)?)
 }

@@ -783,14 +783,7 @@ pub fn write_config(
     expected: Option<&str>,
     stamp: &str,
 ) -> Result<Option<PathBuf>, WriteError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (dir, name) = crate::history::folder_and_name(path);
     let old = match std::fs::read_to_string(path) {
         Ok(old) => Some(old),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,

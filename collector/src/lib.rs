@@ -1117,6 +1117,15 @@ pub(crate) fn require_admin(
     }
 }
 
+/// A request's query, or a 400 naming what is wrong with it.
+pub(crate) fn read_query<T>(
+    query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, AppError> {
+    query
+        .map(|axum::extract::Query(q)| q)
+        .map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))
+}
+
 /// Who is making a change, for a form's history: the user name of Basic auth when one was
 /// given, else `admin` (there is one admin token and no named users yet).
 pub(crate) fn admin_name(headers: &HeaderMap) -> String {
@@ -1148,8 +1157,7 @@ async fn list_leads(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     require_admin(&state.settings, &headers, false)?;
-    let Query(query) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
+    let query = crate::read_query(query)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let offset = query.offset.unwrap_or(0);
     let leads = state.store.list(limit, offset).await?;

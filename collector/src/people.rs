@@ -56,8 +56,7 @@ async fn read_person(
     query: Result<Query<PersonQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(PersonQuery, String, PersonData), AppError> {
     require_admin(&state.settings, headers, true)?;
-    let Query(query) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
+    let query = crate::read_query(query)?;
     let email = person_email(email)?;
     let data = state.store.person(&email).await?;
     Ok((query, email, data))

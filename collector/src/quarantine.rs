@@ -122,8 +122,7 @@ pub(crate) async fn list_api(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     require_admin(&state.settings, &headers, false)?;
-    let Query(query) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
+    let query = crate::read_query(query)?;
     let (held, total) = load(&state, query.offset.unwrap_or(0)).await?;
     let leads: Vec<Value> = held
         .iter()
@@ -187,8 +186,7 @@ pub(crate) async fn list_page(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     require_admin(&state.settings, &headers, true)?;
-    let Query(query) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
+    let query = crate::read_query(query)?;
     let (held, total) = load(&state, query.offset.unwrap_or(0)).await?;
     let mut body = format!(
         "<header><h1>Quarantine</h1><p>{total} waiting · <a href=\"/inbox\">Leads</a></p></header><main>"

@@ -274,8 +274,7 @@ pub(crate) async fn form_page(
     query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     require_admin(&state.settings, &headers, true)?;
-    let Query(done) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
+    let done = crate::read_query(query)?;
     let current = history::current(&state, &id)?;
     let versions = state.store.form_versions(&id).await?;
     let (week, month, best) = history::activity(&state, &id).await?;

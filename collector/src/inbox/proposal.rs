@@ -381,8 +381,7 @@ pub(crate) async fn show(
     query: Result<Query<FitQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     require_admin(&state.settings, &headers, true)?;
-    let Query(query) =
-        query.map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))?;
+    let query = crate::read_query(query)?;
     let options = query.options()?;
     let made = make(&state, &id, options).await?;
     let mut body = format!(
