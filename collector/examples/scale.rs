@@ -349,6 +349,8 @@ fn main() {
         "/inbox?source=linkedin",
         "/inbox?from=2025-06-01&to=2025-06-30",
         "/inbox?q=buyer77",
+        "/inbox?status=won",
+        "/inbox?status=new",
         "/v1/leads?limit=100",
     ];
     for path in pages {

@@ -30,7 +30,7 @@ use super::{
 /// for version; `schema_version` counts those done. Differences: `seq` stands in for SQLite's
 /// `rowid` (arrival order among equal times), times are `TEXT COLLATE "C"` so they compare as
 /// SQLite compares them (byte order), and the outbox has its claim lease from the start.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 11] = [
     r#"CREATE TABLE leads (
         id           TEXT COLLATE "C" PRIMARY KEY,
         seq          BIGSERIAL NOT NULL,
@@ -127,6 +127,8 @@ const MIGRATIONS: [&str; 10] = [
         forwards    BIGINT NOT NULL,
         quarantined BIGINT NOT NULL
     );"#,
+    // A page of one sales status reads its rows in order.
+    "CREATE INDEX leads_status_received ON leads (status, received_at, seq);",
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it); several
