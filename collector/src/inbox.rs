@@ -1291,6 +1291,29 @@ pub(crate) fn not_from_another_site(headers: &HeaderMap) -> Result<(), AppError>
     }
 }
 
+/// A change posted by one of the inbox's own pages: the admin, from the inbox itself.
+pub(crate) fn change_from_inbox(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    require_admin(&state.settings, headers, true)?;
+    from_the_inbox(headers)
+}
+
+/// The fields of a form-encoded body, decoded.
+pub(crate) fn form_fields(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        .collect()
+}
+
+/// One field of [`form_fields`], trimmed (empty when absent).
+pub(crate) fn form_field(fields: &[(String, String)], name: &str) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
 /// `POST /inbox/leads/{id}/status` from the inbox's buttons (form-encoded).
 pub(crate) async fn status_form(
     State(state): State<AppState>,
@@ -1298,14 +1321,8 @@ pub(crate) async fn status_form(
     Path(id): Path<String>,
     body: String,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    from_the_inbox(&headers)?;
-    let status = body
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("status="))
-        .map(percent_decode)
-        .unwrap_or_default();
-    let status = parse_status(&status)?;
+    change_from_inbox(&state, &headers)?;
+    let status = parse_status(&form_field(&form_fields(&body), "status"))?;
     record_status(&state, id.clone(), status).await?;
     Ok(Redirect::to(&format!("/inbox/leads/{}", encode(&id))).into_response())
 }

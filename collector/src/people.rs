@@ -19,7 +19,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::inbox::{encode, escape, from_the_inbox, not_from_another_site, page};
+use crate::inbox::{
+    change_from_inbox, encode, escape, form_field, form_fields, not_from_another_site, page,
+};
 use crate::store::{Erase, Erasure, PersonData, Store};
 use crate::{require_admin, time, AppError, AppState};
 
@@ -194,9 +196,8 @@ pub(crate) async fn erase_form(
     Path(email): Path<String>,
     body: String,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    from_the_inbox(&headers)?;
-    if !body.split('&').any(|pair| pair == "confirm=yes") {
+    change_from_inbox(&state, &headers)?;
+    if form_field(&form_fields(&body), "confirm") != "yes" {
         return Err(AppError::bad(
             StatusCode::BAD_REQUEST,
             "tick the box to confirm the erasure: nothing was erased",

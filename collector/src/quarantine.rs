@@ -16,7 +16,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::inbox::{encode, escape, from_the_inbox, page, when};
+use crate::inbox::{encode, escape, page, when};
 use crate::store::{Quarantined, Stored};
 use crate::{ingest, require_admin, time, AppError, AppState, Checked};
 
@@ -159,8 +159,7 @@ pub(crate) async fn accept_form(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    from_the_inbox(&headers)?;
+    crate::inbox::change_from_inbox(&state, &headers)?;
     match accept(&state, id.clone()).await {
         Ok(stored) => {
             Ok(Redirect::to(&format!("/inbox/leads/{}", encode(&stored.id))).into_response())

@@ -130,6 +130,20 @@ fn missing_widget() -> AppError {
     )
 }
 
+/// What both shells need, checked and escaped for HTML: the form id and the full module's
+/// file name (the engine the pages load).
+fn shell_inputs(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    www: &std::path::Path,
+) -> Result<(String, String), AppError> {
+    require_admin(&state.settings, headers, true)?;
+    check_form_id(id)?;
+    let full = full_module(www).ok_or_else(missing_widget)?;
+    Ok((escape(id), escape(&full)))
+}
+
 /// `GET /inbox/forms/{id}/edit`: the editor's shell; `editor.js` builds the rest.
 pub(crate) async fn edit(
     State(state): State<AppState>,
@@ -137,11 +151,7 @@ pub(crate) async fn edit(
     Path(id): Path<String>,
     www: PathBuf,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    check_form_id(&id)?;
-    let full = full_module(&www).ok_or_else(missing_widget)?;
-    let id = escape(&id);
-    let full = escape(&full);
+    let (id, full) = shell_inputs(&state, &headers, &id, &www)?;
     let version = bantam_engine::ENGINE_VERSION;
     Ok(html(
         EDITOR_CSP,
@@ -168,11 +178,7 @@ pub(crate) async fn preview(
     Path(id): Path<String>,
     www: PathBuf,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    check_form_id(&id)?;
-    let full = full_module(&www).ok_or_else(missing_widget)?;
-    let id = escape(&id);
-    let full = escape(&full);
+    let (id, full) = shell_inputs(&state, &headers, &id, &www)?;
     Ok(html(
         PREVIEW_CSP,
         format!(

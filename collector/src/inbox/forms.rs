@@ -10,10 +10,9 @@ use std::fmt::Write as _;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use bantam_engine::percent_decode;
 use serde::Deserialize;
 
-use super::{encode, escape, from_the_inbox, page, page_with};
+use super::{change_from_inbox, encode, escape, form_field, form_fields, page, page_with};
 use crate::history::{self, Refused, Source};
 use crate::{require_admin, AppError, AppState};
 
@@ -170,22 +169,6 @@ pub(crate) async fn list_page(
     Ok(forms_page("Forms", &body, false))
 }
 
-/// The fields of a form-encoded body.
-fn fields(body: &str) -> Vec<(String, String)> {
-    body.split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
-        .collect()
-}
-
-fn field(fields: &[(String, String)], name: &str) -> String {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .unwrap_or_default()
-}
-
 /// The message of a refusal, for a page.
 fn refusal(refused: Refused) -> Result<(StatusCode, String), AppError> {
     match refused {
@@ -203,10 +186,9 @@ pub(crate) async fn create_form(
     headers: HeaderMap,
     body: String,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    from_the_inbox(&headers)?;
-    let fields = fields(&body);
-    let (id, from) = (field(&fields, "id"), field(&fields, "from"));
+    change_from_inbox(&state, &headers)?;
+    let fields = form_fields(&body);
+    let (id, from) = (form_field(&fields, "id"), form_field(&fields, "from"));
     let result = match Source::parse(&from) {
         Ok(source) => history::create(&state, &id, source, crate::admin_name(&headers)).await,
         Err(err) => Err(err.into()),
@@ -400,9 +382,8 @@ pub(crate) async fn rollback_form(
     Path(id): Path<String>,
     body: String,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    from_the_inbox(&headers)?;
-    let version = field(&fields(&body), "version");
+    change_from_inbox(&state, &headers)?;
+    let version = form_field(&form_fields(&body), "version");
     let version: i64 = version.parse().map_err(|_| {
         AppError::bad(
             StatusCode::UNPROCESSABLE_ENTITY,

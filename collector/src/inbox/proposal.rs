@@ -11,10 +11,9 @@ use std::time::{Duration, Instant};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use bantam_engine::percent_decode;
 use serde::Deserialize;
 
-use super::{encode, escape, from_the_inbox, page};
+use super::{change_from_inbox, encode, escape, form_fields, page};
 use crate::fit::{fit, Auc, Bucket, FitOptions, GradeGoal, Target};
 use crate::history::{self, Change, Refused};
 use crate::learn::{self, Proposal};
@@ -415,14 +414,6 @@ pub(crate) async fn show(
     Ok(page(&format!("Points from outcomes: {id}"), &body))
 }
 
-/// The fields of a form-encoded body.
-fn fields(body: &str) -> Vec<(String, String)> {
-    body.split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
-        .collect()
-}
-
 /// `POST /inbox/forms/{id}/fit/apply` from the page's button: fits again, and writes the
 /// proposal if it is the one the page showed (its fingerprint), then reloads the forms.
 pub(crate) async fn apply(
@@ -431,11 +422,10 @@ pub(crate) async fn apply(
     Path(id): Path<String>,
     body: String,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
-    from_the_inbox(&headers)?;
+    change_from_inbox(&state, &headers)?;
     let mut query = FitQuery::default();
     let mut fingerprint = None;
-    for (key, value) in fields(&body) {
+    for (key, value) in form_fields(&body) {
         match key.as_str() {
             "fingerprint" => fingerprint = Some(value),
             "outcome" => query.outcome = Some(value),

@@ -313,8 +313,9 @@ impl Clauses {
 }
 
 impl Filter {
-    /// The SQL condition and its parameters.
-    fn sql(&self, dialect: Dialect) -> (String, Vec<String>) {
+    /// The conditions the leads and the summary share: grade, form, and the UTM columns in any
+    /// case, where `none` is the condition for a column without a value (`(none)`).
+    fn keys(&self, dialect: Dialect, none: impl Fn(&str) -> String) -> Clauses {
         let mut c = Clauses::new(dialect);
         if let Some(grade) = &self.grade {
             c.add("grade = {}", grade.clone());
@@ -327,8 +328,14 @@ impl Filter {
             ("utm_medium", &self.medium),
             ("utm_campaign", &self.campaign),
         ] {
-            c.utm(column, value.as_deref(), format!("{column} IS NULL"));
+            c.utm(column, value.as_deref(), none(column));
         }
+        c
+    }
+
+    /// The SQL condition and its parameters.
+    fn sql(&self, dialect: Dialect) -> (String, Vec<String>) {
+        let mut c = self.keys(dialect, |column| format!("{column} IS NULL"));
         match self.status.as_deref() {
             Some(NEW) => c.clauses.push("status IS NULL".into()),
             Some(status) => c.add("status = {}", status.to_owned()),
@@ -369,21 +376,8 @@ impl Filter {
         if self.search.is_some() || self.status.is_some() {
             return None;
         }
-        let mut c = Clauses::new(dialect);
-        if let Some(grade) = &self.grade {
-            c.add("grade = {}", grade.clone());
-        }
-        if let Some(form) = &self.form {
-            c.add("form_id = {}", form.clone());
-        }
         // The summary keeps "no source" as the empty text (a key cannot be NULL).
-        for (column, value) in [
-            ("utm_source", &self.source),
-            ("utm_medium", &self.medium),
-            ("utm_campaign", &self.campaign),
-        ] {
-            c.utm(column, value.as_deref(), format!("{column} = ''"));
-        }
+        let mut c = self.keys(dialect, |column| format!("{column} = ''"));
         // Dates are whole days (`YYYY-MM-DD`, checked by the inbox), as the summary keeps them.
         if let Some(from) = &self.from {
             c.add("day >= {}", from.clone());
