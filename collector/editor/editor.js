@@ -4,7 +4,7 @@
 // simulator, and publishes a new version.
 
 import { ancestors } from "./paths.js";
-import { h, renderForm } from "./fields.js";
+import { changeHeaders, h, renderForm } from "./fields.js";
 import { simulator } from "./simulator.js";
 
 const formId = document.body.dataset.form;
@@ -297,7 +297,7 @@ async function publish() {
   publishOut.replaceChildren(h("p", { text: "Publishing…" }));
   try {
     const response = await fetch(`/v1/forms/${encodeURIComponent(formId)}/versions`, {
-      method: "POST", headers: { "content-type": "application/json" },
+      method: "POST", headers: changeHeaders(),
       body: JSON.stringify({ config, note: note.value || undefined, basedOn: version }),
     });
     const body = await response.json().catch(() => ({}));

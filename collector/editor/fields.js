@@ -22,6 +22,13 @@ const THANK_YOU = [["title", "Title"], ["body", "Text", "textarea"], ["linkText"
 
 let serial = 0;
 
+/** The headers of a change the editor posts: JSON, with the session's CSRF token, which the
+ * page carries in `<meta name="csrf-token">` (the collector refuses a change without it). */
+export function changeHeaders() {
+  const token = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+  return { "content-type": "application/json", "x-csrf-token": token };
+}
+
 /** An element with a class and text (never HTML). */
 export function h(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);

@@ -3,7 +3,7 @@
 // engine gives them (`scoreAnswers` of the widget's full module), as a lead would carry it.
 // And "What would this change do": the form's stored leads re-scored with the draft.
 
-import { h } from "./fields.js";
+import { changeHeaders, h } from "./fields.js";
 
 /**
  * The simulator in `root`. `engine` is the full module; `draft()` the current config.
@@ -24,7 +24,7 @@ export function simulator(root, engine, draft, formId) {
     impactOut.textContent = "Re-scoring the stored leads…";
     try {
       const response = await fetch(`/v1/forms/${encodeURIComponent(formId)}/impact`, {
-        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(draft()),
+        method: "POST", headers: changeHeaders(), body: JSON.stringify(draft()),
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);

@@ -332,6 +332,18 @@ pub(crate) async fn publish(state: &AppState, id: &str, change: Change) -> Resul
     if let Ok(mut forms) = state.forms.write() {
         forms.set_version(&file, &text, number);
     }
+    let note = version.note.as_deref().unwrap_or("");
+    let action = if note.starts_with("rollback to ") {
+        "rollback"
+    } else {
+        "publish"
+    };
+    let detail = if note.is_empty() {
+        format!("version {number}")
+    } else {
+        format!("version {number}: {note}")
+    };
+    crate::users::audit(state, &version.by, action, id, &detail).await;
     Ok(number)
 }
 

@@ -18,7 +18,8 @@ use serde_json::{json, Value};
 use crate::store::{Daily, Filter, Row, SourceQuality, NEW, STATUSES};
 use bantam_engine::percent_decode;
 
-use crate::{require_admin, time, AppError, AppState};
+use crate::users::{self, Role, Who};
+use crate::{require_admin, require_user, time, AppError, AppState};
 
 pub(crate) mod editor;
 pub(crate) mod forms;
@@ -217,7 +218,7 @@ fn admin_filter(
     headers: &HeaderMap,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<CheckedFilter, AppError> {
-    require_admin(&state.settings, headers, true)?;
+    require_admin(&state.settings, headers, false)?;
     let query = crate::read_query(query)?;
     let (_, grades) = forms_and_grades(state)?;
     Ok(query.check(&grades)?)
@@ -283,7 +284,11 @@ table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-pa
 table.cards tr{background:#fff;border:1px solid #e5e7eb;border-radius:.5rem;margin:0 0 .75rem;padding:.5rem .75rem}
 table.cards td{border:0;padding:.15rem 0;display:flex;gap:.75rem;text-align:left}table.cards td:empty{display:none}
 table.cards td::before{content:attr(data-label);flex:0 0 6.5rem;color:#4b5563;font-size:.8rem}table.cards td.lead::before{content:none}
-table.cards td.lead{display:block;font-size:1rem}}";
+table.cards td.lead{display:block;font-size:1rem}}
+.account{display:flex;flex-wrap:wrap;gap:.25rem 1rem;justify-content:flex-end;align-items:center;max-width:80rem;margin:0 auto;padding:.5rem 1.5rem 0;font-size:.9rem}.account form{margin:0}
+.card{max-width:26rem;background:#fff;border:1px solid #e5e7eb;border-radius:.5rem;padding:1rem 1.25rem}.stack{display:flex;flex-direction:column;gap:.9rem}
+.stack label{display:flex;flex-direction:column;gap:.25rem;font-weight:600}.stack button{align-self:flex-start;background:#1d4ed8;color:#fff;border:0;border-radius:.35rem;padding:.5rem 1rem}
+td .actions-row form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}td .actions-row label{display:flex;flex-direction:column;font-size:.8rem}";
 
 /// The script that shows the pages' times in the browser's own zone (served as a file: the
 /// pages' CSP allows no inline script).
@@ -343,8 +348,10 @@ fn page_full(status: StatusCode, title: &str, body: &str, script: Option<&str>) 
         "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
     };
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style>{tags}</head><body>{body}<footer>Bantam {}</footer></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{}<title>{}</title><style>{STYLE}</style>{tags}</head><body>{}{body}<footer>Bantam {}</footer></body></html>",
+        users::csrf_meta(),
         escape(title),
+        users::account_bar(),
         bantam_engine::ENGINE_VERSION
     );
     (
@@ -670,8 +677,11 @@ fn filter_form(
     out
 }
 
-/// The page's header: title, count, export and quarantine links.
-fn inbox_header(matches: &str, qs: &str, held: u64) -> String {
+/// The page's header: title, count, and for admins the export, quarantine and forms links.
+fn inbox_header(matches: &str, qs: &str, held: u64, admin: bool) -> String {
+    if !admin {
+        return format!("<header><h1>Leads</h1><p>{matches}</p></header><main>");
+    }
     format!(
         "<header><h1>Leads</h1><p>{matches} · <a href=\"/v1/leads.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a> · <a href=\"/inbox/forms\">Forms</a></p></header><main>",
         escape(qs)
@@ -686,7 +696,7 @@ pub(crate) async fn inbox(
     headers: HeaderMap,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
+    let admin = require_user(&state.settings, &headers, true)?.role == Role::Admin;
     let (form_ids, grade_names) = forms_and_grades(&state)?;
     let (query, checked) = match query {
         Ok(Query(query)) => {
@@ -707,7 +717,7 @@ pub(crate) async fn inbox(
     let CheckedFilter { filter, offset, .. } = match checked {
         Ok(checked) => checked,
         Err(bad) => {
-            let mut body = inbox_header("No leads shown", &qs, held);
+            let mut body = inbox_header("No leads shown", &qs, held, admin);
             body.push_str(&filter_form(&query, &form_ids, &grade_names, Some(&bad)));
             body.push_str("</main>");
             return Ok(page_with_status(
@@ -744,8 +754,8 @@ pub(crate) async fn inbox(
     };
     let daily = store.daily(&chart_filter).await?;
 
-    let mut body = inbox_header(&format!("{matches} match"), &qs, held);
-    if !form_ids.is_empty() {
+    let mut body = inbox_header(&format!("{matches} match"), &qs, held, admin);
+    if admin && !form_ids.is_empty() {
         let links: Vec<String> = form_ids
             .iter()
             .map(|id| {
@@ -762,7 +772,7 @@ pub(crate) async fn inbox(
             links.join(" · ")
         );
     }
-    if held > 0 {
+    if admin && held > 0 {
         let _ = write!(
             body,
             "<p class=\"warn\" role=\"status\">{held} lead(s) wait in <a href=\"/inbox/quarantine\">quarantine</a>: the collector could not take them as they came. Each shows why and can be accepted.</p>"
@@ -1045,7 +1055,7 @@ pub(crate) async fn detail(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, true)?;
+    require_user(&state.settings, &headers, true)?;
     let row: Row = state.store.row(&id).await?.ok_or_else(|| {
         AppError::bad(
             StatusCode::NOT_FOUND,
@@ -1109,6 +1119,7 @@ pub(crate) async fn detail(
         let _ = write!(body, "<p>Forwarded: {}</p>", forward_label(&row));
     }
     body.push_str("<section><h2>Sales status</h2><form method=\"post\" action=\"\">");
+    body.push_str(&users::csrf_field());
     let _ = write!(
         body,
         "<p>Now: <strong>{}</strong></p>",
@@ -1243,12 +1254,14 @@ fn parse_status(s: &str) -> Result<&'static str, AppError> {
 
 async fn record_status(
     state: &AppState,
+    who: &Who,
     id: String,
     status: &'static str,
 ) -> Result<String, AppError> {
     let at = time::now_rfc3339();
     let found = state.store.set_status(&id, status, &at).await?;
     if found {
+        users::audit(state, &who.name, "status", &id, status).await;
         Ok(at)
     } else {
         Err(AppError::bad(
@@ -1259,17 +1272,11 @@ async fn record_status(
     }
 }
 
-/// Basic auth is sent by the browser on any form post: accept only our own pages' posts.
+/// A program's change (the admin token in an `Authorization` header, which a browser that
+/// holds Basic credentials would send on any form post too): accepted only from the inbox's
+/// own pages.
 pub(crate) fn from_the_inbox(headers: &HeaderMap) -> Result<(), AppError> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    if origin.is_some_and(|o| {
-        o.split_once("://")
-            .is_some_and(|(_, a)| a.eq_ignore_ascii_case(host))
-    }) {
+    if users::same_origin(headers) {
         Ok(())
     } else {
         Err(AppError::bad(
@@ -1280,10 +1287,14 @@ pub(crate) fn from_the_inbox(headers: &HeaderMap) -> Result<(), AppError> {
     }
 }
 
-/// A change through the API may come from a script or a server (no `Origin`), or from the
-/// inbox's own pages, never from another site's page: a browser that holds the inbox's Basic
-/// credentials would send them with it.
+/// The checks of a change through the API beyond the credentials. A signed-in user's (the
+/// form editor's fetches) comes from this origin with the session's `X-CSRF-Token`; a
+/// program's may come from a script or a server (no `Origin`), or from the inbox's own pages,
+/// never from another site's page.
 pub(crate) fn not_from_another_site(headers: &HeaderMap) -> Result<(), AppError> {
+    if let Some(who) = users::signed_in() {
+        return users::check_change(&who, headers, false);
+    }
     if headers.contains_key(header::ORIGIN) {
         from_the_inbox(headers)
     } else {
@@ -1291,10 +1302,26 @@ pub(crate) fn not_from_another_site(headers: &HeaderMap) -> Result<(), AppError>
     }
 }
 
-/// A change posted by one of the inbox's own pages: the admin, from the inbox itself.
-pub(crate) fn change_from_inbox(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
-    require_admin(&state.settings, headers, true)?;
-    from_the_inbox(headers)
+/// A change posted by one of the inbox's own pages, by someone who may do what needs `role`:
+/// the one check of the inbox's posts. A signed-in user's post comes from this origin with
+/// the session's CSRF token ([`users::csrf_field`] in every form); a post with the admin token
+/// in its `Authorization` header comes from this origin.
+///
+/// # Errors
+/// A readable 403 page when the role, the origin or the token is wrong; the login page for
+/// someone not signed in.
+pub(crate) fn change_from_inbox(
+    state: &AppState,
+    headers: &HeaderMap,
+    role: Role,
+) -> Result<Who, AppError> {
+    let who = users::require(&state.settings, role, true)?;
+    if who.has_session() {
+        users::check_change(&who, headers, true)?;
+    } else {
+        from_the_inbox(headers)?;
+    }
+    Ok(who)
 }
 
 /// The fields of a form-encoded body, decoded.
@@ -1321,9 +1348,9 @@ pub(crate) async fn status_form(
     Path(id): Path<String>,
     body: String,
 ) -> Result<Response, AppError> {
-    change_from_inbox(&state, &headers)?;
+    let who = change_from_inbox(&state, &headers, Role::Sales)?;
     let status = parse_status(&form_field(&form_fields(&body), "status"))?;
-    record_status(&state, id.clone(), status).await?;
+    record_status(&state, &who, id.clone(), status).await?;
     Ok(Redirect::to(&format!("/inbox/leads/{}", encode(&id))).into_response())
 }
 
@@ -1341,11 +1368,11 @@ pub(crate) async fn status_api(
     Path(id): Path<String>,
     body: Result<Json<StatusBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AppError> {
-    require_admin(&state.settings, &headers, false)?;
+    let who = require_user(&state.settings, &headers, false)?;
     not_from_another_site(&headers)?;
     let Json(body) = body.map_err(|e| AppError::bad(e.status(), e.body_text(), Some("status")))?;
     let status = parse_status(&body.status)?;
-    let at = record_status(&state, id.clone(), status).await?;
+    let at = record_status(&state, &who, id.clone(), status).await?;
     Ok(Json(json!({ "id": id, "status": status, "statusAt": at })).into_response())
 }
 
@@ -1384,6 +1411,7 @@ const EXPORT_PAGE: u32 = 500;
 pub(crate) async fn csv(
     State(state): State<AppState>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     let CheckedFilter {
@@ -1391,6 +1419,14 @@ pub(crate) async fn csv(
         offset,
         limit,
     } = admin_filter(&state, &headers, query)?;
+    users::audit(
+        &state,
+        &crate::admin_name(&headers),
+        "export",
+        "leads.csv",
+        uri.query().filter(|q| !q.is_empty()).unwrap_or("all leads"),
+    )
+    .await;
     let page_size = move |sent: u64| -> u32 {
         limit.map_or(EXPORT_PAGE, |l| {
             u32::try_from(l.saturating_sub(sent)).map_or(EXPORT_PAGE, |left| left.min(EXPORT_PAGE))

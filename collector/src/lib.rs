@@ -18,6 +18,7 @@ mod quarantine;
 mod serve;
 mod store;
 mod time;
+mod users;
 mod widget;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -52,6 +53,13 @@ pub use store::{
     email_digest, is_postgres_url, Cursor, Daily, Due, Erase, Erasure, Filter, FormVersion,
     ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published, Quarantined,
     SourceQuality, Store, StoreError, Stored, NEW, STATUSES,
+};
+// Users, sessions and the audit log (issue 13), apart from the lines above so that merges of
+// other stores' types stay simple.
+pub use store::{AuditEntry, SessionRecord, User};
+pub use users::{
+    hash_password, verify_password, Role, LOGIN_FAILURES_PER_NAME, MIN_PASSWORD_CHARS,
+    SESSION_COOKIE, SESSION_IDLE_MS, SESSION_MAX_MS,
 };
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
@@ -88,6 +96,9 @@ pub struct AppState {
     limiter: Arc<RateLimit>,
     /// Wrong admin credentials per address: a few a minute, so a token cannot be guessed.
     wrong_credentials: Arc<RateLimit>,
+    /// Failed sign-ins per user name: a few, then one a minute, so a password cannot be
+    /// guessed from many addresses either.
+    login_failures: Arc<RateLimit<String>>,
     limits: Limits,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     trusted_proxies: Arc<Vec<IpAddr>>,
@@ -123,6 +134,7 @@ impl AppState {
                 WRONG_CREDENTIALS_PER_MINUTE,
                 WRONG_CREDENTIALS_BURST,
             )),
+            login_failures: Arc::new(RateLimit::new(1, users::LOGIN_FAILURES_PER_NAME)),
             limits: Limits::default(),
             trusted_proxies: Arc::new(Vec::new()),
             forms_dir: None,
@@ -169,8 +181,20 @@ pub enum AppError {
     },
     /// Too many requests from one address; retry after this many seconds.
     TooMany(u64),
-    /// Credentials are needed; browsers are asked for them (Basic auth) when `true`.
-    Unauthorized(bool),
+    /// Credentials are needed (the admin token, or a session).
+    Unauthorized,
+    /// A page needs someone signed in: answered with a redirect to the login page.
+    SignIn,
+    /// A readable page that says why a page or change was refused (403 for a role or a
+    /// CSRF token, 404 for a user that does not exist).
+    Page {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The page's title.
+        title: String,
+        /// What happened and what to do, in words.
+        message: String,
+    },
     /// Something broke on our side; logged, and answered without details.
     Internal(String),
 }
@@ -218,23 +242,28 @@ impl IntoResponse for AppError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
                 response
             }
-            AppError::Unauthorized(browser) => {
-                let mut response = (
-                    StatusCode::UNAUTHORIZED,
-                    Json(json!({
-                        "error": "this needs the admin token: Authorization: Bearer <token>, or Basic auth with the token as password",
-                        "field": null
-                    })),
-                )
-                    .into_response();
-                if browser {
-                    response.headers_mut().insert(
-                        header::WWW_AUTHENTICATE,
-                        HeaderValue::from_static("Basic realm=\"Bantam inbox\", charset=\"UTF-8\""),
-                    );
-                }
-                response
-            }
+            AppError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({
+                    "error": "this needs the admin token (Authorization: Bearer <token>, or Basic auth with the token as password) or a signed-in user (/inbox/login)",
+                    "field": null
+                })),
+            )
+                .into_response(),
+            AppError::SignIn => users::sign_in_response(),
+            AppError::Page {
+                status,
+                title,
+                message,
+            } => inbox::page_with_status(
+                status,
+                &title,
+                &format!(
+                    "<header><h1>{}</h1></header><main><p class=\"error\" role=\"alert\">{}</p><p><a href=\"/inbox\">Back to the inbox</a></p></main>",
+                    inbox::escape(&title),
+                    inbox::escape(&message)
+                ),
+            ),
             AppError::Internal(detail) => {
                 eprintln!("bantam-collector: internal error: {detail}");
                 (
@@ -262,6 +291,13 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .route("/v1/quarantine", get(quarantine::list_api))
         .route("/v1/quarantine/{id}/accept", post(quarantine::accept_api))
         .route("/inbox", get(inbox::inbox))
+        .route("/inbox/login", get(users::login_form).post(users::login))
+        .route("/inbox/logout", post(users::logout))
+        .route("/inbox/users", get(users::users_list).post(users::add_user))
+        .route("/inbox/users/{name}/password", post(users::reset_password))
+        .route("/inbox/users/{name}/disable", post(users::disable_user))
+        .route("/inbox/audit", get(users::audit_list))
+        .route("/v1/audit", get(users::audit_api))
         .route("/inbox/local-time.js", get(inbox::local_time_js))
         .route("/inbox/leads/{id}", get(inbox::detail))
         .route("/inbox/leads/{id}/status", post(inbox::status_form))
@@ -328,6 +364,10 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
     };
     router
         .fallback(site_files(www))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            users::identify,
+        ))
         .layer(middleware::from_fn(public_files))
         .layer(middleware::from_fn_with_state(state.clone(), no_guessing))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -901,7 +941,7 @@ fn utm_of(lead: &LeadDocument) -> [Option<String>; 3] {
 /// The client's address: the connection's peer, or, when the peer is a trusted reverse proxy,
 /// the last address in `X-Forwarded-For` that is not a trusted proxy itself (what the proxy
 /// saw; addresses further left are whatever the client claimed).
-fn client_ip(state: &AppState, request: &Request) -> IpAddr {
+pub(crate) fn client_ip(state: &AppState, request: &Request) -> IpAddr {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -1037,7 +1077,7 @@ async fn store_lead(
 }
 
 /// Compares in time independent of where the strings differ.
-fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -1046,7 +1086,7 @@ fn same_secret(a: &str, b: &str) -> bool {
 }
 
 /// Decodes standard base64 (for Basic auth); `None` for anything malformed.
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let value = |c: u8| -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',
@@ -1070,51 +1110,32 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Whether a request is a script's fetch from a page of this origin (`Sec-Fetch-Site:
-/// same-origin`, `Sec-Fetch-Mode: cors` or `same-origin`), which browsers mark so themselves.
-fn from_own_script(headers: &HeaderMap) -> bool {
-    let is = |name: &str, values: &[&str]| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| values.contains(&v))
-    };
-    is("sec-fetch-site", &["same-origin"]) && is("sec-fetch-mode", &["cors", "same-origin"])
-}
-
-/// Checks the admin token: `Authorization: Bearer <token>`, or Basic auth with the token as
-/// the password (any user name), which browsers prompt for when `browser` is true.
+/// Who makes this request, if they are an admin: the admin token (`Authorization: Bearer
+/// <token>`, or Basic auth with the token as the password, for programs) or an admin's
+/// session. A page (`page`) sends someone not signed in to the login page and shows a sales
+/// user a readable 403; the API answers JSON 401 or 403.
+///
+/// # Errors
+/// As above.
 pub(crate) fn require_admin(
     settings: &Settings,
-    headers: &HeaderMap,
-    browser: bool,
-) -> Result<(), AppError> {
-    let Some(token) = &settings.admin_token else {
-        return Err(AppError::bad(
-            StatusCode::FORBIDDEN,
-            "reading leads is disabled: start the collector with --admin-token (or BANTAM_ADMIN_TOKEN)",
-            None,
-        ));
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            if let Some(bearer) = v.strip_prefix("Bearer ") {
-                return Some(bearer.to_owned());
-            }
-            let decoded = base64_decode(v.strip_prefix("Basic ")?)?;
-            let text = String::from_utf8(decoded).ok()?;
-            text.split_once(':')
-                .map(|(_, password)| password.to_owned())
-        });
-    match given {
-        Some(given) if same_secret(&given, token) => Ok(()),
-        // A script on the inbox's own pages (the form editor's fetches) gets the Basic
-        // challenge too: the browser answers it with the credentials it holds for the inbox,
-        // which it sends unasked only under the path it first asked them for.
-        _ => Err(AppError::Unauthorized(browser || from_own_script(headers))),
-    }
+    _headers: &HeaderMap,
+    page: bool,
+) -> Result<users::Who, AppError> {
+    users::require(settings, Role::Admin, page)
+}
+
+/// [`require_admin`] for what sales may do too: the inbox, a lead's and a person's pages,
+/// feedback and owners.
+///
+/// # Errors
+/// As [`require_admin`].
+pub(crate) fn require_user(
+    settings: &Settings,
+    _headers: &HeaderMap,
+    page: bool,
+) -> Result<users::Who, AppError> {
+    users::require(settings, Role::Sales, page)
 }
 
 /// A request's query, or a 400 naming what is wrong with it.
@@ -1126,21 +1147,10 @@ pub(crate) fn read_query<T>(
         .map_err(|err| AppError::bad(StatusCode::BAD_REQUEST, err.body_text(), None))
 }
 
-/// Who is making a change, for a form's history: the user name of Basic auth when one was
-/// given, else `admin` (there is one admin token and no named users yet).
-pub(crate) fn admin_name(headers: &HeaderMap) -> String {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(base64_decode)
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.split_once(':').map(|(user, _)| user.trim().to_owned()))
-        .filter(|user| !user.is_empty())
-        .map_or_else(
-            || "admin".to_owned(),
-            |user| user.chars().take(64).collect(),
-        )
+/// Who is making a change, for a form's history and the audit log: the signed-in user's
+/// name, or the Basic user name given with the admin token (`admin` when none was).
+pub(crate) fn admin_name(_headers: &HeaderMap) -> String {
+    users::current_name().unwrap_or_else(|| "admin".to_owned())
 }
 
 /// Query of `GET /v1/leads`.

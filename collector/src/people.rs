@@ -23,10 +23,8 @@ use crate::inbox::{
     change_from_inbox, encode, escape, form_field, form_fields, not_from_another_site, page,
 };
 use crate::store::{Erase, Erasure, PersonData, Store};
+use crate::users::{self, Role};
 use crate::{require_admin, time, AppError, AppState};
-
-/// Who an erasure through the inbox or the API is recorded as (named users are to come).
-const BY_ADMIN: &str = "admin";
 
 /// An email as a person's key: trimmed, any case; refused when it cannot be one.
 fn person_email(email: &str) -> Result<String, AppError> {
@@ -56,8 +54,13 @@ async fn read_person(
     headers: &HeaderMap,
     email: &str,
     query: Result<Query<PersonQuery>, axum::extract::rejection::QueryRejection>,
+    role: Role,
 ) -> Result<(PersonQuery, String, PersonData), AppError> {
-    require_admin(&state.settings, headers, true)?;
+    if role == Role::Admin {
+        require_admin(&state.settings, headers, false)?;
+    } else {
+        crate::require_user(&state.settings, headers, true)?;
+    }
     let query = crate::read_query(query)?;
     let email = person_email(email)?;
     let data = state.store.person(&email).await?;
@@ -71,7 +74,19 @@ pub(crate) async fn export_api(
     Path(email): Path<String>,
     query: Result<Query<PersonQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    let (query, email, data) = read_person(&state, &headers, &email, query).await?;
+    let (query, email, data) = read_person(&state, &headers, &email, query, Role::Admin).await?;
+    users::audit(
+        &state,
+        &crate::admin_name(&headers),
+        "export",
+        &format!("person {}", &crate::store::email_digest(&email)[..12]),
+        &format!(
+            "{} lead(s), {} quarantined",
+            data.leads.len(),
+            data.quarantined.len()
+        ),
+    )
+    .await;
     let body = json!({
         "email": email,
         "exportedAt": time::now_rfc3339(),
@@ -102,21 +117,34 @@ pub(crate) async fn erase_api(
     require_admin(&state.settings, &headers, false)?;
     not_from_another_site(&headers)?;
     let email = person_email(&email)?;
-    let erasure = erase(&state.store, &email).await?;
+    let erasure = erase(&state, &crate::admin_name(&headers), &email).await?;
     Ok(Json(erasure))
 }
 
-/// Erases one person and logs it (without their email).
-async fn erase(store: &Store, email: &str) -> Result<Erasure, AppError> {
-    let erasure = store
+/// Erases one person at `by`'s request and logs it, and records it in the audit log (both
+/// without their email).
+async fn erase(state: &AppState, by: &str, email: &str) -> Result<Erasure, AppError> {
+    let erasure = state
+        .store
         .erase(
             &Erase::Person {
                 email: email.to_owned(),
             },
-            BY_ADMIN,
+            by,
             &time::now_rfc3339(),
         )
         .await?;
+    users::audit(
+        state,
+        by,
+        "erase",
+        &format!("person {}", &erasure.subject[..12]),
+        &format!(
+            "{} lead(s), {} forward(s), {} quarantined",
+            erasure.leads, erasure.forwards, erasure.quarantined
+        ),
+    )
+    .await;
     eprintln!(
         "bantam-collector: erased person {} at an admin's request: {} lead(s), {} forward(s), {} quarantined",
         &erasure.subject[..12],
@@ -144,7 +172,8 @@ pub(crate) async fn person_page(
     Path(email): Path<String>,
     query: Result<Query<PersonQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    let (query, email, data) = read_person(&state, &headers, &email, query).await?;
+    let (query, email, data) = read_person(&state, &headers, &email, query, Role::Sales).await?;
+    let admin = users::signed_in().is_none_or(|who| who.role == Role::Admin);
     let mut body = format!(
         "<header><h1>Person: {}</h1><p><a href=\"/inbox\">Leads</a> · <a href=\"/inbox/quarantine\">Quarantine</a></p></header><main>",
         escape(&email)
@@ -181,10 +210,17 @@ pub(crate) async fn person_page(
             data.quarantined.len()
         );
     }
+    if !admin {
+        body.push_str(
+            "<p class=\"note\">Exporting or erasing this person's data is for admins.</p></main>",
+        );
+        return Ok(page(&format!("Person {email}"), &body));
+    }
     let _ = write!(
         body,
-        "<section aria-labelledby=\"duties\"><h2 id=\"duties\">Privacy requests</h2><p><a href=\"/v1/people/{path}?download=1\">Download everything held about this person (JSON)</a></p><form method=\"post\" action=\"/inbox/people/{path}/erase\"><p><label><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> I understand that erasing deletes this person's leads, forwards and quarantined leads for good</label></p><p><button>Erase this person</button></p></form></section></main>",
-        path = encode(&email)
+        "<section aria-labelledby=\"duties\"><h2 id=\"duties\">Privacy requests</h2><p><a href=\"/v1/people/{path}?download=1\">Download everything held about this person (JSON)</a></p><form method=\"post\" action=\"/inbox/people/{path}/erase\">{csrf}<p><label><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> I understand that erasing deletes this person's leads, forwards and quarantined leads for good</label></p><p><button>Erase this person</button></p></form></section></main>",
+        path = encode(&email),
+        csrf = users::csrf_field()
     );
     Ok(page(&format!("Person {email}"), &body))
 }
@@ -196,7 +232,7 @@ pub(crate) async fn erase_form(
     Path(email): Path<String>,
     body: String,
 ) -> Result<Response, AppError> {
-    change_from_inbox(&state, &headers)?;
+    let who = change_from_inbox(&state, &headers, Role::Admin)?;
     if form_field(&form_fields(&body), "confirm") != "yes" {
         return Err(AppError::bad(
             StatusCode::BAD_REQUEST,
@@ -205,7 +241,7 @@ pub(crate) async fn erase_form(
         ));
     }
     let email = person_email(&email)?;
-    let erasure = erase(&state.store, &email).await?;
+    let erasure = erase(&state, &who.name, &email).await?;
     Ok(Redirect::to(&format!(
         "/inbox/people/{}?erased={}",
         encode(&email),

@@ -144,6 +144,14 @@ pub(crate) async fn accept_api(
     require_admin(&state.settings, &headers, false)?;
     crate::inbox::not_from_another_site(&headers)?;
     let stored = accept(&state, id).await?;
+    crate::users::audit(
+        &state,
+        &crate::admin_name(&headers),
+        "quarantine.accept",
+        &stored.id,
+        &stored.grade,
+    )
+    .await;
     Ok(Json(json!({
         "id": stored.id,
         "status": "accepted",
@@ -159,9 +167,17 @@ pub(crate) async fn accept_form(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    crate::inbox::change_from_inbox(&state, &headers)?;
+    let who = crate::inbox::change_from_inbox(&state, &headers, crate::users::Role::Admin)?;
     match accept(&state, id.clone()).await {
         Ok(stored) => {
+            crate::users::audit(
+                &state,
+                &who.name,
+                "quarantine.accept",
+                &stored.id,
+                &stored.grade,
+            )
+            .await;
             Ok(Redirect::to(&format!("/inbox/leads/{}", encode(&stored.id))).into_response())
         }
         Err(AppError::BadRequest { error, .. }) => {
@@ -198,13 +214,14 @@ pub(crate) async fn list_page(
         for q in &held {
             let _ = write!(
                 body,
-                "<tr><td data-label=\"Received\">{}</td><td data-label=\"Form\">{}</td><td data-label=\"Email\">{}</td><td data-label=\"Origin\">{}</td><td data-label=\"Why it is here\">{}</td><td data-label=\"Action\"><form method=\"post\" action=\"/inbox/quarantine/{}/accept\"><button>Accept</button></form></td></tr>",
+                "<tr><td data-label=\"Received\">{}</td><td data-label=\"Form\">{}</td><td data-label=\"Email\">{}</td><td data-label=\"Origin\">{}</td><td data-label=\"Why it is here\">{}</td><td data-label=\"Action\"><form method=\"post\" action=\"/inbox/quarantine/{}/accept\">{}<button>Accept</button></form></td></tr>",
                 when(&q.received_at),
                 escape(&q.form_id),
                 escape(q.email.as_deref().unwrap_or("")),
                 escape(q.origin.as_deref().unwrap_or("")),
                 escape(&q.reason),
                 encode(&q.id),
+                crate::users::csrf_field(),
             );
         }
         body.push_str("</tbody></table>");

@@ -455,7 +455,7 @@ async fn a_database_from_the_first_schema_is_migrated() {
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, journal.as_str()), (11, "wal"));
+    assert_eq!((version, journal.as_str()), (12, "wal"));
     // The per-day summary counts the lead stored before it existed.
     assert_eq!(
         store
@@ -568,17 +568,15 @@ async fn seeded_inbox(db: &TestDb) -> Router {
 
 async fn the_inbox_lists_filters_and_escapes(db: TestDb) {
     let router = seeded_inbox(&db).await;
-    let (status, _) = text(&router, Request::get("/inbox").body(Body::empty()).unwrap()).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Someone not signed in is sent to the login page, not asked for Basic credentials.
     let response = router
         .clone()
         .oneshot(Request::get("/inbox").body(Body::empty()).unwrap())
         .await
         .unwrap();
-    assert!(response.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .starts_with("Basic"));
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/inbox/login?next=%2Finbox");
+    assert!(!response.headers().contains_key("www-authenticate"));
 
     let (status, html) = text(&router, admin_get("/inbox")).await;
     assert_eq!(status, StatusCode::OK);

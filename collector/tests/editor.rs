@@ -79,10 +79,10 @@ async fn the_editor_and_its_preview_are_for_the_admin_and_run_no_inline_script()
         ("/inbox/forms/quote/preview", "frame-ancestors 'self'"),
     ] {
         let anonymous = send(&router, page(uri, false)).await;
-        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{uri}");
         assert!(anonymous
-            .header(header::WWW_AUTHENTICATE)
-            .starts_with("Basic"));
+            .header(header::LOCATION)
+            .starts_with("/inbox/login?next="));
         assert!(!anonymous.text.contains("data-engine"));
 
         let shown = send(&router, page(uri, true)).await;
@@ -149,7 +149,7 @@ async fn the_editors_files_come_with_their_media_types() {
 }
 
 #[tokio::test]
-async fn a_script_on_the_inboxs_own_page_without_credentials_gets_the_basic_challenge() {
+async fn a_script_without_credentials_is_refused_without_a_basic_challenge() {
     let router = router().await;
     let fetch = |site: &str| {
         Request::get("/v1/forms/quote")
@@ -159,9 +159,12 @@ async fn a_script_on_the_inboxs_own_page_without_credentials_gets_the_basic_chal
             .body(Body::empty())
             .unwrap()
     };
+    // The inbox's own script (the editor's fetches) signs in with a session, and is told so;
+    // a browser is never asked for Basic credentials.
     let own = send(&router, fetch("same-origin")).await;
     assert_eq!(own.status, StatusCode::UNAUTHORIZED);
-    assert!(own.header(header::WWW_AUTHENTICATE).starts_with("Basic"));
+    assert_eq!(own.header(header::WWW_AUTHENTICATE), "");
+    assert!(own.text.contains("/inbox/login"), "{}", own.text);
     // Another site's script, or a program: refused without a challenge, as before.
     let other = send(&router, fetch("cross-site")).await;
     assert_eq!(other.status, StatusCode::UNAUTHORIZED);

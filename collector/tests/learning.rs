@@ -430,7 +430,7 @@ async fn six_hundred_outcomes_become_points_that_score_the_next_lead(db: TestDb)
 
     // The same report on the inbox's page, for admins only, without script.
     let page = http(&addr, "GET", "/inbox/forms/quote/fit", &[], "");
-    assert_eq!(page.status, 401);
+    assert_eq!(page.status, 303, "to the login page");
     let page = http(
         &addr,
         "GET",

@@ -158,14 +158,15 @@ pub(crate) async fn edit(
         format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Edit form {id} – Bantam</title><link rel=\"icon\" href=\"data:,\">\
+<title>Edit form {id} – Bantam</title><link rel=\"icon\" href=\"data:,\">{csrf}\
 <link rel=\"stylesheet\" href=\"/inbox/assets/editor.css\">\
 <script type=\"module\" src=\"/inbox/assets/editor.js\"></script></head>\
 <body data-form=\"{id}\" data-engine=\"{full}\">\
 <header class=\"top\"><h1>Edit form <code>{id}</code></h1>\
 <nav aria-label=\"Inbox\"><a href=\"/inbox/forms/{id}\">Form page</a> <a href=\"/inbox\">Inbox</a></nav></header>\
 <main id=\"app\" aria-busy=\"true\"><p id=\"loading\">Loading the form…</p></main>\
-<footer>Bantam {version}</footer></body></html>"
+<footer>Bantam {version}</footer></body></html>",
+            csrf = crate::users::csrf_meta()
         ),
     ))
 }

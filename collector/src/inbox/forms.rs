@@ -119,7 +119,8 @@ async fn list_body(state: &AppState, filled: &Filled) -> Result<String, AppError
     };
     let _ = write!(
         body,
-        "<form class=\"new\" method=\"post\" action=\"/inbox/forms\"><label>Form id<input name=\"id\" required maxlength=\"64\" pattern=\"[a-z0-9\\-]+\" value=\"{}\" aria-describedby=\"{described}\" autocomplete=\"off\"></label><label>Start from<select name=\"from\"><option value=\"preset\">The BANT preset</option>",
+        "<form class=\"new\" method=\"post\" action=\"/inbox/forms\">{}<label>Form id<input name=\"id\" required maxlength=\"64\" pattern=\"[a-z0-9\\-]+\" value=\"{}\" aria-describedby=\"{described}\" autocomplete=\"off\"></label><label>Start from<select name=\"from\"><option value=\"preset\">The BANT preset</option>",
+        crate::users::csrf_field(),
         escape(&filled.id)
     );
     for (_, id, _, _) in &files {
@@ -186,7 +187,7 @@ pub(crate) async fn create_form(
     headers: HeaderMap,
     body: String,
 ) -> Result<Response, AppError> {
-    change_from_inbox(&state, &headers)?;
+    change_from_inbox(&state, &headers, crate::users::Role::Admin)?;
     let fields = form_fields(&body);
     let (id, from) = (form_field(&fields, "id"), form_field(&fields, "from"));
     let result = match Source::parse(&from) {
@@ -354,8 +355,9 @@ pub(crate) async fn form_page(
                 "<strong>In use</strong>".to_owned()
             } else {
                 format!(
-                    "<form method=\"post\" action=\"/inbox/forms/{}/rollback\"><input type=\"hidden\" name=\"version\" value=\"{}\"><button>Roll back to version {}</button></form>",
+                    "<form method=\"post\" action=\"/inbox/forms/{}/rollback\">{}<input type=\"hidden\" name=\"version\" value=\"{}\"><button>Roll back to version {}</button></form>",
                     encode(&id),
+                    crate::users::csrf_field(),
                     version.version,
                     version.version
                 )
@@ -382,7 +384,7 @@ pub(crate) async fn rollback_form(
     Path(id): Path<String>,
     body: String,
 ) -> Result<Response, AppError> {
-    change_from_inbox(&state, &headers)?;
+    change_from_inbox(&state, &headers, crate::users::Role::Admin)?;
     let version = form_field(&form_fields(&body), "version");
     let version: i64 = version.parse().map_err(|_| {
         AppError::bad(

@@ -360,7 +360,7 @@ fn report_html(id: &str, made: &Made, proposal: &Proposal, query: &FitQuery) -> 
 
     let _ = write!(
         body,
-        "<section aria-labelledby=\"apply\"><h2 id=\"apply\">Apply</h2><p>Publishes the proposal as a new version of the form, written to <code>{file}</code> in the forms folder; the form's page keeps every earlier version, one click from a roll back. Leads from then on are scored by the new version; stored leads keep their scores.</p><form method=\"post\" action=\"/inbox/forms/{}/fit/apply\"><input type=\"hidden\" name=\"fingerprint\" value=\"{}\"><input type=\"hidden\" name=\"outcome\" value=\"{}\"><input type=\"hidden\" name=\"goal\" value=\"{}\"><input type=\"hidden\" name=\"pct\" value=\"{}\"><button>Apply to {file}</button></form><details><summary>The proposed config</summary><pre>{}</pre></details></section>",
+        "<section aria-labelledby=\"apply\"><h2 id=\"apply\">Apply</h2><p>Publishes the proposal as a new version of the form, written to <code>{file}</code> in the forms folder; the form's page keeps every earlier version, one click from a roll back. Leads from then on are scored by the new version; stored leads keep their scores.</p><form method=\"post\" action=\"/inbox/forms/{}/fit/apply\">{csrf}<input type=\"hidden\" name=\"fingerprint\" value=\"{}\"><input type=\"hidden\" name=\"outcome\" value=\"{}\"><input type=\"hidden\" name=\"goal\" value=\"{}\"><input type=\"hidden\" name=\"pct\" value=\"{}\"><button>Apply to {file}</button></form><details><summary>The proposed config</summary><pre>{}</pre></details></section>",
         encode(id),
         escape(&proposal.fingerprint),
         escape(query.outcome.as_deref().unwrap_or("won")),
@@ -368,6 +368,7 @@ fn report_html(id: &str, made: &Made, proposal: &Proposal, query: &FitQuery) -> 
         escape(query.pct.as_deref().unwrap_or("20").trim()),
         escape(&proposal.config),
         file = escape(&made.file),
+        csrf = crate::users::csrf_field(),
     );
     body
 }
@@ -422,7 +423,7 @@ pub(crate) async fn apply(
     Path(id): Path<String>,
     body: String,
 ) -> Result<Response, AppError> {
-    change_from_inbox(&state, &headers)?;
+    change_from_inbox(&state, &headers, crate::users::Role::Admin)?;
     let mut query = FitQuery::default();
     let mut fingerprint = None;
     for (key, value) in form_fields(&body) {

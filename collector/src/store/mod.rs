@@ -684,6 +684,9 @@ macro_rules! dispatch {
     };
 }
 
+mod users;
+pub use users::{AuditEntry, SessionRecord, User};
+
 /// Whether `db` names a PostgreSQL database rather than a SQLite file.
 pub fn is_postgres_url(db: &str) -> bool {
     db.starts_with("postgres://") || db.starts_with("postgresql://")

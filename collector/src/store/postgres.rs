@@ -20,6 +20,8 @@ use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
+mod users;
+
 use super::{
     after_sql, quality_from_counts, Cursor, Daily, Dialect, Due, Erase, Erasure, Filter,
     FormVersion, ForwardState, ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published,
@@ -30,7 +32,7 @@ use super::{
 /// for version; `schema_version` counts those done. Differences: `seq` stands in for SQLite's
 /// `rowid` (arrival order among equal times), times are `TEXT COLLATE "C"` so they compare as
 /// SQLite compares them (byte order), and the outbox has its claim lease from the start.
-const MIGRATIONS: [&str; 11] = [
+const MIGRATIONS: [&str; 12] = [
     r#"CREATE TABLE leads (
         id           TEXT COLLATE "C" PRIMARY KEY,
         seq          BIGSERIAL NOT NULL,
@@ -129,6 +131,8 @@ const MIGRATIONS: [&str; 11] = [
     );"#,
     // A page of one sales status reads its rows in order.
     "CREATE INDEX leads_status_received ON leads (status, received_at, seq);",
+    // Named users, their sessions and the audit log (issue 13).
+    users::MIGRATION,
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it); several

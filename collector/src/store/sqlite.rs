@@ -12,6 +12,8 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
+mod users;
+
 use super::{
     after_sql, quality_from_counts, Cursor, Daily, Dialect, Due, Erase, Erasure, Filter,
     FormVersion, ForwardState, ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published,
@@ -19,7 +21,7 @@ use super::{
 };
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 11] = [
+const MIGRATIONS: [&str; 12] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -121,6 +123,8 @@ const MIGRATIONS: [&str; 11] = [
     // A page of one sales status reads its rows in order: "won" among a hundred thousand leads
     // with none read every lead (243 ms; `scripts/dev bench-scale`).
     "CREATE INDEX leads_status_received ON leads (status, received_at);",
+    // Named users, their sessions and the audit log (issue 13).
+    users::MIGRATION,
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it).
