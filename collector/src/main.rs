@@ -40,7 +40,8 @@ const USAGE: &str = "usage: bantam-collector [options]
   --allow-origin URL   an origin whose pages may post leads (repeatable; * for any; or env
                        BANTAM_ALLOW_ORIGINS, separated by spaces or commas); leads from
                        other origins are kept in quarantine
-  --admin-token TOKEN  bearer token for reading leads (or env BANTAM_ADMIN_TOKEN)
+  --admin-token TOKEN  the API's bearer token; also sets up the first admin user at
+                       /inbox/login (or env BANTAM_ADMIN_TOKEN)
   --rate-limit N       posts per minute per client address, 0 for none (default 120)
   --burst N            posts a client may make at once (default 30)
   --forward-url URL    forward every stored lead to this webhook (JSON, retried, signed)

@@ -619,9 +619,15 @@ async fn start_session(
 ) -> Result<Response, AppError> {
     let id = random_token()?;
     let csrf = random_token()?;
+    let now = now_ms();
+    // Sessions that ended without a sign-out go when anyone signs in.
     state
         .store
-        .add_session(&session_hash(&id), user.id, &csrf, now_ms())
+        .drop_old_sessions(now - SESSION_IDLE_MS, now - SESSION_MAX_MS)
+        .await?;
+    state
+        .store
+        .add_session(&session_hash(&id), user.id, &csrf, now)
         .await?;
     audit(
         state,
@@ -939,13 +945,27 @@ pub(crate) async fn logout(
         .into_response())
 }
 
+/// What the Add a user form held when it was refused, and the field at fault.
+#[derive(Debug, Clone, Copy)]
+struct Added<'a> {
+    name: &'a str,
+    admin: bool,
+    culprit: Culprit,
+}
+
+const NOTHING_ADDED: Added<'static> = Added {
+    name: "",
+    admin: false,
+    culprit: Culprit::None,
+};
+
 /// The users page: every user with their actions, and the form to add one. `error` is shown
 /// at the form it is about (`add`, or a user's name).
 async fn users_page(
     state: &AppState,
     status: StatusCode,
     error: Option<(&str, &str)>,
-    typed: (&str, &str),
+    added: Added<'_>,
 ) -> Result<Response, AppError> {
     let users = state.store.users().await?;
     let me = signed_in().map(|w| w.name.to_lowercase());
@@ -957,13 +977,13 @@ async fn users_page(
     };
     let _ = write!(
         body,
-        "<section aria-labelledby=\"add\"><h2 id=\"add\">Add a user</h2>{}<form class=\"filters\" method=\"post\" action=\"/inbox/users\">{}{}<label>Role<select name=\"role\"><option value=\"sales\"{}>sales: inbox, leads, people, feedback</option><option value=\"admin\"{}>admin: everything</option></select></label>{}<div class=\"actions\"><button>Add user</button></div></form></section>",
+        "<section aria-labelledby=\"add\"><h2 id=\"add\">Add a user</h2>{}<form class=\"filters\" method=\"post\" action=\"/inbox/users\">{}{}<label>Role<select name=\"role\" aria-describedby=\"roles\"><option value=\"sales\"{}>sales</option><option value=\"admin\"{}>admin</option></select></label>{}<div class=\"actions\"><button>Add user</button></div></form><p class=\"note\" id=\"roles\">Sales use the inbox, a lead's and a person's pages and give feedback. Admins also manage forms, the quarantine, exports and erasures, users and the audit log.</p></section>",
         error_box(error_for("add")),
         csrf_field(),
-        field("Name", "name", "text", " required maxlength=\"64\" autocomplete=\"off\"", typed.0, error_for("add").is_some() && typed.1 == "name"),
-        if typed.1 == "admin-role" { "" } else { " selected" },
-        if typed.1 == "admin-role" { " selected" } else { "" },
-        field(&format!("Initial password (at least {MIN_PASSWORD_CHARS} characters)"), "password", "password", &format!(" required minlength=\"{MIN_PASSWORD_CHARS}\" autocomplete=\"new-password\""), "", error_for("add").is_some() && typed.1 == "password"),
+        field("Name", "name", "text", " required maxlength=\"64\" autocomplete=\"off\"", added.name, error_for("add").is_some() && added.culprit == Culprit::Name),
+        if added.admin { "" } else { " selected" },
+        if added.admin { " selected" } else { "" },
+        field(&format!("Initial password (at least {MIN_PASSWORD_CHARS} characters)"), "password", "password", &format!(" required minlength=\"{MIN_PASSWORD_CHARS}\" autocomplete=\"new-password\""), "", error_for("add").is_some() && added.culprit == Culprit::Password),
     );
     body.push_str("<section aria-labelledby=\"all\"><h2 id=\"all\">Everyone</h2><table class=\"cards\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Role</th><th scope=\"col\">Created</th><th scope=\"col\">State</th><th scope=\"col\">Actions</th></tr></thead><tbody>");
     for user in &users {
@@ -1013,7 +1033,7 @@ async fn users_page(
 /// `GET /inbox/users` (admins).
 pub(crate) async fn users_list(State(state): State<AppState>) -> Result<Response, AppError> {
     require(&state.settings, Role::Admin, true)?;
-    users_page(&state, StatusCode::OK, None, ("", "")).await
+    users_page(&state, StatusCode::OK, None, NOTHING_ADDED).await
 }
 
 /// `POST /inbox/users` (admins): adds a user with a name, a role and an initial password.
@@ -1035,31 +1055,33 @@ pub(crate) async fn add_user(
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(("add", "The role must be sales or admin.")),
-            (&name, "role"),
+            Added {
+                name: &name,
+                ..NOTHING_ADDED
+            },
         )
         .await;
     };
-    let typed_role = if role == Role::Admin {
-        "admin-role"
-    } else {
-        ""
+    let added = |culprit| Added {
+        name: &name,
+        admin: role == Role::Admin,
+        culprit,
     };
     if let Some(problem) = name_problem(&name) {
         return users_page(
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(("add", &problem)),
-            (&name, "name"),
+            added(Culprit::Name),
         )
         .await;
     }
     if let Some(problem) = password_problem(&password, &password) {
-        let _ = typed_role;
         return users_page(
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(("add", &problem)),
-            (&name, "password"),
+            added(Culprit::Password),
         )
         .await;
     }
@@ -1082,7 +1104,7 @@ pub(crate) async fn add_user(
             &state,
             StatusCode::CONFLICT,
             Some(("add", &message)),
-            (&name, "name"),
+            added(Culprit::Name),
         )
         .await;
     }
@@ -1110,7 +1132,7 @@ pub(crate) async fn reset_password(
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some((&name, &problem)),
-            ("", ""),
+            NOTHING_ADDED,
         )
         .await;
     }
@@ -1154,7 +1176,7 @@ pub(crate) async fn disable_user(
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some((&name, "You cannot disable yourself: ask another admin.")),
-            ("", ""),
+            NOTHING_ADDED,
         )
         .await;
     }

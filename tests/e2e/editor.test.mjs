@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tools, chromium, AXE_SOURCE, ROOT, BIN, WWW, SHOTS, CHROMIUM_ARGS, until } from "./support.mjs";
+import { tools, chromium, AXE_SOURCE, ROOT, BIN, WWW, SHOTS, CHROMIUM_ARGS, until, signedInContext } from "./support.mjs";
 
 const TOKEN = "editor-e2e-token";
 const FORM = "editor-e2e";
@@ -53,9 +53,9 @@ async function api(path, { method = "GET", body } = {}) {
   return { status: response.status, json: await response.json().catch(() => null) };
 }
 
-/** The editor of the test's form, with the admin's Basic credentials; console errors kept. */
+/** The editor of the test's form, signed in as the admin; console errors kept. */
 async function openEditor(width = 1280, height = 800) {
-  const context = await browser.newContext({ viewport: { width, height }, httpCredentials: { username: "admin", password: TOKEN } });
+  const context = await signedInContext(browser, collector.url, TOKEN, { viewport: { width, height } });
   const page = await context.newPage();
   const errors = [];
   page.on("console", (msg) => { if (msg.type() === "error") errors.push(msg.text()); });

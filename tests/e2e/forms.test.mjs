@@ -14,7 +14,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tools, chromium, AXE_SOURCE, ROOT, BIN, WWW, SHOTS, CHROMIUM_ARGS, until } from "./support.mjs";
+import { tools, chromium, AXE_SOURCE, ROOT, BIN, WWW, SHOTS, CHROMIUM_ARGS, until, signedInContext } from "./support.mjs";
 
 const TOKEN = "forms-e2e-token";
 
@@ -85,12 +85,9 @@ async function assertFits(page, what) {
   assert.ok(scroll <= width, `${what} is ${scroll} px wide in a ${width} px window`);
 }
 
-/** An admin's browser: Basic auth (user "ann"), the clipboard allowed on the collector. */
+/** An admin's browser, signed in as "ann", the clipboard allowed on the collector. */
 async function adminPage(width, height) {
-  const context = await browser.newContext({
-    viewport: { width, height },
-    httpCredentials: { username: "ann", password: TOKEN },
-  });
+  const context = await signedInContext(browser, collector.url, TOKEN, { viewport: { width, height } }, "ann");
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: collector.url });
   const page = await context.newPage();
   const errors = [];

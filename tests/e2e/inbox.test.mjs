@@ -13,7 +13,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tools, chromium, AXE_SOURCE, ROOT, BIN, SHOTS, CHROMIUM_ARGS, until } from "./support.mjs";
+import { tools, chromium, AXE_SOURCE, ROOT, BIN, SHOTS, CHROMIUM_ARGS, until, signedInContext } from "./support.mjs";
 
 const TOKEN = "inbox-test-token";
 const PHONE = { width: 390, height: 844 };
@@ -80,13 +80,9 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Opens `path` as a signed-in sales rep; records console errors and CSP violations. */
+/** Opens `path` signed in as the admin; records console errors and CSP violations. */
 async function open(path, viewport, options = {}) {
-  const context = await browser.newContext({
-    viewport,
-    httpCredentials: { username: "sales", password: TOKEN },
-    ...options,
-  });
+  const context = await signedInContext(browser, url, TOKEN, { viewport, ...options });
   const page = await context.newPage();
   const problems = [];
   page.on("console", (msg) => {

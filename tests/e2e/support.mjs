@@ -33,3 +33,30 @@ export async function until(check, what, ms = 20000) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The password the end-to-end tests give the users they sign in as. */
+export const PASSWORD = "end-to-end password";
+
+/**
+ * Signs in to the collector at `url` through its login form (as a program posts it) and
+ * answers the session cookie's value. While no user exists, the admin token sets up `name` as
+ * the first admin; afterwards `name` signs in with `password` (the token fields are ignored).
+ */
+export async function sessionCookie(url, token, name = "admin", password = PASSWORD) {
+  const response = await fetch(`${url}/inbox/login`, {
+    method: "POST", redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: url },
+    body: new URLSearchParams({ token, name, password, repeat: password }),
+  });
+  assert.equal(response.status, 303, `signing in as ${name}: ${response.status} ${await response.text()}`);
+  const cookie = response.headers.get("set-cookie")?.match(/bantam_session=([0-9a-f]{64})/)?.[1];
+  assert.ok(cookie, "a session cookie");
+  return cookie;
+}
+
+/** A new browser context (`options` as `browser.newContext` takes them) signed in to `url` as `name`. */
+export async function signedInContext(browser, url, token, options = {}, name = "admin") {
+  const context = await browser.newContext(options);
+  await context.addCookies([{ name: "bantam_session", value: await sessionCookie(url, token, name), url }]);
+  return context;
+}
