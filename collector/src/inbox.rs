@@ -42,6 +42,7 @@ pub(crate) struct FilterQuery {
     from: Option<String>,
     to: Option<String>,
     q: Option<String>,
+    owner: Option<String>,
     offset: Option<String>,
     /// Most leads a CSV export holds (the inbox shows pages of 50 whatever it says).
     limit: Option<String>,
@@ -152,6 +153,7 @@ impl FilterQuery {
                 from: non_empty(&self.from),
                 to: non_empty(&self.to),
                 search: non_empty(&self.q),
+                owner: non_empty(&self.owner),
             },
             offset,
             limit,
@@ -170,6 +172,7 @@ impl FilterQuery {
             ("from", &self.from),
             ("to", &self.to),
             ("q", &self.q),
+            ("owner", &self.owner),
         ];
         pairs
             .iter()
@@ -1252,6 +1255,8 @@ fn parse_status(s: &str) -> Result<&'static str, AppError> {
     })
 }
 
+/// Records feedback given on the lead `id`: its person's feedback (see
+/// [`crate::store::Store::lead_feedback`]), by `who`, and the audit log's entry.
 async fn record_status(
     state: &AppState,
     who: &Who,
@@ -1259,7 +1264,15 @@ async fn record_status(
     status: &'static str,
 ) -> Result<String, AppError> {
     let at = time::now_rfc3339();
-    let found = state.store.set_status(&id, status, &at).await?;
+    let feedback = crate::store::Feedback {
+        status: status.to_owned(),
+        reason: None,
+        value: None,
+        at: at.clone(),
+        by: who.name.clone(),
+        lead_id: Some(id.clone()),
+    };
+    let found = state.store.lead_feedback(&id, &feedback).await?;
     if found {
         users::audit(state, &who.name, "status", &id, status).await;
         Ok(at)

@@ -50,9 +50,10 @@ pub use limit::RateLimit;
 pub use people::run_retention;
 pub use serve::{serve, Limits};
 pub use store::{
-    email_digest, is_postgres_url, Cursor, Daily, Due, Erase, Erasure, Filter, FormVersion,
-    ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published, Quarantined,
-    SourceQuality, Store, StoreError, Stored, NEW, STATUSES,
+    email_digest, is_postgres_url, normal_email, person_key, Credit, Cursor, Daily, Due, Erase,
+    Erasure, Feedback, Filter, FormVersion, ImportCount, Imported, Ingested, LeadOutcome,
+    PeopleQuality, Person, PersonData, Published, Quarantined, SourceQuality, Store, StoreError,
+    Stored, NEW, REJECT_REASONS, STATUSES, UNASSIGNED,
 };
 // Users, sessions and the audit log (issue 13), apart from the lines above so that merges of
 // other stores' types stay simple.
@@ -822,6 +823,9 @@ pub(crate) fn ingest(
         check_length(&consent.text, "consent.text", 2000)?;
         check_id(&consent.question_id, "consent.questionId", 64)?;
     }
+    if let Some(visitor) = &lead.visitor_id {
+        check_id(visitor, "visitorId", 100)?;
+    }
     if lead.score.total > 100 {
         return Err(AppError::unprocessable(
             "score.total must be 0-100",
@@ -906,6 +910,9 @@ pub(crate) fn ingest(
         email: lead.contact.get("email").cloned(),
         company: lead.contact.get("company").cloned(),
         utm: utm_of(&lead),
+        first_utm: first_utm_of(&lead),
+        visitor_id: lead.visitor_id.clone(),
+        spam: lead.spam.flagged,
         best_grade: form.grade_index(&server.grade) == Some(0),
         forward: false,
         grade: server.grade,
@@ -933,6 +940,16 @@ fn sha256_hex(document: &Value) -> String {
 fn utm_of(lead: &LeadDocument) -> [Option<String>; 3] {
     let utm = match &lead.attribution {
         Some(attribution) => attribution.last_touch.utm.clone(),
+        None => Touch::from_page(&lead.page.url, "", "").utm,
+    };
+    [utm.source, utm.medium, utm.campaign]
+}
+
+/// UTM source, medium and campaign of the visitor's first touch: the lead's
+/// `attribution.firstTouch`, else its page.
+fn first_utm_of(lead: &LeadDocument) -> [Option<String>; 3] {
+    let utm = match &lead.attribution {
+        Some(attribution) => attribution.first_touch.utm.clone(),
         None => Touch::from_page(&lead.page.url, "", "").utm,
     };
     [utm.source, utm.medium, utm.campaign]

@@ -28,6 +28,9 @@ fn ingested(id: &str, body_sha256: &str, forward: bool) -> Ingested {
         document: format!(r#"{{"id":"{id}"}}"#),
         body_sha256: body_sha256.into(),
         form_version: None,
+        visitor_id: None,
+        spam: false,
+        first_utm: [None, None, None],
     }
 }
 
@@ -212,7 +215,7 @@ async fn collectors_starting_at_once_migrate_once() {
     for started in starting {
         started.await.unwrap().expect("every collector starts");
     }
-    assert_eq!(db.number("SELECT version FROM schema_version").await, 12);
+    assert_eq!(db.number("SELECT version FROM schema_version").await, 13);
     assert_eq!(db.number("SELECT COUNT(*) FROM schema_version").await, 1);
 }
 
