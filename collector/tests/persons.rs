@@ -559,6 +559,10 @@ async fn existing_leads_become_people_when_the_database_is_migrated(db: TestDb) 
         "ALTER TABLE leads DROP COLUMN first_source",
         "ALTER TABLE leads DROP COLUMN first_medium",
         "ALTER TABLE leads DROP COLUMN first_campaign",
+        // What later migrations add (users, sessions, the audit log).
+        "DROP TABLE sessions",
+        "DROP TABLE users",
+        "DROP TABLE audit",
         version,
     ] {
         db.execute(sql).await;
