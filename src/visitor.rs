@@ -133,11 +133,8 @@ const VISITOR: &str = "bantam.visitor.v1";
 pub(crate) fn visitor_id(fresh: &str) -> String {
     storage()
         .and_then(|s| s.get_item(VISITOR).ok().flatten())
-        .filter(|id| {
-            !id.is_empty()
-                && id.len() <= 100
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+        // Only emptiness is checked: the collector bounds and keys what it is sent.
+        .filter(|id| !id.is_empty())
         .unwrap_or_else(|| fresh.to_owned())
 }
 
