@@ -783,9 +783,6 @@ pub(crate) fn ingest(
         check_length(&consent.text, "consent.text", 2000)?;
         check_id(&consent.question_id, "consent.questionId", 64)?;
     }
-    if let Some(visitor) = &lead.visitor_id {
-        check_id(visitor, "visitorId", 100)?;
-    }
     if lead.score.total > 100 {
         return Err(AppError::unprocessable(
             "score.total must be 0-100",
@@ -871,7 +868,12 @@ pub(crate) fn ingest(
         company: lead.contact.get("company").cloned(),
         utm: utm_of(&lead),
         first_utm: first_utm_of(&lead),
-        visitor_id: lead.visitor_id.clone(),
+        // Only links submissions: one that is not an id (a page script wrote over the widget's
+        // storage) is not used, and the lead is stored all the same.
+        visitor_id: lead
+            .visitor_id
+            .clone()
+            .filter(|v| check_id(v, "visitorId", 100).is_ok()),
         spam: lead.spam.flagged,
         best_grade: form.grade_index(&server.grade) == Some(0),
         forward: false,

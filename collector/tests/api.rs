@@ -782,7 +782,37 @@ async fn the_collector_classifies_the_email_domain_itself() {
     assert_eq!(answer["field"], "context.variant");
 }
 
+/// A visitor id links a visitor's submissions before their email is known; one that is not an
+/// id (a page script wrote over the widget's storage) is left unused, and the lead is stored.
+async fn a_visitor_id_links_submissions_and_a_bad_one_loses_no_lead(db: TestDb) {
+    let router = router(&db).await;
+    let anonymous = |id: &str, visitor: &str| {
+        let json = common::lead_json("demo", id, &[("budget", "50k-250k")], "");
+        let mut doc: Value = serde_json::from_str(&json).unwrap();
+        doc["visitorId"] = json!(visitor);
+        doc.to_string()
+    };
+    for (id, visitor) in [("v1", "vis-7"), ("v2", "vis-7"), ("v3", "not an id <b>")] {
+        let (status, answer) = send(&router, post(anonymous(id, visitor))).await;
+        assert_eq!(status, StatusCode::CREATED, "{id}: {answer}");
+    }
+    let store = db.open().await;
+    let linked = store.person_leads("visitor:vis-7").await.unwrap();
+    assert_eq!(
+        linked.len(),
+        2,
+        "both submissions of the visitor are one person"
+    );
+    assert!(store
+        .person_by_key("visitor:not an id <b>")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(store.person_leads("lead:v3").await.unwrap().len(), 1);
+}
+
 crate::on_both_stores!(
+    a_visitor_id_links_submissions_and_a_bad_one_loses_no_lead,
     a_lead_is_stored_once_and_a_replay_is_200,
     leads_survive_a_restart,
     the_newest_lead_is_listed_first_and_limit_applies,

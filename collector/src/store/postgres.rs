@@ -27,9 +27,11 @@ use super::{
 };
 use super::{normal_email, person_key, Credit, Feedback, PeopleQuality, Person};
 
-/// The statement that brings persons' rows up to date with their leads and feedback (add a
-/// `WHERE` on `persons`); the same as SQLite's (`sqlite.rs`), with `seq` for `rowid`.
-macro_rules! refresh_persons {
+/// The statement that brings persons' rows up to date with their submissions (add a `WHERE`
+/// on `persons`): latest and first submission (those not flagged as spam first, so a spam
+/// submission never becomes a person's grade or touch) and company. Each part reads a few
+/// index entries however many submissions a person has (`leads_person_*`).
+macro_rules! touch_persons {
     () => {
         "UPDATE persons SET
             (last_lead, last_at, grade, total, best_grade, last_source, last_medium, last_campaign) = (
@@ -40,13 +42,25 @@ macro_rules! refresh_persons {
                 SELECT received_at, first_source, first_medium, first_campaign
                 FROM leads WHERE leads.person_id = persons.id
                 ORDER BY spam, received_at, seq LIMIT 1),
-            (leads, spam) = (SELECT COUNT(*), COALESCE(bool_and(spam), FALSE) FROM leads
-                             WHERE leads.person_id = persons.id),
             company = COALESCE((SELECT company FROM leads
                 WHERE leads.person_id = persons.id AND company IS NOT NULL
-                ORDER BY received_at DESC, seq DESC LIMIT 1), company),
+                ORDER BY received_at DESC, seq DESC LIMIT 1), company)"
+    };
+}
+
+/// [`touch_persons`] with what reads all of a person's rows: the count of their submissions,
+/// whether all are spam, and their latest feedback. For after submissions move between
+/// persons or go, and after feedback; a new submission counts itself in (`link_person`).
+macro_rules! refresh_persons {
+    () => {
+        concat!(
+            touch_persons!(),
+            ",
+            (leads, spam) = (SELECT COUNT(*), COALESCE(bool_and(spam), FALSE) FROM leads
+                             WHERE leads.person_id = persons.id),
             (status, status_at) = (SELECT status, at FROM feedback
                 WHERE feedback.person_id = persons.id ORDER BY at DESC, seq DESC LIMIT 1)"
+        )
     };
 }
 
@@ -215,6 +229,12 @@ const MIGRATIONS: [&str; 12] = [
         CASE WHEN trim(COALESCE(leads.email, '')) <> '' THEN lower(trim(leads.email))
              ELSE 'lead:' || leads.id END);
     CREATE INDEX leads_person ON leads (person_id, received_at, seq);
+    -- A person's latest and earliest submission (spam last) in a few steps however many they
+    -- sent (see sqlite.rs).
+    CREATE INDEX leads_person_latest ON leads (person_id, spam, received_at DESC, seq DESC);
+    CREATE INDEX leads_person_earliest ON leads (person_id, spam, received_at, seq);
+    CREATE INDEX leads_person_company ON leads (person_id, received_at DESC, seq DESC)
+        WHERE company IS NOT NULL;
     INSERT INTO feedback (person_id, at, status, by_whom, lead_id)
         SELECT person_id, COALESCE(status_at, received_at), status, 'admin', id FROM leads
         WHERE status IS NOT NULL ORDER BY status_at;
@@ -357,7 +377,7 @@ impl Postgres {
         let mut client = self.client().await?;
         // One transaction: a stored lead and its forward exist together or not at all.
         let tx = client.transaction().await?;
-        let stored = insert_in(&tx, lead, received_at).await?;
+        let stored = insert_in(&tx, lead, received_at, None).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -471,7 +491,7 @@ impl Postgres {
     pub(super) async fn accept(&self, lead: &Ingested, at: &str) -> Result<Stored, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let stored = insert_in(&tx, lead, at).await?;
+        let stored = insert_in(&tx, lead, at, None).await?;
         tx.execute(
             "UPDATE quarantine SET accepted_at = $2 WHERE id = $1 AND accepted_at IS NULL",
             &[&lead.id, &at],
@@ -1018,8 +1038,18 @@ impl Postgres {
             .prepare_cached("UPDATE leads SET status = $2, status_at = $3 WHERE id = $1")
             .await?;
         let mut count = ImportCount::default();
+        // Each person's row is brought up to date once, at the end: updated once per lead, a
+        // row of many leads piled up versions in the transaction, and each lead read them all
+        // (10,000 leads of one email took minutes).
+        let mut touched = Vec::new();
         for imported in &leads {
-            let stored = insert_in(&tx, &imported.lead, &imported.received_at).await?;
+            let stored = insert_in(
+                &tx,
+                &imported.lead,
+                &imported.received_at,
+                Some(&mut touched),
+            )
+            .await?;
             if stored.created {
                 count.created += 1;
             } else {
@@ -1049,6 +1079,11 @@ impl Postgres {
                 }
                 count.statuses += 1;
             }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for person in touched {
+            refresh(&tx, person).await?;
         }
         tx.commit().await?;
         Ok(count)
@@ -1364,12 +1399,14 @@ fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
 }
 
 /// Stores `lead` (and its forward) within the caller's transaction `tx`, unless its id is
-/// stored; returns what is stored. A concurrent insert of the same id from another collector
+/// stored; returns what is stored. With `later`, the person's row is left for the caller to
+/// bring up to date once (see `link_person`), and its id is added there. A concurrent insert of the same id from another collector
 /// waits on the primary key until that one commits, then does nothing and reads its row.
 async fn insert_in(
     tx: &Transaction<'_>,
     lead: &Ingested,
     received_at: &str,
+    later: Option<&mut Vec<i64>>,
 ) -> Result<Stored, StoreError> {
     let insert = tx
         .prepare_cached(
@@ -1437,7 +1474,7 @@ async fn insert_in(
         tx.execute(&forward, &[&lead.id]).await?;
     }
     if created {
-        link_person(tx, lead).await?;
+        link_person(tx, lead, later).await?;
     }
     let read = tx
         .prepare_cached(
@@ -1462,7 +1499,11 @@ async fn insert_in(
 
 /// Links a new lead to its person, creating or merging persons (see `sqlite.rs`), and brings
 /// the person's row up to date.
-async fn link_person(tx: &Transaction<'_>, lead: &Ingested) -> Result<(), StoreError> {
+async fn link_person(
+    tx: &Transaction<'_>,
+    lead: &Ingested,
+    later: Option<&mut Vec<i64>>,
+) -> Result<(), StoreError> {
     async fn find(tx: &Transaction<'_>, key: &str) -> Result<Option<i64>, StoreError> {
         Ok(tx
             .query_opt("SELECT id FROM persons WHERE key = $1", &[&key])
@@ -1484,6 +1525,7 @@ async fn link_person(tx: &Transaction<'_>, lead: &Ingested) -> Result<(), StoreE
             .await?
             .get(0))
     }
+    let mut merged = false;
     let visitor = lead.visitor_id.as_deref();
     let visitor_key = person_key(None, visitor, &lead.id);
     let id = match normal_email(lead.email.as_deref()) {
@@ -1495,6 +1537,7 @@ async fn link_person(tx: &Transaction<'_>, lead: &Ingested) -> Result<(), StoreE
             };
             match (by_email, by_visitor) {
                 (Some(person), Some(anonymous)) if person != anonymous => {
+                    merged = true;
                     for sql in [
                         "UPDATE leads SET person_id = $1 WHERE person_id = $2",
                         "UPDATE feedback SET person_id = $1 WHERE person_id = $2",
@@ -1549,7 +1592,21 @@ async fn link_person(tx: &Transaction<'_>, lead: &Ingested) -> Result<(), StoreE
         &[&lead.id, &id],
     )
     .await?;
-    refresh(tx, id).await?;
+    if let Some(later) = later {
+        later.push(id);
+    } else if merged {
+        refresh(tx, id).await?;
+    } else {
+        // The new submission counts itself in (see sqlite.rs).
+        let touch = tx
+            .prepare_cached(concat!(
+                touch_persons!(),
+                ", leads = leads + 1, spam = CASE WHEN leads = 0 THEN $2 ELSE spam AND $2 END
+                 WHERE id = $1"
+            ))
+            .await?;
+        tx.execute(&touch, &[&id, &lead.spam]).await?;
+    }
     Ok(())
 }
 
