@@ -401,15 +401,21 @@ async fn a_database_from_a_newer_collector_is_refused() {
 }
 
 /// Runs `program` with `args`, as `nobody` when the tests run as root (root writes any file,
-/// so a read-only database needs another user).
+/// so a read-only database needs another user). The user is set in the child itself (not by
+/// `runuser`, which would stay between), so killing the command stops the collector.
 fn as_nobody(root: bool, program: &str, args: &[&str]) -> std::process::Command {
-    let mut command = if root {
-        let mut c = std::process::Command::new("runuser");
-        c.args(["-u", "nobody", "--", program]);
-        c
-    } else {
-        std::process::Command::new(program)
-    };
+    use std::os::unix::process::CommandExt;
+    let mut command = std::process::Command::new(program);
+    if root {
+        let id = |flag: &str| -> u32 {
+            let out = std::process::Command::new("id")
+                .args([flag, "nobody"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        };
+        command.gid(id("-g")).uid(id("-u"));
+    }
     command.args(args);
     command
 }
