@@ -433,7 +433,9 @@ fn quality_section(first: &[PeopleQuality], last: &[PeopleQuality], filter: &Fil
     let _ = write!(
         out,
         "<p class=\"note\">Counted in people, not submissions: a person who came back counts once. Submissions flagged as spam are left out. Hot now: their latest grade is their form's best. Accepted: of the people sales gave feedback on, those accepted (then won or lost too). Won: of those accepted, those won. {}</p>",
-        crate::inbox::scope_text(filter).replace("all leads", "all people")
+        crate::inbox::scope_text(filter)
+            .replace("all leads", "all people")
+            .replace("choose the leads listed below", "choose the people listed above")
     );
     out.push_str(&quality_table(
         "sq-first",
