@@ -47,12 +47,15 @@ fn person_email(key: &str) -> Result<String, AppError> {
     Ok(key.to_lowercase())
 }
 
-/// `?download=1` on the export, `?erased=N` on the page after an erasure.
+/// `?download=1` on the export, `?erased=N` on the page after an erasure, `?problem=…` after
+/// feedback that could not be recorded.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PersonQuery {
     download: Option<String>,
     erased: Option<u64>,
+    /// Why the feedback just posted from the page was not recorded.
+    problem: Option<String>,
 }
 
 /// What the export and the page both read: the admin's check, the query, the person's email
@@ -182,7 +185,11 @@ pub(crate) async fn person_page(
         grade_history(&mut body, &state, &leads);
         answers_known(&mut body, &state, &leads);
         body.push_str(&owner_section(&p.key, p.owner.as_deref()));
-        body.push_str(&feedback_section(&p.key, &history));
+        body.push_str(&feedback_section(
+            &p.key,
+            &history,
+            query.problem.as_deref(),
+        ));
     }
     if person.is_none() && data.leads.is_empty() && data.quarantined.is_empty() {
         body.push_str("<p>Nothing is held about this person.</p>");

@@ -303,23 +303,37 @@ pub(crate) async fn feedback_form(
     let reason =
         Some(form_field(&fields, "reason")).filter(|r| !r.is_empty() && status == "rejected");
     let value = match form_field(&fields, "value") {
-        v if v.is_empty() || status != "won" => None,
-        v => Some(v.parse::<f64>().map_err(|_| {
+        v if v.is_empty() || status != "won" => Ok(None),
+        v => v.parse::<f64>().map(Some).map_err(|_| {
             AppError::bad(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("value must be a number, not \"{v}\""),
                 Some("value"),
             )
-        })?),
+        }),
     };
-    let feedback = check_feedback(
-        &status,
-        reason.as_deref(),
-        value,
-        crate::admin_name(&headers),
-    )?;
-    record(&state, &key, &feedback).await?;
-    Ok(Redirect::to(&format!("{}#feedback", person_href(&key))).into_response())
+    let checked = value.and_then(|value| {
+        check_feedback(
+            &status,
+            reason.as_deref(),
+            value,
+            crate::admin_name(&headers),
+        )
+    });
+    match checked {
+        Ok(feedback) => {
+            record(&state, &key, &feedback).await?;
+            Ok(Redirect::to(&format!("{}#feedback", person_href(&key))).into_response())
+        }
+        // Shown on the person's page, next to the form, rather than as JSON.
+        Err(AppError::BadRequest { error, .. }) => Ok(Redirect::to(&format!(
+            "{}?problem={}#feedback",
+            person_href(&key),
+            encode(&error)
+        ))
+        .into_response()),
+        Err(other) => Err(other),
+    }
 }
 
 /// Body of `PUT /v1/people/{key}/owner`: a name, or `null` for nobody.
@@ -618,10 +632,17 @@ pub(crate) fn grade_badge(state: &AppState, form: Option<&str>, grade: &str) -> 
 }
 
 /// The feedback form and history of the person page.
-pub(crate) fn feedback_section(key: &str, history: &[Feedback]) -> String {
+pub(crate) fn feedback_section(key: &str, history: &[Feedback], problem: Option<&str>) -> String {
     let mut out = String::from(
         "<section aria-labelledby=\"feedback\"><h2 id=\"feedback\">Sales feedback</h2>",
     );
+    if let Some(problem) = problem {
+        let _ = write!(
+            out,
+            "<p class=\"error\" role=\"alert\"><strong>Not recorded:</strong> {}</p>",
+            escape(problem)
+        );
+    }
     let _ = write!(
         out,
         "<form method=\"post\" action=\"{}/feedback\" class=\"filters\" aria-label=\"Give sales feedback\"><label>Status<select name=\"status\" required>",

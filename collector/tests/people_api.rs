@@ -172,6 +172,32 @@ async fn a_visitor_who_comes_twice_is_one_person_in_the_api(db: TestDb) {
         lines[1].starts_with("ann@acme.io,ann@acme.io,,Sam,"),
         "{csv}"
     );
+    // The people list's lead-source quality ignores the grade filter: filtered to Ann's grade,
+    // it still counts Bo (no source) beside Ann (Google, her first touch).
+    let (status, _, html) = send(
+        &router,
+        admin("GET", &format!("/inbox?grade={grade}"), None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let first = html
+        .split("<table class=\"cards\" aria-labelledby=\"sq-first\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_default();
+    assert!(
+        first.contains(">google<") && first.contains(">(none)<"),
+        "{first}"
+    );
+    let last = html
+        .split("<table class=\"cards\" aria-labelledby=\"sq-last\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_default();
+    assert!(
+        last.contains(">newsletter<") && !last.contains(">google<"),
+        "{last}"
+    );
     // Without the token, nothing.
     let anonymous = Request::get("/v1/people").body(Body::empty()).unwrap();
     let (status, _, _) = send(&router, anonymous).await;

@@ -174,6 +174,13 @@ test("accepted, then won on the person page: the source table's win rate moves",
   assert.equal(before.Won, "–", "nobody accepted yet");
 
   const { page, context, problems } = await open(PERSON, DESKTOP);
+  // Rejected without a reason: not recorded, and the page says why next to the form.
+  await page.selectOption("select[name=status]", "rejected");
+  await page.getByRole("button", { name: "Record feedback" }).click();
+  await page.waitForURL(/problem=/);
+  assert.match(await page.getByRole("alert").textContent(), /reason is required to reject/);
+  assert.equal(await page.locator("section[aria-labelledby=feedback] tbody tr").count(), 0);
+  assert.deepEqual(await axe(page), [], "axe with the message shown");
   await page.selectOption("select[name=status]", "accepted");
   await page.getByRole("button", { name: "Record feedback" }).click();
   await page.waitForURL(/#feedback$/);
