@@ -328,7 +328,7 @@ fn answers_known(body: &mut String, state: &AppState, leads: &[Row]) {
         let r = &leads[n];
         let _ = write!(
             body,
-            "<tr><td class=\"lead\">{}</td><td data-label=\"Answer\">{}</td><td data-label=\"From\"><a href=\"/inbox/leads/{}\">visit {}</a>, {}</td></tr>",
+            "<tr><td class=\"lead\">{}</td><td data-label=\"Answer\">{}</td><td data-label=\"From\"><span><a href=\"/inbox/leads/{}\">visit {}</a>, {}</span></td></tr>",
             escape(&label),
             escape(&text),
             encode(&r.id),
