@@ -131,10 +131,10 @@ const VISITOR: &str = "bantam.visitor.v1";
 /// The id kept for this visitor, else `fresh` (this submission's random id, which becomes
 /// theirs once kept): no second random source.
 pub(crate) fn visitor_id(fresh: &str) -> String {
-    // What storage holds is not checked here (bytes every visitor downloads): a collector
-    // ignores a visitor id that is not one.
     storage()
         .and_then(|s| s.get_item(VISITOR).ok().flatten())
+        // Only emptiness is checked: the collector bounds and keys what it is sent.
+        .filter(|id| !id.is_empty())
         .unwrap_or_else(|| fresh.to_owned())
 }
 

@@ -321,7 +321,7 @@ fn the_inbox_exports_and_erases_a_person_and_the_file_keeps_nothing_of_them() {
     assert_eq!(status, 303, "{response}");
     assert!(response.contains("/inbox/people/zoe.muller%40example-corp.io?erased=2"));
     let (_, page) = get(&addr, "/inbox/people/zoe.muller%40example-corp.io?erased=2");
-    assert!(page.contains("Erased.") && page.contains("Nothing is held about this email."));
+    assert!(page.contains("Erased.") && page.contains("Nothing is held about this person."));
     let (_, export) = get(&addr, "/v1/people/zoe.muller%40example-corp.io");
     assert!(export.contains("\"leads\":[]"), "{export}");
     let (_, records) = get(&addr, "/v1/erasures");
