@@ -294,7 +294,8 @@ fn the_inbox_exports_and_erases_a_person_and_the_file_keeps_nothing_of_them() {
     // No inline script: the one script is the collector's local-time file (the page shows times).
     assert_eq!(
         page.matches("<script").count(),
-        page.matches("<script src=\"/inbox/local-time.js\" defer></script>").count(),
+        page.matches("<script src=\"/inbox/local-time.js\" defer></script>")
+            .count(),
         "{page}"
     );
 
