@@ -14,6 +14,7 @@ mod inbox;
 pub mod learn;
 mod limit;
 mod people;
+mod persons;
 mod quarantine;
 mod serve;
 mod store;
@@ -28,7 +29,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use bantam_engine::{
     AnswerValue, Answers, BrowserInfo, Context, LeadDocument, Touch, SCHEMA_VERSION,
@@ -262,7 +263,14 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .route("/v1/leads/{id}/status", post(inbox::status_api))
         .route("/v1/quarantine", get(quarantine::list_api))
         .route("/v1/quarantine/{id}/accept", post(quarantine::accept_api))
-        .route("/inbox", get(inbox::inbox))
+        .route("/inbox", get(persons::people_page))
+        .route("/inbox/leads", get(inbox::inbox))
+        .route("/v1/people", get(persons::list_api))
+        .route("/v1/people.csv", get(persons::csv))
+        .route("/v1/people/{key}/feedback", post(persons::feedback_api))
+        .route("/v1/people/{key}/owner", put(persons::owner_api))
+        .route("/inbox/people/{key}/feedback", post(persons::feedback_form))
+        .route("/inbox/people/{key}/owner", post(persons::owner_form))
         .route("/inbox/local-time.js", get(inbox::local_time_js))
         .route("/inbox/leads/{id}", get(inbox::detail))
         .route("/inbox/leads/{id}/status", post(inbox::status_form))
@@ -292,12 +300,12 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .route("/inbox/forms/{id}/fit/apply", post(inbox::proposal::apply))
         .route("/inbox/quarantine", get(quarantine::list_page))
         .route(
-            "/v1/people/{email}",
+            "/v1/people/{key}",
             get(people::export_api).delete(people::erase_api),
         )
         .route("/v1/erasures", get(people::erasures_api))
-        .route("/inbox/people/{email}", get(people::person_page))
-        .route("/inbox/people/{email}/erase", post(people::erase_form))
+        .route("/inbox/people/{key}", get(people::person_page))
+        .route("/inbox/people/{key}/erase", post(people::erase_form))
         .route(
             "/inbox/quarantine/{id}/accept",
             post(quarantine::accept_form),
@@ -736,6 +744,17 @@ pub(crate) fn ingest(
     // The body as it was sent (before links are clamped): a replay hashes the same.
     let body_sha256 = sha256_hex(&document);
     clamp_links(&mut document);
+    // A visitor id that is not one (storage in the visitor's browser is theirs to change) is
+    // dropped rather than refused: it only links submissions, and a lead is never lost over it.
+    if let Some(object) = document.as_object_mut() {
+        let valid = object
+            .get("visitorId")
+            .and_then(Value::as_str)
+            .is_some_and(|id| check_id(id, "visitorId", 100).is_ok());
+        if !valid {
+            object.remove("visitorId");
+        }
+    }
     let mut unknown = Vec::new();
     let mut note_unknown = |path: serde_ignored::Path<'_>| unknown.push(pointer(&path));
     let lead: LeadDocument = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(

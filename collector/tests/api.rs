@@ -568,11 +568,15 @@ async fn seeded_inbox(db: &TestDb) -> Router {
 
 async fn the_inbox_lists_filters_and_escapes(db: TestDb) {
     let router = seeded_inbox(&db).await;
-    let (status, _) = text(&router, Request::get("/inbox").body(Body::empty()).unwrap()).await;
+    let (status, _) = text(
+        &router,
+        Request::get("/inbox/leads").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let response = router
         .clone()
-        .oneshot(Request::get("/inbox").body(Body::empty()).unwrap())
+        .oneshot(Request::get("/inbox/leads").body(Body::empty()).unwrap())
         .await
         .unwrap();
     assert!(response.headers()["www-authenticate"]
@@ -580,7 +584,7 @@ async fn the_inbox_lists_filters_and_escapes(db: TestDb) {
         .unwrap()
         .starts_with("Basic"));
 
-    let (status, html) = text(&router, admin_get("/inbox")).await;
+    let (status, html) = text(&router, admin_get("/inbox/leads")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("5 match"), "count");
     assert!(
@@ -593,21 +597,21 @@ async fn the_inbox_lists_filters_and_escapes(db: TestDb) {
         "{html}"
     );
     assert!(html.contains("<svg role=\"img\""), "chart");
-    let (_, hot) = text(&router, admin_get("/inbox?grade=hot")).await;
+    let (_, hot) = text(&router, admin_get("/inbox/leads?grade=hot")).await;
     assert!(
         hot.contains("2 match") && hot.contains("hot1@acme.io") && !hot.contains("warm1@acme.io")
     );
-    let (_, found) = text(&router, admin_get("/inbox?q=glob")).await;
+    let (_, found) = text(&router, admin_get("/inbox/leads?q=glob")).await;
     assert!(found.contains("1 match") && found.contains("Globex"));
-    let (_, by_source) = text(&router, admin_get("/inbox?source=newsletter")).await;
+    let (_, by_source) = text(&router, admin_get("/inbox/leads?source=newsletter")).await;
     assert!(by_source.contains("1 match") && by_source.contains("Initech"));
     let (_, none) = text(
         &router,
-        admin_get("/inbox?source=(none)&from=2020-01-01&to=2099-12-31"),
+        admin_get("/inbox/leads?source=(none)&from=2020-01-01&to=2099-12-31"),
     )
     .await;
     assert!(none.contains("2 match"), "{none}");
-    let (status, _) = text(&router, admin_get("/inbox?from=yesterday")).await;
+    let (status, _) = text(&router, admin_get("/inbox/leads?from=yesterday")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let (status, detail) = text(&router, admin_get("/inbox/leads/hot1")).await;
@@ -732,7 +736,7 @@ async fn flagged_spam_and_the_context_show_in_the_inbox_and_export(db: TestDb) {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
 
-    let (_, list) = text(&router, admin_get("/inbox")).await;
+    let (_, list) = text(&router, admin_get("/inbox/leads")).await;
     assert_eq!(list.matches("spam?").count(), 1, "only the flagged lead");
     let (_, detail) = text(&router, admin_get("/inbox/leads/bot1")).await;
     assert!(detail.contains("Possible spam: the hidden honeypot field was filled in."));

@@ -861,7 +861,7 @@ impl Postgres {
             .query(
                 "SELECT received_at, status, status_at,
                         (SELECT state FROM forwards WHERE forwards.lead_id = leads.id), document
-                 FROM leads WHERE lower(email) = $1 ORDER BY received_at, seq",
+                 FROM leads WHERE lower(email) = $1 OR person_id IN (SELECT id FROM persons WHERE key = $1) ORDER BY received_at, seq",
                 &[&email],
             )
             .await?;

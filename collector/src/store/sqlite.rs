@@ -876,7 +876,7 @@ impl Sqlite {
             let mut stmt = conn.prepare(
                 "SELECT received_at, status, status_at,
                         (SELECT state FROM forwards WHERE forwards.lead_id = leads.id), document
-                 FROM leads WHERE lower(email) = ?1 ORDER BY received_at, rowid",
+                 FROM leads WHERE lower(email) = ?1 OR person_id IN (SELECT id FROM persons WHERE key = ?1) ORDER BY received_at, rowid",
             )?;
             let rows = stmt.query_map(params![email], |row| {
                 Ok((
