@@ -455,6 +455,12 @@ export interface LeadDocument {
   context: LeadContext;
   spam: SpamVerdict;
   /**
+   * A random id the widget keeps for the visitor with their profile (after consent where the
+   * form asks for it): their first submission's `id`. A collector links their submissions to
+   * one person with it until it knows their email. Absent from leads of older widgets.
+   */
+  visitorId?: string;
+  /**
    * Only on a lead a third-party endpoint refused for good, as posted to `delivery.fallback`.
    */
   refusal?: Refusal;

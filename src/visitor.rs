@@ -1,4 +1,5 @@
-//! What the widget remembers about a visitor between page loads: first and last touch.
+//! What the widget remembers about a visitor between page loads: first and last touch, the
+//! answers per form and a random visitor id.
 //!
 //! Stored in `localStorage` only where the form allows it: at once when the form asks no
 //! consent, otherwise only once the visitor has given it.
@@ -124,10 +125,34 @@ pub(crate) fn save_profile(form_id: &str, answers: &bantam_engine::Answers, visi
     }
 }
 
-/// "Not you?": forgets the profile and the touches kept on this device.
+/// The `localStorage` key of the visitor's id, shared by every form on the site.
+const VISITOR: &str = "bantam.visitor.v1";
+
+/// The id kept for this visitor, else `fresh` (this submission's random id, which becomes
+/// theirs once kept): no second random source.
+pub(crate) fn visitor_id(fresh: &str) -> String {
+    storage()
+        .and_then(|s| s.get_item(VISITOR).ok().flatten())
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= 100
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .unwrap_or_else(|| fresh.to_owned())
+}
+
+/// Keeps the visitor's id (with their profile, under the same consent rule).
+pub(crate) fn keep_visitor_id(id: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(VISITOR, id);
+    }
+}
+
+/// "Not you?": forgets the profile, the touches and the visitor id kept on this device.
 pub(crate) fn forget(form_id: &str) {
     if let Some(storage) = storage() {
         let _ = storage.remove_item(&profile_key(form_id));
         let _ = storage.remove_item(KEY);
+        let _ = storage.remove_item(VISITOR);
     }
 }

@@ -41,6 +41,7 @@ pub(crate) struct FilterQuery {
     from: Option<String>,
     to: Option<String>,
     q: Option<String>,
+    owner: Option<String>,
     offset: Option<String>,
     /// Most leads a CSV export holds (the inbox shows pages of 50 whatever it says).
     limit: Option<String>,
@@ -151,6 +152,7 @@ impl FilterQuery {
                 from: non_empty(&self.from),
                 to: non_empty(&self.to),
                 search: non_empty(&self.q),
+                owner: non_empty(&self.owner),
             },
             offset,
             limit,
@@ -169,6 +171,7 @@ impl FilterQuery {
             ("from", &self.from),
             ("to", &self.to),
             ("q", &self.q),
+            ("owner", &self.owner),
         ];
         pairs
             .iter()
@@ -1275,13 +1278,24 @@ fn parse_status(s: &str) -> Result<&'static str, AppError> {
     })
 }
 
+/// Records feedback given on the lead `id`: its person's feedback (see
+/// [`crate::store::Store::lead_feedback`]), by the admin named in `headers`.
 async fn record_status(
     state: &AppState,
+    headers: &HeaderMap,
     id: String,
     status: &'static str,
 ) -> Result<String, AppError> {
     let at = time::now_rfc3339();
-    let found = state.store.set_status(&id, status, &at).await?;
+    let feedback = crate::store::Feedback {
+        status: status.to_owned(),
+        reason: None,
+        value: None,
+        at: at.clone(),
+        by: crate::admin_name(headers),
+        lead_id: Some(id.clone()),
+    };
+    let found = state.store.lead_feedback(&id, &feedback).await?;
     if found {
         Ok(at)
     } else {
@@ -1357,7 +1371,7 @@ pub(crate) async fn status_form(
 ) -> Result<Response, AppError> {
     change_from_inbox(&state, &headers)?;
     let status = parse_status(&form_field(&form_fields(&body), "status"))?;
-    record_status(&state, id.clone(), status).await?;
+    record_status(&state, &headers, id.clone(), status).await?;
     Ok(Redirect::to(&format!("/inbox/leads/{}", encode(&id))).into_response())
 }
 
@@ -1409,7 +1423,7 @@ pub(crate) async fn status_api(
     not_from_another_site(&headers)?;
     let Json(body) = body.map_err(|e| AppError::bad(e.status(), e.body_text(), Some("status")))?;
     let status = parse_status(&body.status)?;
-    let at = record_status(&state, id.clone(), status).await?;
+    let at = record_status(&state, &headers, id.clone(), status).await?;
     Ok(Json(json!({ "id": id, "status": status, "statusAt": at })).into_response())
 }
 

@@ -51,9 +51,10 @@ pub use limit::RateLimit;
 pub use people::run_retention;
 pub use serve::{serve, Limits};
 pub use store::{
-    email_digest, is_postgres_url, Cursor, Daily, DeliveryState, DeliverySummary, Due, Erase,
-    Erasure, Filter, FormVersion, ImportCount, Imported, Ingested, LeadOutcome, PersonData,
-    Published, Quarantined, SourceQuality, Store, StoreError, Stored, NEW, STATUSES,
+    email_digest, is_postgres_url, normal_email, person_key, Credit, Cursor, Daily, DeliveryState,
+    DeliverySummary, Due, Erase, Erasure, Feedback, Filter, FormVersion, ImportCount, Imported,
+    Ingested, LeadOutcome, PeopleQuality, Person, PersonData, Published, Quarantined,
+    SourceQuality, Store, StoreError, Stored, NEW, REJECT_REASONS, STATUSES, UNASSIGNED,
 };
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
@@ -113,25 +114,11 @@ impl AppState {
         if self.routes.destinations.is_empty() {
             return Vec::new();
         }
-        #[derive(Deserialize, Default)]
-        struct SpamOf {
-            #[serde(default)]
-            spam: SpamFlag,
-        }
-        #[derive(Deserialize, Default)]
-        struct SpamFlag {
-            #[serde(default)]
-            flagged: bool,
-        }
-        let spam = serde_json::from_str::<SpamOf>(&lead.document)
-            .unwrap_or_default()
-            .spam
-            .flagged;
         self.routes.select(&routes::LeadFacts {
             form_id: &lead.form_id,
             grade: &lead.grade,
             total: lead.total,
-            spam,
+            spam: lead.spam,
         })
     }
 
@@ -852,6 +839,9 @@ pub(crate) fn ingest(
         check_length(&consent.text, "consent.text", 2000)?;
         check_id(&consent.question_id, "consent.questionId", 64)?;
     }
+    if let Some(visitor) = &lead.visitor_id {
+        check_id(visitor, "visitorId", 100)?;
+    }
     if lead.score.total > 100 {
         return Err(AppError::unprocessable(
             "score.total must be 0-100",
@@ -936,6 +926,9 @@ pub(crate) fn ingest(
         email: lead.contact.get("email").cloned(),
         company: lead.contact.get("company").cloned(),
         utm: utm_of(&lead),
+        first_utm: first_utm_of(&lead),
+        visitor_id: lead.visitor_id.clone(),
+        spam: lead.spam.flagged,
         best_grade: form.grade_index(&server.grade) == Some(0),
         deliveries: Vec::new(),
         grade: server.grade,
@@ -963,6 +956,16 @@ fn sha256_hex(document: &Value) -> String {
 fn utm_of(lead: &LeadDocument) -> [Option<String>; 3] {
     let utm = match &lead.attribution {
         Some(attribution) => attribution.last_touch.utm.clone(),
+        None => Touch::from_page(&lead.page.url, "", "").utm,
+    };
+    [utm.source, utm.medium, utm.campaign]
+}
+
+/// UTM source, medium and campaign of the visitor's first touch: the lead's
+/// `attribution.firstTouch`, else its page.
+fn first_utm_of(lead: &LeadDocument) -> [Option<String>; 3] {
+    let utm = match &lead.attribution {
+        Some(attribution) => attribution.first_touch.utm.clone(),
         None => Touch::from_page(&lead.page.url, "", "").utm,
     };
     [utm.source, utm.medium, utm.campaign]

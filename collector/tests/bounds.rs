@@ -76,6 +76,9 @@ fn lead(
         document: format!(r#"{{"id":"{id}","score":{{"reasons":[]}}}}"#),
         body_sha256: format!("hash-{id}"),
         form_version: None,
+        visitor_id: None,
+        spam: false,
+        first_utm: [None, None, None],
     }
 }
 
@@ -359,7 +362,7 @@ async fn the_summary_is_built_for_leads_stored_before_it() {
     // As a database from before the summary: no table (nor what later migrations add), schema
     // version 6.
     let conn = rusqlite::Connection::open(db.url()).unwrap();
-    conn.execute_batch("DROP TABLE lead_counts; DROP INDEX leads_grade_received; DROP INDEX leads_form_received; CREATE INDEX leads_grade ON leads (grade); DROP TABLE form_versions; ALTER TABLE leads DROP COLUMN form_version; DROP TABLE erasures; DROP INDEX leads_email; DROP INDEX leads_status_received; DROP TABLE deliveries; CREATE TABLE forwards (lead_id TEXT PRIMARY KEY REFERENCES leads (id), attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'pending', last_error TEXT, status_code INTEGER, delivered_at TEXT); PRAGMA user_version = 6;")
+    conn.execute_batch("DROP TABLE lead_counts; DROP INDEX leads_grade_received; DROP INDEX leads_form_received; CREATE INDEX leads_grade ON leads (grade); DROP TABLE form_versions; ALTER TABLE leads DROP COLUMN form_version; DROP TABLE erasures; DROP INDEX leads_email; DROP INDEX leads_status_received; DROP TABLE persons; DROP TABLE feedback; DROP INDEX leads_person; ALTER TABLE leads DROP COLUMN person_id; ALTER TABLE leads DROP COLUMN spam; ALTER TABLE leads DROP COLUMN first_source; ALTER TABLE leads DROP COLUMN first_medium; ALTER TABLE leads DROP COLUMN first_campaign; DROP TABLE deliveries; CREATE TABLE forwards (lead_id TEXT PRIMARY KEY REFERENCES leads (id), attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'pending', last_error TEXT, status_code INTEGER, delivered_at TEXT); PRAGMA user_version = 6;")
         .unwrap();
     drop(conn);
     let store = db.open().await;
@@ -398,15 +401,21 @@ async fn a_database_from_a_newer_collector_is_refused() {
 }
 
 /// Runs `program` with `args`, as `nobody` when the tests run as root (root writes any file,
-/// so a read-only database needs another user).
+/// so a read-only database needs another user). The user is set in the child itself (not by
+/// `runuser`, which would stay between), so killing the command stops the collector.
 fn as_nobody(root: bool, program: &str, args: &[&str]) -> std::process::Command {
-    let mut command = if root {
-        let mut c = std::process::Command::new("runuser");
-        c.args(["-u", "nobody", "--", program]);
-        c
-    } else {
-        std::process::Command::new(program)
-    };
+    use std::os::unix::process::CommandExt;
+    let mut command = std::process::Command::new(program);
+    if root {
+        let id = |flag: &str| -> u32 {
+            let out = std::process::Command::new("id")
+                .args([flag, "nobody"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        };
+        command.gid(id("-g")).uid(id("-u"));
+    }
     command.args(args);
     command
 }

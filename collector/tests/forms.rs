@@ -603,6 +603,9 @@ async fn the_impact_reads_the_newest_10000_leads_at_most(db: TestDb) {
                     document: json,
                     body_sha256: format!("hash-{i}"),
                     form_version: Some(1),
+                    visitor_id: None,
+                    spam: false,
+                    first_utm: [None, None, None],
                 },
                 received_at: format!(
                     "2026-11-01T{:02}:{:02}:{:02}.000Z",

@@ -24,6 +24,9 @@ fn ingested(form: &str, id: &str) -> Ingested {
         document: format!(r#"{{"id":"{id}"}}"#),
         body_sha256: "aaa".into(),
         form_version: None,
+        visitor_id: None,
+        spam: false,
+        first_utm: [None, None, None],
     }
 }
 

@@ -29,6 +29,9 @@ fn ingested(id: &str, email: &str, source: &str) -> Ingested {
         document: format!(r#"{{"id":"{id}","formId":"demo","answers":{{"email":"{email}"}}}}"#),
         body_sha256: "aaa".into(),
         form_version: None,
+        visitor_id: None,
+        spam: false,
+        first_utm: [None, None, None],
     }
 }
 

@@ -32,6 +32,9 @@ fn ingested(id: &str, body_sha256: &str, forward: bool) -> Ingested {
         document: format!(r#"{{"id":"{id}"}}"#),
         body_sha256: body_sha256.into(),
         form_version: None,
+        visitor_id: None,
+        spam: false,
+        first_utm: [None, None, None],
     }
 }
 

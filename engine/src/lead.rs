@@ -93,6 +93,11 @@ pub struct LeadDocument {
     /// Whether the spam rules caught the submission, and which.
     #[cfg_attr(feature = "serde", serde(default))]
     pub spam: Spam,
+    /// A random id the widget keeps for the visitor (with their profile, under the same
+    /// consent rule), so a collector can tell their submissions belong to one person before
+    /// it knows their email. The platform sets it; [`build_lead`] leaves it `None`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub visitor_id: Option<String>,
 }
 
 /// What the platform supplies for a lead: the engine makes no ids and reads no clock.
@@ -169,6 +174,9 @@ impl LeadDocument {
         }
         self.context.write(&mut w, Some("context"));
         self.spam.write(&mut w, Some("spam"));
+        if let Some(visitor) = &self.visitor_id {
+            w.string(Some("visitorId"), visitor);
+        }
         w.end_object();
         w.finish()
     }
@@ -279,6 +287,7 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
         asked,
         context,
         spam,
+        visitor_id: None,
     }
 }
 

@@ -212,7 +212,10 @@ fn sample_lead() -> LeadDocument {
         vec!["timeframe".into(), "need".into(), "headcount".into()],
     )
     .unwrap();
-    build_lead(&form, &a, lead_input())
+    let mut lead = build_lead(&form, &a, lead_input());
+    // The widget adds the id it keeps for the visitor (its first submission's id).
+    lead.visitor_id = Some("0b7e9a52-51d4-4f0e-8c1a-6f3d2e9b7a41".into());
+    lead
 }
 
 /// The submission, page, attribution and browser of every sample lead.

@@ -113,6 +113,8 @@ pub struct Stored {
     /// Whether the stored lead came from the same posted document: true for a new row, for a
     /// replay of the same body, and for rows stored before bodies were hashed.
     pub same_body: bool,
+    /// The key of the person the lead belongs to (see [`Person::key`]).
+    pub person: String,
 }
 
 impl Stored {
@@ -205,6 +207,13 @@ pub struct Ingested {
     /// The version of the form the collector scored it with (see [`FormVersion`]), when the
     /// form in use is a recorded version.
     pub form_version: Option<i64>,
+    /// The random id the widget keeps for the visitor (`visitorId`), when it sent one.
+    pub visitor_id: Option<String>,
+    /// Whether the widget's spam rules flagged the submission (`spam.flagged`).
+    pub spam: bool,
+    /// UTM source, medium and campaign of the visitor's first touch (the lead's
+    /// `attribution.firstTouch`, else its page, like [`Ingested::utm`]).
+    pub first_utm: [Option<String>; 3],
 }
 
 impl Ingested {
@@ -283,7 +292,13 @@ pub struct Filter {
     pub to: Option<String>,
     /// Email or company containing this text.
     pub search: Option<String>,
+    /// Only people with this owner, or [`UNASSIGNED`] for people without one (people only:
+    /// a submission has no owner).
+    pub owner: Option<String>,
 }
+
+/// The owner filter's name for people nobody owns yet.
+pub const UNASSIGNED: &str = "unassigned";
 
 /// The status filter's name for leads sales has not given feedback on yet.
 pub const NEW: &str = "new";
@@ -371,6 +386,16 @@ impl Filter {
             // Times compare as text; "T99" sorts after every time of that day.
             c.add("received_at < {}", format!("{to}T99"));
         }
+        match self.owner.as_deref() {
+            Some(UNASSIGNED) => c
+                .clauses
+                .push("person_id IN (SELECT id FROM persons WHERE owner IS NULL)".into()),
+            Some(owner) => c.add(
+                "person_id IN (SELECT id FROM persons WHERE owner = {})",
+                owner.to_owned(),
+            ),
+            None => {}
+        }
         if let Some(search) = &self.search {
             let pattern = format!(
                 "%{}%",
@@ -396,7 +421,7 @@ impl Filter {
     /// `None` when the filter needs the leads themselves (a search on email or company, or a
     /// sales status, which the summary does not keep).
     fn counts_sql(&self, dialect: Dialect) -> Option<(String, Vec<String>)> {
-        if self.search.is_some() || self.status.is_some() {
+        if self.search.is_some() || self.status.is_some() || self.owner.is_some() {
             return None;
         }
         // The summary keeps "no source" as the empty text (a key cannot be NULL).
@@ -409,6 +434,220 @@ impl Filter {
             c.add("day <= {}", to.clone());
         }
         Some(c.done())
+    }
+}
+
+impl Filter {
+    /// The SQL condition on `persons` for the people this filter finds, and its parameters:
+    /// grade, status and owner are the person's (their latest grade, their latest feedback);
+    /// form and source match any of their submissions; dates are their last submission's;
+    /// search is on their email or company.
+    fn people_sql(&self, dialect: Dialect) -> (String, Vec<String>) {
+        let mut c = Clauses::new(dialect);
+        if let Some(grade) = &self.grade {
+            c.add("persons.grade = {}", grade.clone());
+        }
+        if let Some(form) = &self.form {
+            c.add(
+                "EXISTS (SELECT 1 FROM leads WHERE leads.person_id = persons.id AND leads.form_id = {})",
+                form.clone(),
+            );
+        }
+        for (column, value) in [
+            ("utm_source", &self.source),
+            ("utm_medium", &self.medium),
+            ("utm_campaign", &self.campaign),
+        ] {
+            let any = |condition: &str| {
+                format!("EXISTS (SELECT 1 FROM leads WHERE leads.person_id = persons.id AND {condition})")
+            };
+            match value.as_deref() {
+                Some("(none)") => c.clauses.push(any(&format!("leads.{column} IS NULL"))),
+                Some(value) => c.add(
+                    &any(&format!("lower(leads.{column}) = lower({{}})")),
+                    value.to_owned(),
+                ),
+                None => {}
+            }
+        }
+        match self.status.as_deref() {
+            Some(NEW) => c.clauses.push("persons.status IS NULL".into()),
+            Some(status) => c.add("persons.status = {}", status.to_owned()),
+            None => {}
+        }
+        match self.owner.as_deref() {
+            Some(UNASSIGNED) => c.clauses.push("persons.owner IS NULL".into()),
+            Some(owner) => c.add("persons.owner = {}", owner.to_owned()),
+            None => {}
+        }
+        if let Some(from) = &self.from {
+            c.add("persons.last_at >= {}", from.clone());
+        }
+        if let Some(to) = &self.to {
+            c.add("persons.last_at < {}", format!("{to}T99"));
+        }
+        if let Some(search) = &self.search {
+            let pattern = format!(
+                "%{}%",
+                search
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            let like = match dialect {
+                Dialect::Sqlite => "LIKE",
+                Dialect::Postgres => "ILIKE",
+            };
+            c.add(
+                &format!(
+                    "(persons.email {like} {{}} ESCAPE '\\' OR persons.company {like} {{}} ESCAPE '\\')"
+                ),
+                pattern,
+            );
+        }
+        c.done()
+    }
+}
+
+/// The reasons sales may give for rejecting a person, with how the inbox says them.
+pub const REJECT_REASONS: [(&str, &str); 7] = [
+    ("no-budget", "No budget"),
+    ("no-authority", "Not a decision maker"),
+    ("no-need", "No need"),
+    ("bad-timing", "Bad timing"),
+    ("not-a-fit", "Not a fit"),
+    ("unreachable", "Unreachable"),
+    ("spam", "Spam or fake"),
+];
+
+/// The key of a person: their email trimmed and in ASCII lower case; else `visitor:` and the
+/// widget's visitor id while no email is known; else `lead:` and the lead id (a person known
+/// by one anonymous submission). An email always holds `@`, the other two never do.
+pub fn person_key(email: Option<&str>, visitor_id: Option<&str>, lead_id: &str) -> String {
+    match (normal_email(email), visitor_id) {
+        (Some(email), _) => email,
+        (None, Some(visitor)) => format!("visitor:{visitor}"),
+        (None, None) => format!("lead:{lead_id}"),
+    }
+}
+
+/// An email as people are keyed by it (trimmed, ASCII lower case), `None` when empty.
+pub fn normal_email(email: Option<&str>) -> Option<String> {
+    email
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_ascii_lowercase)
+}
+
+/// One person: what the inbox lists (their latest submission's grade and score, first and
+/// last touch, owner, latest feedback), kept up to date with every submission and feedback.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Person {
+    /// The person's key (see [`person_key`]): how pages and the API name them.
+    pub key: String,
+    /// Their email, normalised, once one is known.
+    pub email: Option<String>,
+    /// The widget's visitor id last seen with them.
+    pub visitor_id: Option<String>,
+    /// The sales rep who owns them.
+    pub owner: Option<String>,
+    /// Their company, from their latest submission that named one.
+    pub company: Option<String>,
+    /// Their first and last submission's arrival (not flagged as spam, where they have one).
+    pub first_at: Option<String>,
+    /// See `first_at`.
+    pub last_at: Option<String>,
+    /// Their latest submission's id, grade and total.
+    pub last_lead: Option<String>,
+    /// See `last_lead`.
+    pub grade: Option<String>,
+    /// See `last_lead`.
+    pub total: Option<u8>,
+    /// Whether their latest grade is their form's best.
+    pub best: bool,
+    /// How many submissions.
+    pub leads: u64,
+    /// Whether every submission of theirs was flagged as spam.
+    pub spam: bool,
+    /// UTM source, medium, campaign of their first touch (their first submission's
+    /// `attribution.firstTouch`).
+    pub first_utm: [Option<String>; 3],
+    /// UTM source, medium, campaign of their last touch (their latest submission's page).
+    pub last_utm: [Option<String>; 3],
+    /// Their latest feedback and when it was given.
+    pub status: Option<(String, String)>,
+}
+
+/// One piece of sales feedback on a person ([`Store::give_feedback`], [`Store::feedback`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Feedback {
+    /// One of [`STATUSES`].
+    pub status: String,
+    /// For `rejected`: one of [`REJECT_REASONS`]' ids.
+    pub reason: Option<String>,
+    /// For `won`: the deal's value.
+    pub value: Option<f64>,
+    /// When it was given (RFC 3339).
+    pub at: String,
+    /// Who gave it.
+    pub by: String,
+    /// The submission it was recorded on (the person's latest then, or the one named).
+    pub lead_id: Option<String>,
+}
+
+/// Which touch a source is credited with in [`Store::people_quality`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credit {
+    /// The source of the visitor's first touch: how they first found the site.
+    First,
+    /// The source of their latest submission's page: what brought them to submit last.
+    Last,
+}
+
+/// Lead-source quality counted in people: one source/medium/campaign under one [`Credit`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeopleQuality {
+    /// UTM source, medium, campaign (lowercase; `None` where the touch had none).
+    pub utm: [Option<String>; 3],
+    /// People (not flagged as spam) credited to it.
+    pub people: u64,
+    /// Of them, how many have their form's best grade (hot) now.
+    pub best: u64,
+    /// Of them, how many sales gave feedback on.
+    pub reviewed: u64,
+    /// Of them, how many sales accepted (accepted, won or lost).
+    pub accepted: u64,
+    /// Of them, how many were won.
+    pub won: u64,
+}
+
+impl PeopleQuality {
+    /// Share of people who are hot now, 0-1.
+    pub fn hot_share(&self) -> Option<f64> {
+        ratio(self.best, self.people)
+    }
+
+    /// Accepted among those sales gave feedback on, 0-1; `None` before any feedback.
+    pub fn acceptance_rate(&self) -> Option<f64> {
+        ratio(self.accepted, self.reviewed)
+    }
+
+    /// Won among those sales accepted, 0-1; `None` before any was accepted.
+    pub fn win_rate(&self) -> Option<f64> {
+        ratio(self.won, self.accepted)
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// The person's columns of the touch `credit` names.
+fn quality_columns(credit: Credit) -> &'static str {
+    match credit {
+        Credit::First => "lower(first_source), lower(first_medium), lower(first_campaign)",
+        Credit::Last => "lower(last_source), lower(last_medium), lower(last_campaign)",
     }
 }
 
@@ -501,6 +740,8 @@ pub struct Row {
     pub position: i64,
     /// The version of its form it was scored with (`None` for leads stored before versions).
     pub form_version: Option<i64>,
+    /// The key of the person it belongs to.
+    pub person: Option<String>,
 }
 
 /// Leads, share of the best grade and average score for one source/medium/campaign.
@@ -645,7 +886,7 @@ impl Erase {
     fn terms(&self) -> (&'static str, String, &'static str, String) {
         match self {
             Erase::Person { email } => (
-                "lower(email) = {}",
+                "(lower(email) = {} OR person_id IN (SELECT id FROM persons WHERE key = {}))",
                 email.clone(),
                 "person",
                 email_digest(email),
@@ -870,12 +1111,123 @@ impl Store {
         dispatch!(self.row(id))
     }
 
-    /// Records sales feedback; returns false when no lead has this id.
+    /// One person by key (see [`person_key`]).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn person_by_key(&self, key: &str) -> Result<Option<Person>, StoreError> {
+        dispatch!(self.person_by_key(key))
+    }
+
+    /// People matching `filter` (see [`Filter`]: grade, status and owner are the person's),
+    /// the most recently active first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn people(
+        &self,
+        filter: &Filter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Person>, StoreError> {
+        dispatch!(self.people(filter, limit, offset))
+    }
+
+    /// How many people match `filter`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn count_people(&self, filter: &Filter) -> Result<u64, StoreError> {
+        dispatch!(self.count_people(filter))
+    }
+
+    /// A person's submissions, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails or a row is corrupt.
+    pub async fn person_leads(&self, key: &str) -> Result<Vec<Row>, StoreError> {
+        dispatch!(self.person_leads(key))
+    }
+
+    /// Sets (or with `None` clears) the owner of the person `key`; false when there is no
+    /// such person.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn set_owner(&self, key: &str, owner: Option<&str>) -> Result<bool, StoreError> {
+        dispatch!(self.set_owner(key, owner))
+    }
+
+    /// The owner of the person `key`: `None` when there is no such person, `Some(None)` when
+    /// nobody owns them.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn owner(&self, key: &str) -> Result<Option<Option<String>>, StoreError> {
+        Ok(self.person_by_key(key).await?.map(|p| p.owner))
+    }
+
+    /// Records sales feedback on the person `key` (checked by the caller: a status of
+    /// [`STATUSES`], a reason only for `rejected`, a value only for `won`) in their history, as
+    /// their status, and as the sales status of their latest submission, so learning and the
+    /// leads' status filter see it. Returns the feedback as recorded, or `None` when there is
+    /// no such person.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn give_feedback(
+        &self,
+        key: &str,
+        feedback: &Feedback,
+    ) -> Result<Option<Feedback>, StoreError> {
+        dispatch!(self.give_feedback(key, feedback))
+    }
+
+    /// The feedback history of the person `key`, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn feedback(&self, key: &str) -> Result<Vec<Feedback>, StoreError> {
+        dispatch!(self.feedback(key))
+    }
+
+    /// Lead-source quality counted in people (not flagged as spam) matching `filter`, each
+    /// credited to the source of their first or last touch, most people first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn people_quality(
+        &self,
+        filter: &Filter,
+        credit: Credit,
+    ) -> Result<Vec<PeopleQuality>, StoreError> {
+        dispatch!(self.people_quality(filter, credit))
+    }
+
+    /// Records sales feedback given on a lead: it is the feedback of the lead's person (see
+    /// [`Store::give_feedback`]), recorded on this lead; returns false when no lead has this id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn lead_feedback(&self, id: &str, feedback: &Feedback) -> Result<bool, StoreError> {
+        dispatch!(self.set_status(id, feedback))
+    }
+
+    /// Records sales status `status` on the lead `id` at `at`, given by `admin` (see
+    /// [`Store::lead_feedback`]); returns false when no lead has this id.
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
     pub async fn set_status(&self, id: &str, status: &str, at: &str) -> Result<bool, StoreError> {
-        dispatch!(self.set_status(id, status, at))
+        let feedback = Feedback {
+            status: status.to_owned(),
+            reason: None,
+            value: None,
+            at: at.to_owned(),
+            by: "admin".to_owned(),
+            lead_id: Some(id.to_owned()),
+        };
+        self.lead_feedback(id, &feedback).await
     }
 
     /// One page of the leads of form `form_id` that have a sales status, oldest first (by

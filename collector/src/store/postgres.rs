@@ -25,6 +25,30 @@ use super::{
     Erase, Erasure, Filter, FormVersion, ImportCount, Imported, Ingested, LeadOutcome, PersonData,
     Published, Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
 };
+use super::{normal_email, person_key, Credit, Feedback, PeopleQuality, Person};
+
+/// The statement that brings persons' rows up to date with their leads and feedback (add a
+/// `WHERE` on `persons`); the same as SQLite's (`sqlite.rs`), with `seq` for `rowid`.
+macro_rules! refresh_persons {
+    () => {
+        "UPDATE persons SET
+            (last_lead, last_at, grade, total, best_grade, last_source, last_medium, last_campaign) = (
+                SELECT id, received_at, grade, total, best_grade, utm_source, utm_medium, utm_campaign
+                FROM leads WHERE leads.person_id = persons.id
+                ORDER BY spam, received_at DESC, seq DESC LIMIT 1),
+            (first_at, first_source, first_medium, first_campaign) = (
+                SELECT received_at, first_source, first_medium, first_campaign
+                FROM leads WHERE leads.person_id = persons.id
+                ORDER BY spam, received_at, seq LIMIT 1),
+            (leads, spam) = (SELECT COUNT(*), COALESCE(bool_and(spam), FALSE) FROM leads
+                             WHERE leads.person_id = persons.id),
+            company = COALESCE((SELECT company FROM leads
+                WHERE leads.person_id = persons.id AND company IS NOT NULL
+                ORDER BY received_at DESC, seq DESC LIMIT 1), company),
+            (status, status_at) = (SELECT status, at FROM feedback
+                WHERE feedback.person_id = persons.id ORDER BY at DESC, seq DESC LIMIT 1)"
+    };
+}
 
 /// Schema migrations by version, the same logical schema as SQLite's (`sqlite.rs`) version
 /// for version; `schema_version` counts those done. Differences: `seq` stands in for SQLite's
@@ -129,8 +153,75 @@ const MIGRATIONS: [&str; 13] = [
     );"#,
     // A page of one sales status reads its rows in order.
     "CREATE INDEX leads_status_received ON leads (status, received_at, seq);",
-    // Reserved for the persons table (the `people` branch's migration 12); nothing until then.
-    "SELECT 1;",
+    // People: one row per contact, every lead linked to one; their feedback history; what the
+    // people list shows of a person kept on its row (see `sqlite.rs`).
+    concat!(
+        r#"ALTER TABLE leads ADD COLUMN person_id BIGINT,
+        ADD COLUMN spam BOOLEAN NOT NULL DEFAULT FALSE,
+        ADD COLUMN first_source TEXT,
+        ADD COLUMN first_medium TEXT,
+        ADD COLUMN first_campaign TEXT;
+    UPDATE leads SET spam = COALESCE((document::jsonb #>> '{spam,flagged}')::boolean, FALSE),
+        (first_source, first_medium, first_campaign) = (
+            CASE WHEN jsonb_typeof(document::jsonb -> 'attribution') = 'object'
+                 THEN document::jsonb #>> '{attribution,firstTouch,utm,source}' ELSE utm_source END,
+            CASE WHEN jsonb_typeof(document::jsonb -> 'attribution') = 'object'
+                 THEN document::jsonb #>> '{attribution,firstTouch,utm,medium}' ELSE utm_medium END,
+            CASE WHEN jsonb_typeof(document::jsonb -> 'attribution') = 'object'
+                 THEN document::jsonb #>> '{attribution,firstTouch,utm,campaign}' ELSE utm_campaign END);
+    CREATE TABLE persons (
+        id             BIGSERIAL PRIMARY KEY,
+        key            TEXT COLLATE "C" NOT NULL UNIQUE,
+        email          TEXT,
+        visitor_id     TEXT,
+        owner          TEXT,
+        company        TEXT,
+        first_at       TEXT COLLATE "C",
+        last_at        TEXT COLLATE "C",
+        last_lead      TEXT,
+        grade          TEXT,
+        total          SMALLINT,
+        best_grade     BOOLEAN,
+        leads          BIGINT NOT NULL DEFAULT 0,
+        spam           BOOLEAN NOT NULL DEFAULT FALSE,
+        first_source   TEXT,
+        first_medium   TEXT,
+        first_campaign TEXT,
+        last_source    TEXT,
+        last_medium    TEXT,
+        last_campaign  TEXT,
+        status         TEXT,
+        status_at      TEXT
+    );
+    CREATE INDEX persons_last ON persons (last_at);
+    CREATE INDEX persons_visitor ON persons (visitor_id);
+    CREATE INDEX persons_owner ON persons (owner, last_at);
+    CREATE TABLE feedback (
+        seq       BIGSERIAL NOT NULL,
+        person_id BIGINT NOT NULL,
+        at        TEXT COLLATE "C" NOT NULL,
+        status    TEXT NOT NULL,
+        reason    TEXT,
+        value     DOUBLE PRECISION,
+        by_whom   TEXT NOT NULL,
+        lead_id   TEXT
+    );
+    CREATE INDEX feedback_person ON feedback (person_id, at);
+    INSERT INTO persons (key, email)
+        SELECT lower(trim(email)), lower(trim(email)) FROM leads
+        WHERE trim(COALESCE(email, '')) <> '' GROUP BY lower(trim(email));
+    INSERT INTO persons (key) SELECT 'lead:' || id FROM leads WHERE trim(COALESCE(email, '')) = '';
+    UPDATE leads SET person_id = (SELECT id FROM persons WHERE key =
+        CASE WHEN trim(COALESCE(leads.email, '')) <> '' THEN lower(trim(leads.email))
+             ELSE 'lead:' || leads.id END);
+    CREATE INDEX leads_person ON leads (person_id, received_at, seq);
+    INSERT INTO feedback (person_id, at, status, by_whom, lead_id)
+        SELECT person_id, COALESCE(status_at, received_at), status, 'admin', id FROM leads
+        WHERE status IS NOT NULL ORDER BY status_at;
+    "#,
+        refresh_persons!(),
+        ";"
+    ),
     // One outbox per destination (see sqlite.rs); the forward outbox becomes `forward`'s.
     r#"CREATE TABLE deliveries (
         lead_id       TEXT COLLATE "C" NOT NULL REFERENCES leads (id),
@@ -468,17 +559,172 @@ impl Postgres {
     pub(super) async fn set_status(
         &self,
         id: &str,
-        status: &str,
-        at: &str,
+        feedback: &Feedback,
     ) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let Some(row) = tx
+            .query_opt("SELECT person_id FROM leads WHERE id = $1", &[&id])
+            .await?
+        else {
+            return Ok(false);
+        };
+        match row.get::<_, Option<i64>>(0) {
+            Some(person) => {
+                let on_lead = Feedback {
+                    lead_id: Some(id.to_owned()),
+                    ..feedback.clone()
+                };
+                feedback_in(&tx, person, &on_lead).await?;
+            }
+            None => {
+                tx.execute(
+                    "UPDATE leads SET status = $2, status_at = $3 WHERE id = $1",
+                    &[&id, &feedback.status, &feedback.at],
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(super) async fn person_by_key(&self, key: &str) -> Result<Option<Person>, StoreError> {
         let client = self.client().await?;
-        let changed = client
-            .execute(
-                "UPDATE leads SET status = $2, status_at = $3 WHERE id = $1",
-                &[&id, &status, &at],
+        let row = client
+            .query_opt(
+                &format!("SELECT {PERSON_COLUMNS} FROM persons WHERE key = $1"),
+                &[&key],
             )
             .await?;
-        Ok(changed == 1)
+        Ok(row.as_ref().map(read_person))
+    }
+
+    pub(super) async fn people(
+        &self,
+        filter: &Filter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Person>, StoreError> {
+        let (condition, params) = filter.people_sql(Dialect::Postgres);
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {PERSON_COLUMNS} FROM persons WHERE leads > 0 AND {condition}
+                     ORDER BY last_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
+                ),
+                &as_params(&params),
+            )
+            .await?;
+        Ok(rows.iter().map(read_person).collect())
+    }
+
+    pub(super) async fn count_people(&self, filter: &Filter) -> Result<u64, StoreError> {
+        let (condition, params) = filter.people_sql(Dialect::Postgres);
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                &format!("SELECT COUNT(*) FROM persons WHERE leads > 0 AND {condition}"),
+                &as_params(&params),
+            )
+            .await?;
+        Ok(count(row.get(0)))
+    }
+
+    pub(super) async fn person_leads(&self, key: &str) -> Result<Vec<Row>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {ROW_COLUMNS} FROM leads
+                     WHERE person_id = (SELECT id FROM persons WHERE key = $1)
+                     ORDER BY received_at, seq"
+                ),
+                &[&key],
+            )
+            .await?;
+        rows.iter().map(read_row).collect()
+    }
+
+    pub(super) async fn set_owner(
+        &self,
+        key: &str,
+        owner: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(client
+            .execute(
+                "UPDATE persons SET owner = $2 WHERE key = $1",
+                &[&key, &owner],
+            )
+            .await?
+            == 1)
+    }
+
+    pub(super) async fn give_feedback(
+        &self,
+        key: &str,
+        feedback: &Feedback,
+    ) -> Result<Option<Feedback>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let Some(row) = tx
+            .query_opt("SELECT id FROM persons WHERE key = $1 FOR UPDATE", &[&key])
+            .await?
+        else {
+            return Ok(None);
+        };
+        let recorded = feedback_in(&tx, row.get(0), feedback).await?;
+        tx.commit().await?;
+        Ok(Some(recorded))
+    }
+
+    pub(super) async fn feedback(&self, key: &str) -> Result<Vec<Feedback>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT status, reason, value, at, by_whom, lead_id FROM feedback
+                 WHERE person_id = (SELECT id FROM persons WHERE key = $1)
+                 ORDER BY at DESC, seq DESC",
+                &[&key],
+            )
+            .await?;
+        Ok(rows.iter().map(read_feedback).collect())
+    }
+
+    pub(super) async fn people_quality(
+        &self,
+        filter: &Filter,
+        credit: Credit,
+    ) -> Result<Vec<PeopleQuality>, StoreError> {
+        let (condition, params) = filter.people_sql(Dialect::Postgres);
+        let columns = super::quality_columns(credit);
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {columns}, COUNT(*), COUNT(*) FILTER (WHERE best_grade),
+                            COUNT(*) FILTER (WHERE status IS NOT NULL),
+                            COUNT(*) FILTER (WHERE status IN ('accepted', 'won', 'lost')),
+                            COUNT(*) FILTER (WHERE status = 'won')
+                     FROM persons WHERE leads > 0 AND NOT spam AND {condition}
+                     GROUP BY 1, 2, 3 ORDER BY COUNT(*) DESC, 1, 2, 3 LIMIT 50"
+                ),
+                &as_params(&params),
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| PeopleQuality {
+                utm: [row.get(0), row.get(1), row.get(2)],
+                people: count(row.get(3)),
+                best: count(row.get(4)),
+                reviewed: count(row.get(5)),
+                accepted: count(row.get(6)),
+                won: count(row.get(7)),
+            })
+            .collect())
     }
 
     pub(super) async fn source_quality(
@@ -662,6 +908,27 @@ impl Postgres {
         // One transaction: the leads, their deliveries, their part of the summary and the record
         // go together or not at all.
         let tx = client.transaction().await?;
+        // The people whose leads go: afterwards brought up to date, or deleted with their
+        // feedback when no lead of theirs is left.
+        let mut people: Vec<i64> = tx
+            .query(
+                &format!(
+                    "SELECT DISTINCT person_id FROM leads WHERE {condition} AND person_id IS NOT NULL"
+                ),
+                &[&value],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if matches!(what, Erase::Person { .. }) {
+            if let Some(row) = tx
+                .query_opt("SELECT id FROM persons WHERE key = $1", &[&value])
+                .await?
+            {
+                people.push(row.get(0));
+            }
+        }
         tx.execute(
             &format!(
                 "UPDATE lead_counts SET leads = lead_counts.leads - d.n,
@@ -691,6 +958,23 @@ impl Postgres {
         let leads = tx
             .execute(&format!("DELETE FROM leads WHERE {condition}"), &[&value])
             .await?;
+        for id in people {
+            let left: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM leads WHERE person_id = $1)",
+                    &[&id],
+                )
+                .await?
+                .get(0);
+            if left {
+                refresh(&tx, id).await?;
+            } else {
+                tx.execute("DELETE FROM feedback WHERE person_id = $1", &[&id])
+                    .await?;
+                tx.execute("DELETE FROM persons WHERE id = $1", &[&id])
+                    .await?;
+            }
+        }
         let quarantined = if matches!(what, Erase::Person { .. }) {
             tx.execute("DELETE FROM quarantine WHERE lower(email) = $1", &[&value])
                 .await?
@@ -769,6 +1053,25 @@ impl Postgres {
             if let Some(given) = &imported.status {
                 tx.execute(&status, &[&imported.lead.id, given, &at])
                     .await?;
+                // The history's status is also its person's feedback.
+                let person: Option<i64> = tx
+                    .query_one(
+                        "SELECT person_id FROM leads WHERE id = $1",
+                        &[&imported.lead.id],
+                    )
+                    .await?
+                    .get(0);
+                if let Some(person) = person {
+                    let feedback = Feedback {
+                        status: given.clone(),
+                        reason: None,
+                        value: None,
+                        at: at.to_owned(),
+                        by: "import".into(),
+                        lead_id: Some(imported.lead.id.clone()),
+                    };
+                    feedback_in(&tx, person, &feedback).await?;
+                }
                 count.statuses += 1;
             }
         }
@@ -1087,7 +1390,8 @@ const ROW_COLUMNS: &str =
     (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id),
     (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id AND d.state = 'delivered'),
     (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id AND d.state = 'failed'),
-    seq, form_version";
+    seq, form_version,
+    (SELECT key FROM persons WHERE persons.id = leads.person_id)";
 
 fn read_version(row: &tokio_postgres::Row) -> FormVersion {
     FormVersion {
@@ -1125,6 +1429,7 @@ fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
         document: row.get(15),
         position: row.get(19),
         form_version: row.get(20),
+        person: row.get(21),
     })
 }
 
@@ -1141,9 +1446,10 @@ async fn insert_in(
             "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total,
                                 client_total, client_grade, score_mismatch, document,
                                 company, utm_source, utm_medium, utm_campaign, best_grade,
-                                body_sha256, form_version)
+                                body_sha256, form_version, spam, first_source, first_medium,
+                                first_campaign)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                     $18)
+                     $18, $19, $20, $21, $22)
              ON CONFLICT (id) DO NOTHING",
         )
         .await?;
@@ -1169,6 +1475,10 @@ async fn insert_in(
                 &lead.best_grade,
                 &lead.body_sha256,
                 &lead.form_version,
+                &lead.spam,
+                &lead.first_utm[0],
+                &lead.first_utm[1],
+                &lead.first_utm[2],
             ],
         )
         .await?
@@ -1201,9 +1511,14 @@ async fn insert_in(
             tx.execute(&delivery, &[&lead.id, destination]).await?;
         }
     }
+    if created {
+        link_person(tx, lead).await?;
+    }
     let read = tx
         .prepare_cached(
-            "SELECT grade, total, received_at, score_mismatch, body_sha256 FROM leads WHERE id = $1",
+            "SELECT grade, total, received_at, score_mismatch, body_sha256,
+                    (SELECT key FROM persons WHERE persons.id = leads.person_id)
+             FROM leads WHERE id = $1",
         )
         .await?;
     let row = tx.query_one(&read, &[&lead.id]).await?;
@@ -1216,5 +1531,193 @@ async fn insert_in(
         received_at: row.get(2),
         score_mismatch: row.get(3),
         same_body: Stored::same_body(created, stored_hash.as_deref(), &lead.body_sha256),
+        person: row.get::<_, Option<String>>(5).unwrap_or_default(),
+    })
+}
+
+/// Links a new lead to its person, creating or merging persons (see `sqlite.rs`), and brings
+/// the person's row up to date.
+async fn link_person(tx: &Transaction<'_>, lead: &Ingested) -> Result<(), StoreError> {
+    async fn find(tx: &Transaction<'_>, key: &str) -> Result<Option<i64>, StoreError> {
+        Ok(tx
+            .query_opt("SELECT id FROM persons WHERE key = $1", &[&key])
+            .await?
+            .map(|r| r.get(0)))
+    }
+    async fn create(
+        tx: &Transaction<'_>,
+        key: &str,
+        email: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        tx.execute(
+            "INSERT INTO persons (key, email) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            &[&key, &email],
+        )
+        .await?;
+        Ok(tx
+            .query_one("SELECT id FROM persons WHERE key = $1", &[&key])
+            .await?
+            .get(0))
+    }
+    let visitor = lead.visitor_id.as_deref();
+    let visitor_key = person_key(None, visitor, &lead.id);
+    let id = match normal_email(lead.email.as_deref()) {
+        Some(email) => {
+            let by_email = find(tx, &email).await?;
+            let by_visitor = match visitor {
+                Some(_) => find(tx, &visitor_key).await?,
+                None => None,
+            };
+            match (by_email, by_visitor) {
+                (Some(person), Some(anonymous)) if person != anonymous => {
+                    for sql in [
+                        "UPDATE leads SET person_id = $1 WHERE person_id = $2",
+                        "UPDATE feedback SET person_id = $1 WHERE person_id = $2",
+                        "UPDATE persons SET owner = COALESCE(owner,
+                            (SELECT owner FROM persons WHERE id = $2)) WHERE id = $1",
+                    ] {
+                        tx.execute(sql, &[&person, &anonymous]).await?;
+                    }
+                    tx.execute("DELETE FROM persons WHERE id = $1", &[&anonymous])
+                        .await?;
+                    person
+                }
+                (None, Some(anonymous)) => {
+                    tx.execute(
+                        "UPDATE persons SET key = $2, email = $2 WHERE id = $1",
+                        &[&anonymous, &email],
+                    )
+                    .await?;
+                    anonymous
+                }
+                (Some(person), _) => person,
+                (None, None) => create(tx, &email, Some(&email)).await?,
+            }
+        }
+        None => {
+            let seen = match visitor {
+                Some(visitor) => tx
+                    .query_opt(
+                        "SELECT id FROM persons WHERE visitor_id = $1
+                         ORDER BY last_at DESC, id DESC LIMIT 1",
+                        &[&visitor],
+                    )
+                    .await?
+                    .map(|r| r.get::<_, i64>(0)),
+                None => None,
+            };
+            match seen {
+                Some(person) => person,
+                None => create(tx, &visitor_key, None).await?,
+            }
+        }
+    };
+    if let Some(visitor) = visitor {
+        tx.execute(
+            "UPDATE persons SET visitor_id = $2 WHERE id = $1",
+            &[&id, &visitor],
+        )
+        .await?;
+    }
+    tx.execute(
+        "UPDATE leads SET person_id = $2 WHERE id = $1",
+        &[&lead.id, &id],
+    )
+    .await?;
+    refresh(tx, id).await?;
+    Ok(())
+}
+
+/// Brings the row of the person `id` up to date.
+async fn refresh(tx: &Transaction<'_>, id: i64) -> Result<(), StoreError> {
+    let refresh = tx
+        .prepare_cached(concat!(refresh_persons!(), " WHERE id = $1"))
+        .await?;
+    tx.execute(&refresh, &[&id]).await?;
+    Ok(())
+}
+
+const PERSON_COLUMNS: &str = "key, email, visitor_id, owner, company, first_at, last_at, last_lead,
+    grade, total, best_grade, leads, spam, first_source, first_medium, first_campaign,
+    last_source, last_medium, last_campaign, status, status_at";
+
+fn read_person(row: &tokio_postgres::Row) -> Person {
+    let status: Option<String> = row.get(19);
+    let status_at: Option<String> = row.get(20);
+    Person {
+        key: row.get(0),
+        email: row.get(1),
+        visitor_id: row.get(2),
+        owner: row.get(3),
+        company: row.get(4),
+        first_at: row.get(5),
+        last_at: row.get(6),
+        last_lead: row.get(7),
+        grade: row.get(8),
+        total: row.get::<_, Option<i16>>(9).map(small),
+        best: row.get::<_, Option<bool>>(10).unwrap_or(false),
+        leads: count(row.get(11)),
+        spam: row.get(12),
+        first_utm: [row.get(13), row.get(14), row.get(15)],
+        last_utm: [row.get(16), row.get(17), row.get(18)],
+        status: status.zip(status_at),
+    }
+}
+
+fn read_feedback(row: &tokio_postgres::Row) -> Feedback {
+    Feedback {
+        status: row.get(0),
+        reason: row.get(1),
+        value: row.get(2),
+        at: row.get(3),
+        by: row.get(4),
+        lead_id: row.get(5),
+    }
+}
+
+/// Records `feedback` on the person `person` within `tx` (see `sqlite.rs`).
+async fn feedback_in(
+    tx: &Transaction<'_>,
+    person: i64,
+    feedback: &Feedback,
+) -> Result<Feedback, StoreError> {
+    let lead_id: Option<String> = match &feedback.lead_id {
+        Some(id) => Some(id.clone()),
+        None => tx
+            .query_opt(
+                "SELECT id FROM leads WHERE person_id = $1
+                 ORDER BY received_at DESC, seq DESC LIMIT 1",
+                &[&person],
+            )
+            .await?
+            .map(|r| r.get(0)),
+    };
+    tx.execute(
+        "INSERT INTO feedback (person_id, at, status, reason, value, by_whom, lead_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &person,
+            &feedback.at,
+            &feedback.status,
+            &feedback.reason,
+            &feedback.value,
+            &feedback.by,
+            &lead_id,
+        ],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE leads SET status = $2, status_at = $3 WHERE id = $1",
+        &[&lead_id, &feedback.status, &feedback.at],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE persons SET status = $2, status_at = $3 WHERE id = $1",
+        &[&person, &feedback.status, &feedback.at],
+    )
+    .await?;
+    Ok(Feedback {
+        lead_id,
+        ..feedback.clone()
     })
 }

@@ -17,6 +17,31 @@ use super::{
     Erase, Erasure, Filter, FormVersion, ImportCount, Imported, Ingested, LeadOutcome, PersonData,
     Published, Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
 };
+use super::{normal_email, person_key, Credit, Feedback, PeopleQuality, Person};
+
+/// The statement that brings persons' rows up to date with their leads and feedback (add a
+/// `WHERE` on `persons`): latest and first submission (those not flagged as spam first, so a
+/// spam submission never becomes a person's grade or touch), count, company, latest feedback.
+macro_rules! refresh_persons {
+    () => {
+        "UPDATE persons SET
+            (last_lead, last_at, grade, total, best_grade, last_source, last_medium, last_campaign) = (
+                SELECT id, received_at, grade, total, best_grade, utm_source, utm_medium, utm_campaign
+                FROM leads WHERE leads.person_id = persons.id
+                ORDER BY spam, received_at DESC, rowid DESC LIMIT 1),
+            (first_at, first_source, first_medium, first_campaign) = (
+                SELECT received_at, first_source, first_medium, first_campaign
+                FROM leads WHERE leads.person_id = persons.id
+                ORDER BY spam, received_at, rowid LIMIT 1),
+            (leads, spam) = (SELECT COUNT(*), COALESCE(MIN(spam), 0) FROM leads
+                             WHERE leads.person_id = persons.id),
+            company = COALESCE((SELECT company FROM leads
+                WHERE leads.person_id = persons.id AND company IS NOT NULL
+                ORDER BY received_at DESC, rowid DESC LIMIT 1), company),
+            (status, status_at) = (SELECT status, at FROM feedback
+                WHERE feedback.person_id = persons.id ORDER BY at DESC, rowid DESC LIMIT 1)"
+    };
+}
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
 const MIGRATIONS: [&str; 13] = [
@@ -121,8 +146,76 @@ const MIGRATIONS: [&str; 13] = [
     // A page of one sales status reads its rows in order: "won" among a hundred thousand leads
     // with none read every lead (243 ms; `scripts/dev bench-scale`).
     "CREATE INDEX leads_status_received ON leads (status, received_at);",
-    // Reserved for the persons table (the `people` branch's migration 12); nothing until then.
-    "SELECT 1;",
+    // People: one row per contact (see `super::person_key`), every lead linked to one; the
+    // feedback sales gives a person, kept as a history; what the people list shows of a person
+    // kept on its row (latest grade, first and last touch, latest feedback). Existing leads
+    // become people by email (any case), and one person each where they have none.
+    concat!(
+        "ALTER TABLE leads ADD COLUMN person_id INTEGER;
+    ALTER TABLE leads ADD COLUMN spam INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE leads ADD COLUMN first_source TEXT;
+    ALTER TABLE leads ADD COLUMN first_medium TEXT;
+    ALTER TABLE leads ADD COLUMN first_campaign TEXT;
+    UPDATE leads SET spam = COALESCE(json_extract(document, '$.spam.flagged'), 0),
+        (first_source, first_medium, first_campaign) = (
+            CASE WHEN json_type(document, '$.attribution') = 'object'
+                 THEN json_extract(document, '$.attribution.firstTouch.utm.source') ELSE utm_source END,
+            CASE WHEN json_type(document, '$.attribution') = 'object'
+                 THEN json_extract(document, '$.attribution.firstTouch.utm.medium') ELSE utm_medium END,
+            CASE WHEN json_type(document, '$.attribution') = 'object'
+                 THEN json_extract(document, '$.attribution.firstTouch.utm.campaign') ELSE utm_campaign END);
+    CREATE TABLE persons (
+        id             INTEGER PRIMARY KEY,
+        key            TEXT NOT NULL UNIQUE,
+        email          TEXT,
+        visitor_id     TEXT,
+        owner          TEXT,
+        company        TEXT,
+        first_at       TEXT,
+        last_at        TEXT,
+        last_lead      TEXT,
+        grade          TEXT,
+        total          INTEGER,
+        best_grade     INTEGER,
+        leads          INTEGER NOT NULL DEFAULT 0,
+        spam           INTEGER NOT NULL DEFAULT 0,
+        first_source   TEXT,
+        first_medium   TEXT,
+        first_campaign TEXT,
+        last_source    TEXT,
+        last_medium    TEXT,
+        last_campaign  TEXT,
+        status         TEXT,
+        status_at      TEXT
+    );
+    CREATE INDEX persons_last ON persons (last_at);
+    CREATE INDEX persons_visitor ON persons (visitor_id);
+    CREATE INDEX persons_owner ON persons (owner, last_at);
+    CREATE TABLE feedback (
+        person_id INTEGER NOT NULL,
+        at        TEXT NOT NULL,
+        status    TEXT NOT NULL,
+        reason    TEXT,
+        value     REAL,
+        by_whom   TEXT NOT NULL,
+        lead_id   TEXT
+    );
+    CREATE INDEX feedback_person ON feedback (person_id, at);
+    INSERT INTO persons (key, email)
+        SELECT lower(trim(email)), lower(trim(email)) FROM leads
+        WHERE trim(COALESCE(email, '')) <> '' GROUP BY lower(trim(email));
+    INSERT INTO persons (key) SELECT 'lead:' || id FROM leads WHERE trim(COALESCE(email, '')) = '';
+    UPDATE leads SET person_id = (SELECT id FROM persons WHERE key =
+        CASE WHEN trim(COALESCE(leads.email, '')) <> '' THEN lower(trim(leads.email))
+             ELSE 'lead:' || leads.id END);
+    CREATE INDEX leads_person ON leads (person_id, received_at);
+    INSERT INTO feedback (person_id, at, status, by_whom, lead_id)
+        SELECT person_id, COALESCE(status_at, received_at), status, 'admin', id FROM leads
+        WHERE status IS NOT NULL ORDER BY status_at;
+    ",
+        refresh_persons!(),
+        ";"
+    ),
     // One outbox per destination: a lead enters the outbox of every destination its routes
     // pick, each with its own attempts, backoff, state and claim. The one forward outbox's
     // entries become the `forward` destination's (the `--forward-*` flags).
@@ -465,16 +558,185 @@ impl Sqlite {
     pub(super) async fn set_status(
         &self,
         id: &str,
-        status: &str,
-        at: &str,
+        feedback: &Feedback,
     ) -> Result<bool, StoreError> {
-        let (id, status, at) = (id.to_owned(), status.to_owned(), at.to_owned());
+        let (id, feedback) = (id.to_owned(), feedback.clone());
         self.run(move |conn| {
-            let changed = conn.execute(
-                "UPDATE leads SET status = ?2, status_at = ?3 WHERE id = ?1",
-                params![id, status, at],
+            let tx = conn.unchecked_transaction()?;
+            let person: Option<Option<i64>> = tx
+                .query_row(
+                    "SELECT person_id FROM leads WHERE id = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(person) = person else {
+                return Ok(false);
+            };
+            match person {
+                Some(person) => {
+                    let on_lead = Feedback {
+                        lead_id: Some(id),
+                        ..feedback
+                    };
+                    feedback_in(&tx, person, &on_lead)?;
+                }
+                None => {
+                    tx.execute(
+                        "UPDATE leads SET status = ?2, status_at = ?3 WHERE id = ?1",
+                        params![id, feedback.status, feedback.at],
+                    )?;
+                }
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    pub(super) async fn person_by_key(&self, key: &str) -> Result<Option<Person>, StoreError> {
+        let key = key.to_owned();
+        self.run(move |conn| {
+            Ok(conn
+                .query_row(
+                    &format!("SELECT {PERSON_COLUMNS} FROM persons WHERE key = ?1"),
+                    params![key],
+                    read_person,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    pub(super) async fn people(
+        &self,
+        filter: &Filter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Person>, StoreError> {
+        let (condition, params) = filter.people_sql(Dialect::Sqlite);
+        self.run(move |conn| {
+            let sql = format!(
+                "SELECT {PERSON_COLUMNS} FROM persons WHERE leads > 0 AND {condition}
+                 ORDER BY last_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), read_person)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn count_people(&self, filter: &Filter) -> Result<u64, StoreError> {
+        let (condition, params) = filter.people_sql(Dialect::Sqlite);
+        self.run(move |conn| {
+            let sql = format!("SELECT COUNT(*) FROM persons WHERE leads > 0 AND {condition}");
+            Ok(
+                conn.query_row(&sql, rusqlite::params_from_iter(params.iter()), |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .await
+    }
+
+    pub(super) async fn person_leads(&self, key: &str) -> Result<Vec<Row>, StoreError> {
+        let key = key.to_owned();
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {ROW_COLUMNS} FROM leads
+                 WHERE person_id = (SELECT id FROM persons WHERE key = ?1)
+                 ORDER BY received_at, rowid"
+            ))?;
+            let rows = stmt.query_map(params![key], read_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn set_owner(
+        &self,
+        key: &str,
+        owner: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let (key, owner) = (key.to_owned(), owner.map(str::to_owned));
+        self.run(move |conn| {
+            Ok(conn.execute(
+                "UPDATE persons SET owner = ?2 WHERE key = ?1",
+                params![key, owner],
+            )? == 1)
+        })
+        .await
+    }
+
+    pub(super) async fn give_feedback(
+        &self,
+        key: &str,
+        feedback: &Feedback,
+    ) -> Result<Option<Feedback>, StoreError> {
+        let (key, feedback) = (key.to_owned(), feedback.clone());
+        self.run(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            let person: Option<i64> = tx
+                .query_row("SELECT id FROM persons WHERE key = ?1", params![key], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let Some(person) = person else {
+                return Ok(None);
+            };
+            let recorded = feedback_in(&tx, person, &feedback)?;
+            tx.commit()?;
+            Ok(Some(recorded))
+        })
+        .await
+    }
+
+    pub(super) async fn feedback(&self, key: &str) -> Result<Vec<Feedback>, StoreError> {
+        let key = key.to_owned();
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT status, reason, value, at, by_whom, lead_id FROM feedback
+                 WHERE person_id = (SELECT id FROM persons WHERE key = ?1)
+                 ORDER BY at DESC, rowid DESC",
             )?;
-            Ok(changed == 1)
+            let rows = stmt.query_map(params![key], read_feedback)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn people_quality(
+        &self,
+        filter: &Filter,
+        credit: Credit,
+    ) -> Result<Vec<PeopleQuality>, StoreError> {
+        let (condition, params) = filter.people_sql(Dialect::Sqlite);
+        let columns = super::quality_columns(credit);
+        self.run(move |conn| {
+            let sql = format!(
+                "SELECT {columns}, COUNT(*), SUM(COALESCE(best_grade, 0)),
+                        SUM(status IS NOT NULL), SUM(status IN ('accepted', 'won', 'lost')),
+                        SUM(status = 'won')
+                 FROM persons WHERE leads > 0 AND spam = 0 AND {condition}
+                 GROUP BY 1, 2, 3 ORDER BY COUNT(*) DESC, 1, 2, 3 LIMIT 50"
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
+                let n = |i: usize| {
+                    row.get::<_, Option<i64>>(i)
+                        .map(|v| v.unwrap_or(0).unsigned_abs())
+                };
+                Ok(PeopleQuality {
+                    utm: [row.get(0)?, row.get(1)?, row.get(2)?],
+                    people: n(3)?,
+                    best: n(4)?,
+                    reviewed: n(5)?,
+                    accepted: n(6)?,
+                    won: n(7)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }
@@ -682,6 +944,21 @@ impl Sqlite {
             // One transaction: the leads, their deliveries, their part of the summary and the
             // record go together or not at all.
             let tx = conn.unchecked_transaction()?;
+            // The people whose leads go: afterwards their rows are brought up to date, or
+            // deleted with their feedback when no lead of theirs is left.
+            let mut people: Vec<i64> = {
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT DISTINCT person_id FROM leads WHERE {condition} AND person_id IS NOT NULL"
+                ))?;
+                let rows = stmt.query_map(params![value], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            if person {
+                let named: Option<i64> = tx
+                    .query_row("SELECT id FROM persons WHERE key = ?1", params![value], |r| r.get(0))
+                    .optional()?;
+                people.extend(named);
+            }
             tx.execute(&format!("UPDATE lead_counts SET leads = lead_counts.leads - d.n,
                     best = lead_counts.best - d.b, total_sum = lead_counts.total_sum - d.t
                  FROM (SELECT substr(received_at, 1, 10) AS day, form_id, grade,
@@ -700,6 +977,19 @@ impl Sqlite {
                 params![value],
             )?;
             let leads = tx.execute(&format!("DELETE FROM leads WHERE {condition}"), params![value])?;
+            for id in people {
+                let left: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM leads WHERE person_id = ?1)",
+                    params![id],
+                    |r| r.get(0),
+                )?;
+                if left {
+                    refresh(&tx, "id = ?1", id)?;
+                } else {
+                    tx.execute("DELETE FROM feedback WHERE person_id = ?1", params![id])?;
+                    tx.execute("DELETE FROM persons WHERE id = ?1", params![id])?;
+                }
+            }
             let quarantined = if person {
                 tx.execute("DELETE FROM quarantine WHERE lower(email) = ?1", params![value])?
             } else {
@@ -775,6 +1065,23 @@ impl Sqlite {
                         "UPDATE leads SET status = ?2, status_at = ?3 WHERE id = ?1",
                         params![imported.lead.id, status, at],
                     )?;
+                    // The history's status is also its person's feedback.
+                    let person: Option<i64> = tx.query_row(
+                        "SELECT person_id FROM leads WHERE id = ?1",
+                        params![imported.lead.id],
+                        |r| r.get(0),
+                    )?;
+                    if let Some(person) = person {
+                        let feedback = Feedback {
+                            status: status.clone(),
+                            reason: None,
+                            value: None,
+                            at: at.clone(),
+                            by: "import".into(),
+                            lead_id: Some(imported.lead.id.clone()),
+                        };
+                        feedback_in(&tx, person, &feedback)?;
+                    }
                     count.statuses += 1;
                 }
             }
@@ -1076,7 +1383,8 @@ const ROW_COLUMNS: &str =
     (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id),
     (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id AND d.state = 'delivered'),
     (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id AND d.state = 'failed'),
-    rowid, form_version";
+    rowid, form_version,
+    (SELECT key FROM persons WHERE persons.id = leads.person_id)";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     let status: Option<String> = row.get(13)?;
@@ -1103,6 +1411,86 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         document: row.get(15)?,
         position: row.get(19)?,
         form_version: row.get(20)?,
+        person: row.get(21)?,
+    })
+}
+
+const PERSON_COLUMNS: &str = "key, email, visitor_id, owner, company, first_at, last_at, last_lead,
+    grade, total, best_grade, leads, spam, first_source, first_medium, first_campaign,
+    last_source, last_medium, last_campaign, status, status_at";
+
+fn read_person(row: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
+    let status: Option<String> = row.get(19)?;
+    let status_at: Option<String> = row.get(20)?;
+    Ok(Person {
+        key: row.get(0)?,
+        email: row.get(1)?,
+        visitor_id: row.get(2)?,
+        owner: row.get(3)?,
+        company: row.get(4)?,
+        first_at: row.get(5)?,
+        last_at: row.get(6)?,
+        last_lead: row.get(7)?,
+        grade: row.get(8)?,
+        total: row.get(9)?,
+        best: row.get::<_, Option<bool>>(10)?.unwrap_or(false),
+        leads: row.get::<_, i64>(11)?.unsigned_abs(),
+        spam: row.get(12)?,
+        first_utm: [row.get(13)?, row.get(14)?, row.get(15)?],
+        last_utm: [row.get(16)?, row.get(17)?, row.get(18)?],
+        status: status.zip(status_at),
+    })
+}
+
+fn read_feedback(row: &rusqlite::Row<'_>) -> rusqlite::Result<Feedback> {
+    Ok(Feedback {
+        status: row.get(0)?,
+        reason: row.get(1)?,
+        value: row.get(2)?,
+        at: row.get(3)?,
+        by: row.get(4)?,
+        lead_id: row.get(5)?,
+    })
+}
+
+/// Records `feedback` on the person `person` within `tx`: in their history, as their status,
+/// and as the sales status of the lead it names (else their latest lead).
+fn feedback_in(tx: &Connection, person: i64, feedback: &Feedback) -> rusqlite::Result<Feedback> {
+    let lead_id: Option<String> = match &feedback.lead_id {
+        Some(id) => Some(id.clone()),
+        None => tx
+            .query_row(
+                "SELECT id FROM leads WHERE person_id = ?1
+                 ORDER BY received_at DESC, rowid DESC LIMIT 1",
+                params![person],
+                |r| r.get(0),
+            )
+            .optional()?,
+    };
+    tx.execute(
+        "INSERT INTO feedback (person_id, at, status, reason, value, by_whom, lead_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            person,
+            feedback.at,
+            feedback.status,
+            feedback.reason,
+            feedback.value,
+            feedback.by,
+            lead_id
+        ],
+    )?;
+    tx.execute(
+        "UPDATE leads SET status = ?2, status_at = ?3 WHERE id = ?1",
+        params![lead_id, feedback.status, feedback.at],
+    )?;
+    tx.execute(
+        "UPDATE persons SET status = ?2, status_at = ?3 WHERE id = ?1",
+        params![person, feedback.status, feedback.at],
+    )?;
+    Ok(Feedback {
+        lead_id,
+        ..feedback.clone()
     })
 }
 
@@ -1117,8 +1505,10 @@ fn insert_in(
         "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total,
                             client_total, client_grade, score_mismatch, document,
                             company, utm_source, utm_medium, utm_campaign, best_grade,
-                            body_sha256, form_version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                            body_sha256, form_version, spam, first_source, first_medium,
+                            first_campaign)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 ?19, ?20, ?21, ?22)
          ON CONFLICT (id) DO NOTHING",
         params![
             lead.id,
@@ -1138,7 +1528,11 @@ fn insert_in(
             lead.utm[2],
             lead.best_grade,
             lead.body_sha256,
-            lead.form_version
+            lead.form_version,
+            lead.spam,
+            lead.first_utm[0],
+            lead.first_utm[1],
+            lead.first_utm[2]
         ],
     )? == 1;
     if created {
@@ -1165,8 +1559,13 @@ fn insert_in(
             )?;
         }
     }
-    let (grade, total, received_at, score_mismatch, stored_hash) = tx.query_row(
-        "SELECT grade, total, received_at, score_mismatch, body_sha256 FROM leads WHERE id = ?1",
+    if created {
+        link_person(tx, lead)?;
+    }
+    let (grade, total, received_at, score_mismatch, stored_hash, person) = tx.query_row(
+        "SELECT grade, total, received_at, score_mismatch, body_sha256,
+                (SELECT key FROM persons WHERE persons.id = leads.person_id)
+         FROM leads WHERE id = ?1",
         params![lead.id],
         |row| {
             Ok((
@@ -1175,6 +1574,7 @@ fn insert_in(
                 row.get(2)?,
                 row.get(3)?,
                 row.get::<_, Option<String>>(4)?,
+                row.get::<_, Option<String>>(5)?,
             ))
         },
     )?;
@@ -1186,5 +1586,99 @@ fn insert_in(
         received_at,
         score_mismatch,
         same_body: Stored::same_body(created, stored_hash.as_deref(), &lead.body_sha256),
+        person: person.unwrap_or_default(),
     })
+}
+
+/// Links a new lead to its person (see [`person_key`]): the person of its email; else the
+/// person its visitor id was last seen with; else a new one. A person known only by this
+/// lead's visitor id becomes (or is merged into) the person of its email. Then brings the
+/// person's row up to date.
+fn link_person(tx: &Connection, lead: &Ingested) -> Result<(), StoreError> {
+    let find = |key: &str| -> rusqlite::Result<Option<i64>> {
+        tx.query_row("SELECT id FROM persons WHERE key = ?1", params![key], |r| {
+            r.get(0)
+        })
+        .optional()
+    };
+    let create = |key: &str, email: Option<&str>| -> rusqlite::Result<i64> {
+        tx.execute(
+            "INSERT INTO persons (key, email) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            params![key, email],
+        )?;
+        tx.query_row("SELECT id FROM persons WHERE key = ?1", params![key], |r| {
+            r.get(0)
+        })
+    };
+    let visitor = lead.visitor_id.as_deref();
+    let visitor_key = person_key(None, visitor, &lead.id);
+    let id = match normal_email(lead.email.as_deref()) {
+        Some(email) => {
+            let by_email = find(&email)?;
+            let by_visitor = match visitor {
+                Some(_) => find(&visitor_key)?,
+                None => None,
+            };
+            match (by_email, by_visitor) {
+                (Some(person), Some(anonymous)) if person != anonymous => {
+                    for sql in [
+                        "UPDATE leads SET person_id = ?1 WHERE person_id = ?2",
+                        "UPDATE feedback SET person_id = ?1 WHERE person_id = ?2",
+                        "UPDATE persons SET owner = COALESCE(owner,
+                            (SELECT owner FROM persons WHERE id = ?2)) WHERE id = ?1",
+                        "DELETE FROM persons WHERE id = ?2",
+                    ] {
+                        tx.execute(sql, params![person, anonymous])?;
+                    }
+                    person
+                }
+                (None, Some(anonymous)) => {
+                    tx.execute(
+                        "UPDATE persons SET key = ?2, email = ?2 WHERE id = ?1",
+                        params![anonymous, email],
+                    )?;
+                    anonymous
+                }
+                (Some(person), _) => person,
+                (None, None) => create(&email, Some(&email))?,
+            }
+        }
+        None => {
+            let seen = match visitor {
+                Some(visitor) => tx
+                    .query_row(
+                        "SELECT id FROM persons WHERE visitor_id = ?1
+                         ORDER BY last_at DESC, id DESC LIMIT 1",
+                        params![visitor],
+                        |r| r.get(0),
+                    )
+                    .optional()?,
+                None => None,
+            };
+            match seen {
+                Some(person) => person,
+                None => create(&visitor_key, None)?,
+            }
+        }
+    };
+    if let Some(visitor) = visitor {
+        tx.execute(
+            "UPDATE persons SET visitor_id = ?2 WHERE id = ?1",
+            params![id, visitor],
+        )?;
+    }
+    tx.execute(
+        "UPDATE leads SET person_id = ?2 WHERE id = ?1",
+        params![lead.id, id],
+    )?;
+    refresh(tx, "id = ?1", id)?;
+    Ok(())
+}
+
+/// Brings the rows of the persons `condition` (on `persons`, with `?1`) names up to date.
+fn refresh(tx: &Connection, condition: &str, value: i64) -> rusqlite::Result<usize> {
+    tx.execute(
+        &format!("{} WHERE {condition}", refresh_persons!()),
+        params![value],
+    )
 }
