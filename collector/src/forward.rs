@@ -352,7 +352,7 @@ pub async fn deliver_due(outbox: &Outbox, name: &str) -> Result<usize, crate::St
             outbox.store.release_deliveries(name, &rest).await?;
             break;
         }
-        let owner = None::<String>;
+        let owner = entry.owner.clone();
         let (attempt, forms, public_url) = (
             sending.clone(),
             outbox.forms.clone(),

@@ -1065,7 +1065,11 @@ async fn store_lead(
     ingested: Ingested,
     received_at: String,
 ) -> Result<Response, AppError> {
-    let stored = state.store.insert(&ingested, &received_at).await?;
+    let reps = state.routes.owners(&ingested.form_id);
+    let stored = state
+        .store
+        .insert_assigning(&ingested, &received_at, reps)
+        .await?;
     if stored.created {
         return Ok((
             StatusCode::CREATED,

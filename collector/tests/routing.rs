@@ -509,7 +509,114 @@ async fn a_hot_lead_is_mailed_to_the_sink_and_a_cold_one_is_not(db: TestDb) {
     assert_eq!(api["deliveries"][0]["statusCode"], 250);
 }
 
+/// The owner of the person with this email.
+async fn owner_of(outbox: &Outbox, email: &str) -> Option<String> {
+    outbox.store.owner(email).await.unwrap().flatten()
+}
+
+const REPS: &str = r#""owners": ["ana@example.com", "ben@example.com", "cy@example.com"]"#;
+
+async fn hot_leads_get_owners_in_turn_and_a_restart_goes_on(db: TestDb) {
+    let (slack, slack_url) = Receiver::start().await;
+    let file = format!(
+        r#"{{"forms": {{"demo": {{{REPS}, "destinations": [
+            {{"name": "sales-slack", "format": "slack", "url": "{slack_url}", "when": {{"grades": ["hot"]}}}}]}}}}}}"#
+    );
+    let (outbox, router) = collector(&db, Some(routes(&file)), None).await;
+    post_lead(&router, lead("p1", true, false)).await;
+    post_lead(&router, lead("p2", true, false)).await;
+    post_lead(&router, lead("p3", false, false)).await;
+    post_lead(&router, lead("p4", true, true)).await;
+    assert_eq!(
+        owner_of(&outbox, "p1@acme.io").await.as_deref(),
+        Some("ana@example.com")
+    );
+    assert_eq!(
+        owner_of(&outbox, "p2@acme.io").await.as_deref(),
+        Some("ben@example.com")
+    );
+    assert_eq!(
+        owner_of(&outbox, "p3@acme.io").await,
+        None,
+        "a cold lead is nobody's turn"
+    );
+    assert_eq!(
+        owner_of(&outbox, "p4@acme.io").await,
+        None,
+        "nor a spam-flagged one"
+    );
+    // A person who has an owner keeps them and takes no turn.
+    let mut again: Value = serde_json::from_str(&lead("p1-again", true, false)).unwrap();
+    again["contact"]["email"] = "P1@acme.io".into();
+    again["answers"]["email"] = "P1@acme.io".into();
+    post_lead(&router, again.to_string()).await;
+    assert_eq!(
+        owner_of(&outbox, "p1@acme.io").await.as_deref(),
+        Some("ana@example.com")
+    );
+    post_lead(&router, lead("p5", true, false)).await;
+    assert_eq!(
+        owner_of(&outbox, "p5@acme.io").await.as_deref(),
+        Some("cy@example.com")
+    );
+    // The Slack message names the owner.
+    deliver_due(&outbox, "sales-slack").await.unwrap();
+    let text: Value = serde_json::from_str(&slack.seen()["p2"][0]).unwrap();
+    assert!(
+        text["text"]
+            .as_str()
+            .unwrap()
+            .contains("\nOwner: ben@example.com\n"),
+        "{text}"
+    );
+    // Another collector process (a restart) goes on with the next turn: ana.
+    let (outbox, router) = collector(&db, Some(routes(&file)), None).await;
+    post_lead(&router, lead("p6", true, false)).await;
+    assert_eq!(
+        owner_of(&outbox, "p6@acme.io").await.as_deref(),
+        Some("ana@example.com")
+    );
+}
+
+async fn concurrent_hot_leads_take_one_turn_each(db: TestDb) {
+    let file = r#"{"forms": {"demo": {"owners": ["ana@example.com", "ben@example.com"]}}}"#;
+    // Two collectors on the database (on SQLite, two handles in one process).
+    let (a_outbox, a) = collector(&db, Some(routes(file)), None).await;
+    let (_, b) = collector(&db, Some(routes(file)), None).await;
+    let mut posts = Vec::new();
+    for n in 0..40 {
+        let router = if n % 2 == 0 { a.clone() } else { b.clone() };
+        posts.push(tokio::spawn(async move {
+            post_lead(&router, lead(&format!("c{n:02}"), true, false)).await
+        }));
+    }
+    for post in posts {
+        post.await.unwrap();
+    }
+    let mut per_rep: BTreeMap<String, usize> = BTreeMap::new();
+    for n in 0..40 {
+        let owner = owner_of(&a_outbox, &format!("c{n:02}@acme.io"))
+            .await
+            .unwrap();
+        *per_rep.entry(owner).or_default() += 1;
+    }
+    assert_eq!(
+        per_rep,
+        BTreeMap::from([
+            ("ana@example.com".into(), 20),
+            ("ben@example.com".into(), 20)
+        ])
+    );
+    assert_eq!(
+        db.number("SELECT turns FROM rotations WHERE form_id = 'demo'")
+            .await,
+        40
+    );
+}
+
 crate::on_both_stores!(
+    hot_leads_get_owners_in_turn_and_a_restart_goes_on,
+    concurrent_hot_leads_take_one_turn_each,
     rules_select_each_leads_destinations,
     destinations_retry_on_their_own,
     two_workers_never_deliver_one_entry_twice,

@@ -135,6 +135,8 @@ pub struct Due {
     pub attempts: u32,
     /// The stored document.
     pub body: String,
+    /// The owner of the lead's person, when it has one (for alerts).
+    pub owner: Option<String>,
 }
 
 /// How a lead's deliveries stand, for the inbox's list: how many destinations it goes to, how
@@ -994,7 +996,24 @@ impl Store {
     /// # Errors
     /// [`StoreError`] when the database fails.
     pub async fn insert(&self, lead: &Ingested, received_at: &str) -> Result<Stored, StoreError> {
-        dispatch!(self.insert(lead, received_at))
+        dispatch!(self.insert(lead, received_at, &[]))
+    }
+
+    /// [`Store::insert`], and in the same transaction, when the lead is new, has its form's best
+    /// grade, is not flagged as spam and its person has no owner, the next of `reps` in turn
+    /// becomes the person's owner. The turn is kept per form in the database (`rotations`), so
+    /// a restart goes on where it was, and concurrent inserts (of one collector or several)
+    /// each take their own turn.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn insert_assigning(
+        &self,
+        lead: &Ingested,
+        received_at: &str,
+        reps: &[String],
+    ) -> Result<Stored, StoreError> {
+        dispatch!(self.insert(lead, received_at, reps))
     }
 
     /// The newest leads first, each as `{receivedAt, scoreMismatch, clientScore, lead}`.

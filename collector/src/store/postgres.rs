@@ -237,6 +237,10 @@ const MIGRATIONS: [&str; 13] = [
         PRIMARY KEY (lead_id, destination)
     );
     CREATE INDEX deliveries_due ON deliveries (destination, state, next_at);
+    CREATE TABLE rotations (
+        form_id TEXT COLLATE "C" PRIMARY KEY,
+        turns   BIGINT NOT NULL
+    );
     INSERT INTO deliveries (lead_id, destination, attempts, next_at, state, last_error,
                             status_code, delivered_at, claimed_until)
         SELECT f.lead_id, 'forward', f.attempts, f.next_at, f.state, f.last_error,
@@ -374,11 +378,16 @@ impl Postgres {
         &self,
         lead: &Ingested,
         received_at: &str,
+        reps: &[String],
     ) -> Result<Stored, StoreError> {
         let mut client = self.client().await?;
-        // One transaction: a stored lead and its deliveries exist together or not at all.
+        // One transaction: a stored lead, its deliveries and its owner's turn exist together
+        // or not at all.
         let tx = client.transaction().await?;
         let stored = insert_in(&tx, lead, received_at).await?;
+        if stored.created && lead.best_grade && !lead.spam && !reps.is_empty() {
+            assign_in(&tx, lead, reps).await?;
+        }
         tx.commit().await?;
         Ok(stored)
     }
@@ -1209,7 +1218,8 @@ impl Postgres {
              UPDATE deliveries d SET claimed_until = {DB_NOW_MS} + $3
              FROM due, leads l
              WHERE d.destination = $4 AND d.lead_id = due.lead_id AND l.id = d.lead_id
-             RETURNING d.lead_id, d.attempts, l.document, d.next_at, d.seq"
+             RETURNING d.lead_id, d.attempts, l.document, d.next_at, d.seq,
+                       (SELECT owner FROM persons p WHERE p.id = l.person_id)"
         );
         let statement = client.prepare_cached(&sql).await?;
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
@@ -1230,6 +1240,7 @@ impl Postgres {
                         destination: destination.to_owned(),
                         attempts: u32::try_from(row.get::<_, i32>(1)).unwrap_or(0),
                         body: row.get(2),
+                        owner: row.get(5),
                     },
                 )
             })
@@ -1330,6 +1341,43 @@ impl Postgres {
             })
             .collect())
     }
+}
+
+/// Makes the next of `reps` the owner of the person of `lead` (just stored in `tx`) when the
+/// person has none, taking the form's next turn. The person's row is locked first, so two
+/// collectors storing leads of one person assign once; the upsert on `rotations` locks the
+/// form's row, so concurrent inserts take one turn each.
+async fn assign_in(
+    tx: &Transaction<'_>,
+    lead: &Ingested,
+    reps: &[String],
+) -> Result<(), StoreError> {
+    let row = tx
+        .query_one(
+            "SELECT p.id, p.owner FROM persons p JOIN leads l ON l.person_id = p.id
+             WHERE l.id = $1 FOR UPDATE OF p",
+            &[&lead.id],
+        )
+        .await?;
+    let (person, owner): (i64, Option<String>) = (row.get(0), row.get(1));
+    if owner.is_some() {
+        return Ok(());
+    }
+    let turn: i64 = tx
+        .query_one(
+            "INSERT INTO rotations (form_id, turns) VALUES ($1, 1)
+             ON CONFLICT (form_id) DO UPDATE SET turns = rotations.turns + 1 RETURNING turns",
+            &[&lead.form_id],
+        )
+        .await?
+        .get(0);
+    let rep = &reps[usize::try_from(turn - 1).unwrap_or(0) % reps.len()];
+    tx.execute(
+        "UPDATE persons SET owner = $2 WHERE id = $1 AND owner IS NULL",
+        &[&person, rep],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Brings the schema up to date in one transaction, holding an advisory lock so collectors

@@ -218,7 +218,8 @@ const MIGRATIONS: [&str; 13] = [
     ),
     // One outbox per destination: a lead enters the outbox of every destination its routes
     // pick, each with its own attempts, backoff, state and claim. The one forward outbox's
-    // entries become the `forward` destination's (the `--forward-*` flags).
+    // entries become the `forward` destination's (the `--forward-*` flags). `rotations` counts
+    // each form's turns of round-robin owners.
     "CREATE TABLE deliveries (
         lead_id       TEXT NOT NULL REFERENCES leads (id),
         destination   TEXT NOT NULL,
@@ -232,6 +233,10 @@ const MIGRATIONS: [&str; 13] = [
         PRIMARY KEY (lead_id, destination)
     );
     CREATE INDEX deliveries_due ON deliveries (destination, state, next_at);
+    CREATE TABLE rotations (
+        form_id TEXT PRIMARY KEY,
+        turns   INTEGER NOT NULL
+    );
     INSERT INTO deliveries (lead_id, destination, attempts, next_at, state, last_error,
                             status_code, delivered_at)
         SELECT lead_id, 'forward', attempts, next_at, state, last_error, status_code,
@@ -329,12 +334,17 @@ impl Sqlite {
         &self,
         lead: &Ingested,
         received_at: &str,
+        reps: &[String],
     ) -> Result<Stored, StoreError> {
-        let (lead, received_at) = (lead.clone(), received_at.to_owned());
+        let (lead, received_at, reps) = (lead.clone(), received_at.to_owned(), reps.to_vec());
         self.run(move |conn| {
-            // One transaction: a stored lead and its deliveries exist together or not at all.
+            // One transaction: a stored lead, its deliveries and its owner's turn exist
+            // together or not at all.
             let tx = conn.unchecked_transaction()?;
             let stored = insert_in(&tx, &lead, &received_at)?;
+            if stored.created && lead.best_grade && !lead.spam && !reps.is_empty() {
+                assign_in(&tx, &lead, &reps)?;
+            }
             tx.commit()?;
             Ok(stored)
         })
@@ -1208,7 +1218,9 @@ impl Sqlite {
                          ORDER BY next_at, rowid LIMIT ?3)
                      RETURNING lead_id, attempts, next_at,
                                (SELECT document FROM leads WHERE leads.id = deliveries.lead_id),
-                               (SELECT rowid FROM leads WHERE leads.id = deliveries.lead_id)",
+                               (SELECT rowid FROM leads WHERE leads.id = deliveries.lead_id),
+                               (SELECT p.owner FROM leads l JOIN persons p ON p.id = l.person_id
+                                WHERE l.id = deliveries.lead_id)",
                 )?;
                 let rows = stmt.query_map(
                     params![destination, now_ms, limit, claim_now, lease_ms],
@@ -1221,6 +1233,7 @@ impl Sqlite {
                                 destination: destination.clone(),
                                 attempts: row.get(1)?,
                                 body: row.get(3)?,
+                                owner: row.get(5)?,
                             },
                         ))
                     },
@@ -1594,6 +1607,32 @@ fn insert_in(
 /// person its visitor id was last seen with; else a new one. A person known only by this
 /// lead's visitor id becomes (or is merged into) the person of its email. Then brings the
 /// person's row up to date.
+/// Makes the next of `reps` the owner of the person of `lead` (just stored in `tx`) when the
+/// person has none, taking the form's next turn. One connection serves the file, so the
+/// transaction alone keeps two inserts from taking one turn.
+fn assign_in(tx: &Connection, lead: &Ingested, reps: &[String]) -> Result<(), StoreError> {
+    let (person, owner): (i64, Option<String>) = tx.query_row(
+        "SELECT p.id, p.owner FROM persons p JOIN leads l ON l.person_id = p.id WHERE l.id = ?1",
+        params![lead.id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if owner.is_some() {
+        return Ok(());
+    }
+    let turn: i64 = tx.query_row(
+        "INSERT INTO rotations (form_id, turns) VALUES (?1, 1)
+         ON CONFLICT (form_id) DO UPDATE SET turns = turns + 1 RETURNING turns",
+        params![lead.form_id],
+        |r| r.get(0),
+    )?;
+    let rep = &reps[usize::try_from(turn - 1).unwrap_or(0) % reps.len()];
+    tx.execute(
+        "UPDATE persons SET owner = ?2 WHERE id = ?1 AND owner IS NULL",
+        params![person, rep],
+    )?;
+    Ok(())
+}
+
 fn link_person(tx: &Connection, lead: &Ingested) -> Result<(), StoreError> {
     let find = |key: &str| -> rusqlite::Result<Option<i64>> {
         tx.query_row("SELECT id FROM persons WHERE key = ?1", params![key], |r| {
