@@ -100,6 +100,7 @@ before(async () => {
           { name: "sales-slack", format: "slack", url: slackUrl, when: { grades: ["hot"], spam: "leaveOut" } },
           { name: "hot-mail", format: "email", smtp, from: "Bantam <bantam@example.com>", to: ["sales@example.com"], when: { grades: ["hot"], spam: "leaveOut" } },
         ],
+        owners: ["ana@example.com", "ben@example.com"],
       },
     },
   }));
@@ -137,7 +138,7 @@ async function submit(email, hot) {
   const page = await context.newPage();
   const problems = [];
   page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
-  await page.goto(url + "/");
+  await page.goto(url + "/?utm_source=google&utm_medium=cpc&utm_campaign=spring");
   await page.getByLabel("Work email").fill(email);
   await page.getByLabel("Company").fill(hot ? "Acme <Corp> & Sons" : "State University");
   await page.getByLabel("Over $250k").check();
@@ -172,13 +173,19 @@ test("a hot lead reaches Slack as a readable message and the SMTP sink as an e-m
   assert.equal(slack.length, 1);
   writeFileSync(join(SHOTS, "routing-slack-message.json"), slack[0] + "\n");
   const { text } = JSON.parse(slack[0]);
-  assert.match(text, /^\*Hot lead\* \(score 100\): Acme &lt;Corp&gt; &amp; Sons <mailto:ann\+\d+@acme\.io\|ann\+\d+@acme\.io>\n/);
+  assert.match(text, /^\*Hot lead\* \(score 100\): Acme &lt;Corp&gt; &amp; Sons <mailto:ann\+\d+@acme\.io\|ann\+\d+@acme\.io>\nOwner: ana@example\.com\nSource: google \/ cpc \/ spring\n/);
   assert.ok(text.includes("\nWhy:\n• Budget Over $250k: +30\n• Role I make the decision: +25\n• Timeframe This month: +20"), text);
   assert.ok(text.endsWith(`\n<https://leads.example.com/inbox/leads/${hotId}|Open the lead in the inbox>`), text);
   assert.equal(mails.length, 1);
   assert.deepEqual([mails[0].from, mails[0].to], ["bantam@example.com", ["sales@example.com"]]);
   assert.match(mails[0].data, /^Subject: Hot lead \(score 100\): Acme <Corp> & Sons$/m);
-  assert.ok(mails[0].data.includes(`Open the lead in the inbox: https://leads.example.com/inbox/leads/${hotId}`), mails[0].data);
+  assert.match(mails[0].data, /^Content-Transfer-Encoding: quoted-printable$/m);
+  // The body as the recipient reads it: quoted-printable decoded (soft line breaks, =XX).
+  const body = Buffer.from(mails[0].data.split("\n\n").slice(1).join("\n\n").replace(/=\n/g, "")
+    .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16))), "latin1").toString("utf8");
+  writeFileSync(join(SHOTS, "routing-email.txt"), body);
+  assert.ok(body.includes("\nOwner: ana@example.com\n"), body);
+  assert.ok(body.includes(`Open the lead in the inbox: https://leads.example.com/inbox/leads/${hotId}`), body);
   assert.deepEqual(crm, [hotId]);
 });
 
