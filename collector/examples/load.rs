@@ -10,7 +10,8 @@
 //! (JSON, every lead) and `flaky` (JSON, every lead, answering 503 to every fifth request, so
 //! its leads are retried). Once the posts are done it waits for the outboxes to drain and prints,
 //! per destination and counted by its receiver, the leads expected, received, lost and received
-//! more than once (a 2xx answered twice for one lead).
+//! more than once (a 2xx answered twice for one lead). Each lead then has an email of its own
+//! (without `--destinations`, every lead has the same one).
 //!
 //! ```text
 //! cargo build --profile server -p bantam-collector --bin bantam-collector --example load
@@ -138,9 +139,9 @@ impl Client {
     }
 }
 
-/// A lead of the demo form: hot (a decision maker with a budget over $250k, this month) or
-/// warm.
-fn lead_json(form: &Form, id: &str, hot: bool) -> String {
+/// A lead of the demo form from `email`: hot (a decision maker with a budget over $250k, this
+/// month) or warm.
+fn lead_json(form: &Form, id: &str, email: &str, hot: bool) -> String {
     let (budget, role, timeframe) = if hot {
         ("over-250k", "decision-maker", "this-month")
     } else {
@@ -148,7 +149,7 @@ fn lead_json(form: &Form, id: &str, hot: bool) -> String {
     };
     let mut answers = Answers::new();
     answers
-        .set(form, "email", Input::Text("load@acme.io"))
+        .set(form, "email", Input::Text(email))
         .expect("email");
     answers
         .set(form, "company", Input::Text("Acme"))
@@ -486,7 +487,13 @@ fn main() {
         (0..leads)
             .map(|n| {
                 let id = format!("load-{}-{n:07}", std::process::id());
-                let body = lead_json(&form, &id, n % 3 == 0);
+                // With destinations, each lead is another person, as a campaign's leads are.
+                let email = if destinations {
+                    format!("load-{n}@acme.io")
+                } else {
+                    "load@acme.io".to_owned()
+                };
+                let body = lead_json(&form, &id, &email, n % 3 == 0);
                 (id, body)
             })
             .collect(),

@@ -34,12 +34,14 @@ use bantam_engine::{encode, Delivery, Extras, Format, LeadDocument, LATE_AFTER_M
 use crate::alert::{email_text, slack_body, AlertExtras};
 use crate::forms::Forms;
 use crate::routes::{Destination, Routes, Sink, FLAGS_DESTINATION};
-use crate::store::{Due, Store};
+use crate::store::{Attempted, Due, Store};
 
 /// Attempts before an entry is marked failed (about a day of backoff in all).
 pub const MAX_ATTEMPTS: u32 = 16;
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// How long a pass keeps outcomes before it writes them.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Entries one pass claims at most.
 const BATCH: u32 = 20;
 /// How long a worker keeps the deliveries it claimed by default.
@@ -157,8 +159,19 @@ pub struct Outbox {
     pub public_url: Option<String>,
 }
 
-/// One attempt at one delivery, on a blocking thread's time.
+/// A client for one destination's webhooks: its timeout, statuses as outcomes, and the
+/// connections it keeps open between requests of a pass.
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+}
+
+/// One attempt at one delivery, on a blocking thread's time (webhooks through `agent`).
 pub(crate) fn deliver(
+    agent: &ureq::Agent,
     destination: &Destination,
     forms: &RwLock<Forms>,
     due: &Due,
@@ -176,9 +189,9 @@ pub(crate) fn deliver(
             };
             match built {
                 Ok((body, content_type)) => post(
+                    agent,
                     url,
                     secret.as_deref(),
-                    destination.timeout,
                     &due.lead_id,
                     &body,
                     content_type,
@@ -188,9 +201,9 @@ pub(crate) fn deliver(
         }
         Sink::Slack { url } => match parse_lead(&due.body) {
             Ok(lead) => post(
+                agent,
                 url,
                 None,
-                destination.timeout,
                 &due.lead_id,
                 &slack_body(&lead, extras),
                 "application/json",
@@ -206,19 +219,14 @@ pub(crate) fn deliver(
 
 /// Posts a body to a webhook.
 fn post(
+    agent: &ureq::Agent,
     url: &str,
     secret: Option<&str>,
-    timeout: Duration,
     lead_id: &str,
     body: &str,
     content_type: &str,
 ) -> Outcome {
     let timestamp = now_ms() / 1000;
-    let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
     let mut request = agent
         .post(url)
         .header("Content-Type", content_type)
@@ -341,6 +349,9 @@ pub async fn deliver_due(outbox: &Outbox, name: &str) -> Result<usize, crate::St
     };
     let mut sending = destination.clone();
     sending.timeout = destination.timeout.min(lease / 2);
+    let client = agent(sending.timeout);
+    let mut outcomes = Vec::with_capacity(count);
+    let mut flushed = Instant::now();
     let mut entries = due.into_iter();
     while let Some(entry) = entries.next() {
         if claimed_at.elapsed() + sending.timeout > lease {
@@ -353,52 +364,56 @@ pub async fn deliver_due(outbox: &Outbox, name: &str) -> Result<usize, crate::St
             break;
         }
         let owner = entry.owner.clone();
-        let (attempt, forms, public_url) = (
+        let (attempt, forms, public_url, client) = (
             sending.clone(),
             outbox.forms.clone(),
             outbox.public_url.clone(),
+            client.clone(),
         );
         let (entry, outcome) = tokio::task::spawn_blocking(move || {
             let extras = AlertExtras {
                 public_url: public_url.as_deref(),
                 owner: owner.as_deref(),
             };
-            let outcome = deliver(&attempt, &forms, &entry, &extras);
+            let outcome = deliver(&client, &attempt, &forms, &entry, &extras);
             (entry, outcome)
         })
         .await
         .map_err(|err| crate::StoreError::Task(err.to_string()))?;
-        let store = &outbox.store;
-        match outcome {
-            Outcome::Delivered(status) => {
-                store
-                    .delivered(&entry.lead_id, name, status, &crate::time::now_rfc3339())
-                    .await?
-            }
+        let attempted = match outcome {
+            Outcome::Delivered(status) => Attempted::Delivered {
+                status,
+                at: crate::time::now_rfc3339(),
+            },
             Outcome::Retry(error, retry_after) => {
                 let attempts = entry.attempts + 1;
                 let wait = retry_after
                     .unwrap_or_else(|| backoff(attempts))
                     .min(MAX_BACKOFF);
-                let failed = attempts >= MAX_ATTEMPTS;
-                store
-                    .delivery_failed(
-                        &entry.lead_id,
-                        name,
-                        attempts,
-                        now_ms() + wait.as_millis() as i64,
-                        &error,
-                        failed,
-                    )
-                    .await?;
+                Attempted::Failed {
+                    attempts,
+                    next_at_ms: now_ms() + wait.as_millis() as i64,
+                    error,
+                    failed: attempts >= MAX_ATTEMPTS,
+                }
             }
-            Outcome::Refused(error) => {
-                store
-                    .delivery_failed(&entry.lead_id, name, entry.attempts + 1, 0, &error, true)
-                    .await?
-            }
+            Outcome::Refused(error) => Attempted::Failed {
+                attempts: entry.attempts + 1,
+                next_at_ms: 0,
+                error,
+                failed: true,
+            },
+        };
+        outcomes.push((entry.lead_id, attempted));
+        // Outcomes are written together, one transaction (one write to disk) for many
+        // deliveries, but at least every second, so a slow destination's state shows soon.
+        if flushed.elapsed() >= FLUSH_EVERY {
+            outbox.store.record_deliveries(name, &outcomes).await?;
+            outcomes.clear();
+            flushed = Instant::now();
         }
     }
+    outbox.store.record_deliveries(name, &outcomes).await?;
     Ok(count)
 }
 

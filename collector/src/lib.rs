@@ -51,10 +51,11 @@ pub use limit::RateLimit;
 pub use people::run_retention;
 pub use serve::{serve, Limits};
 pub use store::{
-    email_digest, is_postgres_url, normal_email, person_key, Credit, Cursor, Daily, DeliveryState,
-    DeliverySummary, Due, Erase, Erasure, Feedback, Filter, FormVersion, ImportCount, Imported,
-    Ingested, LeadOutcome, PeopleQuality, Person, PersonData, Published, Quarantined,
-    SourceQuality, Store, StoreError, Stored, NEW, REJECT_REASONS, STATUSES, UNASSIGNED,
+    email_digest, is_postgres_url, normal_email, person_key, Attempted, Credit, Cursor, Daily,
+    DeliveryState, DeliverySummary, Due, Erase, Erasure, Feedback, Filter, FormVersion,
+    ImportCount, Imported, Ingested, LeadOutcome, PeopleQuality, Person, PersonData, Published,
+    Quarantined, SourceQuality, Store, StoreError, Stored, NEW, REJECT_REASONS, STATUSES,
+    UNASSIGNED,
 };
 pub use widget::{built_in as widget_built_in, names as widget_files};
 

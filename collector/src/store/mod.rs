@@ -139,6 +139,29 @@ pub struct Due {
     pub owner: Option<String>,
 }
 
+/// The outcome of one attempt, as [`Store::record_deliveries`] records it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempted {
+    /// Delivered: the receiver's status and when.
+    Delivered {
+        /// The HTTP status (or 250 for an accepted e-mail).
+        status: u16,
+        /// RFC 3339.
+        at: String,
+    },
+    /// Not delivered: retry at `next_at_ms`, or give up when `failed`.
+    Failed {
+        /// Attempts made, this one included.
+        attempts: u32,
+        /// When to try again (ms since the epoch).
+        next_at_ms: i64,
+        /// Why.
+        error: String,
+        /// Whether to give up.
+        failed: bool,
+    },
+}
+
 /// How a lead's deliveries stand, for the inbox's list: how many destinations it goes to, how
 /// many have it, how many gave up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -1448,6 +1471,22 @@ impl Store {
         failed: bool,
     ) -> Result<(), StoreError> {
         dispatch!(self.delivery_failed(lead_id, destination, attempts, next_at_ms, error, failed))
+    }
+
+    /// Records the outcomes of a pass over a destination's entries in one transaction (one
+    /// write to disk for the pass, not one per delivery), ending their claims.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn record_deliveries(
+        &self,
+        destination: &str,
+        outcomes: &[(String, Attempted)],
+    ) -> Result<(), StoreError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        dispatch!(self.record_deliveries(destination, outcomes))
     }
 
     /// Where each delivery of a lead stands, by destination name.

@@ -21,9 +21,10 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Daily, DeliveryState, DeliverySummary, Dialect, Due,
-    Erase, Erasure, Filter, FormVersion, ImportCount, Imported, Ingested, LeadOutcome, PersonData,
-    Published, Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Attempted, Cursor, Daily, DeliveryState, DeliverySummary,
+    Dialect, Due, Erase, Erasure, Filter, FormVersion, ImportCount, Imported, Ingested,
+    LeadOutcome, PersonData, Published, Quarantined, Row, SourceQuality, StoreError, Stored,
+    SEARCH_COUNT_CAP,
 };
 use super::{normal_email, person_key, Credit, Feedback, PeopleQuality, Person};
 
@@ -1314,6 +1315,51 @@ impl Postgres {
                 ],
             )
             .await?;
+        Ok(())
+    }
+
+    pub(super) async fn record_deliveries(
+        &self,
+        destination: &str,
+        outcomes: &[(String, Attempted)],
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        for (lead_id, outcome) in outcomes {
+            match outcome {
+                Attempted::Delivered { status, at } => {
+                    tx.execute(
+                        "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
+                         status_code = $3, delivered_at = $4, last_error = NULL, claimed_until = 0
+                         WHERE lead_id = $1 AND destination = $2",
+                        &[lead_id, &destination, &i32::from(*status), at],
+                    )
+                    .await?
+                }
+                Attempted::Failed {
+                    attempts,
+                    next_at_ms,
+                    error,
+                    failed,
+                } => {
+                    tx.execute(
+                        "UPDATE deliveries SET attempts = $3, next_at = $4, last_error = $5,
+                         state = CASE WHEN $6 THEN 'failed' ELSE 'pending' END, claimed_until = 0
+                         WHERE lead_id = $1 AND destination = $2",
+                        &[
+                            lead_id,
+                            &destination,
+                            &i32::try_from(*attempts).unwrap_or(i32::MAX),
+                            next_at_ms,
+                            error,
+                            failed,
+                        ],
+                    )
+                    .await?
+                }
+            };
+        }
+        tx.commit().await?;
         Ok(())
     }
 

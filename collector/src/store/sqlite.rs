@@ -13,9 +13,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Daily, DeliveryState, DeliverySummary, Dialect, Due,
-    Erase, Erasure, Filter, FormVersion, ImportCount, Imported, Ingested, LeadOutcome, PersonData,
-    Published, Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Attempted, Cursor, Daily, DeliveryState, DeliverySummary,
+    Dialect, Due, Erase, Erasure, Filter, FormVersion, ImportCount, Imported, Ingested,
+    LeadOutcome, PersonData, Published, Quarantined, Row, SourceQuality, StoreError, Stored,
+    SEARCH_COUNT_CAP,
 };
 use super::{normal_email, person_key, Credit, Feedback, PeopleQuality, Person};
 
@@ -1310,6 +1311,41 @@ impl Sqlite {
                  WHERE lead_id = ?1 AND destination = ?2",
                 params![lead_id, destination, attempts, next_at_ms, error, failed],
             )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn record_deliveries(
+        &self,
+        destination: &str,
+        outcomes: &[(String, Attempted)],
+    ) -> Result<(), StoreError> {
+        let (destination, outcomes) = (destination.to_owned(), outcomes.to_vec());
+        self.run(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            for (lead_id, outcome) in &outcomes {
+                match outcome {
+                    Attempted::Delivered { status, at } => tx.execute(
+                        "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
+                         status_code = ?3, delivered_at = ?4, last_error = NULL, claimed_until = 0
+                         WHERE lead_id = ?1 AND destination = ?2",
+                        params![lead_id, destination, status, at],
+                    )?,
+                    Attempted::Failed {
+                        attempts,
+                        next_at_ms,
+                        error,
+                        failed,
+                    } => tx.execute(
+                        "UPDATE deliveries SET attempts = ?3, next_at = ?4, last_error = ?5,
+                         state = CASE WHEN ?6 THEN 'failed' ELSE 'pending' END, claimed_until = 0
+                         WHERE lead_id = ?1 AND destination = ?2",
+                        params![lead_id, destination, attempts, next_at_ms, error, failed],
+                    )?,
+                };
+            }
+            tx.commit()?;
             Ok(())
         })
         .await
