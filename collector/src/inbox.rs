@@ -15,7 +15,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::store::{Daily, Filter, Row, SourceQuality, NEW, STATUSES};
+use crate::store::{Daily, DeliveryState, Filter, Row, SourceQuality, NEW, STATUSES};
 use bantam_engine::percent_decode;
 
 use crate::{require_admin, time, AppError, AppState};
@@ -792,7 +792,7 @@ pub(crate) async fn inbox(
     body.push_str(&filter_form(LEADS, &query, &form_ids, &grade_names, None));
     body.push_str("<section aria-labelledby=\"ll\"><h2 id=\"ll\">Newest first</h2>");
     // The forwarding column only when a lead of this page is in the outbox.
-    let forwarding = rows.iter().any(|r| r.forward.is_some());
+    let forwarding = rows.iter().any(|r| r.deliveries.is_some());
     if rows.is_empty() {
         body.push_str("<p>No leads match these filters.</p>");
     } else {
@@ -876,28 +876,62 @@ pub(crate) async fn inbox(
     Ok(page("Bantam inbox", &body))
 }
 
-/// Where forwarding stands: empty when off, a warning when retrying or failed.
+/// How a lead's deliveries stand: empty when it goes nowhere, `yes` when every destination
+/// has it, else how many have it, with a warning when some gave up.
 fn forward_label(row: &Row) -> String {
-    match &row.forward {
+    match &row.deliveries {
         None => String::new(),
-        Some(f) if f.state == "delivered" => "yes".into(),
-        Some(f) => {
-            let error = f
-                .last_error
-                .as_deref()
-                .map(|e| format!(": {}", escape(e)))
-                .unwrap_or_default();
-            let what = if f.state == "failed" {
-                "failed"
-            } else {
-                "retrying"
-            };
-            format!(
-                "<span class=\"warn\">{what} ({} attempts){error}</span>",
-                f.attempts
-            )
-        }
+        Some(d) if d.delivered == d.total => "yes".into(),
+        Some(d) if d.failed > 0 => format!(
+            "<span class=\"warn\">{} of {} ({} failed)</span>",
+            d.delivered, d.total, d.failed
+        ),
+        Some(d) => format!("{} of {}, retrying", d.delivered, d.total),
     }
+}
+
+/// The lead page's section on each destination: its state, attempts, last error, when.
+fn deliveries_section(deliveries: &[DeliveryState]) -> String {
+    if deliveries.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<section aria-labelledby=\"deliveries\"><h2 id=\"deliveries\">Deliveries</h2><table><thead><tr><th scope=\"col\">Destination</th><th scope=\"col\">State</th><th scope=\"col\">Attempts</th><th scope=\"col\">Details</th></tr></thead><tbody>",
+    );
+    for d in deliveries {
+        let (state, details) = match d.state.as_str() {
+            "delivered" => (
+                "delivered".to_owned(),
+                format!(
+                    "{}{}",
+                    d.status_code
+                        .map(|s| format!("status {s}"))
+                        .unwrap_or_default(),
+                    d.delivered_at
+                        .as_deref()
+                        .map(|at| format!(" · {}", when(at)))
+                        .unwrap_or_default()
+                ),
+            ),
+            "failed" => (
+                "<span class=\"warn\">failed</span>".to_owned(),
+                escape(d.last_error.as_deref().unwrap_or("")),
+            ),
+            _ if d.attempts == 0 => ("queued".to_owned(), String::new()),
+            _ => (
+                "<span class=\"warn\">retrying</span>".to_owned(),
+                escape(d.last_error.as_deref().unwrap_or("")),
+            ),
+        };
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\" data-label=\"Destination\">{}</th><td data-label=\"State\">{state}</td><td data-label=\"Attempts\">{}</td><td data-label=\"Details\">{details}</td></tr>",
+            escape(&d.destination),
+            d.attempts
+        );
+    }
+    out.push_str("</tbody></table></section>");
+    out
 }
 
 pub(crate) fn answer_text(
@@ -1130,8 +1164,8 @@ pub(crate) async fn detail(
             escape(&reasons.join("; "))
         );
     }
-    if row.forward.is_some() {
-        let _ = write!(body, "<p>Forwarded: {}</p>", forward_label(&row));
+    if row.deliveries.is_some() {
+        body.push_str(&deliveries_section(&state.store.deliveries(&row.id).await?));
     }
     body.push_str("<section><h2>Sales status</h2><form method=\"post\" action=\"\">");
     let _ = write!(
@@ -1368,6 +1402,36 @@ pub(crate) async fn status_form(
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatusBody {
     status: String,
+}
+
+/// `GET /v1/leads/{id}` with the admin token: the stored lead, its sales status and where each
+/// of its deliveries stands.
+pub(crate) async fn lead_api(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    require_admin(&state.settings, &headers, false)?;
+    let row: Row = state.store.row(&id).await?.ok_or_else(|| {
+        AppError::bad(
+            StatusCode::NOT_FOUND,
+            format!("no lead \"{id}\""),
+            Some("id"),
+        )
+    })?;
+    let deliveries = state.store.deliveries(&id).await?;
+    let lead: Value = serde_json::from_str(&row.document)
+        .map_err(|err| AppError::Internal(format!("lead {id}: stored document: {err}")))?;
+    let (status, status_at) = row.status.clone().unzip();
+    Ok(Json(json!({
+        "receivedAt": row.received_at,
+        "status": status,
+        "statusAt": status_at,
+        "formVersion": row.form_version,
+        "deliveries": deliveries,
+        "lead": lead,
+    }))
+    .into_response())
 }
 
 /// `POST /v1/leads/{id}/status` with `{"status": "won"}` and the admin token.

@@ -5,6 +5,7 @@
 //! stores them in SQLite or PostgreSQL idempotently on the lead id, lists them for admins
 //! (`GET /v1/leads`) and serves the demo page, so the demo is one origin.
 
+pub mod alert;
 pub mod fit;
 mod forms;
 mod forward;
@@ -16,6 +17,7 @@ mod limit;
 mod people;
 mod persons;
 mod quarantine;
+pub mod routes;
 mod serve;
 mod store;
 mod time;
@@ -40,8 +42,8 @@ use tower_http::services::ServeDir;
 
 pub use forms::{log_problems, watch as watch_forms, Forms, Problem};
 pub use forward::{
-    forward_due, run as run_forwarding, sign, Forwarding, DEFAULT_LEASE as DEFAULT_FORWARD_LEASE,
-    MAX_ATTEMPTS,
+    deliver_due, forward_due, run as run_deliveries, sign, Forwarding, Outbox,
+    DEFAULT_LEASE as DEFAULT_FORWARD_LEASE, MAX_ATTEMPTS,
 };
 pub use history::{
     record_files as record_form_versions, watch_files as watch_form_versions, IMPACT_LIMIT,
@@ -50,10 +52,11 @@ pub use limit::RateLimit;
 pub use people::run_retention;
 pub use serve::{serve, Limits};
 pub use store::{
-    email_digest, is_postgres_url, normal_email, person_key, Credit, Cursor, Daily, Due, Erase,
-    Erasure, Feedback, Filter, FormVersion, ImportCount, Imported, Ingested, LeadOutcome,
-    PeopleQuality, Person, PersonData, Published, Quarantined, SourceQuality, Store, StoreError,
-    Stored, NEW, REJECT_REASONS, STATUSES, UNASSIGNED,
+    email_digest, is_postgres_url, normal_email, person_key, Attempted, Credit, Cursor, Daily,
+    DeliveryState, DeliverySummary, Due, Erase, Erasure, Feedback, Filter, FormVersion,
+    ImportCount, Imported, Ingested, LeadOutcome, PeopleQuality, Person, PersonData, Published,
+    Quarantined, SourceQuality, Store, StoreError, Stored, NEW, REJECT_REASONS, STATUSES,
+    UNASSIGNED,
 };
 pub use widget::{built_in as widget_built_in, names as widget_files};
 
@@ -100,9 +103,27 @@ pub struct AppState {
     publishing: Arc<tokio::sync::Mutex<()>>,
     /// The last fit of each form, shown again while its outcomes and config stay the same.
     fits: Arc<inbox::proposal::FitCache>,
+    /// Where leads go: the routes file's destinations and the `--forward-*` flags' one.
+    routes: Arc<routes::Routes>,
+    /// The collector's public URL (`--public-url`), for links in alerts.
+    public_url: Option<Arc<str>>,
 }
 
 impl AppState {
+    /// The destinations a checked lead goes to, by its collector grade and score, its form and
+    /// its spam flag.
+    pub(crate) fn route(&self, lead: &Ingested) -> Vec<String> {
+        if self.routes.destinations.is_empty() {
+            return Vec::new();
+        }
+        self.routes.select(&routes::LeadFacts {
+            form_id: &lead.form_id,
+            grade: &lead.grade,
+            total: lead.total,
+            spam: lead.spam,
+        })
+    }
+
     /// The store, for background work such as forwarding.
     pub fn store(&self) -> Arc<Store> {
         self.store.clone()
@@ -113,9 +134,26 @@ impl AppState {
         self.forms.clone()
     }
 
-    /// Wraps an opened store, the known forms and the settings.
+    /// The destinations and reps, for background work such as delivering.
+    pub fn routes(&self) -> Arc<routes::Routes> {
+        self.routes.clone()
+    }
+
+    /// What the delivery workers need ([`run_deliveries`]).
+    pub fn outbox(&self) -> Outbox {
+        Outbox {
+            store: self.store.clone(),
+            forms: self.forms.clone(),
+            routes: self.routes.clone(),
+            public_url: self.public_url.as_deref().map(str::to_owned),
+        }
+    }
+
+    /// Wraps an opened store, the known forms and the settings; leads go to the `--forward-*`
+    /// destination of `settings.forwarding`, if any (see [`AppState::with_routes`]).
     pub fn new(store: Store, forms: Arc<RwLock<Forms>>, settings: Settings) -> AppState {
         let limiter = RateLimit::new(settings.rate_per_minute, settings.burst);
+        let routes = routes::Routes::from_forwarding(settings.forwarding.as_ref());
         AppState {
             store: Arc::new(store),
             forms,
@@ -130,7 +168,25 @@ impl AppState {
             forms_dir: None,
             publishing: Arc::new(tokio::sync::Mutex::new(())),
             fits: Arc::default(),
+            routes: Arc::new(routes),
+            public_url: None,
         }
+    }
+
+    /// The same state with these routes (a routes file read with [`routes::Routes::load`] or
+    /// [`routes::Routes::parse`], which add the `--forward-*` destination themselves).
+    #[must_use]
+    pub fn with_routes(mut self, routes: routes::Routes) -> AppState {
+        self.routes = Arc::new(routes);
+        self
+    }
+
+    /// The same state, knowing its public URL (`https://leads.example.com`): alerts link to
+    /// the lead in the inbox there.
+    #[must_use]
+    pub fn with_public_url(mut self, url: Option<String>) -> AppState {
+        self.public_url = url.map(|u| Arc::from(u.trim_end_matches('/')));
+        self
     }
 
     /// The same state, knowing the folder its forms come from: the inbox's Apply writes a
@@ -260,6 +316,7 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         )
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .route("/v1/leads.csv", get(inbox::csv))
+        .route("/v1/leads/{id}", get(inbox::lead_api))
         .route("/v1/leads/{id}/status", post(inbox::status_api))
         .route("/v1/quarantine", get(quarantine::list_api))
         .route("/v1/quarantine/{id}/accept", post(quarantine::accept_api))
@@ -895,7 +952,7 @@ pub(crate) fn ingest(
             .filter(|v| check_id(v, "visitorId", 100).is_ok()),
         spam: lead.spam.flagged,
         best_grade: form.grade_index(&server.grade) == Some(0),
-        forward: false,
+        deliveries: Vec::new(),
         grade: server.grade,
         total: server.total,
         client_total: lead.score.total,
@@ -1002,7 +1059,7 @@ async fn post_lead(State(state): State<AppState>, request: Request) -> Result<Re
     let mut held = match checked {
         Checked::Lead(ingested) if origin_ok => {
             let mut ingested = *ingested;
-            ingested.forward = state.settings.forwarding.is_some();
+            ingested.deliveries = state.route(&ingested);
             return store_lead(&state, ingested, received_at).await;
         }
         Checked::Lead(ingested) => {
@@ -1030,7 +1087,11 @@ async fn store_lead(
     ingested: Ingested,
     received_at: String,
 ) -> Result<Response, AppError> {
-    let stored = state.store.insert(&ingested, &received_at).await?;
+    let reps = state.routes.owners(&ingested.form_id);
+    let stored = state
+        .store
+        .insert_assigning(&ingested, &received_at, reps)
+        .await?;
     if stored.created {
         return Ok((
             StatusCode::CREATED,

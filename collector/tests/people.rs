@@ -21,7 +21,7 @@ fn ingested(id: &str, email: &str, source: &str) -> Ingested {
         company: None,
         utm: [Some(source.into()), None, None],
         best_grade: true,
-        forward: true,
+        deliveries: vec!["forward".into()],
         grade: "hot".into(),
         total: 80,
         client_total: 80,
@@ -81,7 +81,10 @@ async fn a_person_is_exported_and_erased_with_everything_they_left(db: TestDb) {
         .map(|l| l["lead"]["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["ann-1", "ann-2"], "oldest first, any case");
-    assert_eq!(data.leads[0]["forward"], "pending");
+    assert_eq!(
+        data.leads[0]["deliveries"],
+        serde_json::json!([{"destination": "forward", "state": "pending"}])
+    );
     assert_eq!(data.quarantined.len(), 1);
     assert_eq!(data.quarantined[0]["lead"]["id"], "ann-q");
 
@@ -105,7 +108,7 @@ async fn a_person_is_exported_and_erased_with_everything_they_left(db: TestDb) {
     // source table count only Bo.
     for sql in [
         "SELECT COUNT(*) FROM leads WHERE lower(email) = 'ann@acme.io'",
-        "SELECT COUNT(*) FROM forwards WHERE lead_id LIKE 'ann-%'",
+        "SELECT COUNT(*) FROM deliveries WHERE lead_id LIKE 'ann-%'",
         "SELECT COUNT(*) FROM quarantine WHERE lower(email) = 'ann@acme.io'",
         "SELECT COUNT(*) FROM erasures WHERE subject LIKE '%ann%'",
     ] {

@@ -19,7 +19,7 @@ fn lead(id: &str) -> Ingested {
         company: None,
         utm: [Some("google".into()), Some("cpc".into()), None],
         best_grade: false,
-        forward: false,
+        deliveries: Vec::new(),
         grade: "warm".into(),
         total: 50,
         client_total: 50,
@@ -562,6 +562,13 @@ async fn existing_leads_become_people_when_the_database_is_migrated(db: TestDb) 
         "ALTER TABLE leads DROP COLUMN first_source",
         "ALTER TABLE leads DROP COLUMN first_medium",
         "ALTER TABLE leads DROP COLUMN first_campaign",
+        // Migration 13's outbox per destination, back to the one forward outbox of before.
+        "DROP TABLE deliveries",
+        "DROP TABLE rotations",
+        "CREATE TABLE forwards (lead_id TEXT PRIMARY KEY REFERENCES leads (id),
+            attempts INTEGER NOT NULL DEFAULT 0, next_at BIGINT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending', last_error TEXT, status_code INTEGER,
+            delivered_at TEXT, claimed_until BIGINT NOT NULL DEFAULT 0)",
         version,
     ] {
         db.execute(sql).await;

@@ -13,9 +13,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Daily, Dialect, Due, Erase, Erasure, Filter,
-    FormVersion, ForwardState, ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published,
-    Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Attempted, Cursor, Daily, DeliveryState, DeliverySummary,
+    Dialect, Due, Erase, Erasure, Filter, FormVersion, ImportCount, Imported, Ingested,
+    LeadOutcome, PersonData, Published, Quarantined, Row, SourceQuality, StoreError, Stored,
+    SEARCH_COUNT_CAP,
 };
 use super::{normal_email, person_key, Credit, Feedback, PeopleQuality, Person};
 
@@ -57,7 +58,7 @@ macro_rules! refresh_persons {
 }
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 12] = [
+const MIGRATIONS: [&str; 13] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -235,6 +236,32 @@ const MIGRATIONS: [&str; 12] = [
         refresh_persons!(),
         ";"
     ),
+    // One outbox per destination: a lead enters the outbox of every destination its routes
+    // pick, each with its own attempts, backoff, state and claim. The one forward outbox's
+    // entries become the `forward` destination's (the `--forward-*` flags). `rotations` counts
+    // each form's turns of round-robin owners.
+    "CREATE TABLE deliveries (
+        lead_id       TEXT NOT NULL REFERENCES leads (id),
+        destination   TEXT NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_at       INTEGER NOT NULL,
+        state         TEXT NOT NULL DEFAULT 'pending',
+        last_error    TEXT,
+        status_code   INTEGER,
+        delivered_at  TEXT,
+        claimed_until INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (lead_id, destination)
+    );
+    CREATE INDEX deliveries_due ON deliveries (destination, state, next_at);
+    CREATE TABLE rotations (
+        form_id TEXT PRIMARY KEY,
+        turns   INTEGER NOT NULL
+    );
+    INSERT INTO deliveries (lead_id, destination, attempts, next_at, state, last_error,
+                            status_code, delivered_at)
+        SELECT lead_id, 'forward', attempts, next_at, state, last_error, status_code,
+               delivered_at FROM forwards;
+    DROP TABLE forwards;",
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it).
@@ -327,12 +354,17 @@ impl Sqlite {
         &self,
         lead: &Ingested,
         received_at: &str,
+        reps: &[String],
     ) -> Result<Stored, StoreError> {
-        let (lead, received_at) = (lead.clone(), received_at.to_owned());
+        let (lead, received_at, reps) = (lead.clone(), received_at.to_owned(), reps.to_vec());
         self.run(move |conn| {
-            // One transaction: a stored lead and its forward exist together or not at all.
+            // One transaction: a stored lead, its deliveries and its owner's turn exist
+            // together or not at all.
             let tx = conn.unchecked_transaction()?;
             let stored = insert_in(&tx, &lead, &received_at, None)?;
+            if stored.created && lead.best_grade && !lead.spam && !reps.is_empty() {
+                assign_in(&tx, &lead, &reps)?;
+            }
             tx.commit()?;
             Ok(stored)
         })
@@ -875,7 +907,8 @@ impl Sqlite {
             let mut data = PersonData::default();
             let mut stmt = conn.prepare(
                 "SELECT received_at, status, status_at,
-                        (SELECT state FROM forwards WHERE forwards.lead_id = leads.id), document
+                        (SELECT json_group_array(json_object('destination', destination, 'state', state))
+                         FROM deliveries WHERE deliveries.lead_id = leads.id), document
                  FROM leads WHERE lower(email) = ?1 OR person_id IN (SELECT id FROM persons WHERE key = ?1) ORDER BY received_at, rowid",
             )?;
             let rows = stmt.query_map(params![email], |row| {
@@ -888,12 +921,12 @@ impl Sqlite {
                 ))
             })?;
             for row in rows {
-                let (received_at, status, status_at, forward, document) = row?;
+                let (received_at, status, status_at, deliveries, document) = row?;
                 data.leads.push(serde_json::json!({
                     "receivedAt": received_at,
                     "status": status,
                     "statusAt": status_at,
-                    "forward": forward,
+                    "deliveries": serde_json::from_str::<Value>(deliveries.as_deref().unwrap_or("[]"))?,
                     "lead": serde_json::from_str::<Value>(&document)?,
                 }));
             }
@@ -938,7 +971,7 @@ impl Sqlite {
             ..Erasure::default()
         };
         self.run(move |conn| {
-            // One transaction: the leads, their forwards, their part of the summary and the
+            // One transaction: the leads, their deliveries, their part of the summary and the
             // record go together or not at all.
             let tx = conn.unchecked_transaction()?;
             // The people whose leads go: afterwards their rows are brought up to date, or
@@ -970,7 +1003,7 @@ impl Sqlite {
             )?;
             tx.execute("DELETE FROM lead_counts WHERE leads <= 0", [])?;
             let forwards = tx.execute(
-                &format!("DELETE FROM forwards WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"),
+                &format!("DELETE FROM deliveries WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"),
                 params![value],
             )?;
             let leads = tx.execute(&format!("DELETE FROM leads WHERE {condition}"), params![value])?;
@@ -1192,69 +1225,182 @@ impl Sqlite {
         .await
     }
 
-    /// One process serves a SQLite file, so nothing needs claiming: `_lease` is unused.
-    pub(super) async fn due_forwards(
+    /// Claims in one statement under the one connection, so two workers of this process never
+    /// take the same entry.
+    pub(super) async fn due_deliveries(
         &self,
+        destination: &str,
         now_ms: i64,
         limit: u32,
-        _lease: Duration,
+        lease: Duration,
     ) -> Result<Vec<Due>, StoreError> {
+        let destination = destination.to_owned();
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
         self.run(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT f.lead_id, f.attempts, l.document FROM forwards f JOIN leads l ON l.id = f.lead_id
-                 WHERE f.state = 'pending' AND f.next_at <= ?1 ORDER BY f.next_at, l.rowid LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![now_ms, limit], |row| {
-                Ok(Due {
-                    lead_id: row.get(0)?,
-                    attempts: row.get(1)?,
-                    body: row.get(2)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let tx = conn.unchecked_transaction()?;
+            let claim_now = crate::forward::now_ms();
+            let mut due = Vec::new();
+            {
+                let mut stmt = tx.prepare(
+                    "UPDATE deliveries SET claimed_until = ?4 + ?5
+                     WHERE rowid IN (
+                         SELECT rowid FROM deliveries
+                         WHERE destination = ?1 AND state = 'pending' AND next_at <= ?2
+                           AND claimed_until <= ?4
+                         ORDER BY next_at, rowid LIMIT ?3)
+                     RETURNING lead_id, attempts, next_at,
+                               (SELECT document FROM leads WHERE leads.id = deliveries.lead_id),
+                               (SELECT rowid FROM leads WHERE leads.id = deliveries.lead_id),
+                               (SELECT p.owner FROM leads l JOIN persons p ON p.id = l.person_id
+                                WHERE l.id = deliveries.lead_id)",
+                )?;
+                let rows = stmt.query_map(
+                    params![destination, now_ms, limit, claim_now, lease_ms],
+                    |row| {
+                        Ok((
+                            row.get::<_, i64>(2)?,
+                            row.get::<_, i64>(4)?,
+                            Due {
+                                lead_id: row.get(0)?,
+                                destination: destination.clone(),
+                                attempts: row.get(1)?,
+                                body: row.get(3)?,
+                                owner: row.get(5)?,
+                            },
+                        ))
+                    },
+                )?;
+                for row in rows {
+                    due.push(row?);
+                }
+            }
+            tx.commit()?;
+            // RETURNING keeps no order: oldest first.
+            due.sort_by_key(|(next_at, rowid, _)| (*next_at, *rowid));
+            Ok(due.into_iter().map(|(_, _, due)| due).collect())
         })
         .await
     }
 
-    /// Nothing is claimed on SQLite, so there is nothing to hand back.
-    pub(super) async fn release_forwards(&self, _lead_ids: &[String]) -> Result<(), StoreError> {
-        Ok(())
+    pub(super) async fn release_deliveries(
+        &self,
+        destination: &str,
+        lead_ids: &[String],
+    ) -> Result<(), StoreError> {
+        let (destination, lead_ids) = (destination.to_owned(), lead_ids.to_vec());
+        self.run(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            for id in &lead_ids {
+                tx.execute(
+                    "UPDATE deliveries SET claimed_until = 0
+                     WHERE lead_id = ?1 AND destination = ?2 AND state = 'pending'",
+                    params![id, destination],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
     }
 
-    pub(super) async fn forward_delivered(
+    pub(super) async fn delivered(
         &self,
         lead_id: &str,
+        destination: &str,
         status: u16,
         at: &str,
     ) -> Result<(), StoreError> {
-        let (lead_id, at) = (lead_id.to_owned(), at.to_owned());
+        let (lead_id, destination, at) =
+            (lead_id.to_owned(), destination.to_owned(), at.to_owned());
         self.run(move |conn| {
             conn.execute(
-                "UPDATE forwards SET state = 'delivered', attempts = attempts + 1, status_code = ?2,
-                 delivered_at = ?3, last_error = NULL WHERE lead_id = ?1",
-                params![lead_id, status, at],
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
+                 status_code = ?3, delivered_at = ?4, last_error = NULL, claimed_until = 0
+                 WHERE lead_id = ?1 AND destination = ?2",
+                params![lead_id, destination, status, at],
             )?;
             Ok(())
         })
         .await
     }
 
-    pub(super) async fn forward_failed(
+    pub(super) async fn delivery_failed(
         &self,
         lead_id: &str,
+        destination: &str,
         attempts: u32,
         next_at_ms: i64,
         error: &str,
         failed: bool,
     ) -> Result<(), StoreError> {
-        let (lead_id, error) = (lead_id.to_owned(), error.to_owned());
+        let (lead_id, destination, error) =
+            (lead_id.to_owned(), destination.to_owned(), error.to_owned());
         self.run(move |conn| {
             conn.execute(
-                "UPDATE forwards SET attempts = ?2, next_at = ?3, last_error = ?4,
-                 state = CASE WHEN ?5 THEN 'failed' ELSE 'pending' END WHERE lead_id = ?1",
-                params![lead_id, attempts, next_at_ms, error, failed],
+                "UPDATE deliveries SET attempts = ?3, next_at = ?4, last_error = ?5,
+                 state = CASE WHEN ?6 THEN 'failed' ELSE 'pending' END, claimed_until = 0
+                 WHERE lead_id = ?1 AND destination = ?2",
+                params![lead_id, destination, attempts, next_at_ms, error, failed],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn record_deliveries(
+        &self,
+        destination: &str,
+        outcomes: &[(String, Attempted)],
+    ) -> Result<(), StoreError> {
+        let (destination, outcomes) = (destination.to_owned(), outcomes.to_vec());
+        self.run(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            for (lead_id, outcome) in &outcomes {
+                match outcome {
+                    Attempted::Delivered { status, at } => tx.execute(
+                        "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
+                         status_code = ?3, delivered_at = ?4, last_error = NULL, claimed_until = 0
+                         WHERE lead_id = ?1 AND destination = ?2",
+                        params![lead_id, destination, status, at],
+                    )?,
+                    Attempted::Failed {
+                        attempts,
+                        next_at_ms,
+                        error,
+                        failed,
+                    } => tx.execute(
+                        "UPDATE deliveries SET attempts = ?3, next_at = ?4, last_error = ?5,
+                         state = CASE WHEN ?6 THEN 'failed' ELSE 'pending' END, claimed_until = 0
+                         WHERE lead_id = ?1 AND destination = ?2",
+                        params![lead_id, destination, attempts, next_at_ms, error, failed],
+                    )?,
+                };
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn deliveries(&self, lead_id: &str) -> Result<Vec<DeliveryState>, StoreError> {
+        let lead_id = lead_id.to_owned();
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT destination, state, attempts, last_error, status_code, delivered_at, next_at
+                 FROM deliveries WHERE lead_id = ?1 ORDER BY destination",
+            )?;
+            let rows = stmt.query_map(params![lead_id], |row| {
+                Ok(DeliveryState {
+                    destination: row.get(0)?,
+                    state: row.get(1)?,
+                    attempts: row.get(2)?,
+                    last_error: row.get(3)?,
+                    status_code: row.get(4)?,
+                    delivered_at: row.get(5)?,
+                    next_at_ms: row.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }
@@ -1314,9 +1460,10 @@ fn read_quarantined(row: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
 const ROW_COLUMNS: &str =
     "id, form_id, received_at, submitted_at, email, company, grade, total, client_total,
     score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document,
-    (SELECT state FROM forwards WHERE forwards.lead_id = leads.id),
-    (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
-    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id), rowid, form_version,
+    (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id),
+    (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id AND d.state = 'delivered'),
+    (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id AND d.state = 'failed'),
+    rowid, form_version,
     (SELECT key FROM persons WHERE persons.id = leads.person_id)";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
@@ -1335,11 +1482,12 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         score_mismatch: row.get(9)?,
         utm: [row.get(10)?, row.get(11)?, row.get(12)?],
         status: status.zip(status_at),
-        forward: row.get::<_, Option<String>>(16)?.map(|state| ForwardState {
-            state,
-            attempts: row.get::<_, Option<u32>>(17).ok().flatten().unwrap_or(0),
-            last_error: row.get(18).ok().flatten(),
-        }),
+        deliveries: Some(DeliverySummary {
+            total: row.get(16)?,
+            delivered: row.get(17)?,
+            failed: row.get(18)?,
+        })
+        .filter(|d| d.total > 0),
         document: row.get(15)?,
         position: row.get(19)?,
         form_version: row.get(20)?,
@@ -1426,7 +1574,7 @@ fn feedback_in(tx: &Connection, person: i64, feedback: &Feedback) -> rusqlite::R
     })
 }
 
-/// Stores `lead` (and its forward) within the caller's transaction `tx`, unless its id is
+/// Stores `lead` (and its deliveries) within the caller's transaction `tx`, unless its id is
 /// stored; returns what is stored. With `later`, the person's row is left for the caller to
 /// bring up to date once (see `link_person`), and its id is added there.
 fn insert_in(
@@ -1484,11 +1632,14 @@ fn insert_in(
             ],
         )?;
     }
-    if created && lead.forward {
-        tx.execute(
-            "INSERT INTO forwards (lead_id, next_at) VALUES (?1, 0)",
-            params![lead.id],
-        )?;
+    if created {
+        for destination in &lead.deliveries {
+            tx.execute(
+                "INSERT INTO deliveries (lead_id, destination, next_at) VALUES (?1, ?2, 0)
+                 ON CONFLICT DO NOTHING",
+                params![lead.id, destination],
+            )?;
+        }
     }
     if created {
         link_person(tx, lead, later)?;
@@ -1519,6 +1670,32 @@ fn insert_in(
         same_body: Stored::same_body(created, stored_hash.as_deref(), &lead.body_sha256),
         person: person.unwrap_or_default(),
     })
+}
+
+/// Makes the next of `reps` the owner of the person of `lead` (just stored in `tx`) when the
+/// person has none, taking the form's next turn. One connection serves the file, so the
+/// transaction alone keeps two inserts from taking one turn.
+fn assign_in(tx: &Connection, lead: &Ingested, reps: &[String]) -> Result<(), StoreError> {
+    let (person, owner): (i64, Option<String>) = tx.query_row(
+        "SELECT p.id, p.owner FROM persons p JOIN leads l ON l.person_id = p.id WHERE l.id = ?1",
+        params![lead.id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if owner.is_some() {
+        return Ok(());
+    }
+    let turn: i64 = tx.query_row(
+        "INSERT INTO rotations (form_id, turns) VALUES (?1, 1)
+         ON CONFLICT (form_id) DO UPDATE SET turns = turns + 1 RETURNING turns",
+        params![lead.form_id],
+        |r| r.get(0),
+    )?;
+    let rep = &reps[usize::try_from(turn - 1).unwrap_or(0) % reps.len()];
+    tx.execute(
+        "UPDATE persons SET owner = ?2 WHERE id = ?1 AND owner IS NULL",
+        params![person, rep],
+    )?;
+    Ok(())
 }
 
 /// Links a new lead to its person (see [`person_key`]): the person of its email; else the
