@@ -791,7 +791,7 @@ pub(crate) async fn inbox(
     }
     body.push_str(&filter_form(LEADS, &query, &form_ids, &grade_names, None));
     body.push_str("<section aria-labelledby=\"ll\"><h2 id=\"ll\">Newest first</h2>");
-    // The forwarding column only when a lead of this page is in the outbox.
+    // The deliveries column only when a lead of this page goes to a destination.
     let forwarding = rows.iter().any(|r| r.deliveries.is_some());
     if rows.is_empty() {
         body.push_str("<p>No leads match these filters.</p>");
@@ -799,7 +799,7 @@ pub(crate) async fn inbox(
         let _ = write!(
             body,
             "<table class=\"cards\"><thead><tr><th scope=\"col\">Lead</th><th scope=\"col\">Grade</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\">Received</th><th scope=\"col\">Form</th><th scope=\"col\">Source / medium / campaign</th><th scope=\"col\">Sales status</th>{}</tr></thead><tbody>",
-            if forwarding { "<th scope=\"col\">Forwarded</th>" } else { "" }
+            if forwarding { "<th scope=\"col\">Delivered</th>" } else { "" }
         );
     }
     for row in &rows {
@@ -837,7 +837,7 @@ pub(crate) async fn inbox(
             source_label(&row.utm),
             row.status.as_ref().map_or_else(|| NEW.to_owned(), |(s, _)| escape(s)),
             if forwarding {
-                format!("<td data-label=\"Forwarded\">{}</td>", forward_label(row))
+                format!("<td data-label=\"Delivered\">{}</td>", forward_label(row))
             } else {
                 String::new()
             },

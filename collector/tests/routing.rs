@@ -614,7 +614,41 @@ async fn concurrent_hot_leads_take_one_turn_each(db: TestDb) {
     );
 }
 
+async fn the_forward_outbox_becomes_the_forward_destinations(db: TestDb) {
+    let (outbox, router) = collector(&db, None, None).await;
+    post_lead(&router, lead("old-1", false, false)).await;
+    post_lead(&router, lead("old-2", false, false)).await;
+    drop((outbox, router));
+    // As a database of schema 12: the one forward outbox, one entry queued, one failed.
+    let version = if db.is_postgres() {
+        "UPDATE schema_version SET version = 12"
+    } else {
+        "PRAGMA user_version = 12"
+    };
+    for sql in [
+        "DROP TABLE deliveries",
+        "DROP TABLE rotations",
+        "CREATE TABLE forwards (lead_id TEXT PRIMARY KEY REFERENCES leads (id),
+            attempts INTEGER NOT NULL DEFAULT 0, next_at BIGINT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending', last_error TEXT, status_code INTEGER,
+            delivered_at TEXT, claimed_until BIGINT NOT NULL DEFAULT 0)",
+        "INSERT INTO forwards (lead_id, attempts, next_at, state, last_error)
+            VALUES ('old-1', 3, 0, 'pending', 'HTTP 503'), ('old-2', 16, 0, 'failed', 'HTTP 500')",
+        version,
+    ] {
+        db.execute(sql).await;
+    }
+    let (_, router) = collector(&db, None, None).await;
+    let api = lead_api(&router, "old-1").await;
+    assert_eq!(api["deliveries"][0]["destination"], "forward");
+    assert_eq!(api["deliveries"][0]["state"], "pending");
+    assert_eq!(api["deliveries"][0]["attempts"], 3);
+    assert_eq!(api["deliveries"][0]["lastError"], "HTTP 503");
+    assert_eq!(states(&router, "old-2").await["forward"], "failed");
+}
+
 crate::on_both_stores!(
+    the_forward_outbox_becomes_the_forward_destinations,
     hot_leads_get_owners_in_turn_and_a_restart_goes_on,
     concurrent_hot_leads_take_one_turn_each,
     rules_select_each_leads_destinations,
