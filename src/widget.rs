@@ -703,7 +703,8 @@ impl Widget {
         }
         let _ = self.answers.set_asked(&self.form, asked);
         let mut lead = build_lead(&self.form, &self.answers, input);
-        lead.visitor_id = Some(crate::visitor::visitor_id(&id));
+        let visitor = crate::visitor::visitor_id(&id);
+        lead.visitor_id = Some(visitor.clone());
         self.grade = self.form.grade_index(&lead.score.grade).unwrap_or(0);
         #[cfg(feature = "validator")]
         if self.preview.active {
@@ -722,9 +723,7 @@ impl Widget {
         if consented || !crate::visitor::needs_consent(&self.form) {
             crate::visitor::remember(&self.attribution);
             crate::visitor::save_profile(&self.form.id, &self.answers, self.visit_count);
-            if let Some(visitor) = &lead.visitor_id {
-                crate::visitor::keep_visitor_id(visitor);
-            }
+            crate::visitor::keep_visitor_id(&visitor);
         }
         let hutk = hubspot_cookie();
         let extras = Extras {

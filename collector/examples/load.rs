@@ -5,9 +5,18 @@
 //! attack) while it runs, or SIGKILLs one process half-way. A benchmark to read, not a test:
 //! `scripts/dev bench` runs it.
 //!
+//! With `--destinations`, the collectors run with a routes file of three destinations on local
+//! receivers: `sales-slack` (Slack format, hot leads only; a third of the leads are hot), `crm`
+//! (JSON, every lead) and `flaky` (JSON, every lead, answering 503 to every fifth request, so
+//! its leads are retried). Once the posts are done it waits for the outboxes to drain and prints,
+//! per destination and counted by its receiver, the leads expected, received, lost and received
+//! more than once (a 2xx answered twice for one lead). Each lead then has an email of its own
+//! (without `--destinations`, every lead has the same one).
+//!
 //! ```text
 //! cargo build --profile server -p bantam-collector --bin bantam-collector --example load
 //! target/server/examples/load [LEADS] [CONCURRENCY] [--db PATH] [--replicas N] [--slow N] [--kill]
+//!                             [--destinations]
 //! ```
 
 #[path = "../tests/common/listen.rs"]
@@ -52,15 +61,18 @@ struct Replica {
 }
 
 impl Replica {
-    fn start(db: &str) -> Replica {
-        let (child, addr) = listen::spawn_listening(
-            Command::new(binary())
-                .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db", db])
-                .arg("--www")
-                .arg(root().join("www"))
-                .arg("--forms")
-                .arg(root().join("www/forms")),
-        );
+    fn start(db: &str, routes: Option<&Path>) -> Replica {
+        let mut command = Command::new(binary());
+        command
+            .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--db", db])
+            .arg("--www")
+            .arg(root().join("www"))
+            .arg("--forms")
+            .arg(root().join("www/forms"));
+        if let Some(routes) = routes {
+            command.arg("--routes").arg(routes);
+        }
+        let (child, addr) = listen::spawn_listening(&mut command);
         let addr = addr.parse().expect("a socket address");
         Replica { child, addr }
     }
@@ -127,26 +139,29 @@ impl Client {
     }
 }
 
-fn lead_json(form: &Form, id: &str) -> String {
+/// A lead of the demo form from `email`: hot (a decision maker with a budget over $250k, this
+/// month) or warm.
+fn lead_json(form: &Form, id: &str, email: &str, hot: bool) -> String {
+    let (budget, role, timeframe) = if hot {
+        ("over-250k", "decision-maker", "this-month")
+    } else {
+        ("50k-250k", "influencer", "this-quarter")
+    };
     let mut answers = Answers::new();
     answers
-        .set(form, "email", Input::Text("load@acme.io"))
+        .set(form, "email", Input::Text(email))
         .expect("email");
     answers
         .set(form, "company", Input::Text("Acme"))
         .expect("company");
     answers
-        .set(form, "budget", Input::Checked(vec!["50k-250k".into()]))
+        .set(form, "budget", Input::Checked(vec![budget.into()]))
         .expect("budget");
     answers
-        .set(form, "role", Input::Checked(vec!["influencer".into()]))
+        .set(form, "role", Input::Checked(vec![role.into()]))
         .expect("role");
     answers
-        .set(
-            form,
-            "timeframe",
-            Input::Checked(vec!["this-quarter".into()]),
-        )
+        .set(form, "timeframe", Input::Checked(vec![timeframe.into()]))
         .expect("timeframe");
     answers
         .set(form, "consent", Input::Flag(true))
@@ -320,6 +335,93 @@ fn hold_slow(addr: SocketAddr, n: usize, stop: Arc<AtomicBool>) -> std::thread::
     })
 }
 
+/// One local receiver of a destination: per lead id, the requests it answered 2xx; and how many
+/// it refused with 503.
+#[derive(Clone, Default)]
+struct Receiver {
+    accepted: Arc<Mutex<HashMap<String, usize>>>,
+    requests: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
+    /// Answers 503 to every `fail_every`-th request (0: never).
+    fail_every: usize,
+    /// Whether bodies must be Slack messages (`{"text": …}`).
+    slack: bool,
+}
+
+async fn receive(
+    axum::extract::State(r): axum::extract::State<Receiver>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::http::StatusCode {
+    let n = r.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    if r.fail_every > 0 && n % r.fail_every == 0 {
+        r.refused.fetch_add(1, Ordering::Relaxed);
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    }
+    let Some(id) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) else {
+        return axum::http::StatusCode::BAD_REQUEST;
+    };
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    let well_formed = match &parsed {
+        Some(v) if r.slack => v["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("*Hot lead*")),
+        Some(v) => v["id"] == id,
+        None => false,
+    };
+    if !well_formed {
+        return axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    *r.accepted.lock().unwrap().entry(id.to_owned()).or_default() += 1;
+    axum::http::StatusCode::OK
+}
+
+/// Starts the three receivers on a runtime of their own; returns them with their URLs, and the
+/// runtime (they stop when it is dropped).
+fn start_receivers() -> (
+    tokio::runtime::Runtime,
+    Vec<(&'static str, Receiver, String)>,
+) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let receivers = [
+        (
+            "sales-slack",
+            Receiver {
+                slack: true,
+                ..Receiver::default()
+            },
+        ),
+        ("crm", Receiver::default()),
+        (
+            "flaky",
+            Receiver {
+                fail_every: 5,
+                ..Receiver::default()
+            },
+        ),
+    ];
+    let started = receivers
+        .into_iter()
+        .map(|(name, receiver)| {
+            let app = axum::Router::new()
+                .route("/hook", axum::routing::post(receive))
+                .with_state(receiver.clone());
+            let url = runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+                format!("http://{addr}/hook")
+            });
+            (name, receiver, url)
+        })
+        .collect();
+    (runtime, started)
+}
+
 fn main() {
     let mut leads = 20_000usize;
     let mut concurrency = 32usize;
@@ -327,6 +429,7 @@ fn main() {
     let mut replicas = 1usize;
     let mut slow = 0usize;
     let mut kill = false;
+    let mut destinations = false;
     let mut positional = 0;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -335,6 +438,7 @@ fn main() {
             "--replicas" => replicas = args.next().and_then(|a| a.parse().ok()).unwrap_or(1),
             "--slow" => slow = args.next().and_then(|a| a.parse().ok()).unwrap_or(2000),
             "--kill" => kill = true,
+            "--destinations" => destinations = true,
             n => {
                 let n: usize = n.parse().expect("LEADS and CONCURRENCY are numbers");
                 if positional == 0 {
@@ -351,14 +455,45 @@ fn main() {
     let db = db.unwrap_or_else(|| dir.join("leads.db").display().to_string());
     let forms = Forms::load(&root().join("www/forms")).expect("forms");
     let form = forms.get("ledgerline-demo").expect("demo form");
-    let mut running: Vec<Replica> = (0..replicas.max(1)).map(|_| Replica::start(&db)).collect();
+    let receivers = destinations.then(start_receivers);
+    let routes = receivers.as_ref().map(|(_, receivers)| {
+        let url = |name: &str| {
+            receivers
+                .iter()
+                .find(|r| r.0 == name)
+                .map(|r| r.2.clone())
+                .unwrap()
+        };
+        let file = dir.join("routes.json");
+        let routes = serde_json::json!({
+            "destinations": [
+                {"name": "crm", "format": "json", "url": url("crm")},
+                {"name": "flaky", "format": "json", "url": url("flaky")},
+            ],
+            "forms": {"ledgerline-demo": {"destinations": [
+                {"name": "sales-slack", "format": "slack", "url": url("sales-slack"),
+                 "when": {"grades": ["hot"], "spam": "leaveOut"}},
+            ]}},
+        });
+        std::fs::write(&file, routes.to_string()).expect("routes file");
+        file
+    });
+    let mut running: Vec<Replica> = (0..replicas.max(1))
+        .map(|_| Replica::start(&db, routes.as_deref()))
+        .collect();
     let addrs: Vec<SocketAddr> = running.iter().map(|r| r.addr).collect();
 
     let bodies: Arc<Vec<(String, String)>> = Arc::new(
         (0..leads)
             .map(|n| {
                 let id = format!("load-{}-{n:07}", std::process::id());
-                let body = lead_json(&form, &id);
+                // With destinations, each lead is another person, as a campaign's leads are.
+                let email = if destinations {
+                    format!("load-{n}@acme.io")
+                } else {
+                    "load@acme.io".to_owned()
+                };
+                let body = lead_json(&form, &id, &email, n % 3 == 0);
                 (id, body)
             })
             .collect(),
@@ -374,6 +509,9 @@ fn main() {
         if slow > 0 { format!(", {slow} slow connections held") } else { String::new() },
         if kill { ", one process SIGKILLed half-way" } else { "" },
     );
+    if destinations {
+        println!("destinations: sales-slack (Slack format, hot leads: a third), crm (JSON, every lead), flaky (JSON, every lead, 503 to every fifth request)");
+    }
     let stop_slow = Arc::new(AtomicBool::new(false));
     let slow_task = (slow > 0).then(|| hold_slow(addrs[0], slow, stop_slow.clone()));
     if slow > 0 {
@@ -419,6 +557,46 @@ fn main() {
         }
         if *status == 201 {
             *created.entry(*n).or_default() += 1;
+        }
+    }
+    if let Some((_, receivers)) = &receivers {
+        // Every acknowledged lead must reach each destination whose rule takes it, once.
+        let expected = |name: &str| -> Vec<&str> {
+            bodies
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| acked[*n] && (name != "sales-slack" || n % 3 == 0))
+                .map(|(_, (id, _))| id.as_str())
+                .collect()
+        };
+        let drained_from = Instant::now();
+        let deadline = drained_from + Duration::from_secs(180);
+        let all_in = || {
+            receivers.iter().all(|(name, r, _)| {
+                let accepted = r.accepted.lock().unwrap();
+                expected(name).iter().all(|id| accepted.contains_key(*id))
+            })
+        };
+        while !all_in() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let drained = drained_from.elapsed().as_secs_f64();
+        println!("outboxes drained {drained:.2} s after the last post (the replay round's)");
+        for (name, r, _) in receivers {
+            let accepted = r.accepted.lock().unwrap();
+            let want = expected(name);
+            let lost = want
+                .iter()
+                .filter(|id| !accepted.contains_key(**id))
+                .count();
+            let duplicates = accepted.values().filter(|&&c| c > 1).count();
+            let unexpected = accepted.len() - (want.len() - lost);
+            println!(
+                "  {name:<12} expected {:>6}   received {:>6}   lost {lost}   duplicates {duplicates}   not expected {unexpected}   503 answered (retried) {}",
+                want.len(),
+                accepted.len(),
+                r.refused.load(Ordering::Relaxed)
+            );
         }
     }
     drop(running);

@@ -1,7 +1,10 @@
-//! Forwarding stored leads to a webhook: a persisted outbox, retries with backoff, signatures.
+//! Delivering stored leads to their destinations: one persisted outbox per destination,
+//! retries with backoff, leases, signatures; webhooks, Slack messages and e-mail alerts.
 //!
-//! A lead enters the outbox in the same transaction that stores it, so a crash loses no
-//! forward. The worker posts due entries at least once, each with the lead id as
+//! A lead enters the outbox of each destination its routes pick ([`crate::routes`]) in the
+//! same transaction that stores it, so a crash loses no delivery. Each destination has its own
+//! worker, attempts, backoff and state: one that fails or hangs holds back no other. A worker
+//! sends due entries at least once; a webhook gets the lead id as
 //! `Idempotency-Key` and, when a secret is set, `Bantam-Signature: v1=<hex>` where `<hex>` is
 //! HMAC-SHA256 over `"<Bantam-Timestamp>.<body>"` (the scheme the large webhook senders use),
 //! so the receiver can check both origin and freshness.
@@ -10,11 +13,15 @@
 //! engine's adapter output for it, using the lead's form's `delivery` settings (field names,
 //! Salesforce `oid`); the signature covers whatever body is sent.
 //!
-//! Several collectors may share one PostgreSQL outbox: each pass claims its entries for a
-//! lease ([`Forwarding::lease`]), so each entry is sent by one collector, and the entries of
-//! a collector that died are taken by another once the lease runs out. A request never
-//! outlives its claim: it gets at most half the lease, and a pass stops and hands back the
-//! rest of its claim when too little of the lease is left for one more request.
+//! A Slack destination gets [`crate::alert::slack_body`]; an e-mail destination an e-mail
+//! over SMTP (lettre) with [`crate::alert::email_text`] and a `Message-ID` made of the lead
+//! and the destination, so a receiver can tell a retry from a new alert.
+//!
+//! Workers of one collector and several collectors sharing one PostgreSQL outbox claim their
+//! entries for a lease ([`Routes::lease`]), so each entry is sent by one worker, and the
+//! entries of a collector that died are taken by another once the lease runs out. A request
+//! never outlives its claim: it gets at most half the lease, and a pass stops and hands back
+//! the rest of its claim when too little of the lease is left for one more request.
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -24,19 +31,23 @@ use sha2::Sha256;
 
 use bantam_engine::{encode, Delivery, Extras, Format, LeadDocument, LATE_AFTER_MS};
 
+use crate::alert::{email_text, slack_body, AlertExtras};
 use crate::forms::Forms;
-use crate::store::{Due, Store};
+use crate::routes::{Destination, Routes, Sink, FLAGS_DESTINATION};
+use crate::store::{Attempted, Due, Store};
 
 /// Attempts before an entry is marked failed (about a day of backoff in all).
 pub const MAX_ATTEMPTS: u32 = 16;
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// How long a pass keeps outcomes before it writes them.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Entries one pass claims at most.
 const BATCH: u32 = 20;
-/// How long a collector keeps the forwards it claimed by default.
+/// How long a worker keeps the deliveries it claimed by default.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
-/// Where and how to forward.
+/// Where and how to forward, from the `--forward-*` flags: the destination `forward`.
 #[derive(Debug, Clone)]
 pub struct Forwarding {
     /// The webhook URL (http or https).
@@ -94,21 +105,21 @@ pub(crate) enum Outcome {
     Refused(String),
 }
 
-/// The body and content type to forward for a stored document, or why it cannot be built.
+/// The body and content type for a webhook of `format` and a stored document, or why it
+/// cannot be built.
 pub(crate) fn body_for(
-    forwarding: &Forwarding,
+    format: Format,
     forms: &Forms,
     document: &str,
 ) -> Result<(String, &'static str), String> {
-    if forwarding.format == Format::Json {
+    if format == Format::Json {
         return Ok((document.to_owned(), "application/json"));
     }
-    let lead: LeadDocument = serde_json::from_str(document)
-        .map_err(|e| format!("the stored document is not a lead document: {e}"))?;
+    let lead = parse_lead(document)?;
     let mut delivery = forms
         .get(&lead.form_id)
         .map_or_else(Delivery::default, |form| form.delivery.clone());
-    delivery.format = forwarding.format;
+    delivery.format = format;
     if delivery.format == Format::Salesforce && delivery.salesforce_oid.is_none() {
         return Err(format!(
             "form \"{}\" has no delivery.salesforceOid, which Salesforce forwarding needs",
@@ -129,31 +140,102 @@ pub(crate) fn body_for(
     }
 }
 
-/// Posts one lead.
-pub(crate) fn deliver(forwarding: &Forwarding, forms: &RwLock<Forms>, due: &Due) -> Outcome {
-    let built = {
-        let forms = forms.read().unwrap_or_else(|e| e.into_inner());
-        body_for(forwarding, &forms, &due.body)
-    };
-    let (body, content_type) = match built {
-        Ok(built) => built,
-        Err(reason) => return Outcome::Refused(reason),
-    };
-    let timestamp = now_ms() / 1000;
-    let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(forwarding.timeout))
+fn parse_lead(document: &str) -> Result<LeadDocument, String> {
+    serde_json::from_str(document)
+        .map_err(|e| format!("the stored document is not a lead document: {e}"))
+}
+
+/// What a worker needs: the store, the forms (for adapters' field names), the routes, and the
+/// collector's public URL (for links in alerts).
+#[derive(Clone)]
+pub struct Outbox {
+    /// Where the outboxes are.
+    pub store: Arc<Store>,
+    /// The forms, for the adapters' delivery settings.
+    pub forms: Arc<RwLock<Forms>>,
+    /// The destinations.
+    pub routes: Arc<Routes>,
+    /// The collector's public URL, for the link to a lead in alerts.
+    pub public_url: Option<String>,
+}
+
+/// A client for one destination's webhooks: its timeout, statuses as outcomes, and the
+/// connections it keeps open between requests of a pass.
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .build()
-        .new_agent();
-    let mut request = agent
-        .post(&forwarding.url)
-        .header("Content-Type", content_type)
-        .header("Idempotency-Key", &due.lead_id)
-        .header("Bantam-Timestamp", &timestamp.to_string());
-    if let Some(secret) = &forwarding.secret {
-        request = request.header("Bantam-Signature", &sign(secret, timestamp, &body));
+        .new_agent()
+}
+
+/// One attempt at one delivery, on a blocking thread's time (webhooks through `agent`).
+pub(crate) fn deliver(
+    agent: &ureq::Agent,
+    destination: &Destination,
+    forms: &RwLock<Forms>,
+    due: &Due,
+    extras: &AlertExtras<'_>,
+) -> Outcome {
+    match &destination.sink {
+        Sink::Webhook {
+            url,
+            secret,
+            format,
+        } => {
+            let built = {
+                let forms = forms.read().unwrap_or_else(|e| e.into_inner());
+                body_for(*format, &forms, &due.body)
+            };
+            match built {
+                Ok((body, content_type)) => post(
+                    agent,
+                    url,
+                    secret.as_deref(),
+                    &due.lead_id,
+                    &body,
+                    content_type,
+                ),
+                Err(reason) => Outcome::Refused(reason),
+            }
+        }
+        Sink::Slack { url } => match parse_lead(&due.body) {
+            Ok(lead) => post(
+                agent,
+                url,
+                None,
+                &due.lead_id,
+                &slack_body(&lead, extras),
+                "application/json",
+            ),
+            Err(reason) => Outcome::Refused(reason),
+        },
+        Sink::Email { smtp, from, to } => match parse_lead(&due.body) {
+            Ok(lead) => email(smtp, from, to, destination, &lead, extras),
+            Err(reason) => Outcome::Refused(reason),
+        },
     }
-    match request.send(body.as_str()) {
+}
+
+/// Posts a body to a webhook.
+fn post(
+    agent: &ureq::Agent,
+    url: &str,
+    secret: Option<&str>,
+    lead_id: &str,
+    body: &str,
+    content_type: &str,
+) -> Outcome {
+    let timestamp = now_ms() / 1000;
+    let mut request = agent
+        .post(url)
+        .header("Content-Type", content_type)
+        .header("Idempotency-Key", lead_id)
+        .header("Bantam-Timestamp", &timestamp.to_string());
+    if let Some(secret) = secret {
+        request = request.header("Bantam-Signature", &sign(secret, timestamp, body));
+    }
+    match request.send(body) {
         Ok(response) => {
             let status = response.status().as_u16();
             let retry_after = response
@@ -172,84 +254,186 @@ pub(crate) fn deliver(forwarding: &Forwarding, forms: &RwLock<Forms>, due: &Due)
     }
 }
 
-/// Runs the outbox: every `every`, posts the due entries and records the outcome.
-pub fn run(store: Arc<Store>, forms: Arc<RwLock<Forms>>, forwarding: Forwarding, every: Duration) {
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
-        loop {
-            interval.tick().await;
-            if let Err(err) = forward_due(&store, &forms, &forwarding).await {
-                eprintln!("bantam-collector: forwarding: {err}");
-            }
-        }
-    });
+/// Sends an e-mail alert over SMTP.
+fn email(
+    smtp: &str,
+    from: &lettre::message::Mailbox,
+    to: &[lettre::message::Mailbox],
+    destination: &Destination,
+    lead: &LeadDocument,
+    extras: &AlertExtras<'_>,
+) -> Outcome {
+    use lettre::Transport;
+    let transport = match lettre::SmtpTransport::from_url(smtp) {
+        Ok(builder) => builder.timeout(Some(destination.timeout)).build(),
+        Err(err) => return Outcome::Refused(format!("SMTP URL: {err}")),
+    };
+    let (subject, body) = email_text(lead, extras);
+    // One Message-ID per lead and destination: a retry carries the same one.
+    let local: String = format!("{}.{}", lead.id, destination.name)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        .collect();
+    let mut message = lettre::Message::builder()
+        .from(from.clone())
+        .subject(subject)
+        .message_id(Some(format!("<{local}@bantam>")))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN);
+    for recipient in to {
+        message = message.to(recipient.clone());
+    }
+    let message = match message.body(body) {
+        Ok(message) => message,
+        Err(err) => return Outcome::Refused(format!("e-mail: {err}")),
+    };
+    match transport.send(&message) {
+        Ok(response) => Outcome::Delivered(response.code().to_string().parse().unwrap_or(250)),
+        Err(err) if err.is_permanent() => Outcome::Refused(format!("SMTP: {err}")),
+        Err(err) => Outcome::Retry(format!("SMTP: {err}"), None),
+    }
 }
 
-/// One pass over the due entries: claims them, posts each (on a blocking thread) and records
-/// the outcome. Returns how many were claimed. Public for tests and tools.
+/// Runs every destination's outbox, each in its own task: every `every`, and at once again
+/// while a pass found a full batch, it sends the due entries and records the outcomes.
+pub fn run(outbox: Outbox, every: Duration) {
+    for destination in &outbox.routes.destinations {
+        let (outbox, name) = (outbox.clone(), destination.name.clone());
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                loop {
+                    match deliver_due(&outbox, &name).await {
+                        Ok(n) if n >= BATCH as usize => continue,
+                        Ok(_) => break,
+                        Err(err) => {
+                            eprintln!("bantam-collector: delivering to {name}: {err}");
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// One pass over a destination's due entries: claims them, sends each (on a blocking thread)
+/// and records the outcome. Returns how many were claimed. Public for tests and tools.
 ///
 /// # Errors
 /// A storage error; delivery errors are recorded on the entries instead.
-pub async fn forward_due(
-    store: &Store,
-    forms: &Arc<RwLock<Forms>>,
-    forwarding: &Forwarding,
-) -> Result<usize, crate::StoreError> {
+pub async fn deliver_due(outbox: &Outbox, name: &str) -> Result<usize, crate::StoreError> {
+    let lease = outbox.routes.lease;
     let claimed_at = Instant::now();
-    let due = store
-        .due_forwards(now_ms(), BATCH, forwarding.lease)
+    let due = outbox
+        .store
+        .due_deliveries(name, now_ms(), BATCH, lease)
         .await?;
     let count = due.len();
-    let mut sending = forwarding.clone();
-    sending.timeout = forwarding.timeout.min(forwarding.lease / 2);
+    let Some(destination) = outbox.routes.destination(name) else {
+        for entry in due {
+            outbox
+                .store
+                .delivery_failed(
+                    &entry.lead_id,
+                    name,
+                    entry.attempts,
+                    0,
+                    "this destination is no longer in the routes file",
+                    true,
+                )
+                .await?;
+        }
+        return Ok(count);
+    };
+    let mut sending = destination.clone();
+    sending.timeout = destination.timeout.min(lease / 2);
+    let client = agent(sending.timeout);
+    let mut outcomes = Vec::with_capacity(count);
+    let mut flushed = Instant::now();
     let mut entries = due.into_iter();
     while let Some(entry) = entries.next() {
-        if claimed_at.elapsed() + sending.timeout > forwarding.lease {
-            // Too little of the lease is left for another request: hand the rest back.
+        if claimed_at.elapsed() + sending.timeout > lease {
+            // Too little of the lease is left for another attempt: hand the rest back.
             let rest: Vec<String> = std::iter::once(entry)
                 .chain(entries)
                 .map(|e| e.lead_id)
                 .collect();
-            store.release_forwards(&rest).await?;
+            outbox.store.release_deliveries(name, &rest).await?;
             break;
         }
-        let (attempt, forms) = (sending.clone(), forms.clone());
+        let owner = entry.owner.clone();
+        let (attempt, forms, public_url, client) = (
+            sending.clone(),
+            outbox.forms.clone(),
+            outbox.public_url.clone(),
+            client.clone(),
+        );
         let (entry, outcome) = tokio::task::spawn_blocking(move || {
-            let outcome = deliver(&attempt, &forms, &entry);
+            let extras = AlertExtras {
+                public_url: public_url.as_deref(),
+                owner: owner.as_deref(),
+            };
+            let outcome = deliver(&client, &attempt, &forms, &entry, &extras);
             (entry, outcome)
         })
         .await
         .map_err(|err| crate::StoreError::Task(err.to_string()))?;
-        match outcome {
-            Outcome::Delivered(status) => {
-                store
-                    .forward_delivered(&entry.lead_id, status, &crate::time::now_rfc3339())
-                    .await?
-            }
+        let attempted = match outcome {
+            Outcome::Delivered(status) => Attempted::Delivered {
+                status,
+                at: crate::time::now_rfc3339(),
+            },
             Outcome::Retry(error, retry_after) => {
                 let attempts = entry.attempts + 1;
                 let wait = retry_after
                     .unwrap_or_else(|| backoff(attempts))
                     .min(MAX_BACKOFF);
-                let failed = attempts >= MAX_ATTEMPTS;
-                store
-                    .forward_failed(
-                        &entry.lead_id,
-                        attempts,
-                        now_ms() + wait.as_millis() as i64,
-                        &error,
-                        failed,
-                    )
-                    .await?;
+                Attempted::Failed {
+                    attempts,
+                    next_at_ms: now_ms() + wait.as_millis() as i64,
+                    error,
+                    failed: attempts >= MAX_ATTEMPTS,
+                }
             }
-            Outcome::Refused(error) => {
-                store
-                    .forward_failed(&entry.lead_id, entry.attempts + 1, 0, &error, true)
-                    .await?
-            }
+            Outcome::Refused(error) => Attempted::Failed {
+                attempts: entry.attempts + 1,
+                next_at_ms: 0,
+                error,
+                failed: true,
+            },
+        };
+        outcomes.push((entry.lead_id, attempted));
+        // Outcomes are written together, one transaction (one write to disk) for many
+        // deliveries, but at least every second, so a slow destination's state shows soon.
+        if flushed.elapsed() >= FLUSH_EVERY {
+            outbox.store.record_deliveries(name, &outcomes).await?;
+            outcomes.clear();
+            flushed = Instant::now();
         }
     }
+    outbox.store.record_deliveries(name, &outcomes).await?;
     Ok(count)
+}
+
+/// One pass of the `--forward-*` flags' destination alone (`forward`). Public for tests and
+/// tools.
+///
+/// # Errors
+/// A storage error; delivery errors are recorded on the entries instead.
+pub async fn forward_due(
+    store: &Arc<Store>,
+    forms: &Arc<RwLock<Forms>>,
+    forwarding: &Forwarding,
+) -> Result<usize, crate::StoreError> {
+    let outbox = Outbox {
+        store: store.clone(),
+        forms: forms.clone(),
+        routes: Arc::new(Routes::from_forwarding(Some(forwarding))),
+        public_url: None,
+    };
+    deliver_due(&outbox, FLAGS_DESTINATION).await
 }
 
 #[cfg(test)]
@@ -267,13 +451,6 @@ mod tests {
 
     #[test]
     fn a_late_hubspot_forward_leaves_out_its_old_submission_time() {
-        let forwarding = Forwarding {
-            url: "https://api.hsforms.com/x".into(),
-            secret: None,
-            timeout: Duration::from_secs(1),
-            format: Format::Hubspot,
-            lease: DEFAULT_LEASE,
-        };
         let mut forms = Forms::empty();
         forms.insert(
             bantam_engine::parse_config(serde_json::json!({"formId": "demo", "preset": "bant"}))
@@ -287,9 +464,10 @@ mod tests {
             doc.to_string()
         };
         let fresh = crate::time::now_rfc3339();
-        let (body, _) = body_for(&forwarding, &forms, &lead(&fresh)).unwrap();
+        let (body, _) = body_for(Format::Hubspot, &forms, &lead(&fresh)).unwrap();
         assert!(body.contains("\"submittedAt\""), "{body}");
-        let (body, _) = body_for(&forwarding, &forms, &lead("2020-01-01T00:00:00.000Z")).unwrap();
+        let (body, _) =
+            body_for(Format::Hubspot, &forms, &lead("2020-01-01T00:00:00.000Z")).unwrap();
         assert!(!body.contains("submittedAt"), "{body}");
     }
 

@@ -15,7 +15,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::store::{Daily, Filter, Row, SourceQuality, NEW, STATUSES};
+use crate::store::{Daily, DeliveryState, Filter, Row, SourceQuality, NEW, STATUSES};
 use bantam_engine::percent_decode;
 
 use crate::users::{self, Role, Who};
@@ -55,6 +55,13 @@ pub(crate) struct BadFilter {
     field: Option<&'static str>,
 }
 
+impl BadFilter {
+    /// A filter value that cannot be used, and the parameter at fault if one is.
+    pub(crate) fn new(message: String, field: Option<&'static str>) -> BadFilter {
+        BadFilter { message, field }
+    }
+}
+
 impl From<BadFilter> for AppError {
     fn from(bad: BadFilter) -> AppError {
         AppError::bad(StatusCode::BAD_REQUEST, bad.message, bad.field)
@@ -62,10 +69,10 @@ impl From<BadFilter> for AppError {
 }
 
 /// A checked filter: the store's filter, the first row and the most rows to read.
-struct CheckedFilter {
-    filter: Filter,
-    offset: u32,
-    limit: Option<u64>,
+pub(crate) struct CheckedFilter {
+    pub(crate) filter: Filter,
+    pub(crate) offset: u32,
+    pub(crate) limit: Option<u64>,
 }
 
 fn non_empty(value: &Option<String>) -> Option<String> {
@@ -85,7 +92,7 @@ fn is_day(date: &str) -> bool {
 impl FilterQuery {
     /// Checks every value; `grades` are the grade names the forms know (a grade filter must
     /// name one of them when there are any).
-    fn check(&self, grades: &[String]) -> Result<CheckedFilter, BadFilter> {
+    pub(crate) fn check(&self, grades: &[String]) -> Result<CheckedFilter, BadFilter> {
         let bad = |message: String, field: &'static str| BadFilter {
             message,
             field: Some(field),
@@ -161,7 +168,7 @@ impl FilterQuery {
     }
 
     /// The query string for the same filters (for links), without the offset.
-    fn query_string(&self) -> String {
+    pub(crate) fn query_string(&self) -> String {
         let pairs = [
             ("grade", &self.grade),
             ("status", &self.status),
@@ -185,7 +192,7 @@ impl FilterQuery {
 /// The filters that lead-source quality and the chart follow: form, dates, source, medium and
 /// campaign. Grade, status and search pick leads within a source, so they are left out (a
 /// grade filter would make every source 100% of that grade).
-fn quality_filter(filter: &Filter) -> Filter {
+pub(crate) fn quality_filter(filter: &Filter) -> Filter {
     Filter {
         grade: None,
         status: None,
@@ -196,7 +203,7 @@ fn quality_filter(filter: &Filter) -> Filter {
 
 /// The grade names of the loaded forms, each once, in the order the forms list them (forms by
 /// id), and the form ids.
-fn forms_and_grades(state: &AppState) -> Result<(Vec<String>, Vec<String>), AppError> {
+pub(crate) fn forms_and_grades(state: &AppState) -> Result<(Vec<String>, Vec<String>), AppError> {
     let forms = state
         .forms
         .read()
@@ -216,7 +223,7 @@ fn forms_and_grades(state: &AppState) -> Result<(Vec<String>, Vec<String>), AppE
 
 /// The query of a filtered, admin-only API read: checks the token, then the filters (a bad
 /// one is a JSON 400).
-fn admin_filter(
+pub(crate) fn admin_filter(
     state: &AppState,
     headers: &HeaderMap,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
@@ -280,7 +287,7 @@ input,select,button{font:inherit;padding:.35rem .5rem;min-height:2.25rem;max-wid
 section{margin:1.5rem 0}pre{background:#fff;padding:1rem;font-size:.8rem;white-space:pre-wrap;overflow-wrap:anywhere}.pager{display:flex;gap:1.5rem;margin:1rem 0}
 .lead a{font-weight:600;display:inline-block;padding:.15rem 0}.lead small{display:block;color:#4b5563}.note{color:#4b5563;font-size:.85rem}
 .chart svg{width:100%;max-width:40rem;height:auto;display:block}.chart text{fill:#374151}
-.actions-row{display:flex;flex-wrap:wrap;gap:.5rem}summary{padding:.35rem 0;cursor:pointer}.filters .actions a{display:inline-block;padding:.35rem 0}
+.actions-row{display:flex;flex-wrap:wrap;gap:.5rem}.facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:.5rem 1.5rem;margin:0}.facts dt{font-size:.8rem;color:#4b5563}.facts dd{margin:0}summary{padding:.35rem 0;cursor:pointer}.filters .actions a{display:inline-block;padding:.35rem 0}
 @media (max-width:40rem){header,main,footer{padding:.75rem}table{table-layout:fixed}th,td{overflow-wrap:anywhere;padding:.4rem}
 table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
 table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
@@ -370,7 +377,7 @@ fn page_full(status: StatusCode, title: &str, body: &str, script: Option<&str>) 
 }
 
 /// The grade badge: the colour follows the grade's rank in its form (best first).
-fn badge(state: &AppState, form_id: &str, grade: &str) -> String {
+pub(crate) fn badge(state: &AppState, form_id: &str, grade: &str) -> String {
     let rank = state
         .forms
         .read()
@@ -381,7 +388,7 @@ fn badge(state: &AppState, form_id: &str, grade: &str) -> String {
     format!("<span class=\"badge g{rank}\">{}</span>", escape(grade))
 }
 
-fn opt(value: &Option<String>) -> String {
+pub(crate) fn opt(value: &Option<String>) -> String {
     escape(value.as_deref().unwrap_or(""))
 }
 
@@ -391,7 +398,7 @@ fn source_label(utm: &[Option<String>; 3]) -> String {
 }
 
 /// What lead-source quality and the chart are computed over, in words.
-fn scope_text(filter: &Filter) -> String {
+pub(crate) fn scope_text(filter: &Filter) -> String {
     let mut parts = Vec::new();
     if let Some(form) = &filter.form {
         parts.push(format!("form {}", escape(form)));
@@ -616,7 +623,8 @@ fn chart_section(daily: &[Daily], days: &[String], scope: &str) -> String {
 
 /// The filter form, with the values given (escaped); `error` is shown above it, and the field
 /// it names is marked invalid.
-fn filter_form(
+pub(crate) fn filter_form(
+    action: &str,
     query: &FilterQuery,
     form_ids: &[String],
     grades: &[String],
@@ -666,7 +674,7 @@ fn filter_form(
     }
     let _ = write!(
         out,
-        "<form class=\"filters\" method=\"get\" action=\"/inbox\" aria-label=\"Filters\">{}{}{}{}{}{}{}{}{}<div class=\"actions\"><button>Filter</button><a href=\"/inbox\">Clear</a></div></form>",
+        "<form class=\"filters\" method=\"get\" action=\"{action}\" aria-label=\"Filters\">{}{}{}{}{}{}{}{}{}{}<div class=\"actions\"><button>Filter</button><a href=\"{action}\">Clear</a></div></form>",
         select("grade", "Grade", grades, &query.grade),
         select("status", "Sales status", &statuses, &query.status),
         select("form", "Form", form_ids, &query.form),
@@ -676,6 +684,7 @@ fn filter_form(
         input("from", "From", "date", "", &query.from),
         input("to", "To", "date", "", &query.to),
         input("q", "Email or company", "search", "", &query.q),
+        input("owner", "Owner", "text", " placeholder=\"a name or unassigned\"", &query.owner),
     );
     out
 }
@@ -683,15 +692,20 @@ fn filter_form(
 /// The page's header: title, count, and for admins the export, quarantine and forms links.
 fn inbox_header(matches: &str, qs: &str, held: u64, admin: bool) -> String {
     if !admin {
-        return format!("<header><h1>Leads</h1><p>{matches}</p></header><main>");
+        return format!(
+            "<header><h1>Submissions</h1><p>{matches} · <a href=\"/inbox\">People</a></p></header><main>"
+        );
     }
     format!(
-        "<header><h1>Leads</h1><p>{matches} · <a href=\"/v1/leads.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a> · <a href=\"/inbox/forms\">Forms</a></p></header><main>",
+        "<header><h1>Submissions</h1><p>{matches} · <a href=\"/inbox\">People</a> · <a href=\"/v1/leads.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a> · <a href=\"/inbox/forms\">Forms</a></p></header><main>",
         escape(qs)
     )
 }
 
-/// `GET /inbox`: leads newest first with filters, source quality, leads per day and a CSV
+/// Where the submissions view lives (the inbox itself lists people).
+pub(crate) const LEADS: &str = "/inbox/leads";
+
+/// `GET /inbox/leads`: every submission newest first with filters, source quality, leads per day and a CSV
 /// link. A filter value that cannot be used is answered with this page (status 400), the
 /// message next to the filters.
 pub(crate) async fn inbox(
@@ -721,7 +735,13 @@ pub(crate) async fn inbox(
         Ok(checked) => checked,
         Err(bad) => {
             let mut body = inbox_header("No leads shown", &qs, held, admin);
-            body.push_str(&filter_form(&query, &form_ids, &grade_names, Some(&bad)));
+            body.push_str(&filter_form(
+                LEADS,
+                &query,
+                &form_ids,
+                &grade_names,
+                Some(&bad),
+            ));
             body.push_str("</main>");
             return Ok(page_with_status(
                 StatusCode::BAD_REQUEST,
@@ -781,17 +801,17 @@ pub(crate) async fn inbox(
             "<p class=\"warn\" role=\"status\">{held} lead(s) wait in <a href=\"/inbox/quarantine\">quarantine</a>: the collector could not take them as they came. Each shows why and can be accepted.</p>"
         );
     }
-    body.push_str(&filter_form(&query, &form_ids, &grade_names, None));
+    body.push_str(&filter_form(LEADS, &query, &form_ids, &grade_names, None));
     body.push_str("<section aria-labelledby=\"ll\"><h2 id=\"ll\">Newest first</h2>");
-    // The forwarding column only when a lead of this page is in the outbox.
-    let forwarding = rows.iter().any(|r| r.forward.is_some());
+    // The deliveries column only when a lead of this page goes to a destination.
+    let forwarding = rows.iter().any(|r| r.deliveries.is_some());
     if rows.is_empty() {
         body.push_str("<p>No leads match these filters.</p>");
     } else {
         let _ = write!(
             body,
             "<table class=\"cards\"><thead><tr><th scope=\"col\">Lead</th><th scope=\"col\">Grade</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\">Received</th><th scope=\"col\">Form</th><th scope=\"col\">Source / medium / campaign</th><th scope=\"col\">Sales status</th>{}</tr></thead><tbody>",
-            if forwarding { "<th scope=\"col\">Forwarded</th>" } else { "" }
+            if forwarding { "<th scope=\"col\">Delivered</th>" } else { "" }
         );
     }
     for row in &rows {
@@ -829,7 +849,7 @@ pub(crate) async fn inbox(
             source_label(&row.utm),
             row.status.as_ref().map_or_else(|| NEW.to_owned(), |(s, _)| escape(s)),
             if forwarding {
-                format!("<td data-label=\"Forwarded\">{}</td>", forward_label(row))
+                format!("<td data-label=\"Delivered\">{}</td>", forward_label(row))
             } else {
                 String::new()
             },
@@ -843,7 +863,7 @@ pub(crate) async fn inbox(
     if offset > 0 {
         let _ = write!(
             body,
-            "<a href=\"/inbox?{}{sep}offset={}\">Newer</a>",
+            "<a href=\"{LEADS}?{}{sep}offset={}\">Newer</a>",
             escape(&qs),
             offset.saturating_sub(PAGE)
         );
@@ -852,7 +872,7 @@ pub(crate) async fn inbox(
     if let Some(older) = offset.checked_add(PAGE).filter(|&o| u64::from(o) < total) {
         let _ = write!(
             body,
-            "<a href=\"/inbox?{}{sep}offset={older}\">Older</a>",
+            "<a href=\"{LEADS}?{}{sep}offset={older}\">Older</a>",
             escape(&qs),
         );
     }
@@ -868,31 +888,69 @@ pub(crate) async fn inbox(
     Ok(page("Bantam inbox", &body))
 }
 
-/// Where forwarding stands: empty when off, a warning when retrying or failed.
+/// How a lead's deliveries stand: empty when it goes nowhere, `yes` when every destination
+/// has it, else how many have it, with a warning when some gave up.
 fn forward_label(row: &Row) -> String {
-    match &row.forward {
+    match &row.deliveries {
         None => String::new(),
-        Some(f) if f.state == "delivered" => "yes".into(),
-        Some(f) => {
-            let error = f
-                .last_error
-                .as_deref()
-                .map(|e| format!(": {}", escape(e)))
-                .unwrap_or_default();
-            let what = if f.state == "failed" {
-                "failed"
-            } else {
-                "retrying"
-            };
-            format!(
-                "<span class=\"warn\">{what} ({} attempts){error}</span>",
-                f.attempts
-            )
-        }
+        Some(d) if d.delivered == d.total => "yes".into(),
+        Some(d) if d.failed > 0 => format!(
+            "<span class=\"warn\">{} of {} ({} failed)</span>",
+            d.delivered, d.total, d.failed
+        ),
+        Some(d) => format!("{} of {}, retrying", d.delivered, d.total),
     }
 }
 
-fn answer_text(form: Option<&bantam_engine::Form>, id: &str, value: &Value) -> (String, String) {
+/// The lead page's section on each destination: its state, attempts, last error, when.
+fn deliveries_section(deliveries: &[DeliveryState]) -> String {
+    if deliveries.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<section aria-labelledby=\"deliveries\"><h2 id=\"deliveries\">Deliveries</h2><table><thead><tr><th scope=\"col\">Destination</th><th scope=\"col\">State</th><th scope=\"col\">Attempts</th><th scope=\"col\">Details</th></tr></thead><tbody>",
+    );
+    for d in deliveries {
+        let (state, details) = match d.state.as_str() {
+            "delivered" => (
+                "delivered".to_owned(),
+                format!(
+                    "{}{}",
+                    d.status_code
+                        .map(|s| format!("status {s}"))
+                        .unwrap_or_default(),
+                    d.delivered_at
+                        .as_deref()
+                        .map(|at| format!(" · {}", when(at)))
+                        .unwrap_or_default()
+                ),
+            ),
+            "failed" => (
+                "<span class=\"warn\">failed</span>".to_owned(),
+                escape(d.last_error.as_deref().unwrap_or("")),
+            ),
+            _ if d.attempts == 0 => ("queued".to_owned(), String::new()),
+            _ => (
+                "<span class=\"warn\">retrying</span>".to_owned(),
+                escape(d.last_error.as_deref().unwrap_or("")),
+            ),
+        };
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\" data-label=\"Destination\">{}</th><td data-label=\"State\">{state}</td><td data-label=\"Attempts\">{}</td><td data-label=\"Details\">{details}</td></tr>",
+            escape(&d.destination),
+            d.attempts
+        );
+    }
+    out.push_str("</tbody></table></section>");
+    out
+}
+
+pub(crate) fn answer_text(
+    form: Option<&bantam_engine::Form>,
+    id: &str,
+    value: &Value,
+) -> (String, String) {
     let question = form.and_then(|f| f.question(id));
     let label = question.map_or(id.to_owned(), |q| q.label.clone());
     let choice = |option: &str| {
@@ -950,7 +1008,7 @@ struct StoredAnswers {
 
 /// Answers in the form's question order; ids the form does not know (a question since
 /// removed, or no form) follow in the order they were stored.
-fn in_form_order(
+pub(crate) fn in_form_order(
     form: Option<&bantam_engine::Form>,
     mut answers: Vec<(String, Value)>,
 ) -> Vec<(String, Value)> {
@@ -1076,11 +1134,11 @@ pub(crate) async fn detail(
         .or(row.company.clone())
         .unwrap_or_else(|| row.id.clone());
     let mut body = format!(
-        "<header><h1>{}</h1><p><a href=\"/inbox\">All leads</a>{}</p></header><main><p>{} <strong>{}</strong>/100 · form <a href=\"/inbox/forms/{}\">{}</a>{} · received {} · submitted {}</p>",
+        "<header><h1>{}</h1><p><a href=\"/inbox\">People</a> · <a href=\"/inbox/leads\">Submissions</a>{}</p></header><main><p>{} <strong>{}</strong>/100 · form <a href=\"/inbox/forms/{}\">{}</a>{} · received {} · submitted {}</p>",
         escape(&who),
-        row.email
+        row.person
             .as_deref()
-            .map(|e| format!(" · <a href=\"/inbox/people/{}\">This person's data (export, erase)</a>", encode(e)))
+            .map(|key| format!(" · <a href=\"/inbox/people/{}\">This person: every visit, owner, feedback, export, erase</a>", encode(key)))
             .unwrap_or_default(),
         badge(&state, &row.form_id, &row.grade),
         row.total,
@@ -1118,8 +1176,8 @@ pub(crate) async fn detail(
             escape(&reasons.join("; "))
         );
     }
-    if row.forward.is_some() {
-        let _ = write!(body, "<p>Forwarded: {}</p>", forward_label(&row));
+    if row.deliveries.is_some() {
+        body.push_str(&deliveries_section(&state.store.deliveries(&row.id).await?));
     }
     body.push_str("<section><h2>Sales status</h2><form method=\"post\" action=\"\">");
     body.push_str(&users::csrf_field());
@@ -1374,6 +1432,36 @@ pub(crate) struct StatusBody {
     status: String,
 }
 
+/// `GET /v1/leads/{id}` with the admin token: the stored lead, its sales status and where each
+/// of its deliveries stands.
+pub(crate) async fn lead_api(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    require_admin(&state.settings, &headers, false)?;
+    let row: Row = state.store.row(&id).await?.ok_or_else(|| {
+        AppError::bad(
+            StatusCode::NOT_FOUND,
+            format!("no lead \"{id}\""),
+            Some("id"),
+        )
+    })?;
+    let deliveries = state.store.deliveries(&id).await?;
+    let lead: Value = serde_json::from_str(&row.document)
+        .map_err(|err| AppError::Internal(format!("lead {id}: stored document: {err}")))?;
+    let (status, status_at) = row.status.clone().unzip();
+    Ok(Json(json!({
+        "receivedAt": row.received_at,
+        "status": status,
+        "statusAt": status_at,
+        "formVersion": row.form_version,
+        "deliveries": deliveries,
+        "lead": lead,
+    }))
+    .into_response())
+}
+
 /// `POST /v1/leads/{id}/status` with `{"status": "won"}` and the admin token.
 pub(crate) async fn status_api(
     State(state): State<AppState>,
@@ -1390,7 +1478,7 @@ pub(crate) async fn status_api(
 }
 
 /// Quotes a CSV cell; cells that a spreadsheet would run as a formula get a leading `'`.
-fn csv_cell(s: &str) -> String {
+pub(crate) fn csv_cell(s: &str) -> String {
     // NUL ends a cell early in some readers; it never belongs in lead text.
     let s: String = s.chars().filter(|&c| c != '\0').collect();
     // What a spreadsheet may run as a formula, including its full-width forms and a formula
@@ -1497,7 +1585,7 @@ pub(crate) async fn csv(
 }
 
 /// A response body fed page by page through a channel.
-struct Chunks(tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>);
+pub(crate) struct Chunks(tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>);
 
 impl hyper::body::Body for Chunks {
     type Data = axum::body::Bytes;

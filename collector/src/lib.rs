@@ -5,6 +5,7 @@
 //! stores them in SQLite or PostgreSQL idempotently on the lead id, lists them for admins
 //! (`GET /v1/leads`) and serves the demo page, so the demo is one origin.
 
+pub mod alert;
 pub mod fit;
 mod forms;
 mod forward;
@@ -14,7 +15,9 @@ mod inbox;
 pub mod learn;
 mod limit;
 mod people;
+mod persons;
 mod quarantine;
+pub mod routes;
 mod serve;
 mod store;
 mod time;
@@ -29,7 +32,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use bantam_engine::{
     AnswerValue, Answers, BrowserInfo, Context, LeadDocument, Touch, SCHEMA_VERSION,
@@ -40,8 +43,8 @@ use tower_http::services::ServeDir;
 
 pub use forms::{log_problems, watch as watch_forms, Forms, Problem};
 pub use forward::{
-    forward_due, run as run_forwarding, sign, Forwarding, DEFAULT_LEASE as DEFAULT_FORWARD_LEASE,
-    MAX_ATTEMPTS,
+    deliver_due, forward_due, run as run_deliveries, sign, Forwarding, Outbox,
+    DEFAULT_LEASE as DEFAULT_FORWARD_LEASE, MAX_ATTEMPTS,
 };
 pub use history::{
     record_files as record_form_versions, watch_files as watch_form_versions, IMPACT_LIMIT,
@@ -50,10 +53,11 @@ pub use limit::RateLimit;
 pub use people::run_retention;
 pub use serve::{serve, Limits};
 pub use store::{
-    email_digest, is_postgres_url, normal_email, person_key, Credit, Cursor, Daily, Due, Erase,
-    Erasure, Feedback, Filter, FormVersion, ImportCount, Imported, Ingested, LeadOutcome,
-    PeopleQuality, Person, PersonData, Published, Quarantined, SourceQuality, Store, StoreError,
-    Stored, NEW, REJECT_REASONS, STATUSES, UNASSIGNED,
+    email_digest, is_postgres_url, normal_email, person_key, Attempted, Credit, Cursor, Daily,
+    DeliveryState, DeliverySummary, Due, Erase, Erasure, Feedback, Filter, FormVersion,
+    ImportCount, Imported, Ingested, LeadOutcome, PeopleQuality, Person, PersonData, Published,
+    Quarantined, SourceQuality, Store, StoreError, Stored, NEW, REJECT_REASONS, STATUSES,
+    UNASSIGNED,
 };
 // Users, sessions and the audit log (issue 13), apart from the lines above so that merges of
 // other stores' types stay simple.
@@ -110,9 +114,27 @@ pub struct AppState {
     publishing: Arc<tokio::sync::Mutex<()>>,
     /// The last fit of each form, shown again while its outcomes and config stay the same.
     fits: Arc<inbox::proposal::FitCache>,
+    /// Where leads go: the routes file's destinations and the `--forward-*` flags' one.
+    routes: Arc<routes::Routes>,
+    /// The collector's public URL (`--public-url`), for links in alerts.
+    public_url: Option<Arc<str>>,
 }
 
 impl AppState {
+    /// The destinations a checked lead goes to, by its collector grade and score, its form and
+    /// its spam flag.
+    pub(crate) fn route(&self, lead: &Ingested) -> Vec<String> {
+        if self.routes.destinations.is_empty() {
+            return Vec::new();
+        }
+        self.routes.select(&routes::LeadFacts {
+            form_id: &lead.form_id,
+            grade: &lead.grade,
+            total: lead.total,
+            spam: lead.spam,
+        })
+    }
+
     /// The store, for background work such as forwarding.
     pub fn store(&self) -> Arc<Store> {
         self.store.clone()
@@ -123,9 +145,26 @@ impl AppState {
         self.forms.clone()
     }
 
-    /// Wraps an opened store, the known forms and the settings.
+    /// The destinations and reps, for background work such as delivering.
+    pub fn routes(&self) -> Arc<routes::Routes> {
+        self.routes.clone()
+    }
+
+    /// What the delivery workers need ([`run_deliveries`]).
+    pub fn outbox(&self) -> Outbox {
+        Outbox {
+            store: self.store.clone(),
+            forms: self.forms.clone(),
+            routes: self.routes.clone(),
+            public_url: self.public_url.as_deref().map(str::to_owned),
+        }
+    }
+
+    /// Wraps an opened store, the known forms and the settings; leads go to the `--forward-*`
+    /// destination of `settings.forwarding`, if any (see [`AppState::with_routes`]).
     pub fn new(store: Store, forms: Arc<RwLock<Forms>>, settings: Settings) -> AppState {
         let limiter = RateLimit::new(settings.rate_per_minute, settings.burst);
+        let routes = routes::Routes::from_forwarding(settings.forwarding.as_ref());
         AppState {
             store: Arc::new(store),
             forms,
@@ -141,7 +180,25 @@ impl AppState {
             forms_dir: None,
             publishing: Arc::new(tokio::sync::Mutex::new(())),
             fits: Arc::default(),
+            routes: Arc::new(routes),
+            public_url: None,
         }
+    }
+
+    /// The same state with these routes (a routes file read with [`routes::Routes::load`] or
+    /// [`routes::Routes::parse`], which add the `--forward-*` destination themselves).
+    #[must_use]
+    pub fn with_routes(mut self, routes: routes::Routes) -> AppState {
+        self.routes = Arc::new(routes);
+        self
+    }
+
+    /// The same state, knowing its public URL (`https://leads.example.com`): alerts link to
+    /// the lead in the inbox there.
+    #[must_use]
+    pub fn with_public_url(mut self, url: Option<String>) -> AppState {
+        self.public_url = url.map(|u| Arc::from(u.trim_end_matches('/')));
+        self
     }
 
     /// The same state, knowing the folder its forms come from: the inbox's Apply writes a
@@ -288,10 +345,18 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         )
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .route("/v1/leads.csv", get(inbox::csv))
+        .route("/v1/leads/{id}", get(inbox::lead_api))
         .route("/v1/leads/{id}/status", post(inbox::status_api))
         .route("/v1/quarantine", get(quarantine::list_api))
         .route("/v1/quarantine/{id}/accept", post(quarantine::accept_api))
-        .route("/inbox", get(inbox::inbox))
+        .route("/inbox", get(persons::people_page))
+        .route("/inbox/leads", get(inbox::inbox))
+        .route("/v1/people", get(persons::list_api))
+        .route("/v1/people.csv", get(persons::csv))
+        .route("/v1/people/{key}/feedback", post(persons::feedback_api))
+        .route("/v1/people/{key}/owner", put(persons::owner_api))
+        .route("/inbox/people/{key}/feedback", post(persons::feedback_form))
+        .route("/inbox/people/{key}/owner", post(persons::owner_form))
         .route("/inbox/login", get(users::login_form).post(users::login))
         .route("/inbox/logout", post(users::logout))
         .route("/inbox/users", get(users::users_list).post(users::add_user))
@@ -328,12 +393,12 @@ pub fn app(state: AppState, www: PathBuf) -> Router {
         .route("/inbox/forms/{id}/fit/apply", post(inbox::proposal::apply))
         .route("/inbox/quarantine", get(quarantine::list_page))
         .route(
-            "/v1/people/{email}",
+            "/v1/people/{key}",
             get(people::export_api).delete(people::erase_api),
         )
         .route("/v1/erasures", get(people::erasures_api))
-        .route("/inbox/people/{email}", get(people::person_page))
-        .route("/inbox/people/{email}/erase", post(people::erase_form))
+        .route("/inbox/people/{key}", get(people::person_page))
+        .route("/inbox/people/{key}/erase", post(people::erase_form))
         .route(
             "/inbox/quarantine/{id}/accept",
             post(quarantine::accept_form),
@@ -776,6 +841,17 @@ pub(crate) fn ingest(
     // The body as it was sent (before links are clamped): a replay hashes the same.
     let body_sha256 = sha256_hex(&document);
     clamp_links(&mut document);
+    // A visitor id that is not one (storage in the visitor's browser is theirs to change) is
+    // dropped rather than refused: it only links submissions, and a lead is never lost over it.
+    if let Some(object) = document.as_object_mut() {
+        let valid = object
+            .get("visitorId")
+            .and_then(Value::as_str)
+            .is_some_and(|id| check_id(id, "visitorId", 100).is_ok());
+        if !valid {
+            object.remove("visitorId");
+        }
+    }
     let mut unknown = Vec::new();
     let mut note_unknown = |path: serde_ignored::Path<'_>| unknown.push(pointer(&path));
     let lead: LeadDocument = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
@@ -822,9 +898,6 @@ pub(crate) fn ingest(
     if let Some(consent) = &lead.consent {
         check_length(&consent.text, "consent.text", 2000)?;
         check_id(&consent.question_id, "consent.questionId", 64)?;
-    }
-    if let Some(visitor) = &lead.visitor_id {
-        check_id(visitor, "visitorId", 100)?;
     }
     if lead.score.total > 100 {
         return Err(AppError::unprocessable(
@@ -911,10 +984,15 @@ pub(crate) fn ingest(
         company: lead.contact.get("company").cloned(),
         utm: utm_of(&lead),
         first_utm: first_utm_of(&lead),
-        visitor_id: lead.visitor_id.clone(),
+        // Only links submissions: one that is not an id (a page script wrote over the widget's
+        // storage) is not used, and the lead is stored all the same.
+        visitor_id: lead
+            .visitor_id
+            .clone()
+            .filter(|v| check_id(v, "visitorId", 100).is_ok()),
         spam: lead.spam.flagged,
         best_grade: form.grade_index(&server.grade) == Some(0),
-        forward: false,
+        deliveries: Vec::new(),
         grade: server.grade,
         total: server.total,
         client_total: lead.score.total,
@@ -1021,7 +1099,7 @@ async fn post_lead(State(state): State<AppState>, request: Request) -> Result<Re
     let mut held = match checked {
         Checked::Lead(ingested) if origin_ok => {
             let mut ingested = *ingested;
-            ingested.forward = state.settings.forwarding.is_some();
+            ingested.deliveries = state.route(&ingested);
             return store_lead(&state, ingested, received_at).await;
         }
         Checked::Lead(ingested) => {
@@ -1049,7 +1127,11 @@ async fn store_lead(
     ingested: Ingested,
     received_at: String,
 ) -> Result<Response, AppError> {
-    let stored = state.store.insert(&ingested, &received_at).await?;
+    let reps = state.routes.owners(&ingested.form_id);
+    let stored = state
+        .store
+        .insert_assigning(&ingested, &received_at, reps)
+        .await?;
     if stored.created {
         return Ok((
             StatusCode::CREATED,

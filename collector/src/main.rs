@@ -9,9 +9,9 @@ use std::sync::{Arc, RwLock};
 use bantam_collector::fit::{fit, FitOptions, GradeGoal, Target};
 use bantam_collector::import::{check as check_csv, ImportError};
 use bantam_collector::{
-    app, log_problems, record_form_versions, run_forwarding, serve, watch_form_versions,
-    watch_forms, widget_built_in, AppState, Forms, Forwarding, Limits, Settings, Store,
-    DEFAULT_FORWARD_LEASE,
+    app, log_problems, record_form_versions, routes::Routes, run_deliveries, serve,
+    watch_form_versions, watch_forms, widget_built_in, AppState, Forms, Forwarding, Limits,
+    Settings, Store, DEFAULT_FORWARD_LEASE,
 };
 use bantam_engine::Format;
 
@@ -58,8 +58,14 @@ const USAGE: &str = "usage: bantam-collector [options]
                        (default 10)
   --trusted-proxy IP   a reverse proxy's address (repeatable): on its connections the client's
                        address, for the rate limits, is read from X-Forwarded-For
-  --forward-lease S    seconds a collector keeps the forwards it took before another may
+  --forward-lease S    seconds a worker keeps the deliveries it took before another may
                        take them (PostgreSQL shared by several collectors; default 60)
+  --routes FILE        per-form destinations (JSON, Slack, e-mail, the CRM adapters) with
+                       rules on grade, score, spam and form, and the reps who own hot
+                       leads in turn (or env BANTAM_ROUTES; see the README); with
+                       --forward-url, that is one more destination, \"forward\"
+  --public-url URL     this collector's address as people reach it (or env
+                       BANTAM_PUBLIC_URL): alerts link to the lead in the inbox
   --retention-days N   delete leads older than N days that sales did not accept or win,
                        checked hourly and recorded (or env BANTAM_RETENTION_DAYS; default:
                        keep every lead)";
@@ -74,6 +80,10 @@ struct Args {
     trusted_proxies: Vec<std::net::IpAddr>,
     /// Leads older than this many days that sales did not take are deleted.
     retention_days: Option<u32>,
+    /// The destinations: the routes file's and the `--forward-*` flags'.
+    routes: Routes,
+    /// The public URL alerts link to.
+    public_url: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -99,7 +109,16 @@ fn parse_args() -> Result<Args, String> {
         limits: Limits::default(),
         trusted_proxies: Vec::new(),
         retention_days: None,
+        routes: Routes::none(),
+        public_url: None,
     };
+    let mut routes_file = std::env::var("BANTAM_ROUTES")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let mut public_url = std::env::var("BANTAM_PUBLIC_URL")
+        .ok()
+        .filter(|v| !v.is_empty());
     let days = |flag: &str, v: &str| -> Result<u32, String> {
         v.parse()
             .ok()
@@ -212,6 +231,8 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .map_err(|_| format!("{flag}: \"{v}\" is not a whole number"))?;
             }
+            "--routes" => routes_file = Some(PathBuf::from(value()?)),
+            "--public-url" => public_url = Some(value()?),
             "--trusted-proxy" => {
                 let v = value()?;
                 args.trusted_proxies.push(v.parse().map_err(|_| {
@@ -237,8 +258,24 @@ fn parse_args() -> Result<Args, String> {
     if let Some(lease) = forward_lease {
         match &mut args.settings.forwarding {
             Some(forwarding) => forwarding.lease = lease,
-            None => return Err("--forward-lease needs --forward-url".into()),
+            None if routes_file.is_some() => {}
+            None => return Err("--forward-lease needs --forward-url or --routes".into()),
         }
+    }
+    if let Some(url) = &public_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!(
+                "--public-url: \"{url}\" must start with https:// or http://"
+            ));
+        }
+    }
+    args.public_url = public_url;
+    args.routes = match &routes_file {
+        Some(path) => Routes::load(path, args.settings.forwarding.as_ref())?,
+        None => Routes::from_forwarding(args.settings.forwarding.as_ref()),
+    };
+    if let Some(lease) = forward_lease {
+        args.routes.lease = lease;
     }
     for origin in &args.settings.allowed_origins {
         check_origin(origin)?;
@@ -802,36 +839,34 @@ async fn main() -> ExitCode {
             format!(" and {}", args.settings.allowed_origins.join(", "))
         }
     );
-    let forwarding = args.settings.forwarding.clone();
+    let (routes, public_url) = (args.routes.clone(), args.public_url.clone());
     let limits = args.limits;
     let state = AppState::new(store, forms, args.settings)
         .with_forms_dir(args.forms.clone())
         .with_limits(limits)
-        .with_trusted_proxies(args.trusted_proxies);
+        .with_trusted_proxies(args.trusted_proxies)
+        .with_routes(routes)
+        .with_public_url(public_url);
     // Each form file becomes a recorded version (a first start, a hand edit), before the
     // first lead, so every lead names the version it was scored with.
     if let Err(err) = record_form_versions(&state).await {
         eprintln!("bantam-collector: cannot record the forms' versions: {err}");
     }
     watch_form_versions(state.clone(), std::time::Duration::from_secs(2));
-    if let Some(forwarding) = forwarding {
+    for destination in &state.routes().destinations {
+        let signed = match &destination.sink {
+            bantam_collector::routes::Sink::Webhook { secret: None, .. } => ", unsigned",
+            bantam_collector::routes::Sink::Webhook { .. } => ", signed",
+            _ => "",
+        };
         println!(
-            "bantam-collector: forwarding leads to {} as {}{}",
-            forwarding.url,
-            forwarding.format.as_str(),
-            if forwarding.secret.is_some() {
-                ", signed"
-            } else {
-                ", unsigned (no --forward-secret)"
-            }
-        );
-        run_forwarding(
-            state.store(),
-            state.forms(),
-            forwarding,
-            std::time::Duration::from_millis(500),
+            "bantam-collector: delivering to {} as {} ({}{signed})",
+            destination.name,
+            destination.sink.format_name(),
+            destination.sink.describe()
         );
     }
+    run_deliveries(state.outbox(), std::time::Duration::from_millis(500));
     if let Some(days) = args.retention_days {
         println!(
             "bantam-collector: retention: leads older than {days} days that sales did not accept or win are deleted (checked hourly; see /v1/erasures)"

@@ -20,34 +20,44 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::inbox::{
-    change_from_inbox, encode, escape, form_field, form_fields, not_from_another_site, page,
+    answer_text, badge, change_from_inbox, encode, escape, form_field, form_fields, in_form_order,
+    not_from_another_site, page, when,
 };
-use crate::store::{Erase, Erasure, PersonData, Store};
+use crate::persons::{feedback_section, grade_badge, owner_section, person_name};
+use crate::store::{Erase, Erasure, Person, PersonData, Row, Store};
 use crate::users::{self, Role};
 use crate::{require_admin, time, AppError, AppState};
 
-/// An email as a person's key: trimmed, any case; refused when it cannot be one.
-fn person_email(email: &str) -> Result<String, AppError> {
-    let email = email.trim();
-    if email.is_empty() || email.len() > 254 || !email.contains('@') {
+/// A person's key as a page or the API names it: an email (trimmed, any case), or a key of a
+/// person without one (`visitor:…`, `lead:…`); refused when it cannot be one.
+fn person_email(key: &str) -> Result<String, AppError> {
+    let key = key.trim();
+    if (key.starts_with("visitor:") || key.starts_with("lead:")) && key.len() <= 120 {
+        return Ok(key.to_owned());
+    }
+    if key.is_empty() || key.len() > 254 || !key.contains('@') {
         return Err(AppError::bad(
             StatusCode::BAD_REQUEST,
-            format!("\"{email}\" is not an email address: a person is found by their email"),
+            format!("\"{key}\" is not an email address: a person is found by their email"),
             Some("email"),
         ));
     }
-    Ok(email.to_lowercase())
+    Ok(key.to_lowercase())
 }
 
-/// `?download=1` on the export, `?erased=N` on the page after an erasure.
+/// `?download=1` on the export, `?erased=N` on the page after an erasure, `?problem=…` after
+/// feedback that could not be recorded.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PersonQuery {
     download: Option<String>,
     erased: Option<u64>,
+    /// Why the feedback just posted from the page was not recorded.
+    problem: Option<String>,
 }
 
-/// What the export and the page both read: the admin's check, the query, the person's email
+/// What the export and the page both read: the role's check (admin for the export, sales or
+/// admin for the page), the query, the person's email
 /// and everything held about them.
 async fn read_person(
     state: &AppState,
@@ -75,21 +85,32 @@ pub(crate) async fn export_api(
     query: Result<Query<PersonQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     let (query, email, data) = read_person(&state, &headers, &email, query, Role::Admin).await?;
+    let person = state.store.person_by_key(&email).await?;
+    let feedback = state.store.feedback(&email).await?;
     users::audit(
         &state,
         &crate::admin_name(&headers),
         "export",
         &format!("person {}", &crate::store::email_digest(&email)[..12]),
         &format!(
-            "{} lead(s), {} quarantined",
+            "{} lead(s), {} quarantined, {} feedback",
             data.leads.len(),
-            data.quarantined.len()
+            data.quarantined.len(),
+            feedback.len()
         ),
     )
     .await;
     let body = json!({
         "email": email,
         "exportedAt": time::now_rfc3339(),
+        "person": person.map(|p| json!({
+            "key": p.key,
+            "email": p.email,
+            "visitorId": p.visitor_id,
+            "owner": p.owner,
+            "company": p.company,
+        })),
+        "feedback": feedback,
         "leads": data.leads,
         "quarantined": data.quarantined,
     });
@@ -165,7 +186,9 @@ pub(crate) async fn erasures_api(
     Ok(Json(json!({ "erasures": records })))
 }
 
-/// `GET /inbox/people/{email}`: the person's leads, the export link and the erase button.
+/// `GET /inbox/people/{key}`: the person: latest grade and score, grade history, every answer
+/// known with the visit it came from, first and last touch, submissions, owner, sales feedback,
+/// and the privacy requests (export, erase).
 pub(crate) async fn person_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -174,39 +197,42 @@ pub(crate) async fn person_page(
 ) -> Result<Response, AppError> {
     let (query, email, data) = read_person(&state, &headers, &email, query, Role::Sales).await?;
     let admin = users::signed_in().is_none_or(|who| who.role == Role::Admin);
+    let person = state.store.person_by_key(&email).await?;
+    let leads = state.store.person_leads(&email).await?;
+    let history = state.store.feedback(&email).await?;
+    let name = person.as_ref().map_or_else(|| email.clone(), person_name);
     let mut body = format!(
-        "<header><h1>Person: {}</h1><p><a href=\"/inbox\">Leads</a> · <a href=\"/inbox/quarantine\">Quarantine</a></p></header><main>",
-        escape(&email)
+        "<header><h1>{}</h1><p><a href=\"/inbox\">People</a> · <a href=\"/inbox/leads\">Submissions</a>{}</p></header><main>",
+        escape(&name),
+        if admin {
+            " · <a href=\"/inbox/quarantine\">Quarantine</a>"
+        } else {
+            ""
+        }
     );
     if let Some(erased) = query.erased {
         let _ = write!(
             body,
-            "<p role=\"status\"><strong>Erased.</strong> {erased} lead(s) of this person were deleted with their forwards and quarantined leads; the erasure is recorded at <a href=\"/v1/erasures\">/v1/erasures</a> without their email.</p>"
+            "<p role=\"status\"><strong>Erased.</strong> {erased} lead(s) of this person were deleted with their forwards, quarantined leads, person record and sales feedback; the erasure is recorded at <a href=\"/v1/erasures\">/v1/erasures</a> without their email.</p>"
         );
     }
-    if data.leads.is_empty() && data.quarantined.is_empty() {
-        body.push_str("<p>Nothing is held about this email.</p>");
-    } else {
-        body.push_str("<section aria-labelledby=\"held\"><h2 id=\"held\">What is held</h2><div class=\"scroll\"><table><thead><tr><th>Received (UTC)</th><th>Form</th><th>Grade</th><th>Sales status</th><th>Lead</th></tr></thead><tbody>");
-        for lead in &data.leads {
-            let doc = &lead["lead"];
-            let id = doc["id"].as_str().unwrap_or("");
-            let _ = write!(
-                body,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/inbox/leads/{}\">{}</a></td></tr>",
-                escape(&short_time(lead["receivedAt"].as_str().unwrap_or(""))),
-                escape(doc["formId"].as_str().unwrap_or("")),
-                escape(doc["score"]["grade"].as_str().unwrap_or("")),
-                escape(lead["status"].as_str().unwrap_or("none")),
-                encode(id),
-                escape(id),
-            );
-        }
-        body.push_str("</tbody></table></div>");
+    if let Some(p) = &person {
+        summary(&mut body, &state, p);
+        grade_history(&mut body, &state, &leads);
+        answers_known(&mut body, &state, &leads);
+        body.push_str(&owner_section(&p.key, p.owner.as_deref()));
+        body.push_str(&feedback_section(
+            &p.key,
+            &history,
+            query.problem.as_deref(),
+        ));
+    }
+    if person.is_none() && data.leads.is_empty() && data.quarantined.is_empty() {
+        body.push_str("<p>Nothing is held about this person.</p>");
+    } else if !data.quarantined.is_empty() {
         let _ = write!(
             body,
-            "<p>{} lead(s); {} in the quarantine.</p></section>",
-            data.leads.len(),
+            "<p>{} lead(s) of this person wait in the <a href=\"/inbox/quarantine\">quarantine</a>.</p>",
             data.quarantined.len()
         );
     }
@@ -214,15 +240,146 @@ pub(crate) async fn person_page(
         body.push_str(
             "<p class=\"note\">Exporting or erasing this person's data is for admins.</p></main>",
         );
-        return Ok(page(&format!("Person {email}"), &body));
+        return Ok(page(&format!("Person {name}"), &body));
     }
     let _ = write!(
         body,
-        "<section aria-labelledby=\"duties\"><h2 id=\"duties\">Privacy requests</h2><p><a href=\"/v1/people/{path}?download=1\">Download everything held about this person (JSON)</a></p><form method=\"post\" action=\"/inbox/people/{path}/erase\">{csrf}<p><label><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> I understand that erasing deletes this person's leads, forwards and quarantined leads for good</label></p><p><button>Erase this person</button></p></form></section></main>",
+        "<section aria-labelledby=\"duties\"><h2 id=\"duties\">Privacy requests</h2><p><a href=\"/v1/people/{path}?download=1\">Download everything held about this person (JSON)</a></p><form method=\"post\" action=\"/inbox/people/{path}/erase\">{csrf}<p><label><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> I understand that erasing deletes this person's leads, forwards, quarantined leads and sales feedback for good</label></p><p><button>Erase this person</button></p></form></section></main>",
         path = encode(&email),
         csrf = users::csrf_field()
     );
-    Ok(page(&format!("Person {email}"), &body))
+    Ok(page(&format!("Person {name}"), &body))
+}
+
+/// A touch as words: source / medium / campaign, or "direct".
+fn touch_label(utm: &[Option<String>; 3]) -> String {
+    if utm.iter().all(Option::is_none) {
+        return "direct (no campaign)".to_owned();
+    }
+    let parts: Vec<&str> = utm.iter().map(|v| v.as_deref().unwrap_or("–")).collect();
+    escape(&parts.join(" / "))
+}
+
+/// The person at a glance: latest grade and score, status, owner, first and last touch.
+fn summary(body: &mut String, state: &AppState, p: &Person) {
+    let _ = write!(
+        body,
+        "<section aria-labelledby=\"now\"><h2 id=\"now\">Now</h2><dl class=\"facts\"><div><dt>Latest grade</dt><dd>{} <strong>{}</strong>/100</dd></div><div><dt>Sales status</dt><dd>{}</dd></div><div><dt>Owner</dt><dd>{}</dd></div><div><dt>Email</dt><dd>{}</dd></div><div><dt>Company</dt><dd>{}</dd></div><div><dt>Submissions</dt><dd>{}</dd></div><div><dt>First touch</dt><dd>{} · {}</dd></div><div><dt>Last touch</dt><dd>{} · {}</dd></div></dl></section>",
+        grade_badge(state, None, p.grade.as_deref().unwrap_or("")),
+        p.total.unwrap_or(0),
+        p.status.as_ref().map_or_else(|| "new (no feedback yet)".to_owned(), |(s, at)| format!("{} · {}", escape(s), when(at))),
+        p.owner.as_deref().map_or_else(|| "unassigned".to_owned(), escape),
+        p.email.as_deref().map_or_else(|| "not given yet".to_owned(), escape),
+        p.company.as_deref().map_or_else(|| "–".to_owned(), escape),
+        p.leads,
+        touch_label(&p.first_utm),
+        p.first_at.as_deref().map(when).unwrap_or_default(),
+        touch_label(&p.last_utm),
+        p.last_at.as_deref().map(when).unwrap_or_default(),
+    );
+}
+
+/// The grade history in words, then every submission (each a link to its lead page).
+fn grade_history(body: &mut String, state: &AppState, leads: &[Row]) {
+    let steps: Vec<String> = leads
+        .iter()
+        .map(|r| {
+            format!(
+                "{} on {}",
+                escape(&r.grade),
+                escape(&time::readable_day(
+                    &r.received_at[..r.received_at.len().min(10)]
+                ))
+            )
+        })
+        .collect();
+    let _ = write!(
+        body,
+        "<section aria-labelledby=\"visits\"><h2 id=\"visits\">Grade history and submissions</h2><p>{}</p><table class=\"cards\"><thead><tr><th scope=\"col\">Visit</th><th scope=\"col\">Received</th><th scope=\"col\">Grade</th><th scope=\"col\" class=\"num\">Score</th><th scope=\"col\">Form</th><th scope=\"col\">Source / medium / campaign</th></tr></thead><tbody>",
+        steps.join(", then ")
+    );
+    for (n, r) in leads.iter().enumerate() {
+        let spam = if DocumentSpam::read(&r.document) {
+            " <span class=\"warn\">spam?</span>"
+        } else {
+            ""
+        };
+        let _ = write!(
+            body,
+            "<tr><td class=\"lead\"><a href=\"/inbox/leads/{}\">Visit {}</a></td><td data-label=\"Received\">{}</td><td data-label=\"Grade\">{}{spam}</td><td data-label=\"Score\" class=\"num\">{}</td><td data-label=\"Form\">{}</td><td data-label=\"Source\">{}</td></tr>",
+            encode(&r.id),
+            n + 1,
+            when(&r.received_at),
+            badge(state, &r.form_id, &r.grade),
+            r.total,
+            escape(&r.form_id),
+            touch_label(&r.utm),
+        );
+    }
+    body.push_str("</tbody></table></section>");
+}
+
+/// Whether a stored document is flagged as spam.
+struct DocumentSpam;
+
+impl DocumentSpam {
+    fn read(document: &str) -> bool {
+        serde_json::from_str::<Value>(document)
+            .is_ok_and(|d| d["spam"]["flagged"] == Value::Bool(true))
+    }
+}
+
+/// Every answer known about the person, each with the visit it came from: the first visit
+/// that gave it, or the latest that changed it.
+fn answers_known(body: &mut String, state: &AppState, leads: &[Row]) {
+    let mut known: Vec<(String, Value, usize)> = Vec::new();
+    for (n, r) in leads.iter().enumerate() {
+        let Ok(doc) = serde_json::from_str::<Value>(&r.document) else {
+            continue;
+        };
+        let Some(answers) = doc["answers"].as_object() else {
+            continue;
+        };
+        for (id, value) in answers {
+            match known.iter_mut().find(|(k, _, _)| k == id) {
+                Some(entry) if entry.1 == *value => {}
+                Some(entry) => *entry = (id.clone(), value.clone(), n),
+                None => known.push((id.clone(), value.clone(), n)),
+            }
+        }
+    }
+    let _ = write!(
+        body,
+        "<section aria-labelledby=\"answers\"><h2 id=\"answers\">Every answer known</h2>"
+    );
+    if known.is_empty() {
+        body.push_str("<p>No answers yet.</p></section>");
+        return;
+    }
+    let form = leads
+        .last()
+        .and_then(|r| state.forms.read().ok().and_then(|f| f.get(&r.form_id)));
+    let visits: Vec<(String, usize)> = known.iter().map(|(id, _, n)| (id.clone(), *n)).collect();
+    let ordered = in_form_order(
+        form.as_deref(),
+        known.into_iter().map(|(id, v, _)| (id, v)).collect(),
+    );
+    body.push_str("<table class=\"cards\"><thead><tr><th scope=\"col\">Question</th><th scope=\"col\">Answer</th><th scope=\"col\">From</th></tr></thead><tbody>");
+    for (id, value) in &ordered {
+        let (label, text) = answer_text(form.as_deref(), id, value);
+        let n = visits.iter().find(|(k, _)| k == id).map_or(0, |(_, n)| *n);
+        let r = &leads[n];
+        let _ = write!(
+            body,
+            "<tr><td class=\"lead\">{}</td><td data-label=\"Answer\">{}</td><td data-label=\"From\"><span><a href=\"/inbox/leads/{}\">visit {}</a>, {}</span></td></tr>",
+            escape(&label),
+            escape(&text),
+            encode(&r.id),
+            n + 1,
+            when(&r.received_at),
+        );
+    }
+    body.push_str("</tbody></table></section>");
 }
 
 /// `POST /inbox/people/{email}/erase` from the person's page (its box ticked).
@@ -248,11 +405,6 @@ pub(crate) async fn erase_form(
         erasure.leads
     ))
     .into_response())
-}
-
-/// `2026-12-01T17:58:46.123Z` as `2026-12-01 17:58`.
-fn short_time(at: &str) -> String {
-    at.chars().take(16).collect::<String>().replace('T', " ")
 }
 
 /// Deletes, now and then once an hour, the leads older than `days` that sales did not accept

@@ -94,7 +94,7 @@ async fn accept(state: &AppState, id: String) -> Result<Stored, AppError> {
             Some("id"),
         ));
     }
-    ingested.forward = state.settings.forwarding.is_some();
+    ingested.deliveries = state.route(&ingested);
     let at = time::now_rfc3339();
     let stored = state.store.accept(&ingested, &at).await?;
     eprintln!("bantam-collector: accepted quarantined lead {}", stored.id);

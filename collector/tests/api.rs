@@ -455,7 +455,7 @@ async fn a_database_from_the_first_schema_is_migrated() {
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, journal.as_str()), (13, "wal"));
+    assert_eq!((version, journal.as_str()), (14, "wal"));
     // The per-day summary counts the lead stored before it existed.
     assert_eq!(
         store
@@ -569,16 +569,21 @@ async fn seeded_inbox(db: &TestDb) -> Router {
 async fn the_inbox_lists_filters_and_escapes(db: TestDb) {
     let router = seeded_inbox(&db).await;
     // Someone not signed in is sent to the login page, not asked for Basic credentials.
-    let response = router
-        .clone()
-        .oneshot(Request::get("/inbox").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()["location"], "/inbox/login?next=%2Finbox");
-    assert!(!response.headers().contains_key("www-authenticate"));
+    for (page, next) in [("/inbox", "%2Finbox"), ("/inbox/leads", "%2Finbox%2Fleads")] {
+        let response = router
+            .clone()
+            .oneshot(Request::get(page).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(
+            response.headers()["location"],
+            format!("/inbox/login?next={next}")
+        );
+        assert!(!response.headers().contains_key("www-authenticate"));
+    }
 
-    let (status, html) = text(&router, admin_get("/inbox")).await;
+    let (status, html) = text(&router, admin_get("/inbox/leads")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("5 match"), "count");
     assert!(
@@ -591,21 +596,21 @@ async fn the_inbox_lists_filters_and_escapes(db: TestDb) {
         "{html}"
     );
     assert!(html.contains("<svg role=\"img\""), "chart");
-    let (_, hot) = text(&router, admin_get("/inbox?grade=hot")).await;
+    let (_, hot) = text(&router, admin_get("/inbox/leads?grade=hot")).await;
     assert!(
         hot.contains("2 match") && hot.contains("hot1@acme.io") && !hot.contains("warm1@acme.io")
     );
-    let (_, found) = text(&router, admin_get("/inbox?q=glob")).await;
+    let (_, found) = text(&router, admin_get("/inbox/leads?q=glob")).await;
     assert!(found.contains("1 match") && found.contains("Globex"));
-    let (_, by_source) = text(&router, admin_get("/inbox?source=newsletter")).await;
+    let (_, by_source) = text(&router, admin_get("/inbox/leads?source=newsletter")).await;
     assert!(by_source.contains("1 match") && by_source.contains("Initech"));
     let (_, none) = text(
         &router,
-        admin_get("/inbox?source=(none)&from=2020-01-01&to=2099-12-31"),
+        admin_get("/inbox/leads?source=(none)&from=2020-01-01&to=2099-12-31"),
     )
     .await;
     assert!(none.contains("2 match"), "{none}");
-    let (status, _) = text(&router, admin_get("/inbox?from=yesterday")).await;
+    let (status, _) = text(&router, admin_get("/inbox/leads?from=yesterday")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let (status, detail) = text(&router, admin_get("/inbox/leads/hot1")).await;
@@ -730,7 +735,7 @@ async fn flagged_spam_and_the_context_show_in_the_inbox_and_export(db: TestDb) {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
 
-    let (_, list) = text(&router, admin_get("/inbox")).await;
+    let (_, list) = text(&router, admin_get("/inbox/leads")).await;
     assert_eq!(list.matches("spam?").count(), 1, "only the flagged lead");
     let (_, detail) = text(&router, admin_get("/inbox/leads/bot1")).await;
     assert!(detail.contains("Possible spam: the hidden honeypot field was filled in."));
@@ -780,7 +785,37 @@ async fn the_collector_classifies_the_email_domain_itself() {
     assert_eq!(answer["field"], "context.variant");
 }
 
+/// A visitor id links a visitor's submissions before their email is known; one that is not an
+/// id (a page script wrote over the widget's storage) is left unused, and the lead is stored.
+async fn a_visitor_id_links_submissions_and_a_bad_one_loses_no_lead(db: TestDb) {
+    let router = router(&db).await;
+    let anonymous = |id: &str, visitor: &str| {
+        let json = common::lead_json("demo", id, &[("budget", "50k-250k")], "");
+        let mut doc: Value = serde_json::from_str(&json).unwrap();
+        doc["visitorId"] = json!(visitor);
+        doc.to_string()
+    };
+    for (id, visitor) in [("v1", "vis-7"), ("v2", "vis-7"), ("v3", "not an id <b>")] {
+        let (status, answer) = send(&router, post(anonymous(id, visitor))).await;
+        assert_eq!(status, StatusCode::CREATED, "{id}: {answer}");
+    }
+    let store = db.open().await;
+    let linked = store.person_leads("visitor:vis-7").await.unwrap();
+    assert_eq!(
+        linked.len(),
+        2,
+        "both submissions of the visitor are one person"
+    );
+    assert!(store
+        .person_by_key("visitor:not an id <b>")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(store.person_leads("lead:v3").await.unwrap().len(), 1);
+}
+
 crate::on_both_stores!(
+    a_visitor_id_links_submissions_and_a_bad_one_loses_no_lead,
     a_lead_is_stored_once_and_a_replay_is_200,
     leads_survive_a_restart,
     the_newest_lead_is_listed_first_and_limit_applies,

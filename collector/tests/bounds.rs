@@ -68,7 +68,7 @@ fn lead(
         company: Some(if total > 50 { "Big Co" } else { "Small Co" }.into()),
         utm: utm.map(|u| u.map(str::to_owned)),
         best_grade: best,
-        forward: false,
+        deliveries: Vec::new(),
         grade: grade.into(),
         total,
         client_total: total,
@@ -362,7 +362,7 @@ async fn the_summary_is_built_for_leads_stored_before_it() {
     // As a database from before the summary: no table (nor what later migrations add), schema
     // version 6.
     let conn = rusqlite::Connection::open(db.url()).unwrap();
-    conn.execute_batch("DROP TABLE lead_counts; DROP INDEX leads_grade_received; DROP INDEX leads_form_received; CREATE INDEX leads_grade ON leads (grade); DROP TABLE form_versions; ALTER TABLE leads DROP COLUMN form_version; DROP TABLE erasures; DROP INDEX leads_email; DROP INDEX leads_status_received; DROP TABLE persons; DROP TABLE feedback; DROP INDEX leads_person; ALTER TABLE leads DROP COLUMN person_id; ALTER TABLE leads DROP COLUMN spam; ALTER TABLE leads DROP COLUMN first_source; ALTER TABLE leads DROP COLUMN first_medium; ALTER TABLE leads DROP COLUMN first_campaign; DROP TABLE sessions; DROP TABLE users; DROP TABLE audit; PRAGMA user_version = 6;")
+    conn.execute_batch("DROP TABLE lead_counts; DROP INDEX leads_grade_received; DROP INDEX leads_form_received; CREATE INDEX leads_grade ON leads (grade); DROP TABLE form_versions; ALTER TABLE leads DROP COLUMN form_version; DROP TABLE erasures; DROP INDEX leads_email; DROP INDEX leads_status_received; DROP TABLE persons; DROP TABLE feedback; DROP INDEX leads_person; DROP INDEX leads_person_latest; DROP INDEX leads_person_earliest; DROP INDEX leads_person_company; ALTER TABLE leads DROP COLUMN person_id; ALTER TABLE leads DROP COLUMN spam; ALTER TABLE leads DROP COLUMN first_source; ALTER TABLE leads DROP COLUMN first_medium; ALTER TABLE leads DROP COLUMN first_campaign; DROP TABLE deliveries; DROP TABLE rotations; CREATE TABLE forwards (lead_id TEXT PRIMARY KEY REFERENCES leads (id), attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'pending', last_error TEXT, status_code INTEGER, delivered_at TEXT); DROP TABLE sessions; DROP TABLE users; DROP TABLE audit; PRAGMA user_version = 6;")
         .unwrap();
     drop(conn);
     let store = db.open().await;

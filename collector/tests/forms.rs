@@ -595,7 +595,7 @@ async fn the_impact_reads_the_newest_10000_leads_at_most(db: TestDb) {
                     company: Some("Acme".into()),
                     utm: [None, None, None],
                     best_grade: score.grade == "hot",
-                    forward: false,
+                    deliveries: Vec::new(),
                     client_total: score.total,
                     client_grade: score.grade.clone(),
                     grade: score.grade,

@@ -100,7 +100,12 @@ async fn leads_are_forwarded_signed_and_retried_until_accepted(db: TestDb) {
     assert_eq!(pass().await.unwrap(), 4);
     let state_of = |id: &'static str| {
         let store = store.clone();
-        async move { store.row(id).await.unwrap().unwrap().forward.unwrap() }
+        async move {
+            let mut all = store.deliveries(id).await.unwrap();
+            assert_eq!(all.len(), 1, "one destination: the flags'");
+            assert_eq!(all[0].destination, "forward");
+            all.remove(0)
+        }
     };
     let a = state_of("a").await;
     assert_eq!((a.state.as_str(), a.attempts), ("pending", 1));

@@ -449,7 +449,7 @@ fn the_inbox_pager_does_not_wrap_past_the_last_offset() {
     }
     let mut stream = TcpStream::connect(&collector.addr).unwrap();
     stream
-        .write_all(b"GET /inbox?offset=4294967290 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer right-token\r\nConnection: close\r\n\r\n")
+        .write_all(b"GET /inbox/leads?offset=4294967290 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer right-token\r\nConnection: close\r\n\r\n")
         .unwrap();
     let mut page = String::new();
     stream.read_to_string(&mut page).unwrap();

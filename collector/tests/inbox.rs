@@ -118,7 +118,7 @@ fn quality(page: &str) -> &str {
 async fn each_grade_is_offered_once() {
     let db = TestDb::sqlite();
     let router = router(&db).await;
-    let page = html(&router, "/inbox").await;
+    let page = html(&router, "/inbox/leads").await;
     // Two forms name the same three grades: each is listed once, and filters both forms.
     assert_eq!(options(&page, "grade"), ["hot", "warm", "cold"]);
     assert_eq!(
@@ -160,17 +160,17 @@ async fn sources_mediums_and_campaigns_ignore_case(db: TestDb) {
     )
     .await;
     for uri in [
-        "/inbox?source=google",
-        "/inbox?source=Google",
-        "/inbox?source=gOOgle&medium=CPC",
-        "/inbox?campaign=SPRING",
+        "/inbox/leads?source=google",
+        "/inbox/leads?source=Google",
+        "/inbox/leads?source=gOOgle&medium=CPC",
+        "/inbox/leads?campaign=SPRING",
     ] {
         let page = html(&router, uri).await;
         assert!(page.contains("3 match"), "{uri}");
         assert!(!page.contains("b1@acme.io"), "{uri}");
     }
     // One row for the three spellings, in lowercase, with all three leads (two of them hot).
-    let page = html(&router, "/inbox").await;
+    let page = html(&router, "/inbox/leads").await;
     let table = quality(&page);
     assert_eq!(
         table.matches("<tr>").count(),
@@ -190,7 +190,7 @@ async fn sources_mediums_and_campaigns_ignore_case(db: TestDb) {
     let (_, _, csv) = fetch(&router, get("/v1/leads.csv?source=GoOgLe")).await;
     assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 4);
     // "(none)" still means no source at all.
-    let page = html(&router, "/inbox?source=(none)").await;
+    let page = html(&router, "/inbox/leads?source=(none)").await;
     assert!(page.contains("0 match"), "no lead without a source");
 }
 
@@ -206,8 +206,8 @@ async fn a_grade_filter_leaves_source_quality_alone(db: TestDb) {
         ],
     )
     .await;
-    let all = html(&router, "/inbox").await;
-    let hot = html(&router, "/inbox?grade=hot").await;
+    let all = html(&router, "/inbox/leads").await;
+    let hot = html(&router, "/inbox/leads?grade=hot").await;
     assert!(
         hot.contains("2 match") && !hot.contains("c1@acme.io"),
         "the list is filtered"
@@ -222,9 +222,9 @@ async fn a_grade_filter_leaves_source_quality_alone(db: TestDb) {
     assert!(quality(&hot).contains("newsletter"), "other sources stay");
     assert!(quality(&hot).contains("whatever their grade or sales status"));
     // A status or a search does not change it either; a source filter does.
-    let won = html(&router, "/inbox?status=won&q=acme").await;
+    let won = html(&router, "/inbox/leads?status=won&q=acme").await;
     assert_eq!(quality(&won), quality(&all));
-    let google = html(&router, "/inbox?source=google&grade=cold").await;
+    let google = html(&router, "/inbox/leads?source=google&grade=cold").await;
     assert!(!quality(&google).contains("newsletter"));
     assert!(quality(&google).contains("source google"));
 }
@@ -235,27 +235,27 @@ async fn a_bad_filter_is_answered_with_the_inbox_page() {
     let router = router(&db).await;
     for (uri, message, field) in [
         (
-            "/inbox?grade=lukewarm",
+            "/inbox/leads?grade=lukewarm",
             "no grade is called “lukewarm”",
             Some("grade"),
         ),
         (
-            "/inbox?status=maybe",
+            "/inbox/leads?status=maybe",
             "no status is called “maybe”",
             Some("status"),
         ),
         (
-            "/inbox?from=2026-13-45",
+            "/inbox/leads?from=2026-13-45",
             "“2026-13-45” is not a date",
             Some("from"),
         ),
         (
-            "/inbox?to=2026-02-30",
+            "/inbox/leads?to=2026-02-30",
             "“2026-02-30” is not a date",
             Some("to"),
         ),
-        ("/inbox?offset=abc", "“abc” is not a page", None),
-        ("/inbox?colour=red", "unknown field `colour`", None),
+        ("/inbox/leads?offset=abc", "“abc” is not a page", None),
+        ("/inbox/leads?colour=red", "unknown field `colour`", None),
     ] {
         let (status, kind, body) = fetch(&router, get(uri)).await;
         let body = String::from_utf8(body).unwrap();
@@ -276,7 +276,7 @@ async fn a_bad_filter_is_answered_with_the_inbox_page() {
         }
     }
     // What a visitor typed is shown escaped.
-    let (_, _, body) = fetch(&router, get("/inbox?from=%3Cb%3Ex")).await;
+    let (_, _, body) = fetch(&router, get("/inbox/leads?from=%3Cb%3Ex")).await;
     let body = String::from_utf8(body).unwrap();
     assert!(body.contains("“&lt;b&gt;x” is not a date") && !body.contains("<b>x"));
     assert!(body.contains("name=\"from\" value=\"&lt;b&gt;x\" aria-invalid=\"true\""));
@@ -313,7 +313,7 @@ async fn answers_follow_the_form_and_times_are_readable(db: TestDb) {
         page.contains("<time datetime=\"2026-11-23T08:00:00.000Z\">23 Nov 2026, 08:00 UTC</time>"),
         "submitted: {page}"
     );
-    let list = html(&router, "/inbox").await;
+    let list = html(&router, "/inbox/leads").await;
     let time = &list[list.find("<time datetime=\"").expect("a time")..];
     let shown = &time[time.find('>').unwrap() + 1..time.find("</time>").unwrap()];
     assert!(
@@ -349,7 +349,7 @@ async fn the_chart_has_labelled_axes_and_a_table(db: TestDb) {
         ],
     )
     .await;
-    let page = html(&router, "/inbox").await;
+    let page = html(&router, "/inbox/leads").await;
     let chart = &page[page.find("<h2 id=\"ld\">").expect("the chart")..];
     let chart = &chart[..chart.find("</section>").unwrap()];
     assert!(chart.contains(">Leads</text>"), "value axis title");
@@ -389,10 +389,10 @@ async fn leads_filter_by_sales_status(db: TestDb) {
             .unwrap();
         assert_eq!(fetch(&router, request).await.0, StatusCode::OK);
     }
-    let won = html(&router, "/inbox?status=won").await;
+    let won = html(&router, "/inbox/leads?status=won").await;
     assert!(won.contains("1 match") && won.contains("s1@acme.io") && !won.contains("s2@acme.io"));
     assert!(won.contains("<option selected>won</option>"));
-    let new = html(&router, "/inbox?status=new").await;
+    let new = html(&router, "/inbox/leads?status=new").await;
     assert!(new.contains("1 match") && new.contains("s3@acme.io") && !new.contains("s1@acme.io"));
     let (_, _, csv) = fetch(&router, get("/v1/leads.csv?status=won")).await;
     let csv = String::from_utf8(csv).unwrap();

@@ -16,7 +16,7 @@ fn ingested(form: &str, id: &str) -> Ingested {
         company: None,
         utm: [None, None, None],
         best_grade: false,
-        forward: false,
+        deliveries: Vec::new(),
         grade: "warm".into(),
         total: 50,
         client_total: 50,

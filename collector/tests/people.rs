@@ -21,7 +21,7 @@ fn ingested(id: &str, email: &str, source: &str) -> Ingested {
         company: None,
         utm: [Some(source.into()), None, None],
         best_grade: true,
-        forward: true,
+        deliveries: vec!["forward".into()],
         grade: "hot".into(),
         total: 80,
         client_total: 80,
@@ -81,7 +81,10 @@ async fn a_person_is_exported_and_erased_with_everything_they_left(db: TestDb) {
         .map(|l| l["lead"]["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["ann-1", "ann-2"], "oldest first, any case");
-    assert_eq!(data.leads[0]["forward"], "pending");
+    assert_eq!(
+        data.leads[0]["deliveries"],
+        serde_json::json!([{"destination": "forward", "state": "pending"}])
+    );
     assert_eq!(data.quarantined.len(), 1);
     assert_eq!(data.quarantined[0]["lead"]["id"], "ann-q");
 
@@ -105,7 +108,7 @@ async fn a_person_is_exported_and_erased_with_everything_they_left(db: TestDb) {
     // source table count only Bo.
     for sql in [
         "SELECT COUNT(*) FROM leads WHERE lower(email) = 'ann@acme.io'",
-        "SELECT COUNT(*) FROM forwards WHERE lead_id LIKE 'ann-%'",
+        "SELECT COUNT(*) FROM deliveries WHERE lead_id LIKE 'ann-%'",
         "SELECT COUNT(*) FROM quarantine WHERE lower(email) = 'ann@acme.io'",
         "SELECT COUNT(*) FROM erasures WHERE subject LIKE '%ann%'",
     ] {
@@ -291,7 +294,13 @@ fn the_inbox_exports_and_erases_a_person_and_the_file_keeps_nothing_of_them() {
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("/inbox/leads/zoe-1") && page.contains("/inbox/leads/zoe-2"));
     assert!(page.contains("Erase this person") && page.contains("?download=1"));
-    assert!(!page.contains("<script"));
+    // No inline script: the one script is the collector's local-time file (the page shows times).
+    assert_eq!(
+        page.matches("<script").count(),
+        page.matches("<script src=\"/inbox/local-time.js\" defer></script>")
+            .count(),
+        "{page}"
+    );
 
     // Refused: from another site's page, and without the box ticked.
     let (status, _) = erase_form(
@@ -316,7 +325,7 @@ fn the_inbox_exports_and_erases_a_person_and_the_file_keeps_nothing_of_them() {
     assert_eq!(status, 303, "{response}");
     assert!(response.contains("/inbox/people/zoe.muller%40example-corp.io?erased=2"));
     let (_, page) = get(&addr, "/inbox/people/zoe.muller%40example-corp.io?erased=2");
-    assert!(page.contains("Erased.") && page.contains("Nothing is held about this email."));
+    assert!(page.contains("Erased.") && page.contains("Nothing is held about this person."));
     let (_, export) = get(&addr, "/v1/people/zoe.muller%40example-corp.io");
     assert!(export.contains("\"leads\":[]"), "{export}");
     let (_, records) = get(&addr, "/v1/erasures");

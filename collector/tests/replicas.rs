@@ -119,8 +119,9 @@ async fn delivered(db: &TestDb, ids: &[String]) -> usize {
         .map(|id| format!("'{id}'"))
         .collect::<Vec<_>>()
         .join(",");
-    let sql =
-        format!("SELECT COUNT(*) FROM forwards WHERE state = 'delivered' AND lead_id IN ({list})");
+    let sql = format!(
+        "SELECT COUNT(*) FROM deliveries WHERE state = 'delivered' AND lead_id IN ({list})"
+    );
     db.number(&sql).await as usize
 }
 

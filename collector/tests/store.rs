@@ -20,7 +20,11 @@ fn ingested(id: &str, body_sha256: &str, forward: bool) -> Ingested {
         company: Some("Acme".into()),
         utm: [Some("google".into()), None, None],
         best_grade: false,
-        forward,
+        deliveries: if forward {
+            vec!["forward".into()]
+        } else {
+            Vec::new()
+        },
         grade: "warm".into(),
         total: 55,
         client_total: 55,
@@ -99,7 +103,7 @@ async fn concurrent_inserts_of_one_id_store_it_and_its_forward_once(db: TestDb) 
     assert_eq!(created, ids.len(), "each id created by exactly one insert");
     assert_eq!(first.count().await.unwrap(), ids.len() as u64);
     assert_eq!(
-        db.number("SELECT COUNT(*) FROM forwards").await,
+        db.number("SELECT COUNT(*) FROM deliveries").await,
         ids.len() as i64,
         "one outbox entry per lead"
     );
@@ -138,8 +142,8 @@ async fn claims_hand_each_due_forward_to_one_collector() {
     // Claim at the same moment, in rounds, until nothing is left.
     for _ in 0..5 {
         let (x, y) = tokio::join!(
-            a.due_forwards(now_ms(), 7, lease),
-            b.due_forwards(now_ms(), 7, lease)
+            a.due_deliveries("forward", now_ms(), 7, lease),
+            b.due_deliveries("forward", now_ms(), 7, lease)
         );
         seen.extend(ids(&x.unwrap()));
         seen.extend(ids(&y.unwrap()));
@@ -149,7 +153,10 @@ async fn claims_hand_each_due_forward_to_one_collector() {
     seen.dedup();
     assert_eq!(total, seen.len(), "no entry was handed out twice");
     assert_eq!(seen.len(), 30, "every entry was handed out");
-    let left = b.due_forwards(now_ms(), 20, lease).await.unwrap();
+    let left = b
+        .due_deliveries("forward", now_ms(), 20, lease)
+        .await
+        .unwrap();
     assert!(
         left.is_empty(),
         "claimed entries stay claimed: {:?}",
@@ -169,11 +176,17 @@ async fn a_lapsed_claim_is_taken_again_and_a_released_one_at_once() {
     };
     let lease = Duration::from_millis(400);
     let claimed = Instant::now();
-    assert_eq!(a.due_forwards(now_ms(), 20, lease).await.unwrap().len(), 3);
+    assert_eq!(
+        a.due_deliveries("forward", now_ms(), 20, lease)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
     // `a` "dies" holding them: `b` gets them once the lease has run out, not before.
     let taken = loop {
         let due = b
-            .due_forwards(now_ms(), 20, Duration::from_secs(60))
+            .due_deliveries("forward", now_ms(), 20, Duration::from_secs(60))
             .await
             .unwrap();
         if !due.is_empty() {
@@ -192,12 +205,15 @@ async fn a_lapsed_claim_is_taken_again_and_a_released_one_at_once() {
     );
     assert_eq!(taken.len(), 3);
     // Handed back, they are due again at once; recorded, they are not.
-    b.release_forwards(&ids(&taken)).await.unwrap();
-    b.forward_delivered("fwd-000", 200, AT).await.unwrap();
-    let again = a.due_forwards(now_ms(), 20, lease).await.unwrap();
+    b.release_deliveries("forward", &ids(&taken)).await.unwrap();
+    b.delivered("fwd-000", "forward", 200, AT).await.unwrap();
+    let again = a
+        .due_deliveries("forward", now_ms(), 20, lease)
+        .await
+        .unwrap();
     assert_eq!(ids(&again), ["fwd-001", "fwd-002"]);
-    let row = a.row("fwd-000").await.unwrap().unwrap();
-    assert_eq!(row.forward.unwrap().state, "delivered");
+    let deliveries = a.deliveries("fwd-000").await.unwrap();
+    assert_eq!(deliveries[0].state, "delivered");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,7 +231,7 @@ async fn collectors_starting_at_once_migrate_once() {
     for started in starting {
         started.await.unwrap().expect("every collector starts");
     }
-    assert_eq!(db.number("SELECT version FROM schema_version").await, 13);
+    assert_eq!(db.number("SELECT version FROM schema_version").await, 14);
     assert_eq!(db.number("SELECT COUNT(*) FROM schema_version").await, 1);
 }
 

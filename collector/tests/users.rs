@@ -855,6 +855,120 @@ async fn admins_add_reset_and_disable_users_with_precise_errors(db: TestDb) {
     assert!(has(&log, "Ada", "user.disable", "Sam"));
 }
 
+/// A person's page (the people merge): sales give feedback and set the owner from its forms,
+/// which carry the session's CSRF token; without it, or through the API without the header,
+/// nothing changes; the feedback is by the signed-in user, and both are in the audit log with
+/// the person named by a digest; export and erasure stay the admin's.
+async fn the_person_pages_changes_are_the_signed_in_users_and_checked(db: TestDb) {
+    let router = router(&db).await;
+    let (ada, sam) = admin_and_rep(&router).await;
+    a_lead(&router, "lead-1", "ann@acme.io").await;
+    let person = "/inbox/people/ann%40acme.io";
+    let page = send(&router, get(person, Some(&sam))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let field = format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        sam.csrf
+    );
+    // The feedback form, the owner form and Sign out.
+    assert_eq!(page.text.matches(&field).count(), 3, "{}", page.text);
+    assert!(!page.text.contains("Erase this person") && !page.text.contains("download=1"));
+    let admin_page = send(&router, get(person, Some(&ada))).await;
+    assert!(admin_page.text.contains("Erase this person"));
+
+    let owners = || async {
+        db.number("SELECT COUNT(*) FROM persons WHERE owner IS NOT NULL")
+            .await
+    };
+    let feedback = || async { db.number("SELECT COUNT(*) FROM feedback").await };
+    for (what, fields) in [
+        ("owner", vec![("owner", "Sam")]),
+        ("feedback", vec![("status", "accepted")]),
+    ] {
+        let uri = format!("{person}/{what}");
+        let missing = send(&router, post(&uri, Some(&sam), OWN, &fields)).await;
+        assert_eq!(missing.status, StatusCode::FORBIDDEN, "{what}");
+        let elsewhere = {
+            let mut all = vec![("csrf", sam.csrf.as_str())];
+            all.extend_from_slice(&fields);
+            send(
+                &router,
+                post(&uri, Some(&sam), "https://evil.example", &all),
+            )
+            .await
+        };
+        assert_eq!(elsewhere.status, StatusCode::FORBIDDEN, "{what}");
+    }
+    assert_eq!(
+        (owners().await, feedback().await),
+        (0, 0),
+        "nothing refused was done"
+    );
+    for (what, fields) in [
+        ("owner", vec![("owner", "Sam")]),
+        ("feedback", vec![("status", "accepted")]),
+    ] {
+        let done = send(&router, change(&format!("{person}/{what}"), &sam, &fields)).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{what}: {}", done.text);
+    }
+    assert_eq!((owners().await, feedback().await), (1, 1));
+    assert_eq!(
+        db.number("SELECT COUNT(*) FROM feedback WHERE by_whom = 'Sam'")
+            .await,
+        1
+    );
+
+    // The API from the inbox's pages: the session's token in the header, or nothing.
+    let api = |method: &str, what: &str, body: Value, token: Option<&str>| {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("/v1/people/ann%40acme.io/{what}"))
+            .header("host", HOST)
+            .header("origin", OWN)
+            .header("content-type", "application/json")
+            .header("cookie", format!("bantam_session={}", sam.cookie));
+        if let Some(token) = token {
+            request = request.header("x-csrf-token", token);
+        }
+        request.body(Body::from(body.to_string())).unwrap()
+    };
+    let won = json!({"status": "won", "value": 500});
+    let owner = json!({"owner": "Ben"});
+    for (method, what, body) in [("POST", "feedback", &won), ("PUT", "owner", &owner)] {
+        let refused = send(&router, api(method, what, body.clone(), None)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{what}");
+        let done = send(&router, api(method, what, body.clone(), Some(&sam.csrf))).await;
+        assert_eq!(done.status, StatusCode::OK, "{what}: {}", done.text);
+    }
+    assert_eq!(
+        db.number("SELECT COUNT(*) FROM feedback WHERE by_whom = 'Sam' AND status = 'won'")
+            .await,
+        1
+    );
+    assert_eq!(
+        db.number("SELECT COUNT(*) FROM persons WHERE owner = 'Ben'")
+            .await,
+        1
+    );
+
+    let subject = format!(
+        "person {}",
+        &bantam_collector::email_digest("ann@acme.io")[..12]
+    );
+    let log = audit(&router).await;
+    for action in ["owner", "feedback"] {
+        let by_sam = log
+            .iter()
+            .filter(|(who, a, s)| who == "Sam" && a == action && *s == subject)
+            .count();
+        assert_eq!(by_sam, 2, "{action}: {log:?}");
+    }
+    assert!(log.iter().all(|(_, _, s)| !s.contains("acme")), "{log:?}");
+    // Exporting the person stays the admin's.
+    let export = send(&router, get("/v1/people/ann%40acme.io", Some(&sam))).await;
+    assert_eq!(export.status, StatusCode::FORBIDDEN);
+}
+
 on_both_stores!(
     the_first_login_with_the_token_creates_an_admin,
     the_session_cookie_is_http_only_same_site_and_secure_where_it_can_be,
@@ -865,4 +979,5 @@ on_both_stores!(
     the_audit_log_records_changes_exports_erasures_users_and_logins,
     failed_sign_ins_are_throttled_per_name_and_address,
     admins_add_reset_and_disable_users_with_precise_errors,
+    the_person_pages_changes_are_the_signed_in_users_and_checked,
 );

@@ -105,11 +105,12 @@ async function axe(page) {
 }
 
 const PAGES = () => [
-  ["list", "/inbox"],
+  ["people", "/inbox"],
+  ["list", "/inbox/leads"],
   ["lead", `/inbox/leads/${leadId}`],
   ["quarantine", "/inbox/quarantine"],
   ["proposal", "/inbox/forms/demo/fit"],
-  ["bad-filter", "/inbox?grade=lukewarm"],
+  ["bad-filter", "/inbox/leads?grade=lukewarm"],
 ];
 
 for (const [name, viewport] of [["phone", PHONE], ["desktop", DESKTOP]]) {
@@ -129,8 +130,8 @@ for (const [name, viewport] of [["phone", PHONE], ["desktop", DESKTOP]]) {
   });
 }
 
-test("buttons and links are big enough to tap on a phone", async () => {
-  const { page, context } = await open("/inbox", PHONE);
+for (const path of ["/inbox", "/inbox/leads"]) test(`buttons and links are big enough to tap on a phone (${path})`, async () => {
+  const { page, context } = await open(path, PHONE);
   const small = await page.evaluate(() => [...document.querySelectorAll("a, button, select, input, summary")]
     .filter((el) => !(el.tagName === "A" && el.closest("p"))) // links inside a sentence are exempt
     .map((el) => ({ el: el.outerHTML.slice(0, 80), box: el.getBoundingClientRect() }))
@@ -141,7 +142,7 @@ test("buttons and links are big enough to tap on a phone", async () => {
 });
 
 test("the grade filter lists each grade once and filters both forms", async () => {
-  const { page, context } = await open("/inbox", DESKTOP);
+  const { page, context } = await open("/inbox/leads", DESKTOP);
   const grades = await page.locator("select[name=grade] option").allTextContents();
   assert.deepEqual(grades, ["all", "hot", "warm", "cold"]);
   await page.selectOption("select[name=grade]", "hot");
@@ -152,7 +153,7 @@ test("the grade filter lists each grade once and filters both forms", async () =
 });
 
 test("a bad filter is an HTML page with the message next to the filters", async () => {
-  const { page, context, response } = await open("/inbox?from=2026-02-30", PHONE);
+  const { page, context, response } = await open("/inbox/leads?from=2026-02-30", PHONE);
   assert.equal(response.status(), 400);
   assert.match(response.headers()["content-type"], /^text\/html/);
   const alert = page.getByRole("alert");
@@ -183,7 +184,7 @@ test("times are readable: UTC without script, the browser's zone with it", async
 });
 
 test("the chart has labelled axes and its numbers as a table", async () => {
-  const { page, context } = await open("/inbox", DESKTOP);
+  const { page, context } = await open("/inbox/leads", DESKTOP);
   const chart = page.locator(".chart svg");
   const texts = await chart.locator("text").allTextContents();
   assert.ok(texts.includes("Leads"), `value axis title: ${texts}`);

@@ -60,3 +60,20 @@ export async function signedInContext(browser, url, token, options = {}, name = 
   await context.addCookies([{ name: "bantam_session", value: await sessionCookie(url, token, name), url }]);
   return context;
 }
+
+/**
+ * Adds the user `name` with `role` (`sales` or `admin`) and `password` through the users page,
+ * as the admin whose session cookie is `adminCookie` (the page's CSRF token read from its form).
+ */
+export async function addUser(url, adminCookie, name, role = "sales", password = PASSWORD) {
+  const cookie = `bantam_session=${adminCookie}`;
+  const page = await (await fetch(`${url}/inbox/users`, { headers: { cookie } })).text();
+  const csrf = page.match(/name="csrf" value="([^"]+)"/)?.[1];
+  assert.ok(csrf, "the users page's CSRF token");
+  const response = await fetch(`${url}/inbox/users`, {
+    method: "POST", redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: url, cookie },
+    body: new URLSearchParams({ csrf, name, role, password }),
+  });
+  assert.equal(response.status, 303, `adding ${name}: ${response.status} ${await response.text()}`);
+}

@@ -142,6 +142,9 @@ test("the admin sets up, a rep marks a lead won, and the audit log names the rep
   await rep.page.waitForURL(`${url}/inbox`);
   assert.match(await rep.page.getByRole("navigation", { name: "Account" }).textContent(), /Signed in as Sam \(sales\)/);
   assert.equal(await rep.page.getByRole("link", { name: "Export CSV" }).count(), 0, "no admin links for sales");
+  // The inbox lists people; the lead is among the submissions.
+  await rep.page.getByRole("link", { name: "Submissions" }).click();
+  await rep.page.waitForURL(`${url}/inbox/leads`);
   await rep.page.getByRole("link", { name: "zoe@example-industries.de" }).click();
   await rep.page.getByRole("button", { name: "Mark won" }).click();
   await rep.page.waitForURL(`${url}/inbox/leads/${leadId}`);

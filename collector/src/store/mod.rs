@@ -124,26 +124,74 @@ impl Stored {
     }
 }
 
-/// A forward that is due: the lead id, the attempts so far, the body to post.
+/// A delivery that is due: the lead, its destination, the attempts so far, the stored document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Due {
     /// The lead id (also the `Idempotency-Key`).
     pub lead_id: String,
+    /// The destination's name (from the routes file, or `forward` for the `--forward-*` flags).
+    pub destination: String,
     /// Attempts made so far.
     pub attempts: u32,
     /// The stored document.
     pub body: String,
+    /// The owner of the lead's person, when it has one (for alerts).
+    pub owner: Option<String>,
 }
 
-/// Where a lead's forward stands, for the inbox.
+/// The outcome of one attempt, as [`Store::record_deliveries`] records it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ForwardState {
+pub enum Attempted {
+    /// Delivered: the receiver's status and when.
+    Delivered {
+        /// The HTTP status (or 250 for an accepted e-mail).
+        status: u16,
+        /// RFC 3339.
+        at: String,
+    },
+    /// Not delivered: retry at `next_at_ms`, or give up when `failed`.
+    Failed {
+        /// Attempts made, this one included.
+        attempts: u32,
+        /// When to try again (ms since the epoch).
+        next_at_ms: i64,
+        /// Why.
+        error: String,
+        /// Whether to give up.
+        failed: bool,
+    },
+}
+
+/// How a lead's deliveries stand, for the inbox's list: how many destinations it goes to, how
+/// many have it, how many gave up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeliverySummary {
+    /// Destinations the lead goes to.
+    pub total: u32,
+    /// Destinations that took it.
+    pub delivered: u32,
+    /// Destinations that refused it for good or ran out of attempts.
+    pub failed: u32,
+}
+
+/// Where one delivery of a lead stands (the lead page, `/v1/leads/{id}`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryState {
+    /// The destination's name.
+    pub destination: String,
     /// `pending`, `delivered` or `failed`.
     pub state: String,
     /// Attempts made.
     pub attempts: u32,
     /// The last error, if any.
     pub last_error: Option<String>,
+    /// The receiver's HTTP status (or 250 for an accepted e-mail), once delivered.
+    pub status_code: Option<u16>,
+    /// When it was delivered (RFC 3339).
+    pub delivered_at: Option<String>,
+    /// When a pending delivery is tried next (ms since the epoch).
+    pub next_at_ms: i64,
 }
 
 /// Sales feedback on a lead.
@@ -166,8 +214,8 @@ pub struct Ingested {
     pub utm: [Option<String>; 3],
     /// Whether the grade is the form's best (hot, by default).
     pub best_grade: bool,
-    /// Whether to put the lead in the forwarding outbox.
-    pub forward: bool,
+    /// The destinations whose outboxes the lead enters (their names), chosen by the routes.
+    pub deliveries: Vec<String>,
     /// The collector's grade.
     pub grade: String,
     /// The collector's total.
@@ -709,8 +757,8 @@ pub struct Row {
     pub utm: [Option<String>; 3],
     /// Sales feedback and when it was given.
     pub status: Option<(String, String)>,
-    /// Where forwarding stands, when the lead is in the outbox.
-    pub forward: Option<ForwardState>,
+    /// How its deliveries stand, when it goes to any destination.
+    pub deliveries: Option<DeliverySummary>,
     /// The stored document as stored (JSON text): each reader parses what it needs of it.
     pub document: String,
     /// SQLite's rowid or PostgreSQL's `seq` (see [`Row::cursor`]).
@@ -815,13 +863,13 @@ pub enum Published {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Erase {
     /// Everything held about one person: their leads (by email, without regard to case), their
-    /// queued forwards and the quarantined leads that carry their email.
+    /// queued and sent deliveries and the quarantined leads that carry their email.
     Person {
         /// The person's email, as they gave it or in any case.
         email: String,
     },
     /// The retention period: leads that arrived before `before` (RFC 3339) and that sales did
-    /// not accept or win (no status, rejected or lost), with their forwards.
+    /// not accept or win (no status, rejected or lost), with their deliveries.
     Expired {
         /// The oldest arrival kept.
         before: String,
@@ -842,7 +890,7 @@ pub struct Erasure {
     pub subject: String,
     /// Leads deleted.
     pub leads: u64,
-    /// Queued or delivered forwards deleted.
+    /// Deliveries (queued, sent or failed, to any destination) deleted.
     pub forwards: u64,
     /// Quarantined leads deleted.
     pub quarantined: u64,
@@ -851,7 +899,7 @@ pub struct Erasure {
 /// Everything held about one person ([`Store::person`]).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct PersonData {
-    /// Their leads, oldest first: `{receivedAt, status, statusAt, forward, lead}`.
+    /// Their leads, oldest first: `{receivedAt, status, statusAt, deliveries: [{destination, state}], lead}`.
     pub leads: Vec<Value>,
     /// Quarantined leads that carry their email: `{receivedAt, reason, lead}`.
     pub quarantined: Vec<Value>,
@@ -968,13 +1016,30 @@ impl Store {
         &self.name
     }
 
-    /// Stores a lead (and its forward, when it has one) in one transaction unless a lead
+    /// Stores a lead (and its deliveries, when it has any) in one transaction unless a lead
     /// with its id exists; either way returns what is stored.
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
     pub async fn insert(&self, lead: &Ingested, received_at: &str) -> Result<Stored, StoreError> {
-        dispatch!(self.insert(lead, received_at))
+        dispatch!(self.insert(lead, received_at, &[]))
+    }
+
+    /// [`Store::insert`], and in the same transaction, when the lead is new, has its form's best
+    /// grade, is not flagged as spam and its person has no owner, the next of `reps` in turn
+    /// becomes the person's owner. The turn is kept per form in the database (`rotations`), so
+    /// a restart goes on where it was, and concurrent inserts (of one collector or several)
+    /// each take their own turn.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn insert_assigning(
+        &self,
+        lead: &Ingested,
+        received_at: &str,
+        reps: &[String],
+    ) -> Result<Stored, StoreError> {
+        dispatch!(self.insert(lead, received_at, reps))
     }
 
     /// The newest leads first, each as `{receivedAt, scoreMismatch, clientScore, lead}`.
@@ -1247,7 +1312,7 @@ impl Store {
         dispatch!(self.person(&email))
     }
 
-    /// Deletes the leads `what` names in one transaction, with their forwards (and a person's
+    /// Deletes the leads `what` names in one transaction, with their deliveries (and a person's
     /// quarantined leads), takes them out of the summary, and records the erasure (`by`, `at`).
     ///
     /// # Errors
@@ -1352,55 +1417,86 @@ impl Store {
         dispatch!(self.daily(filter))
     }
 
-    /// Outbox entries due at `now_ms`, oldest first, at most `limit`. On PostgreSQL each is
-    /// claimed for `lease`: no other collector gets it until the lease runs out or the entry
-    /// is recorded ([`Store::forward_delivered`], [`Store::forward_failed`]) or handed back
-    /// ([`Store::release_forwards`]). SQLite serves one process and claims nothing.
+    /// A destination's outbox entries due at `now_ms`, oldest first, at most `limit`, each
+    /// claimed for `lease`: no other worker (of this collector or another) gets it until the
+    /// lease runs out or the entry is recorded ([`Store::delivered`], [`Store::delivery_failed`])
+    /// or handed back ([`Store::release_deliveries`]).
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
-    pub async fn due_forwards(
+    pub async fn due_deliveries(
         &self,
+        destination: &str,
         now_ms: i64,
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<Due>, StoreError> {
-        dispatch!(self.due_forwards(now_ms, limit, lease))
+        dispatch!(self.due_deliveries(destination, now_ms, limit, lease))
     }
 
-    /// Hands back claimed outbox entries not attempted, so they are due again at once.
+    /// Hands back claimed entries of a destination not attempted, so they are due again at once.
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
-    pub async fn release_forwards(&self, lead_ids: &[String]) -> Result<(), StoreError> {
-        dispatch!(self.release_forwards(lead_ids))
+    pub async fn release_deliveries(
+        &self,
+        destination: &str,
+        lead_ids: &[String],
+    ) -> Result<(), StoreError> {
+        dispatch!(self.release_deliveries(destination, lead_ids))
     }
 
-    /// Marks a forward delivered.
+    /// Marks a delivery done with the receiver's status.
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
-    pub async fn forward_delivered(
+    pub async fn delivered(
         &self,
         lead_id: &str,
+        destination: &str,
         status: u16,
         at: &str,
     ) -> Result<(), StoreError> {
-        dispatch!(self.forward_delivered(lead_id, status, at))
+        dispatch!(self.delivered(lead_id, destination, status, at))
     }
 
     /// Records a failed attempt: retry at `next_at_ms`, or give up when `failed`.
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
-    pub async fn forward_failed(
+    pub async fn delivery_failed(
         &self,
         lead_id: &str,
+        destination: &str,
         attempts: u32,
         next_at_ms: i64,
         error: &str,
         failed: bool,
     ) -> Result<(), StoreError> {
-        dispatch!(self.forward_failed(lead_id, attempts, next_at_ms, error, failed))
+        dispatch!(self.delivery_failed(lead_id, destination, attempts, next_at_ms, error, failed))
+    }
+
+    /// Records the outcomes of a pass over a destination's entries in one transaction (one
+    /// write to disk for the pass, not one per delivery), ending their claims.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn record_deliveries(
+        &self,
+        destination: &str,
+        outcomes: &[(String, Attempted)],
+    ) -> Result<(), StoreError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        dispatch!(self.record_deliveries(destination, outcomes))
+    }
+
+    /// Where each delivery of a lead stands, by destination name.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn deliveries(&self, lead_id: &str) -> Result<Vec<DeliveryState>, StoreError> {
+        dispatch!(self.deliveries(lead_id))
     }
 }

@@ -8,7 +8,7 @@
 //! - a lead is inserted with `ON CONFLICT (id) DO NOTHING` and read back in the same
 //!   transaction as its outbox entry, so concurrent posts of one id store it once and every
 //!   post is answered with the stored row;
-//! - a forward is claimed (`FOR UPDATE SKIP LOCKED`, then a lease in `claimed_until`) before
+//! - a delivery is claimed (`FOR UPDATE SKIP LOCKED`, then a lease in `claimed_until`) before
 //!   it is sent, so one collector sends it, and a collector that dies mid-send only delays it
 //!   by the lease.
 
@@ -23,15 +23,18 @@ use tokio_postgres::NoTls;
 mod users;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Daily, Dialect, Due, Erase, Erasure, Filter,
-    FormVersion, ForwardState, ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published,
-    Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Attempted, Cursor, Daily, DeliveryState, DeliverySummary,
+    Dialect, Due, Erase, Erasure, Filter, FormVersion, ImportCount, Imported, Ingested,
+    LeadOutcome, PersonData, Published, Quarantined, Row, SourceQuality, StoreError, Stored,
+    SEARCH_COUNT_CAP,
 };
 use super::{normal_email, person_key, Credit, Feedback, PeopleQuality, Person};
 
-/// The statement that brings persons' rows up to date with their leads and feedback (add a
-/// `WHERE` on `persons`); the same as SQLite's (`sqlite.rs`), with `seq` for `rowid`.
-macro_rules! refresh_persons {
+/// The statement that brings persons' rows up to date with their submissions (add a `WHERE`
+/// on `persons`): latest and first submission (those not flagged as spam first, so a spam
+/// submission never becomes a person's grade or touch) and company. Each part reads a few
+/// index entries however many submissions a person has (`leads_person_*`).
+macro_rules! touch_persons {
     () => {
         "UPDATE persons SET
             (last_lead, last_at, grade, total, best_grade, last_source, last_medium, last_campaign) = (
@@ -42,13 +45,25 @@ macro_rules! refresh_persons {
                 SELECT received_at, first_source, first_medium, first_campaign
                 FROM leads WHERE leads.person_id = persons.id
                 ORDER BY spam, received_at, seq LIMIT 1),
-            (leads, spam) = (SELECT COUNT(*), COALESCE(bool_and(spam), FALSE) FROM leads
-                             WHERE leads.person_id = persons.id),
             company = COALESCE((SELECT company FROM leads
                 WHERE leads.person_id = persons.id AND company IS NOT NULL
-                ORDER BY received_at DESC, seq DESC LIMIT 1), company),
+                ORDER BY received_at DESC, seq DESC LIMIT 1), company)"
+    };
+}
+
+/// [`touch_persons`] with what reads all of a person's rows: the count of their submissions,
+/// whether all are spam, and their latest feedback. For after submissions move between
+/// persons or go, and after feedback; a new submission counts itself in (`link_person`).
+macro_rules! refresh_persons {
+    () => {
+        concat!(
+            touch_persons!(),
+            ",
+            (leads, spam) = (SELECT COUNT(*), COALESCE(bool_and(spam), FALSE) FROM leads
+                             WHERE leads.person_id = persons.id),
             (status, status_at) = (SELECT status, at FROM feedback
                 WHERE feedback.person_id = persons.id ORDER BY at DESC, seq DESC LIMIT 1)"
+        )
     };
 }
 
@@ -56,7 +71,7 @@ macro_rules! refresh_persons {
 /// for version; `schema_version` counts those done. Differences: `seq` stands in for SQLite's
 /// `rowid` (arrival order among equal times), times are `TEXT COLLATE "C"` so they compare as
 /// SQLite compares them (byte order), and the outbox has its claim lease from the start.
-const MIGRATIONS: [&str; 13] = [
+const MIGRATIONS: [&str; 14] = [
     r#"CREATE TABLE leads (
         id           TEXT COLLATE "C" PRIMARY KEY,
         seq          BIGSERIAL NOT NULL,
@@ -217,6 +232,12 @@ const MIGRATIONS: [&str; 13] = [
         CASE WHEN trim(COALESCE(leads.email, '')) <> '' THEN lower(trim(leads.email))
              ELSE 'lead:' || leads.id END);
     CREATE INDEX leads_person ON leads (person_id, received_at, seq);
+    -- A person's latest and earliest submission (spam last) in a few steps however many they
+    -- sent (see sqlite.rs).
+    CREATE INDEX leads_person_latest ON leads (person_id, spam, received_at DESC, seq DESC);
+    CREATE INDEX leads_person_earliest ON leads (person_id, spam, received_at, seq);
+    CREATE INDEX leads_person_company ON leads (person_id, received_at DESC, seq DESC)
+        WHERE company IS NOT NULL;
     INSERT INTO feedback (person_id, at, status, by_whom, lead_id)
         SELECT person_id, COALESCE(status_at, received_at), status, 'admin', id FROM leads
         WHERE status IS NOT NULL ORDER BY status_at;
@@ -224,7 +245,32 @@ const MIGRATIONS: [&str; 13] = [
         refresh_persons!(),
         ";"
     ),
-    // Named users, their sessions and the audit log (issue 13).
+    // One outbox per destination (see sqlite.rs); the forward outbox becomes `forward`'s.
+    r#"CREATE TABLE deliveries (
+        lead_id       TEXT COLLATE "C" NOT NULL REFERENCES leads (id),
+        destination   TEXT COLLATE "C" NOT NULL,
+        seq           BIGSERIAL NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_at       BIGINT NOT NULL,
+        state         TEXT NOT NULL DEFAULT 'pending',
+        last_error    TEXT,
+        status_code   INTEGER,
+        delivered_at  TEXT,
+        claimed_until BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (lead_id, destination)
+    );
+    CREATE INDEX deliveries_due ON deliveries (destination, state, next_at);
+    CREATE TABLE rotations (
+        form_id TEXT COLLATE "C" PRIMARY KEY,
+        turns   BIGINT NOT NULL
+    );
+    INSERT INTO deliveries (lead_id, destination, attempts, next_at, state, last_error,
+                            status_code, delivered_at, claimed_until)
+        SELECT f.lead_id, 'forward', f.attempts, f.next_at, f.state, f.last_error,
+               f.status_code, f.delivered_at, f.claimed_until
+        FROM forwards f JOIN leads l ON l.id = f.lead_id ORDER BY l.seq;
+    DROP TABLE forwards;"#,
+    // Named users, their sessions and the audit log (issue 13; migration 14, after people and routing).
     users::MIGRATION,
 ];
 
@@ -357,11 +403,16 @@ impl Postgres {
         &self,
         lead: &Ingested,
         received_at: &str,
+        reps: &[String],
     ) -> Result<Stored, StoreError> {
         let mut client = self.client().await?;
-        // One transaction: a stored lead and its forward exist together or not at all.
+        // One transaction: a stored lead, its deliveries and its owner's turn exist together
+        // or not at all.
         let tx = client.transaction().await?;
-        let stored = insert_in(&tx, lead, received_at).await?;
+        let stored = insert_in(&tx, lead, received_at, None).await?;
+        if stored.created && lead.best_grade && !lead.spam && !reps.is_empty() {
+            assign_in(&tx, lead, reps).await?;
+        }
         tx.commit().await?;
         Ok(stored)
     }
@@ -475,7 +526,7 @@ impl Postgres {
     pub(super) async fn accept(&self, lead: &Ingested, at: &str) -> Result<Stored, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let stored = insert_in(&tx, lead, at).await?;
+        let stored = insert_in(&tx, lead, at, None).await?;
         tx.execute(
             "UPDATE quarantine SET accepted_at = $2 WHERE id = $1 AND accepted_at IS NULL",
             &[&lead.id, &at],
@@ -844,8 +895,10 @@ impl Postgres {
         let rows = client
             .query(
                 "SELECT received_at, status, status_at,
-                        (SELECT state FROM forwards WHERE forwards.lead_id = leads.id), document
-                 FROM leads WHERE lower(email) = $1 ORDER BY received_at, seq",
+                        (SELECT COALESCE(json_agg(json_build_object('destination', destination,
+                                                  'state', state) ORDER BY destination), '[]')::text
+                         FROM deliveries WHERE deliveries.lead_id = leads.id), document
+                 FROM leads WHERE lower(email) = $1 OR person_id IN (SELECT id FROM persons WHERE key = $1) ORDER BY received_at, seq",
                 &[&email],
             )
             .await?;
@@ -854,7 +907,9 @@ impl Postgres {
                 "receivedAt": row.get::<_, String>(0),
                 "status": row.get::<_, Option<String>>(1),
                 "statusAt": row.get::<_, Option<String>>(2),
-                "forward": row.get::<_, Option<String>>(3),
+                "deliveries": serde_json::from_str::<Value>(
+                    row.get::<_, Option<&str>>(3).unwrap_or("[]")
+                )?,
                 "lead": serde_json::from_str::<Value>(row.get(4))?,
             }));
         }
@@ -884,7 +939,7 @@ impl Postgres {
         let (condition, value, reason, subject) = what.terms();
         let condition = condition.replace("{}", "$1");
         let mut client = self.client().await?;
-        // One transaction: the leads, their forwards, their part of the summary and the record
+        // One transaction: the leads, their deliveries, their part of the summary and the record
         // go together or not at all.
         let tx = client.transaction().await?;
         // The people whose leads go: afterwards brought up to date, or deleted with their
@@ -929,7 +984,7 @@ impl Postgres {
         let forwards = tx
             .execute(
                 &format!(
-                    "DELETE FROM forwards WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"
+                    "DELETE FROM deliveries WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"
                 ),
                 &[&value],
             )
@@ -1022,8 +1077,18 @@ impl Postgres {
             .prepare_cached("UPDATE leads SET status = $2, status_at = $3 WHERE id = $1")
             .await?;
         let mut count = ImportCount::default();
+        // Each person's row is brought up to date once, at the end: updated once per lead, a
+        // row of many leads piled up versions in the transaction, and each lead read them all
+        // (10,000 leads of one email took minutes).
+        let mut touched = Vec::new();
         for imported in &leads {
-            let stored = insert_in(&tx, &imported.lead, &imported.received_at).await?;
+            let stored = insert_in(
+                &tx,
+                &imported.lead,
+                &imported.received_at,
+                Some(&mut touched),
+            )
+            .await?;
             if stored.created {
                 count.created += 1;
             } else {
@@ -1053,6 +1118,11 @@ impl Postgres {
                 }
                 count.statuses += 1;
             }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for person in touched {
+            refresh(&tx, person).await?;
         }
         tx.commit().await?;
         Ok(count)
@@ -1165,12 +1235,13 @@ impl Postgres {
         Ok((count(row.get(0)), count(row.get(1))))
     }
 
-    /// Claims up to `limit` due entries for `lease`. `FOR UPDATE SKIP LOCKED` keeps two
-    /// collectors claiming at the same moment from taking the same entry; the lease keeps the
-    /// others off it after this claim commits, until it is recorded, handed back, or expires
-    /// (the collector died or hung).
-    pub(super) async fn due_forwards(
+    /// Claims up to `limit` due entries of a destination for `lease`. `FOR UPDATE SKIP LOCKED`
+    /// keeps two workers claiming at the same moment from taking the same entry; the lease keeps
+    /// the others off it after this claim commits, until it is recorded, handed back, or
+    /// expires (the collector died or hung).
+    pub(super) async fn due_deliveries(
         &self,
+        destination: &str,
         now_ms: i64,
         limit: u32,
         lease: Duration,
@@ -1178,20 +1249,25 @@ impl Postgres {
         let client = self.client().await?;
         let sql = format!(
             "WITH due AS (
-                 SELECT lead_id FROM forwards
-                 WHERE state = 'pending' AND next_at <= $1 AND claimed_until <= {DB_NOW_MS}
-                 ORDER BY next_at, lead_id LIMIT $2
+                 SELECT lead_id FROM deliveries
+                 WHERE destination = $4 AND state = 'pending' AND next_at <= $1
+                   AND claimed_until <= {DB_NOW_MS}
+                 ORDER BY next_at, seq LIMIT $2
                  FOR UPDATE SKIP LOCKED
              )
-             UPDATE forwards f SET claimed_until = {DB_NOW_MS} + $3
+             UPDATE deliveries d SET claimed_until = {DB_NOW_MS} + $3
              FROM due, leads l
-             WHERE f.lead_id = due.lead_id AND l.id = f.lead_id
-             RETURNING f.lead_id, f.attempts, l.document, f.next_at, l.seq"
+             WHERE d.destination = $4 AND d.lead_id = due.lead_id AND l.id = d.lead_id
+             RETURNING d.lead_id, d.attempts, l.document, d.next_at, d.seq,
+                       (SELECT owner FROM persons p WHERE p.id = l.person_id)"
         );
         let statement = client.prepare_cached(&sql).await?;
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
         let rows = client
-            .query(&statement, &[&now_ms, &i64::from(limit), &lease_ms])
+            .query(
+                &statement,
+                &[&now_ms, &i64::from(limit), &lease_ms, &destination],
+            )
             .await?;
         let mut due: Vec<(i64, i64, Due)> = rows
             .iter()
@@ -1201,8 +1277,10 @@ impl Postgres {
                     row.get(4),
                     Due {
                         lead_id: row.get(0),
+                        destination: destination.to_owned(),
                         attempts: u32::try_from(row.get::<_, i32>(1)).unwrap_or(0),
                         body: row.get(2),
+                        owner: row.get(5),
                     },
                 )
             })
@@ -1212,40 +1290,48 @@ impl Postgres {
         Ok(due.into_iter().map(|(_, _, due)| due).collect())
     }
 
-    pub(super) async fn release_forwards(&self, lead_ids: &[String]) -> Result<(), StoreError> {
+    pub(super) async fn release_deliveries(
+        &self,
+        destination: &str,
+        lead_ids: &[String],
+    ) -> Result<(), StoreError> {
         if lead_ids.is_empty() {
             return Ok(());
         }
         let client = self.client().await?;
         client
             .execute(
-                "UPDATE forwards SET claimed_until = 0 WHERE lead_id = ANY($1) AND state = 'pending'",
-                &[&lead_ids],
+                "UPDATE deliveries SET claimed_until = 0
+                 WHERE lead_id = ANY($1) AND destination = $2 AND state = 'pending'",
+                &[&lead_ids, &destination],
             )
             .await?;
         Ok(())
     }
 
-    pub(super) async fn forward_delivered(
+    pub(super) async fn delivered(
         &self,
         lead_id: &str,
+        destination: &str,
         status: u16,
         at: &str,
     ) -> Result<(), StoreError> {
         let client = self.client().await?;
         client
             .execute(
-                "UPDATE forwards SET state = 'delivered', attempts = attempts + 1, status_code = $2,
-                 delivered_at = $3, last_error = NULL, claimed_until = 0 WHERE lead_id = $1",
-                &[&lead_id, &i32::from(status), &at],
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
+                 status_code = $3, delivered_at = $4, last_error = NULL, claimed_until = 0
+                 WHERE lead_id = $1 AND destination = $2",
+                &[&lead_id, &destination, &i32::from(status), &at],
             )
             .await?;
         Ok(())
     }
 
-    pub(super) async fn forward_failed(
+    pub(super) async fn delivery_failed(
         &self,
         lead_id: &str,
+        destination: &str,
         attempts: u32,
         next_at_ms: i64,
         error: &str,
@@ -1255,14 +1341,128 @@ impl Postgres {
         let attempts = i32::try_from(attempts).unwrap_or(i32::MAX);
         client
             .execute(
-                "UPDATE forwards SET attempts = $2, next_at = $3, last_error = $4,
-                 state = CASE WHEN $5 THEN 'failed' ELSE 'pending' END, claimed_until = 0
-                 WHERE lead_id = $1",
-                &[&lead_id, &attempts, &next_at_ms, &error, &failed],
+                "UPDATE deliveries SET attempts = $3, next_at = $4, last_error = $5,
+                 state = CASE WHEN $6 THEN 'failed' ELSE 'pending' END, claimed_until = 0
+                 WHERE lead_id = $1 AND destination = $2",
+                &[
+                    &lead_id,
+                    &destination,
+                    &attempts,
+                    &next_at_ms,
+                    &error,
+                    &failed,
+                ],
             )
             .await?;
         Ok(())
     }
+
+    pub(super) async fn record_deliveries(
+        &self,
+        destination: &str,
+        outcomes: &[(String, Attempted)],
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        for (lead_id, outcome) in outcomes {
+            match outcome {
+                Attempted::Delivered { status, at } => {
+                    tx.execute(
+                        "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
+                         status_code = $3, delivered_at = $4, last_error = NULL, claimed_until = 0
+                         WHERE lead_id = $1 AND destination = $2",
+                        &[lead_id, &destination, &i32::from(*status), at],
+                    )
+                    .await?
+                }
+                Attempted::Failed {
+                    attempts,
+                    next_at_ms,
+                    error,
+                    failed,
+                } => {
+                    tx.execute(
+                        "UPDATE deliveries SET attempts = $3, next_at = $4, last_error = $5,
+                         state = CASE WHEN $6 THEN 'failed' ELSE 'pending' END, claimed_until = 0
+                         WHERE lead_id = $1 AND destination = $2",
+                        &[
+                            lead_id,
+                            &destination,
+                            &i32::try_from(*attempts).unwrap_or(i32::MAX),
+                            next_at_ms,
+                            error,
+                            failed,
+                        ],
+                    )
+                    .await?
+                }
+            };
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn deliveries(&self, lead_id: &str) -> Result<Vec<DeliveryState>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT destination, state, attempts, last_error, status_code, delivered_at, next_at
+                 FROM deliveries WHERE lead_id = $1 ORDER BY destination",
+                &[&lead_id],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| DeliveryState {
+                destination: row.get(0),
+                state: row.get(1),
+                attempts: u32::try_from(row.get::<_, i32>(2)).unwrap_or(0),
+                last_error: row.get(3),
+                status_code: row
+                    .get::<_, Option<i32>>(4)
+                    .and_then(|s| u16::try_from(s).ok()),
+                delivered_at: row.get(5),
+                next_at_ms: row.get(6),
+            })
+            .collect())
+    }
+}
+
+/// Makes the next of `reps` the owner of the person of `lead` (just stored in `tx`) when the
+/// person has none, taking the form's next turn. The person's row is locked first, so two
+/// collectors storing leads of one person assign once; the upsert on `rotations` locks the
+/// form's row, so concurrent inserts take one turn each.
+async fn assign_in(
+    tx: &Transaction<'_>,
+    lead: &Ingested,
+    reps: &[String],
+) -> Result<(), StoreError> {
+    let row = tx
+        .query_one(
+            "SELECT p.id, p.owner FROM persons p JOIN leads l ON l.person_id = p.id
+             WHERE l.id = $1 FOR UPDATE OF p",
+            &[&lead.id],
+        )
+        .await?;
+    let (person, owner): (i64, Option<String>) = (row.get(0), row.get(1));
+    if owner.is_some() {
+        return Ok(());
+    }
+    let turn: i64 = tx
+        .query_one(
+            "INSERT INTO rotations (form_id, turns) VALUES ($1, 1)
+             ON CONFLICT (form_id) DO UPDATE SET turns = rotations.turns + 1 RETURNING turns",
+            &[&lead.form_id],
+        )
+        .await?
+        .get(0);
+    let rep = &reps[usize::try_from(turn - 1).unwrap_or(0) % reps.len()];
+    tx.execute(
+        "UPDATE persons SET owner = $2 WHERE id = $1 AND owner IS NULL",
+        &[&person, rep],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Brings the schema up to date in one transaction, holding an advisory lock so collectors
@@ -1320,9 +1520,10 @@ fn read_quarantined(row: &tokio_postgres::Row) -> Quarantined {
 const ROW_COLUMNS: &str =
     "id, form_id, received_at, submitted_at, email, company, grade, total, client_total,
     score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document,
-    (SELECT state FROM forwards WHERE forwards.lead_id = leads.id),
-    (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
-    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id), seq, form_version,
+    (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id),
+    (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id AND d.state = 'delivered'),
+    (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id AND d.state = 'failed'),
+    seq, form_version,
     (SELECT key FROM persons WHERE persons.id = leads.person_id)";
 
 fn read_version(row: &tokio_postgres::Row) -> FormVersion {
@@ -1352,14 +1553,12 @@ fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
         score_mismatch: row.get(9),
         utm: [row.get(10), row.get(11), row.get(12)],
         status: status.zip(status_at),
-        forward: row.get::<_, Option<String>>(16).map(|state| ForwardState {
-            state,
-            attempts: row
-                .get::<_, Option<i32>>(17)
-                .and_then(|a| u32::try_from(a).ok())
-                .unwrap_or(0),
-            last_error: row.get(18),
-        }),
+        deliveries: Some(DeliverySummary {
+            total: u32::try_from(row.get::<_, i64>(16)).unwrap_or(0),
+            delivered: u32::try_from(row.get::<_, i64>(17)).unwrap_or(0),
+            failed: u32::try_from(row.get::<_, i64>(18)).unwrap_or(0),
+        })
+        .filter(|d| d.total > 0),
         document: row.get(15),
         position: row.get(19),
         form_version: row.get(20),
@@ -1367,13 +1566,16 @@ fn read_row(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
     })
 }
 
-/// Stores `lead` (and its forward) within the caller's transaction `tx`, unless its id is
-/// stored; returns what is stored. A concurrent insert of the same id from another collector
+/// Stores `lead` (and its deliveries) within the caller's transaction `tx`, unless its id is
+/// stored; returns what is stored. With `later`, the person's row is left for the caller to
+/// bring up to date once (see `link_person`), and its id is added there. A concurrent insert
+/// of the same id from another collector
 /// waits on the primary key until that one commits, then does nothing and reads its row.
 async fn insert_in(
     tx: &Transaction<'_>,
     lead: &Ingested,
     received_at: &str,
+    later: Option<&mut Vec<i64>>,
 ) -> Result<Stored, StoreError> {
     let insert = tx
         .prepare_cached(
@@ -1434,14 +1636,19 @@ async fn insert_in(
         )
         .await?;
     }
-    if created && lead.forward {
-        let forward = tx
-            .prepare_cached("INSERT INTO forwards (lead_id, next_at) VALUES ($1, 0)")
+    if created && !lead.deliveries.is_empty() {
+        let delivery = tx
+            .prepare_cached(
+                "INSERT INTO deliveries (lead_id, destination, next_at) VALUES ($1, $2, 0)
+                 ON CONFLICT DO NOTHING",
+            )
             .await?;
-        tx.execute(&forward, &[&lead.id]).await?;
+        for destination in &lead.deliveries {
+            tx.execute(&delivery, &[&lead.id, destination]).await?;
+        }
     }
     if created {
-        link_person(tx, lead).await?;
+        link_person(tx, lead, later).await?;
     }
     let read = tx
         .prepare_cached(
@@ -1466,7 +1673,11 @@ async fn insert_in(
 
 /// Links a new lead to its person, creating or merging persons (see `sqlite.rs`), and brings
 /// the person's row up to date.
-async fn link_person(tx: &Transaction<'_>, lead: &Ingested) -> Result<(), StoreError> {
+async fn link_person(
+    tx: &Transaction<'_>,
+    lead: &Ingested,
+    later: Option<&mut Vec<i64>>,
+) -> Result<(), StoreError> {
     async fn find(tx: &Transaction<'_>, key: &str) -> Result<Option<i64>, StoreError> {
         Ok(tx
             .query_opt("SELECT id FROM persons WHERE key = $1", &[&key])
@@ -1488,6 +1699,7 @@ async fn link_person(tx: &Transaction<'_>, lead: &Ingested) -> Result<(), StoreE
             .await?
             .get(0))
     }
+    let mut merged = false;
     let visitor = lead.visitor_id.as_deref();
     let visitor_key = person_key(None, visitor, &lead.id);
     let id = match normal_email(lead.email.as_deref()) {
@@ -1499,6 +1711,7 @@ async fn link_person(tx: &Transaction<'_>, lead: &Ingested) -> Result<(), StoreE
             };
             match (by_email, by_visitor) {
                 (Some(person), Some(anonymous)) if person != anonymous => {
+                    merged = true;
                     for sql in [
                         "UPDATE leads SET person_id = $1 WHERE person_id = $2",
                         "UPDATE feedback SET person_id = $1 WHERE person_id = $2",
@@ -1553,7 +1766,21 @@ async fn link_person(tx: &Transaction<'_>, lead: &Ingested) -> Result<(), StoreE
         &[&lead.id, &id],
     )
     .await?;
-    refresh(tx, id).await?;
+    if let Some(later) = later {
+        later.push(id);
+    } else if merged {
+        refresh(tx, id).await?;
+    } else {
+        // The new submission counts itself in (see sqlite.rs).
+        let touch = tx
+            .prepare_cached(concat!(
+                touch_persons!(),
+                ", leads = leads + 1, spam = CASE WHEN leads = 0 THEN $2 ELSE spam AND $2 END
+                 WHERE id = $1"
+            ))
+            .await?;
+        tx.execute(&touch, &[&id, &lead.spam]).await?;
+    }
     Ok(())
 }
 

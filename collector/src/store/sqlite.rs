@@ -15,16 +15,18 @@ use serde_json::Value;
 mod users;
 
 use super::{
-    after_sql, quality_from_counts, Cursor, Daily, Dialect, Due, Erase, Erasure, Filter,
-    FormVersion, ForwardState, ImportCount, Imported, Ingested, LeadOutcome, PersonData, Published,
-    Quarantined, Row, SourceQuality, StoreError, Stored, SEARCH_COUNT_CAP,
+    after_sql, quality_from_counts, Attempted, Cursor, Daily, DeliveryState, DeliverySummary,
+    Dialect, Due, Erase, Erasure, Filter, FormVersion, ImportCount, Imported, Ingested,
+    LeadOutcome, PersonData, Published, Quarantined, Row, SourceQuality, StoreError, Stored,
+    SEARCH_COUNT_CAP,
 };
 use super::{normal_email, person_key, Credit, Feedback, PeopleQuality, Person};
 
-/// The statement that brings persons' rows up to date with their leads and feedback (add a
-/// `WHERE` on `persons`): latest and first submission (those not flagged as spam first, so a
-/// spam submission never becomes a person's grade or touch), count, company, latest feedback.
-macro_rules! refresh_persons {
+/// The statement that brings persons' rows up to date with their submissions (add a `WHERE`
+/// on `persons`): latest and first submission (those not flagged as spam first, so a spam
+/// submission never becomes a person's grade or touch) and company. Each part reads a few
+/// index entries however many submissions a person has (`leads_person_*`).
+macro_rules! touch_persons {
     () => {
         "UPDATE persons SET
             (last_lead, last_at, grade, total, best_grade, last_source, last_medium, last_campaign) = (
@@ -35,18 +37,30 @@ macro_rules! refresh_persons {
                 SELECT received_at, first_source, first_medium, first_campaign
                 FROM leads WHERE leads.person_id = persons.id
                 ORDER BY spam, received_at, rowid LIMIT 1),
-            (leads, spam) = (SELECT COUNT(*), COALESCE(MIN(spam), 0) FROM leads
-                             WHERE leads.person_id = persons.id),
             company = COALESCE((SELECT company FROM leads
                 WHERE leads.person_id = persons.id AND company IS NOT NULL
-                ORDER BY received_at DESC, rowid DESC LIMIT 1), company),
+                ORDER BY received_at DESC, rowid DESC LIMIT 1), company)"
+    };
+}
+
+/// [`touch_persons`] with what reads all of a person's rows: the count of their submissions,
+/// whether all are spam, and their latest feedback. For after submissions move between
+/// persons or go, and after feedback; a new submission counts itself in (`link_person`).
+macro_rules! refresh_persons {
+    () => {
+        concat!(
+            touch_persons!(),
+            ",
+            (leads, spam) = (SELECT COUNT(*), COALESCE(MIN(spam), 0) FROM leads
+                             WHERE leads.person_id = persons.id),
             (status, status_at) = (SELECT status, at FROM feedback
                 WHERE feedback.person_id = persons.id ORDER BY at DESC, rowid DESC LIMIT 1)"
+        )
     };
 }
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 13] = [
+const MIGRATIONS: [&str; 14] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -211,6 +225,12 @@ const MIGRATIONS: [&str; 13] = [
         CASE WHEN trim(COALESCE(leads.email, '')) <> '' THEN lower(trim(leads.email))
              ELSE 'lead:' || leads.id END);
     CREATE INDEX leads_person ON leads (person_id, received_at);
+    -- A person's latest and earliest submission (spam last) in a few steps however many they
+    -- sent: without these, each submission re-sorted all of its person's (10,000 submissions
+    -- of one email took minutes to store).
+    CREATE INDEX leads_person_latest ON leads (person_id, spam, received_at DESC);
+    CREATE INDEX leads_person_earliest ON leads (person_id, spam, received_at);
+    CREATE INDEX leads_person_company ON leads (person_id, received_at) WHERE company IS NOT NULL;
     INSERT INTO feedback (person_id, at, status, by_whom, lead_id)
         SELECT person_id, COALESCE(status_at, received_at), status, 'admin', id FROM leads
         WHERE status IS NOT NULL ORDER BY status_at;
@@ -218,7 +238,33 @@ const MIGRATIONS: [&str; 13] = [
         refresh_persons!(),
         ";"
     ),
-    // Named users, their sessions and the audit log (issue 13).
+    // One outbox per destination: a lead enters the outbox of every destination its routes
+    // pick, each with its own attempts, backoff, state and claim. The one forward outbox's
+    // entries become the `forward` destination's (the `--forward-*` flags). `rotations` counts
+    // each form's turns of round-robin owners.
+    "CREATE TABLE deliveries (
+        lead_id       TEXT NOT NULL REFERENCES leads (id),
+        destination   TEXT NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_at       INTEGER NOT NULL,
+        state         TEXT NOT NULL DEFAULT 'pending',
+        last_error    TEXT,
+        status_code   INTEGER,
+        delivered_at  TEXT,
+        claimed_until INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (lead_id, destination)
+    );
+    CREATE INDEX deliveries_due ON deliveries (destination, state, next_at);
+    CREATE TABLE rotations (
+        form_id TEXT PRIMARY KEY,
+        turns   INTEGER NOT NULL
+    );
+    INSERT INTO deliveries (lead_id, destination, attempts, next_at, state, last_error,
+                            status_code, delivered_at)
+        SELECT lead_id, 'forward', attempts, next_at, state, last_error, status_code,
+               delivered_at FROM forwards;
+    DROP TABLE forwards;",
+    // Named users, their sessions and the audit log (issue 13; migration 14, after people and routing).
     users::MIGRATION,
 ];
 
@@ -312,12 +358,17 @@ impl Sqlite {
         &self,
         lead: &Ingested,
         received_at: &str,
+        reps: &[String],
     ) -> Result<Stored, StoreError> {
-        let (lead, received_at) = (lead.clone(), received_at.to_owned());
+        let (lead, received_at, reps) = (lead.clone(), received_at.to_owned(), reps.to_vec());
         self.run(move |conn| {
-            // One transaction: a stored lead and its forward exist together or not at all.
+            // One transaction: a stored lead, its deliveries and its owner's turn exist
+            // together or not at all.
             let tx = conn.unchecked_transaction()?;
-            let stored = insert_in(&tx, &lead, &received_at)?;
+            let stored = insert_in(&tx, &lead, &received_at, None)?;
+            if stored.created && lead.best_grade && !lead.spam && !reps.is_empty() {
+                assign_in(&tx, &lead, &reps)?;
+            }
             tx.commit()?;
             Ok(stored)
         })
@@ -456,7 +507,7 @@ impl Sqlite {
         let (lead, at) = (lead.clone(), at.to_owned());
         self.run(move |conn| {
             let tx = conn.unchecked_transaction()?;
-            let stored = insert_in(&tx, &lead, &at)?;
+            let stored = insert_in(&tx, &lead, &at, None)?;
             tx.execute(
                 "UPDATE quarantine SET accepted_at = ?2 WHERE id = ?1 AND accepted_at IS NULL",
                 params![lead.id, at],
@@ -860,8 +911,9 @@ impl Sqlite {
             let mut data = PersonData::default();
             let mut stmt = conn.prepare(
                 "SELECT received_at, status, status_at,
-                        (SELECT state FROM forwards WHERE forwards.lead_id = leads.id), document
-                 FROM leads WHERE lower(email) = ?1 ORDER BY received_at, rowid",
+                        (SELECT json_group_array(json_object('destination', destination, 'state', state))
+                         FROM deliveries WHERE deliveries.lead_id = leads.id), document
+                 FROM leads WHERE lower(email) = ?1 OR person_id IN (SELECT id FROM persons WHERE key = ?1) ORDER BY received_at, rowid",
             )?;
             let rows = stmt.query_map(params![email], |row| {
                 Ok((
@@ -873,12 +925,12 @@ impl Sqlite {
                 ))
             })?;
             for row in rows {
-                let (received_at, status, status_at, forward, document) = row?;
+                let (received_at, status, status_at, deliveries, document) = row?;
                 data.leads.push(serde_json::json!({
                     "receivedAt": received_at,
                     "status": status,
                     "statusAt": status_at,
-                    "forward": forward,
+                    "deliveries": serde_json::from_str::<Value>(deliveries.as_deref().unwrap_or("[]"))?,
                     "lead": serde_json::from_str::<Value>(&document)?,
                 }));
             }
@@ -923,7 +975,7 @@ impl Sqlite {
             ..Erasure::default()
         };
         self.run(move |conn| {
-            // One transaction: the leads, their forwards, their part of the summary and the
+            // One transaction: the leads, their deliveries, their part of the summary and the
             // record go together or not at all.
             let tx = conn.unchecked_transaction()?;
             // The people whose leads go: afterwards their rows are brought up to date, or
@@ -955,7 +1007,7 @@ impl Sqlite {
             )?;
             tx.execute("DELETE FROM lead_counts WHERE leads <= 0", [])?;
             let forwards = tx.execute(
-                &format!("DELETE FROM forwards WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"),
+                &format!("DELETE FROM deliveries WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"),
                 params![value],
             )?;
             let leads = tx.execute(&format!("DELETE FROM leads WHERE {condition}"), params![value])?;
@@ -1035,8 +1087,15 @@ impl Sqlite {
             // One transaction: the whole history or, when anything fails, nothing.
             let tx = conn.unchecked_transaction()?;
             let mut count = ImportCount::default();
+            // Each person's row is brought up to date once, at the end (see postgres.rs).
+            let mut touched = Vec::new();
             for imported in &leads {
-                let stored = insert_in(&tx, &imported.lead, &imported.received_at)?;
+                let stored = insert_in(
+                    &tx,
+                    &imported.lead,
+                    &imported.received_at,
+                    Some(&mut touched),
+                )?;
                 if stored.created {
                     count.created += 1;
                 } else {
@@ -1066,6 +1125,11 @@ impl Sqlite {
                     }
                     count.statuses += 1;
                 }
+            }
+            touched.sort_unstable();
+            touched.dedup();
+            for person in touched {
+                refresh(&tx, "id = ?1", person)?;
             }
             tx.commit()?;
             Ok(count)
@@ -1165,69 +1229,182 @@ impl Sqlite {
         .await
     }
 
-    /// One process serves a SQLite file, so nothing needs claiming: `_lease` is unused.
-    pub(super) async fn due_forwards(
+    /// Claims in one statement under the one connection, so two workers of this process never
+    /// take the same entry.
+    pub(super) async fn due_deliveries(
         &self,
+        destination: &str,
         now_ms: i64,
         limit: u32,
-        _lease: Duration,
+        lease: Duration,
     ) -> Result<Vec<Due>, StoreError> {
+        let destination = destination.to_owned();
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
         self.run(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT f.lead_id, f.attempts, l.document FROM forwards f JOIN leads l ON l.id = f.lead_id
-                 WHERE f.state = 'pending' AND f.next_at <= ?1 ORDER BY f.next_at, l.rowid LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![now_ms, limit], |row| {
-                Ok(Due {
-                    lead_id: row.get(0)?,
-                    attempts: row.get(1)?,
-                    body: row.get(2)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let tx = conn.unchecked_transaction()?;
+            let claim_now = crate::forward::now_ms();
+            let mut due = Vec::new();
+            {
+                let mut stmt = tx.prepare(
+                    "UPDATE deliveries SET claimed_until = ?4 + ?5
+                     WHERE rowid IN (
+                         SELECT rowid FROM deliveries
+                         WHERE destination = ?1 AND state = 'pending' AND next_at <= ?2
+                           AND claimed_until <= ?4
+                         ORDER BY next_at, rowid LIMIT ?3)
+                     RETURNING lead_id, attempts, next_at,
+                               (SELECT document FROM leads WHERE leads.id = deliveries.lead_id),
+                               (SELECT rowid FROM leads WHERE leads.id = deliveries.lead_id),
+                               (SELECT p.owner FROM leads l JOIN persons p ON p.id = l.person_id
+                                WHERE l.id = deliveries.lead_id)",
+                )?;
+                let rows = stmt.query_map(
+                    params![destination, now_ms, limit, claim_now, lease_ms],
+                    |row| {
+                        Ok((
+                            row.get::<_, i64>(2)?,
+                            row.get::<_, i64>(4)?,
+                            Due {
+                                lead_id: row.get(0)?,
+                                destination: destination.clone(),
+                                attempts: row.get(1)?,
+                                body: row.get(3)?,
+                                owner: row.get(5)?,
+                            },
+                        ))
+                    },
+                )?;
+                for row in rows {
+                    due.push(row?);
+                }
+            }
+            tx.commit()?;
+            // RETURNING keeps no order: oldest first.
+            due.sort_by_key(|(next_at, rowid, _)| (*next_at, *rowid));
+            Ok(due.into_iter().map(|(_, _, due)| due).collect())
         })
         .await
     }
 
-    /// Nothing is claimed on SQLite, so there is nothing to hand back.
-    pub(super) async fn release_forwards(&self, _lead_ids: &[String]) -> Result<(), StoreError> {
-        Ok(())
+    pub(super) async fn release_deliveries(
+        &self,
+        destination: &str,
+        lead_ids: &[String],
+    ) -> Result<(), StoreError> {
+        let (destination, lead_ids) = (destination.to_owned(), lead_ids.to_vec());
+        self.run(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            for id in &lead_ids {
+                tx.execute(
+                    "UPDATE deliveries SET claimed_until = 0
+                     WHERE lead_id = ?1 AND destination = ?2 AND state = 'pending'",
+                    params![id, destination],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
     }
 
-    pub(super) async fn forward_delivered(
+    pub(super) async fn delivered(
         &self,
         lead_id: &str,
+        destination: &str,
         status: u16,
         at: &str,
     ) -> Result<(), StoreError> {
-        let (lead_id, at) = (lead_id.to_owned(), at.to_owned());
+        let (lead_id, destination, at) =
+            (lead_id.to_owned(), destination.to_owned(), at.to_owned());
         self.run(move |conn| {
             conn.execute(
-                "UPDATE forwards SET state = 'delivered', attempts = attempts + 1, status_code = ?2,
-                 delivered_at = ?3, last_error = NULL WHERE lead_id = ?1",
-                params![lead_id, status, at],
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
+                 status_code = ?3, delivered_at = ?4, last_error = NULL, claimed_until = 0
+                 WHERE lead_id = ?1 AND destination = ?2",
+                params![lead_id, destination, status, at],
             )?;
             Ok(())
         })
         .await
     }
 
-    pub(super) async fn forward_failed(
+    pub(super) async fn delivery_failed(
         &self,
         lead_id: &str,
+        destination: &str,
         attempts: u32,
         next_at_ms: i64,
         error: &str,
         failed: bool,
     ) -> Result<(), StoreError> {
-        let (lead_id, error) = (lead_id.to_owned(), error.to_owned());
+        let (lead_id, destination, error) =
+            (lead_id.to_owned(), destination.to_owned(), error.to_owned());
         self.run(move |conn| {
             conn.execute(
-                "UPDATE forwards SET attempts = ?2, next_at = ?3, last_error = ?4,
-                 state = CASE WHEN ?5 THEN 'failed' ELSE 'pending' END WHERE lead_id = ?1",
-                params![lead_id, attempts, next_at_ms, error, failed],
+                "UPDATE deliveries SET attempts = ?3, next_at = ?4, last_error = ?5,
+                 state = CASE WHEN ?6 THEN 'failed' ELSE 'pending' END, claimed_until = 0
+                 WHERE lead_id = ?1 AND destination = ?2",
+                params![lead_id, destination, attempts, next_at_ms, error, failed],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn record_deliveries(
+        &self,
+        destination: &str,
+        outcomes: &[(String, Attempted)],
+    ) -> Result<(), StoreError> {
+        let (destination, outcomes) = (destination.to_owned(), outcomes.to_vec());
+        self.run(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            for (lead_id, outcome) in &outcomes {
+                match outcome {
+                    Attempted::Delivered { status, at } => tx.execute(
+                        "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
+                         status_code = ?3, delivered_at = ?4, last_error = NULL, claimed_until = 0
+                         WHERE lead_id = ?1 AND destination = ?2",
+                        params![lead_id, destination, status, at],
+                    )?,
+                    Attempted::Failed {
+                        attempts,
+                        next_at_ms,
+                        error,
+                        failed,
+                    } => tx.execute(
+                        "UPDATE deliveries SET attempts = ?3, next_at = ?4, last_error = ?5,
+                         state = CASE WHEN ?6 THEN 'failed' ELSE 'pending' END, claimed_until = 0
+                         WHERE lead_id = ?1 AND destination = ?2",
+                        params![lead_id, destination, attempts, next_at_ms, error, failed],
+                    )?,
+                };
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn deliveries(&self, lead_id: &str) -> Result<Vec<DeliveryState>, StoreError> {
+        let lead_id = lead_id.to_owned();
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT destination, state, attempts, last_error, status_code, delivered_at, next_at
+                 FROM deliveries WHERE lead_id = ?1 ORDER BY destination",
+            )?;
+            let rows = stmt.query_map(params![lead_id], |row| {
+                Ok(DeliveryState {
+                    destination: row.get(0)?,
+                    state: row.get(1)?,
+                    attempts: row.get(2)?,
+                    last_error: row.get(3)?,
+                    status_code: row.get(4)?,
+                    delivered_at: row.get(5)?,
+                    next_at_ms: row.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }
@@ -1287,9 +1464,10 @@ fn read_quarantined(row: &rusqlite::Row<'_>) -> rusqlite::Result<Quarantined> {
 const ROW_COLUMNS: &str =
     "id, form_id, received_at, submitted_at, email, company, grade, total, client_total,
     score_mismatch, utm_source, utm_medium, utm_campaign, status, status_at, document,
-    (SELECT state FROM forwards WHERE forwards.lead_id = leads.id),
-    (SELECT attempts FROM forwards WHERE forwards.lead_id = leads.id),
-    (SELECT last_error FROM forwards WHERE forwards.lead_id = leads.id), rowid, form_version,
+    (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id),
+    (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id AND d.state = 'delivered'),
+    (SELECT COUNT(*) FROM deliveries d WHERE d.lead_id = leads.id AND d.state = 'failed'),
+    rowid, form_version,
     (SELECT key FROM persons WHERE persons.id = leads.person_id)";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
@@ -1308,11 +1486,12 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         score_mismatch: row.get(9)?,
         utm: [row.get(10)?, row.get(11)?, row.get(12)?],
         status: status.zip(status_at),
-        forward: row.get::<_, Option<String>>(16)?.map(|state| ForwardState {
-            state,
-            attempts: row.get::<_, Option<u32>>(17).ok().flatten().unwrap_or(0),
-            last_error: row.get(18).ok().flatten(),
-        }),
+        deliveries: Some(DeliverySummary {
+            total: row.get(16)?,
+            delivered: row.get(17)?,
+            failed: row.get(18)?,
+        })
+        .filter(|d| d.total > 0),
         document: row.get(15)?,
         position: row.get(19)?,
         form_version: row.get(20)?,
@@ -1399,12 +1578,14 @@ fn feedback_in(tx: &Connection, person: i64, feedback: &Feedback) -> rusqlite::R
     })
 }
 
-/// Stores `lead` (and its forward) within the caller's transaction `tx`, unless its id is
-/// stored; returns what is stored.
+/// Stores `lead` (and its deliveries) within the caller's transaction `tx`, unless its id is
+/// stored; returns what is stored. With `later`, the person's row is left for the caller to
+/// bring up to date once (see `link_person`), and its id is added there.
 fn insert_in(
     tx: &rusqlite::Transaction<'_>,
     lead: &Ingested,
     received_at: &str,
+    later: Option<&mut Vec<i64>>,
 ) -> Result<Stored, StoreError> {
     let created = tx.execute(
         "INSERT INTO leads (id, form_id, received_at, submitted_at, email, grade, total,
@@ -1455,14 +1636,17 @@ fn insert_in(
             ],
         )?;
     }
-    if created && lead.forward {
-        tx.execute(
-            "INSERT INTO forwards (lead_id, next_at) VALUES (?1, 0)",
-            params![lead.id],
-        )?;
+    if created {
+        for destination in &lead.deliveries {
+            tx.execute(
+                "INSERT INTO deliveries (lead_id, destination, next_at) VALUES (?1, ?2, 0)
+                 ON CONFLICT DO NOTHING",
+                params![lead.id, destination],
+            )?;
+        }
     }
     if created {
-        link_person(tx, lead)?;
+        link_person(tx, lead, later)?;
     }
     let (grade, total, received_at, score_mismatch, stored_hash, person) = tx.query_row(
         "SELECT grade, total, received_at, score_mismatch, body_sha256,
@@ -1492,11 +1676,41 @@ fn insert_in(
     })
 }
 
+/// Makes the next of `reps` the owner of the person of `lead` (just stored in `tx`) when the
+/// person has none, taking the form's next turn. One connection serves the file, so the
+/// transaction alone keeps two inserts from taking one turn.
+fn assign_in(tx: &Connection, lead: &Ingested, reps: &[String]) -> Result<(), StoreError> {
+    let (person, owner): (i64, Option<String>) = tx.query_row(
+        "SELECT p.id, p.owner FROM persons p JOIN leads l ON l.person_id = p.id WHERE l.id = ?1",
+        params![lead.id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if owner.is_some() {
+        return Ok(());
+    }
+    let turn: i64 = tx.query_row(
+        "INSERT INTO rotations (form_id, turns) VALUES (?1, 1)
+         ON CONFLICT (form_id) DO UPDATE SET turns = turns + 1 RETURNING turns",
+        params![lead.form_id],
+        |r| r.get(0),
+    )?;
+    let rep = &reps[usize::try_from(turn - 1).unwrap_or(0) % reps.len()];
+    tx.execute(
+        "UPDATE persons SET owner = ?2 WHERE id = ?1 AND owner IS NULL",
+        params![person, rep],
+    )?;
+    Ok(())
+}
+
 /// Links a new lead to its person (see [`person_key`]): the person of its email; else the
 /// person its visitor id was last seen with; else a new one. A person known only by this
 /// lead's visitor id becomes (or is merged into) the person of its email. Then brings the
 /// person's row up to date.
-fn link_person(tx: &Connection, lead: &Ingested) -> Result<(), StoreError> {
+fn link_person(
+    tx: &Connection,
+    lead: &Ingested,
+    later: Option<&mut Vec<i64>>,
+) -> Result<(), StoreError> {
     let find = |key: &str| -> rusqlite::Result<Option<i64>> {
         tx.query_row("SELECT id FROM persons WHERE key = ?1", params![key], |r| {
             r.get(0)
@@ -1512,6 +1726,7 @@ fn link_person(tx: &Connection, lead: &Ingested) -> Result<(), StoreError> {
             r.get(0)
         })
     };
+    let mut merged = false;
     let visitor = lead.visitor_id.as_deref();
     let visitor_key = person_key(None, visitor, &lead.id);
     let id = match normal_email(lead.email.as_deref()) {
@@ -1523,6 +1738,7 @@ fn link_person(tx: &Connection, lead: &Ingested) -> Result<(), StoreError> {
             };
             match (by_email, by_visitor) {
                 (Some(person), Some(anonymous)) if person != anonymous => {
+                    merged = true;
                     for sql in [
                         "UPDATE leads SET person_id = ?1 WHERE person_id = ?2",
                         "UPDATE feedback SET person_id = ?1 WHERE person_id = ?2",
@@ -1573,7 +1789,22 @@ fn link_person(tx: &Connection, lead: &Ingested) -> Result<(), StoreError> {
         "UPDATE leads SET person_id = ?2 WHERE id = ?1",
         params![lead.id, id],
     )?;
-    refresh(tx, "id = ?1", id)?;
+    if let Some(later) = later {
+        later.push(id);
+    } else if merged {
+        refresh(tx, "id = ?1", id)?;
+    } else {
+        // The new submission counts itself in: a count of all of them would read every one,
+        // for each (10,000 submissions of one email took minutes to store).
+        tx.execute(
+            concat!(
+                touch_persons!(),
+                ", leads = leads + 1, spam = CASE WHEN leads = 0 THEN ?2 ELSE MIN(spam, ?2) END
+                 WHERE id = ?1"
+            ),
+            params![id, lead.spam],
+        )?;
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use bantam_engine::{build_lead, parse_config, Answers, Input, Kind, LeadInput, P
 use serde_json::json;
 
 mod listen;
+pub mod smtp;
 pub use listen::spawn_listening;
 
 /// A lead for a BANT-preset form `form_id`, answering `answers` (question id, value: an option
