@@ -778,28 +778,8 @@ pub(crate) async fn inbox(
     let daily = store.daily(&chart_filter).await?;
 
     let mut body = inbox_header(&format!("{matches} match"), &qs, held, admin);
-    if admin && !form_ids.is_empty() {
-        let links: Vec<String> = form_ids
-            .iter()
-            .map(|id| {
-                format!(
-                    "<a href=\"/inbox/forms/{}/fit\">{}</a>",
-                    encode(id),
-                    escape(id)
-                )
-            })
-            .collect();
-        let _ = write!(
-            body,
-            "<p>Points learned from sales outcomes: {}</p>",
-            links.join(" · ")
-        );
-    }
-    if admin && held > 0 {
-        let _ = write!(
-            body,
-            "<p class=\"warn\" role=\"status\">{held} lead(s) wait in <a href=\"/inbox/quarantine\">quarantine</a>: the collector could not take them as they came. Each shows why and can be accepted.</p>"
-        );
+    if admin {
+        admin_notes(&mut body, &form_ids, held);
     }
     body.push_str(&filter_form(LEADS, &query, &form_ids, &grade_names, None));
     body.push_str("<section aria-labelledby=\"ll\"><h2 id=\"ll\">Newest first</h2>");
@@ -1645,6 +1625,34 @@ fn csv_row(out: &mut String, r: &Row) {
         out.push_str(&csv_cell(cell));
     }
     out.push_str("\r\n");
+}
+
+/// What the lists of people and of submissions tell an admin first: the forms' learned points
+/// and the leads waiting in quarantine.
+pub(crate) fn admin_notes(body: &mut String, form_ids: &[String], held: u64) {
+    if !form_ids.is_empty() {
+        let links: Vec<String> = form_ids
+            .iter()
+            .map(|id| {
+                format!(
+                    "<a href=\"/inbox/forms/{}/fit\">{}</a>",
+                    encode(id),
+                    escape(id)
+                )
+            })
+            .collect();
+        let _ = write!(
+            body,
+            "<p>Points learned from sales outcomes: {}</p>",
+            links.join(" · ")
+        );
+    }
+    if held > 0 {
+        let _ = write!(
+            body,
+            "<p class=\"warn\" role=\"status\">{held} lead(s) wait in <a href=\"/inbox/quarantine\">quarantine</a>: the collector could not take them as they came. Each shows why and can be accepted.</p>"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -579,28 +579,8 @@ pub(crate) async fn people_page(
         held,
         admin,
     );
-    if admin && !form_ids.is_empty() {
-        let links: Vec<String> = form_ids
-            .iter()
-            .map(|id| {
-                format!(
-                    "<a href=\"/inbox/forms/{}/fit\">{}</a>",
-                    encode(id),
-                    escape(id)
-                )
-            })
-            .collect();
-        let _ = write!(
-            body,
-            "<p>Points learned from sales outcomes: {}</p>",
-            links.join(" · ")
-        );
-    }
-    if admin && held > 0 {
-        let _ = write!(
-            body,
-            "<p class=\"warn\" role=\"status\">{held} lead(s) wait in <a href=\"/inbox/quarantine\">quarantine</a>: the collector could not take them as they came. Each shows why and can be accepted.</p>"
-        );
+    if admin {
+        crate::inbox::admin_notes(&mut body, &form_ids, held);
     }
     body.push_str(&filter_form(
         "/inbox",
