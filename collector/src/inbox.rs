@@ -190,13 +190,15 @@ impl FilterQuery {
 }
 
 /// The filters that lead-source quality and the chart follow: form, dates, source, medium and
-/// campaign. Grade, status and search pick leads within a source, so they are left out (a
-/// grade filter would make every source 100% of that grade).
+/// campaign. Grade, status, owner and search pick leads within a source, so they are left out
+/// (a grade filter would make every source 100% of that grade, an owner filter would hide the
+/// people nobody was given).
 pub(crate) fn quality_filter(filter: &Filter) -> Filter {
     Filter {
         grade: None,
         status: None,
         search: None,
+        owner: None,
         ..filter.clone()
     }
 }
@@ -427,7 +429,7 @@ pub(crate) fn scope_text(filter: &Filter) -> String {
     } else {
         format!("all leads of {}", parts.join(", "))
     };
-    format!("Computed over {over}, whatever their grade or sales status: the grade, status and search filters choose the leads listed below, not these figures. Sources, mediums and campaigns are compared without regard to case (Google is google).")
+    format!("Computed over {over}, whatever their grade, sales status or owner: the grade, status, owner and search filters choose the leads listed below, not these figures. Sources, mediums and campaigns are compared without regard to case (Google is google).")
 }
 
 fn quality_section(rows: &[SourceQuality], scope: &str) -> String {

@@ -543,10 +543,13 @@ pub(crate) fn account_bar() -> String {
     } else {
         ""
     };
+    // "My people": the people whose owner is this user's name (the names the routes file's
+    // `owners` and the person page's owner field give).
     format!(
-        "<nav class=\"account\" aria-label=\"Account\"><span>Signed in as <strong>{}</strong> ({}){admin}</span><form method=\"post\" action=\"/inbox/logout\">{}<button>Sign out</button></form></nav>",
+        "<nav class=\"account\" aria-label=\"Account\"><span>Signed in as <strong>{}</strong> ({}) · <a href=\"/inbox?owner={}\">My people</a>{admin}</span><form method=\"post\" action=\"/inbox/logout\">{}<button>Sign out</button></form></nav>",
         escape(&who.name),
         who.role.as_str(),
+        encode(&who.name),
         csrf_field()
     )
 }

@@ -220,7 +220,7 @@ async fn a_grade_filter_leaves_source_quality_alone(db: TestDb) {
         quality(&hot)
     );
     assert!(quality(&hot).contains("newsletter"), "other sources stay");
-    assert!(quality(&hot).contains("whatever their grade or sales status"));
+    assert!(quality(&hot).contains("whatever their grade, sales status or owner"));
     // A status or a search does not change it either; a source filter does.
     let won = html(&router, "/inbox/leads?status=won&q=acme").await;
     assert_eq!(quality(&won), quality(&all));
