@@ -247,6 +247,23 @@ pub(crate) fn encode(s: &str) -> String {
         .collect()
 }
 
+/// The Newer / Older links of a list at `path` showing `page` rows from `offset` of `total`,
+/// keeping the filters' query string `qs`.
+pub(crate) fn pager(path: &str, qs: &str, offset: u32, page: u32, total: u64) -> String {
+    let mut out = String::from("<nav class=\"pager\" aria-label=\"Pages\">");
+    let (qs, sep) = (escape(qs), if qs.is_empty() { "" } else { "&amp;" });
+    if offset > 0 {
+        let newer = offset.saturating_sub(page);
+        let _ = write!(out, "<a href=\"{path}?{qs}{sep}offset={newer}\">Newer</a>");
+    }
+    // No "Older" past the last offset a link can carry (it would wrap to the first page).
+    if let Some(older) = offset.checked_add(page).filter(|&o| u64::from(o) < total) {
+        let _ = write!(out, "<a href=\"{path}?{qs}{sep}offset={older}\">Older</a>");
+    }
+    out.push_str("</nav>");
+    out
+}
+
 /// Escapes text for HTML content and attribute values.
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -840,25 +857,8 @@ pub(crate) async fn inbox(
     if !rows.is_empty() {
         body.push_str("</tbody></table>");
     }
-    body.push_str("<nav class=\"pager\" aria-label=\"Pages\">");
-    let sep = if qs.is_empty() { "" } else { "&" };
-    if offset > 0 {
-        let _ = write!(
-            body,
-            "<a href=\"{LEADS}?{}{sep}offset={}\">Newer</a>",
-            escape(&qs),
-            offset.saturating_sub(PAGE)
-        );
-    }
-    // No "Older" past the last offset a link can carry (it would wrap to the first page).
-    if let Some(older) = offset.checked_add(PAGE).filter(|&o| u64::from(o) < total) {
-        let _ = write!(
-            body,
-            "<a href=\"{LEADS}?{}{sep}offset={older}\">Older</a>",
-            escape(&qs),
-        );
-    }
-    body.push_str("</nav></section>");
+    body.push_str(&pager(LEADS, &qs, offset, PAGE, total));
+    body.push_str("</section>");
     let scope = scope_text(&over);
     body.push_str(&quality_section(&quality, &scope));
     body.push_str(&chart_section(

@@ -622,24 +622,8 @@ pub(crate) async fn people_page(
     if !people.is_empty() {
         body.push_str("</tbody></table>");
     }
-    body.push_str("<nav class=\"pager\" aria-label=\"Pages\">");
-    let sep = if qs.is_empty() { "" } else { "&" };
-    if offset > 0 {
-        let _ = write!(
-            body,
-            "<a href=\"/inbox?{}{sep}offset={}\">Newer</a>",
-            escape(&qs),
-            offset.saturating_sub(PAGE)
-        );
-    }
-    if let Some(older) = offset.checked_add(PAGE).filter(|&o| u64::from(o) < total) {
-        let _ = write!(
-            body,
-            "<a href=\"/inbox?{}{sep}offset={older}\">Older</a>",
-            escape(&qs),
-        );
-    }
-    body.push_str("</nav></section>");
+    body.push_str(&crate::inbox::pager("/inbox", &qs, offset, PAGE, total));
+    body.push_str("</section>");
     body.push_str(&quality_section(&first, &last, &over));
     body.push_str("</main>");
     Ok(page("Bantam inbox: people", &body))

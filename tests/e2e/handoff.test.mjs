@@ -9,12 +9,11 @@
 // file naming the Slack receiver this test runs on loopback, and the reps sam@ and ria@.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, AXE_SOURCE, ROOT, BIN, SHOTS, CHROMIUM_ARGS, PASSWORD, until, sessionCookie, addUser } from "./support.mjs";
+import { chromium, ROOT, SHOTS, CHROMIUM_ARGS, PASSWORD, until, startCollector, pageViolations, sessionCookie, addUser } from "./support.mjs";
 
 const TOKEN = "handoff-test-token";
 const DESKTOP = { width: 1280, height: 900 };
@@ -69,13 +68,9 @@ before(async () => {
       },
     },
   }));
-  child = spawn(BIN, ["--listen", "127.0.0.1:0", "--db", join(dir, "leads.db"), "--www", join(ROOT, "www"),
+  ({ child, url } = await startCollector(["--db", join(dir, "leads.db"), "--www", join(ROOT, "www"),
     "--forms", join(dir, "forms"), "--admin-token", TOKEN, "--rate-limit", "0",
-    "--routes", join(dir, "routes.json")], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d) => { out += d; });
-  child.stderr.on("data", (d) => { out += d; });
-  url = await until(() => out.match(/listening on (http:\/\/[^ ]+)\//)?.[1], "the collector to listen");
+    "--routes", join(dir, "routes.json")]));
   // The first admin (set up with the token) adds the two reps the routes file names, with
   // their addresses as their user names, so "My people" finds what the rotation gave them.
   const admin = await sessionCookie(url, TOKEN, "admin");
@@ -123,15 +118,6 @@ async function person(key) {
   }, `the person ${key}`);
 }
 
-async function axe(page) {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const result = await window.axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
-    });
-    return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }));
-  });
-}
 
 /** The first-touch quality row of `source` on the people list `page` shows: cells by column. */
 async function firstTouchRow(page, source) {
@@ -175,7 +161,7 @@ test("a rep signs in, finds their person, accepts and wins them, and the source'
   // The inbox asks for a sign-in first, then goes on to it.
   await page.goto(`${url}/inbox`);
   await page.waitForURL(/\/inbox\/login\?next=%2Finbox$/);
-  assert.deepEqual(await axe(page), [], "axe on the login page");
+  assert.deepEqual(await pageViolations(page), [], "axe on the login page");
   await page.getByLabel("Name").fill("sam@example.com");
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -195,7 +181,7 @@ test("a rep signs in, finds their person, accepts and wins them, and the source'
   assert.equal((await firstTouchRow(page, "linkedin")).People, "2");
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= PHONE.width, `the rep's list is ${width} px wide on a ${PHONE.width} px phone`);
-  assert.deepEqual(await axe(page), [], "axe on the rep's list");
+  assert.deepEqual(await pageViolations(page), [], "axe on the rep's list");
   await page.screenshot({ path: join(SHOTS, "handoff-my-people-phone.png"), fullPage: true });
 
   // The person page: accepted, then won with a value.

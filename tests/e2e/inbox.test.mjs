@@ -9,11 +9,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tools, chromium, AXE_SOURCE, ROOT, BIN, SHOTS, CHROMIUM_ARGS, until, signedInContext } from "./support.mjs";
+import { tools, chromium, ROOT, BIN, SHOTS, CHROMIUM_ARGS, until, startCollector, pageViolations, signedInContext } from "./support.mjs";
 
 const TOKEN = "inbox-test-token";
 const PHONE = { width: 390, height: 844 };
@@ -52,12 +52,8 @@ before(async () => {
   writeFileSync(join(dir, "history.csv"), rows.join("\n") + "\n");
   const db = join(dir, "leads.db");
   execFileSync(BIN, ["import", "--form", "demo", "--db", db, "--forms", join(dir, "forms"), join(dir, "history.csv")]);
-  child = spawn(BIN, ["--listen", "127.0.0.1:0", "--db", db, "--www", join(ROOT, "www"),
-    "--forms", join(dir, "forms"), "--admin-token", TOKEN, "--rate-limit", "0"], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d) => { out += d; });
-  child.stderr.on("data", (d) => { out += d; });
-  url = await until(() => out.match(/listening on (http:\/\/[^ ]+)\//)?.[1], "the collector to listen");
+  ({ child, url } = await startCollector(["--db", db, "--www", join(ROOT, "www"),
+    "--forms", join(dir, "forms"), "--admin-token", TOKEN, "--rate-limit", "0"]));
   const auth = { Authorization: `Bearer ${TOKEN}` };
   const { leads } = await (await fetch(`${url}/v1/leads?limit=10`, { headers: auth })).json();
   leadId = leads.find((l) => l.lead.answers.email.startsWith("zoe"))?.lead.id;
@@ -93,16 +89,6 @@ async function open(path, viewport, options = {}) {
   return { page, context, response, problems };
 }
 
-/** axe-core over the whole page (WCAG 2.0, 2.1 and 2.2 A and AA, so touch targets count). */
-async function axe(page) {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const result = await window.axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
-    });
-    return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }));
-  });
-}
 
 const PAGES = () => [
   ["people", "/inbox"],
@@ -119,7 +105,7 @@ for (const [name, viewport] of [["phone", PHONE], ["desktop", DESKTOP]]) {
       const { page, context, problems } = await open(path, viewport);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= viewport.width, `${what} (${path}) is ${width} px wide on a ${viewport.width} px screen`);
-      const violations = await axe(page);
+      const violations = await pageViolations(page);
       assert.deepEqual(violations, [], `axe on ${what} at ${viewport.width} px: ${JSON.stringify(violations, null, 2)}`);
       await page.screenshot({ path: join(SHOTS, `inbox-${what}-${name}.png`), fullPage: true });
       // The bad-filter page is a 400 on purpose; Chromium logs that status as an error.

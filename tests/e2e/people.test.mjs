@@ -8,11 +8,10 @@
 // (the built widget) and one form.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, AXE_SOURCE, ROOT, BIN, SHOTS, CHROMIUM_ARGS, until, sessionCookie, signedInContext, addUser } from "./support.mjs";
+import { chromium, ROOT, SHOTS, CHROMIUM_ARGS, until, startCollector, pageViolations, sessionCookie, signedInContext, addUser } from "./support.mjs";
 
 const TOKEN = "people-test-token";
 const PHONE = { width: 390, height: 844 };
@@ -45,12 +44,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "bantam-people-"));
   mkdirSync(join(dir, "forms"));
   writeFileSync(join(dir, "forms", "people.json"), JSON.stringify(FORM));
-  child = spawn(BIN, ["--listen", "127.0.0.1:0", "--db", join(dir, "leads.db"), "--www", join(ROOT, "www"),
-    "--forms", join(dir, "forms"), "--admin-token", TOKEN, "--rate-limit", "0"], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d) => { out += d; });
-  child.stderr.on("data", (d) => { out += d; });
-  url = await until(() => out.match(/listening on (http:\/\/[^ ]+)\//)?.[1], "the collector to listen");
+  ({ child, url } = await startCollector(["--db", join(dir, "leads.db"), "--www", join(ROOT, "www"),
+    "--forms", join(dir, "forms"), "--admin-token", TOKEN, "--rate-limit", "0"]));
   // The first admin (set up with the token) adds the sales rep the pages are opened as.
   await addUser(url, await sessionCookie(url, TOKEN, "admin"), "sam", "sales");
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
@@ -108,15 +103,6 @@ async function open(path, viewport) {
   return { page, context, problems };
 }
 
-async function axe(page) {
-  await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const result = await window.axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
-    });
-    return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }));
-  });
-}
 
 /** The first-touch quality row of `source` on the people list: its cells by column name. */
 async function firstTouchRow(source) {
@@ -182,7 +168,7 @@ test("accepted, then won on the person page: the source table's win rate moves",
   await page.waitForURL(/problem=/);
   assert.match(await page.getByRole("alert").textContent(), /reason is required to reject/);
   assert.equal(await page.locator("section[aria-labelledby=feedback] tbody tr").count(), 0);
-  assert.deepEqual(await axe(page), [], "axe with the message shown");
+  assert.deepEqual(await pageViolations(page), [], "axe with the message shown");
   await page.selectOption("select[name=status]", "accepted");
   await page.getByRole("button", { name: "Record feedback" }).click();
   await page.waitForURL(/#feedback$/);
@@ -223,7 +209,7 @@ for (const [name, viewport] of [["phone", PHONE], ["desktop", DESKTOP]]) {
       const { page, context, problems } = await open(path, viewport);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= viewport.width, `${what} is ${width} px wide on a ${viewport.width} px screen`);
-      assert.deepEqual(await axe(page), [], `axe on ${what} at ${viewport.width} px`);
+      assert.deepEqual(await pageViolations(page), [], `axe on ${what} at ${viewport.width} px`);
       await page.screenshot({ path: join(SHOTS, `people-${what}-${name}.png`), fullPage: true });
       assert.deepEqual(problems, []);
       await context.close();

@@ -3,6 +3,7 @@
 // happens asynchronously; it never sleeps and hopes). Not a test file: `node --test` runs only
 // `*.test.mjs`.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -76,4 +77,31 @@ export async function addUser(url, adminCookie, name, role = "sales", password =
     body: new URLSearchParams({ csrf, name, role, password }),
   });
   assert.equal(response.status, 303, `adding ${name}: ${response.status} ${await response.text()}`);
+}
+
+/**
+ * Starts the collector (`BIN`) on a free loopback port with `args` besides `--listen`, and
+ * resolves to `{ child, url }` once it listens; the caller kills `child` when done.
+ */
+export async function startCollector(args) {
+  const child = spawn(BIN, ["--listen", "127.0.0.1:0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d) => { out += d; });
+  child.stderr.on("data", (d) => { out += d; });
+  const url = await until(() => out.match(/listening on (http:\/\/[^ ]+)\//)?.[1] || child.exitCode !== null,
+    "the collector to listen");
+  assert.equal(typeof url, "string", `the collector stopped: ${out}`);
+  return { child, url };
+}
+
+/** axe-core over the whole page (WCAG 2.0, 2.1 and 2.2 A and AA, so touch targets count):
+ * the violations, each with its rule, help and nodes; `[]` when there are none. */
+export async function pageViolations(page) {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
+    });
+    return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }));
+  });
 }
