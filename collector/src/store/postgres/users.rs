@@ -115,21 +115,7 @@ impl Postgres {
         name: &str,
         hash: &str,
     ) -> Result<bool, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let changed = tx
-            .execute(
-                "UPDATE users SET password_hash = $2 WHERE lower(name) = lower($1)",
-                &[&name, &hash],
-            )
-            .await?;
-        tx.execute(
-            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE lower(name) = lower($1))",
-            &[&name],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(changed == 1)
+        self.update_user(name, "password_hash", &hash, true).await
     }
 
     pub(in crate::store) async fn set_disabled(
@@ -137,15 +123,28 @@ impl Postgres {
         name: &str,
         at: Option<&str>,
     ) -> Result<bool, StoreError> {
+        self.update_user(name, "disabled_at", &at, at.is_some())
+            .await
+    }
+
+    /// Sets `column` of the user `name` (in any case) to `value`, and with `end_sessions`
+    /// deletes their sessions in the same transaction; false when there is no such user.
+    async fn update_user(
+        &self,
+        name: &str,
+        column: &str,
+        value: &(dyn tokio_postgres::types::ToSql + Sync),
+        end_sessions: bool,
+    ) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let changed = tx
             .execute(
-                "UPDATE users SET disabled_at = $2 WHERE lower(name) = lower($1)",
-                &[&name, &at],
+                &format!("UPDATE users SET {column} = $2 WHERE lower(name) = lower($1)"),
+                &[&name, value],
             )
             .await?;
-        if at.is_some() {
+        if end_sessions {
             tx.execute(
                 "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE lower(name) = lower($1))",
                 &[&name],
