@@ -1070,21 +1070,15 @@ pub(crate) async fn add_user(
         admin: role == Role::Admin,
         culprit,
     };
-    if let Some(problem) = name_problem(&name) {
+    let problem = name_problem(&name)
+        .map(|p| (p, Culprit::Name))
+        .or_else(|| password_problem(&password, &password).map(|p| (p, Culprit::Password)));
+    if let Some((problem, culprit)) = problem {
         return users_page(
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(("add", &problem)),
-            added(Culprit::Name),
-        )
-        .await;
-    }
-    if let Some(problem) = password_problem(&password, &password) {
-        return users_page(
-            &state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(("add", &problem)),
-            added(Culprit::Password),
+            added(culprit),
         )
         .await;
     }
