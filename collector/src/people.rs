@@ -186,9 +186,9 @@ pub(crate) async fn erasures_api(
     Ok(Json(json!({ "erasures": records })))
 }
 
-/// `GET /inbox/people/{key}`: the person: latest grade and score, grade history, every answer
-/// known with the visit it came from, first and last touch, submissions, owner, sales feedback,
-/// and the privacy requests (export, erase).
+/// `GET /inbox/people/{key}`: the person: latest grade and score, first and last touch, sales
+/// feedback, owner, grade history and submissions, every answer known with the visit it came
+/// from, and the privacy requests (export, erase).
 pub(crate) async fn person_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -217,15 +217,17 @@ pub(crate) async fn person_page(
         );
     }
     if let Some(p) = &person {
+        // What sales does with a person (feedback, owner) comes right after who they are now,
+        // not after every answer: on a phone it is in reach without scrolling past the visits.
         summary(&mut body, &state, p);
-        grade_history(&mut body, &state, &leads);
-        answers_known(&mut body, &state, &leads);
-        body.push_str(&owner_section(&p.key, p.owner.as_deref()));
         body.push_str(&feedback_section(
             &p.key,
             &history,
             query.problem.as_deref(),
         ));
+        body.push_str(&owner_section(&p.key, p.owner.as_deref()));
+        grade_history(&mut body, &state, &leads);
+        answers_known(&mut body, &state, &leads);
     }
     if person.is_none() && data.leads.is_empty() && data.quarantined.is_empty() {
         body.push_str("<p>Nothing is held about this person.</p>");
