@@ -300,7 +300,7 @@ table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}th,td{
 th{background:#f1f5f9}td.num,th.num{text-align:right}.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-weight:600;font-size:.8rem;background:#e5e7eb}
 .g0{background:#fee2e2;color:#991b1b}.g1{background:#fef3c7;color:#92400e}.g2{background:#dbeafe;color:#1e40af}
 .filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:.75rem;align-items:end;margin:0 0 1rem}.filters label{display:flex;flex-direction:column;font-size:.8rem;gap:.2rem}
-.filters .actions{display:flex;gap:1rem;align-items:center}
+.filters .actions{display:flex;gap:1rem;align-items:center}.filterbox{margin:0 0 1rem}.filterbox>summary{display:inline-block;min-height:44px;box-sizing:border-box;padding:.6rem .9rem;border:1px solid #9ca3af;border-radius:.4rem;font-weight:600}.filterbox>summary::before{content:'▸ '}.filterbox[open]>summary::before{content:'▾ '}.filterbox[open]>summary{margin-bottom:.75rem}
 input,select,button{font:inherit;padding:.35rem .5rem;min-height:2.25rem;max-width:100%}button{cursor:pointer}.warn{color:#b45309;font-weight:600}a{color:#1d4ed8}
 .error{border:2px solid #b91c1c;background:#fef2f2;color:#7f1d1d;padding:.6rem .8rem;border-radius:.4rem;margin:0 0 1rem}[aria-invalid=true]{border:2px solid #b91c1c}
 section{margin:1.5rem 0}pre{background:#fff;padding:1rem;font-size:.8rem;white-space:pre-wrap;overflow-wrap:anywhere}.pager{display:flex;gap:1.5rem;margin:1rem 0}
@@ -691,9 +691,22 @@ pub(crate) fn filter_form(
             escape(&error.message)
         );
     }
+    // Folded away while no filter is set (on a phone the fields would fill the first screen
+    // before the list); open while any is set, or one cannot be used.
+    let set = query
+        .query_string()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .count();
+    let (open, summary) = match set {
+        0 if error.is_none() => ("", "Filters".to_owned()),
+        0 => (" open", "Filters".to_owned()),
+        1 => (" open", "Filters (1 set)".to_owned()),
+        n => (" open", format!("Filters ({n} set)")),
+    };
     let _ = write!(
         out,
-        "<form class=\"filters\" method=\"get\" action=\"{action}\" aria-label=\"Filters\">{}{}{}{}{}{}{}{}{}{}<div class=\"actions\"><button>Filter</button><a href=\"{action}\">Clear</a></div></form>",
+        "<details class=\"filterbox\"{open}><summary>{summary}</summary><form class=\"filters\" method=\"get\" action=\"{action}\" aria-label=\"Filters\">{}{}{}{}{}{}{}{}{}{}<div class=\"actions\"><button>Filter</button><a href=\"{action}\">Clear</a></div></form></details>",
         select("grade", "Grade", grades, &query.grade),
         select("status", "Sales status", &statuses, &query.status),
         select("form", "Form", form_ids, &query.form),

@@ -131,10 +131,15 @@ test("the grade filter lists each grade once and filters both forms", async () =
   const { page, context } = await open("/inbox/leads", DESKTOP);
   const grades = await page.locator("select[name=grade] option").allTextContents();
   assert.deepEqual(grades, ["all", "hot", "warm", "cold"]);
+  // Folded away while no filter is set; open, and saying how many, while one is.
+  assert.equal(await page.locator("select[name=grade]").isVisible(), false);
+  await page.getByText("Filters", { exact: true }).click();
   await page.selectOption("select[name=grade]", "hot");
   await page.click("form.filters button");
   await page.waitForURL(/grade=hot/);
   assert.match(await page.locator("header p").textContent(), new RegExp(`^${hot} match`));
+  assert.equal(await page.locator("details.filterbox > summary").textContent(), "Filters (1 set)");
+  assert.equal(await page.locator("select[name=grade]").isVisible(), true);
   await context.close();
 });
 
