@@ -1,7 +1,25 @@
 //! Small DOM helpers. Text from config or visitors only ever goes in as text, never as HTML.
 
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
-use web_sys::{Document, Element, HtmlInputElement};
+use web_sys::{Document, Element, HtmlInputElement, Node};
+
+#[wasm_bindgen]
+extern "C" {
+    /// A node of the widget's own, as a parent.
+    type Parent;
+
+    /// `Node.appendChild` without a `Result`: web-sys's binding catches the exception that
+    /// appending may throw, and checking for it cost every call site bytes. Appending an
+    /// element the widget made to another of its own elements cannot throw.
+    #[wasm_bindgen(method, js_name = appendChild)]
+    fn append_child(this: &Parent, child: &Node);
+}
+
+/// Appends `child`, an element the widget made, to `parent`, one of its own nodes.
+pub(crate) fn append(parent: &Node, child: &Node) {
+    parent.unchecked_ref::<Parent>().append_child(child);
+}
 
 /// The page's document.
 pub(crate) fn document() -> Document {

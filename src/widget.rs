@@ -14,7 +14,7 @@ use web_sys::{
 };
 
 use crate::deliver::Outcome;
-use crate::dom::{attrs, document, el, input, text};
+use crate::dom::{append, attrs, document, el, input, text};
 use crate::events::{dispatch, from_json, obj, report, WidgetError};
 use crate::outbox::Entry;
 
@@ -201,7 +201,7 @@ impl Widget {
             ],
         );
         let progress_bar: HtmlElement = el(&doc, "div", "").unchecked_into();
-        let _ = progress.append_child(&progress_bar);
+        append(&progress, &progress_bar);
         let questions_el = el(&doc, "div", "");
         let summary = el(&doc, "p", "sm");
         attrs(&summary, &[("role", "alert")]);
@@ -211,16 +211,16 @@ impl Widget {
         let next = text(&doc, "button", "nx", &form.texts.next);
         attrs(&next, &[("type", "submit")]);
         for child in [&back, &next] {
-            let _ = nav.append_child(child);
+            append(&nav, child);
         }
         // The form's own title and intro, when the config gives them.
         for (tag, class, content) in [("h2", "tt", &form.title), ("p", "in", &form.intro)] {
             if let Some(content) = content {
-                let _ = form_el.append_child(&text(&doc, tag, class, content));
+                append(&form_el, &text(&doc, tag, class, content));
             }
         }
         for child in [&status, &progress, &questions_el, &summary, &nav] {
-            let _ = form_el.append_child(child);
+            append(&form_el, child);
         }
         let honeypot = form.spam.honeypot.then(|| {
             // Off-screen and out of the tab order: people never see it, form-filling bots do.
@@ -237,13 +237,13 @@ impl Widget {
                     ("autocomplete", "off"),
                 ],
             );
-            let _ = trap.append_child(&label);
-            let _ = trap.append_child(&field);
-            let _ = form_el.append_child(&trap);
+            append(&trap, &label);
+            append(&trap, &field);
+            append(&form_el, &trap);
             field
         });
-        let _ = root.append_child(&form_el);
-        let _ = shadow.append_child(&root);
+        append(&root, &form_el);
+        append(&shadow, &root);
 
         let profile = if preview.active() {
             crate::visitor::Profile {
@@ -445,7 +445,7 @@ impl Widget {
         if self.steps.is_empty() {
             // Everything is known: nothing to ask, only to send.
             let welcome = text(&doc, "p", "", &self.form.texts.welcome_back);
-            let _ = self.questions_el.append_child(&welcome);
+            append(&self.questions_el, &welcome);
             self.next.set_text_content(Some(&self.form.texts.submit));
             let _ = self.back.toggle_attribute_with_force("hidden", true);
             self.status.set_text_content(None);
@@ -453,7 +453,7 @@ impl Widget {
         }
         for &index in &self.steps[self.step] {
             let rendered = render_question(&doc, &self.form, index, &self.answers);
-            let _ = self.questions_el.append_child(&rendered.field);
+            append(&self.questions_el, &rendered.field);
             self.rendered.push(rendered);
         }
         self.update_visibility();
@@ -831,17 +831,17 @@ impl Widget {
         attrs(&section, &[("role", "status")]);
         let title = text(&doc, "h2", "", &thanks.title);
         attrs(&title, &[("tabindex", "-1")]);
-        let _ = section.append_child(&title);
-        let _ = section.append_child(&text(&doc, "p", "", &thanks.body));
+        append(&section, &title);
+        append(&section, &text(&doc, "p", "", &thanks.body));
         if let Some(link) = &thanks.link {
             let a = text(&doc, "a", "cta", &link.text);
             attrs(&a, &[("href", &link.url)]);
             if link.new_tab {
                 attrs(&a, &[("target", "_blank"), ("rel", "noopener")]);
             }
-            let _ = section.append_child(&a);
+            append(&section, &a);
         }
-        let _ = self.root.append_child(&section);
+        append(&self.root, &section);
         if let Some(url) = &thanks.embed_url {
             let frame = el(&doc, "iframe", "em");
             attrs(
@@ -856,7 +856,7 @@ impl Widget {
                     ),
                 ],
             );
-            let _ = self.root.append_child(&frame);
+            append(&self.root, &frame);
         }
         // The editor's preview leaves the focus in the editor.
         #[cfg(feature = "validator")]
@@ -978,7 +978,7 @@ fn render_question(
             // "Work email(required)".
             let _ = label.append_with_str_1(" ");
             let mark = text(doc, "span", "rq", &form.texts.required_mark);
-            let _ = label.append_child(&mark);
+            append(&label, &mark);
         }
         label
     };
@@ -989,9 +989,9 @@ fn render_question(
         Kind::SingleChoice(choices) | Kind::MultipleChoice(choices) | Kind::YesNo(choices) => {
             field = el(doc, "fieldset", "f q");
             attrs(&field, &[("aria-describedby", &described)]);
-            let _ = field.append_child(&heading("legend", ""));
+            append(&field, &heading("legend", ""));
             if let Some(help) = &help {
-                let _ = field.append_child(help);
+                append(&field, help);
             }
             let kind = if matches!(q.kind, Kind::MultipleChoice(_)) {
                 "checkbox"
@@ -1015,9 +1015,9 @@ fn render_question(
                 control.set_checked(checked);
                 let label = text(doc, "label", "", &choice.label);
                 attrs(&label, &[("for", &id)]);
-                let _ = row.append_child(&control);
-                let _ = row.append_child(&label);
-                let _ = field.append_child(&row);
+                append(&row, &control);
+                append(&row, &label);
+                append(&field, &row);
                 inputs.push(control);
             }
         }
@@ -1035,11 +1035,11 @@ fn render_question(
             control.set_checked(matches!(value, Some(V::Bool(true))));
             let label = heading("label", "");
             attrs(&label, &[("for", &base)]);
-            let _ = row.append_child(&control);
-            let _ = row.append_child(&label);
-            let _ = field.append_child(&row);
+            append(&row, &control);
+            append(&row, &label);
+            append(&field, &row);
             if let Some(help) = &help {
-                let _ = field.append_child(help);
+                append(&field, help);
             }
             inputs.push(control);
         }
@@ -1047,9 +1047,9 @@ fn render_question(
             field = el(doc, "div", "f q");
             let label = heading("label", "l");
             attrs(&label, &[("for", &base)]);
-            let _ = field.append_child(&label);
+            append(&field, &label);
             if let Some(help) = &help {
-                let _ = field.append_child(help);
+                append(&field, help);
             }
             let kind = match q.kind {
                 Kind::Email => "email",
@@ -1080,11 +1080,11 @@ fn render_question(
                 Some(V::Number(n)) => control.set_value(&bantam_engine::format_number(*n)),
                 _ => {}
             }
-            let _ = field.append_child(&control);
+            append(&field, &control);
             inputs.push(control);
         }
     }
-    let _ = field.append_child(&error);
+    append(&field, &error);
     attrs(&field, &[("data-q", &q.id)]);
     Rendered {
         index,

@@ -9,7 +9,16 @@ use crate::form::{Category, Form, Kind};
 use crate::map::Map;
 use crate::value::JsonWriter;
 
-/// The bundled list of free-mail domains, one per line, `#` comments (see the file's header).
+/// The bundled list of free-mail domains, one per line and nothing else: the file ships to every
+/// visitor inside the widget, so what would be its header is here (a comment there cost the
+/// widget 0.3 KB gzipped).
+///
+/// Bantam classifies a lead's email domain as `free` when it is on this list (exact match,
+/// case-insensitive) and as `business` otherwise. The list holds the consumer mailbox providers
+/// with the largest user bases in the markets Bantam's customers sell to (global, US, UK, DACH,
+/// France, Italy, Spain, the Nordics, Eastern Europe, Russia, China, Japan, India, Brazil), and
+/// the privacy-focused providers. It is deliberately short: every byte ships to every visitor.
+/// Add a domain with a line of its own (in order) and a test below if it matters to you.
 const FREE_MAIL: &str = include_str!("../data/free-mail-domains.txt");
 
 /// Whether an email domain belongs to a mailbox provider or to an organisation.
@@ -140,9 +149,7 @@ impl SpamRules {
 /// Whether `domain` is a free-mail provider's (exact match on the bundled list).
 pub fn domain_kind(domain: &str) -> DomainKind {
     let domain = domain.trim().to_ascii_lowercase();
-    let free = FREE_MAIL
-        .lines()
-        .any(|line| !line.starts_with('#') && line.trim() == domain);
+    let free = FREE_MAIL.lines().any(|line| line == domain);
     if free {
         DomainKind::Free
     } else {
@@ -288,8 +295,9 @@ mod tests {
     }
 
     #[test]
-    fn the_list_is_sorted_lower_case_and_without_duplicates() {
-        let domains: Vec<&str> = FREE_MAIL.lines().filter(|l| !l.starts_with('#')).collect();
+    fn the_list_is_domains_only_sorted_lower_case_and_without_duplicates() {
+        // Nothing but domains: a comment line would ship to every visitor.
+        let domains: Vec<&str> = FREE_MAIL.lines().collect();
         assert!(domains.len() > 50);
         for d in &domains {
             assert_eq!(*d, d.trim().to_ascii_lowercase(), "{d}");

@@ -1,0 +1,46 @@
+// What a page downloads for the default embed carries no bytes that do nothing for it: the
+// lean module's wasm and glue use the short import and export names the build gave them
+// (wasm-bindgen's own are hashed, `__wbg_<name>_<16 hex digits>`, and stood in both files), and
+// the wasm has no custom sections. The files are the ones the collector serves; that the widget
+// still works with them is what every other browser test shows.
+//
+// Run by `scripts/dev test` with BANTAM_URL set to the collector.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+const BASE = process.env.BANTAM_URL;
+assert.ok(BASE, "BANTAM_URL must point at a running collector");
+
+/** The lean module's glue and wasm, by the names the classic loader preloads. */
+async function leanModule() {
+  const embed = await (await fetch(`${BASE}/dist/embed.js`)).text();
+  const glue = embed.match(/bantam_core\.[0-9a-f]{10}\.js/)?.[0];
+  const wasm = embed.match(/bantam_core_bg\.[0-9a-f]{10}\.wasm/)?.[0];
+  assert.ok(glue && wasm, "embed.js names the lean module's hashed files");
+  const get = async (name) => {
+    const response = await fetch(`${BASE}/dist/${name}`);
+    assert.equal(response.status, 200, name);
+    return response;
+  };
+  return {
+    glue: await (await get(glue)).text(),
+    wasm: new WebAssembly.Module(await (await get(wasm)).arrayBuffer()),
+  };
+}
+
+test("the default embed's wasm and glue carry short import and export names and no custom sections", async () => {
+  const { glue, wasm } = await leanModule();
+  const imports = WebAssembly.Module.imports(wasm);
+  const exports = WebAssembly.Module.exports(wasm);
+  assert.ok(imports.length > 50, `the widget imports its browser APIs (${imports.length})`);
+  for (const { module, name } of imports) {
+    assert.ok(module.length <= 2 && name.length <= 3, `import ${module}.${name} has a short name`);
+  }
+  for (const { name } of exports) {
+    assert.ok(name.length <= 3, `export ${name} has a short name`);
+  }
+  assert.doesNotMatch(glue, /__wbg_\w+_[0-9a-f]{16}|__wbindgen_|bantam_core_bg\.js/, "the glue names no import or export by wasm-bindgen's name");
+  for (const section of ["name", "producers", "target_features"]) {
+    assert.deepEqual(WebAssembly.Module.customSections(wasm, section), [], `no ${section} section`);
+  }
+});
