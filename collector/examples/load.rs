@@ -340,6 +340,8 @@ fn hold_slow(addr: SocketAddr, n: usize, stop: Arc<AtomicBool>) -> std::thread::
 #[derive(Clone, Default)]
 struct Receiver {
     accepted: Arc<Mutex<HashMap<String, usize>>>,
+    /// Per lead id, every request (refused ones too).
+    attempts: Arc<Mutex<HashMap<String, usize>>>,
     requests: Arc<AtomicUsize>,
     refused: Arc<AtomicUsize>,
     /// Answers 503 to every `fail_every`-th request (0: never).
@@ -354,6 +356,15 @@ async fn receive(
     body: axum::body::Bytes,
 ) -> axum::http::StatusCode {
     let n = r.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    *r.attempts
+        .lock()
+        .unwrap()
+        .entry(key.to_owned())
+        .or_default() += 1;
     if r.fail_every > 0 && n % r.fail_every == 0 {
         r.refused.fetch_add(1, Ordering::Relaxed);
         return axum::http::StatusCode::SERVICE_UNAVAILABLE;
@@ -523,6 +534,7 @@ fn main() {
     } else {
         None
     });
+    let posts_started = Instant::now();
     let first = round(&addrs, &bodies, concurrency, &|done| {
         if done == leads / 2 {
             if let Some(pid) = victim.lock().unwrap().take() {
@@ -571,17 +583,43 @@ fn main() {
         };
         let drained_from = Instant::now();
         let deadline = drained_from + Duration::from_secs(180);
-        let all_in = || {
-            receivers.iter().all(|(name, r, _)| {
-                let accepted = r.accepted.lock().unwrap();
-                expected(name).iter().all(|id| accepted.contains_key(*id))
-            })
-        };
-        while !all_in() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
+        // When each destination had every lead it should have (polled every 20 ms).
+        let mut done: Vec<Option<Instant>> = vec![None; receivers.len()];
+        while done.iter().any(Option::is_none) && Instant::now() < deadline {
+            for (at, (name, r, _)) in done.iter_mut().zip(receivers) {
+                if at.is_none() {
+                    let accepted = r.accepted.lock().unwrap();
+                    if expected(name).iter().all(|id| accepted.contains_key(*id)) {
+                        *at = Some(Instant::now());
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
         let drained = drained_from.elapsed().as_secs_f64();
         println!("outboxes drained {drained:.2} s after the last post (the replay round's)");
+        for ((name, r, _), at) in receivers.iter().zip(&done) {
+            let Some(at) = at else {
+                println!("  {name:<12} not drained after 180 s");
+                continue;
+            };
+            let delivered = r.accepted.lock().unwrap().len();
+            let since_first = at.duration_since(posts_started).as_secs_f64();
+            // A lead refused n times in a row waits about 2^n - 1 s for its backoff in all.
+            let most = r
+                .attempts
+                .lock()
+                .unwrap()
+                .values()
+                .copied()
+                .max()
+                .unwrap_or(0);
+            println!(
+                "  {name:<12} drained {:>6.2} s after the last post, {since_first:>6.2} s after the first: {:>6.0} deliveries/s over the whole run; most requests for one lead: {most}",
+                at.saturating_duration_since(drained_from).as_secs_f64(),
+                delivered as f64 / since_first,
+            );
+        }
         for (name, r, _) in receivers {
             let accepted = r.accepted.lock().unwrap();
             let want = expected(name);

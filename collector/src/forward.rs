@@ -36,14 +36,16 @@ use crate::forms::Forms;
 use crate::routes::{Destination, Routes, Sink, FLAGS_DESTINATION};
 use crate::store::{Attempted, Due, Store};
 
-/// Attempts before an entry is marked failed (about a day of backoff in all).
+/// Attempts before an entry is marked failed (about four hours of backoff in all).
 pub const MAX_ATTEMPTS: u32 = 16;
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// How long a pass keeps outcomes before it writes them.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Entries one pass claims at most.
-const BATCH: u32 = 20;
+const BATCH: u32 = 100;
+/// Requests one destination's worker has on their way at once.
+pub const IN_FLIGHT: usize = 8;
 /// How long a worker keeps the deliveries it claimed by default.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
@@ -165,6 +167,7 @@ fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
+        .max_idle_connections_per_host(IN_FLIGHT)
         .build()
         .new_agent()
 }
@@ -294,17 +297,19 @@ fn email(
 }
 
 /// Runs every destination's outbox, each in its own task: every `every`, and at once again
-/// while a pass found a full batch, it sends the due entries and records the outcomes.
+/// while a pass found a full batch, it sends the due entries and records the outcomes. Each
+/// worker keeps its client, so its connections stay open from one pass to the next.
 pub fn run(outbox: Outbox, every: Duration) {
     for destination in &outbox.routes.destinations {
         let (outbox, name) = (outbox.clone(), destination.name.clone());
+        let client = agent(destination.timeout.min(outbox.routes.lease / 2));
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(every);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 interval.tick().await;
                 loop {
-                    match deliver_due(&outbox, &name).await {
+                    match pass(&outbox, &name, Some(&client)).await {
                         Ok(n) if n >= BATCH as usize => continue,
                         Ok(_) => break,
                         Err(err) => {
@@ -318,12 +323,22 @@ pub fn run(outbox: Outbox, every: Duration) {
     }
 }
 
-/// One pass over a destination's due entries: claims them, sends each (on a blocking thread)
-/// and records the outcome. Returns how many were claimed. Public for tests and tools.
+/// One pass over a destination's due entries: claims them, sends up to [`IN_FLIGHT`] at once
+/// (each on a blocking thread) and records the outcomes. Returns how many were claimed. Public
+/// for tests and tools.
 ///
 /// # Errors
 /// A storage error; delivery errors are recorded on the entries instead.
 pub async fn deliver_due(outbox: &Outbox, name: &str) -> Result<usize, crate::StoreError> {
+    pass(outbox, name, None).await
+}
+
+/// [`deliver_due`] with the worker's client (a new one when `None`).
+async fn pass(
+    outbox: &Outbox,
+    name: &str,
+    client: Option<&ureq::Agent>,
+) -> Result<usize, crate::StoreError> {
     let lease = outbox.routes.lease;
     let claimed_at = Instant::now();
     let due = outbox
@@ -349,62 +364,48 @@ pub async fn deliver_due(outbox: &Outbox, name: &str) -> Result<usize, crate::St
     };
     let mut sending = destination.clone();
     sending.timeout = destination.timeout.min(lease / 2);
-    let client = agent(sending.timeout);
+    let client = client.cloned().unwrap_or_else(|| agent(sending.timeout));
     let mut outcomes = Vec::with_capacity(count);
     let mut flushed = Instant::now();
     let mut entries = due.into_iter();
-    while let Some(entry) = entries.next() {
-        if claimed_at.elapsed() + sending.timeout > lease {
-            // Too little of the lease is left for another attempt: hand the rest back.
-            let rest: Vec<String> = std::iter::once(entry)
-                .chain(entries)
-                .map(|e| e.lead_id)
-                .collect();
-            outbox.store.release_deliveries(name, &rest).await?;
-            break;
-        }
-        let owner = entry.owner.clone();
-        let (attempt, forms, public_url, client) = (
-            sending.clone(),
-            outbox.forms.clone(),
-            outbox.public_url.clone(),
-            client.clone(),
-        );
-        let (entry, outcome) = tokio::task::spawn_blocking(move || {
-            let extras = AlertExtras {
-                public_url: public_url.as_deref(),
-                owner: owner.as_deref(),
-            };
-            let outcome = deliver(&client, &attempt, &forms, &entry, &extras);
-            (entry, outcome)
-        })
-        .await
-        .map_err(|err| crate::StoreError::Task(err.to_string()))?;
-        let attempted = match outcome {
-            Outcome::Delivered(status) => Attempted::Delivered {
-                status,
-                at: crate::time::now_rfc3339(),
-            },
-            Outcome::Retry(error, retry_after) => {
-                let attempts = entry.attempts + 1;
-                let wait = retry_after
-                    .unwrap_or_else(|| backoff(attempts))
-                    .min(MAX_BACKOFF);
-                Attempted::Failed {
-                    attempts,
-                    next_at_ms: now_ms() + wait.as_millis() as i64,
-                    error,
-                    failed: attempts >= MAX_ATTEMPTS,
-                }
+    let mut in_flight = tokio::task::JoinSet::new();
+    let mut handed_back = false;
+    loop {
+        // Start entries while fewer than IN_FLIGHT are on their way and enough of the lease is
+        // left for one more request; the claim is this worker's alone, so sending several of
+        // its entries at once delivers none twice.
+        while in_flight.len() < IN_FLIGHT && !handed_back {
+            let Some(entry) = entries.next() else { break };
+            if claimed_at.elapsed() + sending.timeout > lease {
+                // Too little of the lease is left for another attempt: hand the rest back.
+                let rest: Vec<String> = std::iter::once(entry)
+                    .chain(entries.by_ref())
+                    .map(|e| e.lead_id)
+                    .collect();
+                outbox.store.release_deliveries(name, &rest).await?;
+                handed_back = true;
+                break;
             }
-            Outcome::Refused(error) => Attempted::Failed {
-                attempts: entry.attempts + 1,
-                next_at_ms: 0,
-                error,
-                failed: true,
-            },
+            let (attempt, forms, public_url, client) = (
+                sending.clone(),
+                outbox.forms.clone(),
+                outbox.public_url.clone(),
+                client.clone(),
+            );
+            in_flight.spawn_blocking(move || {
+                let extras = AlertExtras {
+                    public_url: public_url.as_deref(),
+                    owner: entry.owner.as_deref(),
+                };
+                let outcome = deliver(&client, &attempt, &forms, &entry, &extras);
+                (entry, outcome)
+            });
+        }
+        let Some(joined) = in_flight.join_next().await else {
+            break;
         };
-        outcomes.push((entry.lead_id, attempted));
+        let (entry, outcome) = joined.map_err(|err| crate::StoreError::Task(err.to_string()))?;
+        outcomes.push((entry.lead_id, attempted(entry.attempts, outcome)));
         // Outcomes are written together, one transaction (one write to disk) for many
         // deliveries, but at least every second, so a slow destination's state shows soon.
         if flushed.elapsed() >= FLUSH_EVERY {
@@ -415,6 +416,37 @@ pub async fn deliver_due(outbox: &Outbox, name: &str) -> Result<usize, crate::St
     }
     outbox.store.record_deliveries(name, &outcomes).await?;
     Ok(count)
+}
+
+/// What an attempt's outcome makes of an entry that had `attempts` before it.
+fn attempted(attempts: u32, outcome: Outcome) -> Attempted {
+    match outcome {
+        Outcome::Delivered(status) => Attempted::Delivered {
+            status,
+            at: crate::time::now_rfc3339(),
+        },
+        Outcome::Retry(error, retry_after) => {
+            // The first retry waits about 1 s, the next 2 s, and so on: `backoff` of the
+            // attempts before this one (once `backoff(attempts + 1)`, which began at 2 s and
+            // doubled every wait, so five refusals in a row held a lead for a minute, not 31 s).
+            let wait = retry_after
+                .unwrap_or_else(|| backoff(attempts))
+                .min(MAX_BACKOFF);
+            let attempts = attempts + 1;
+            Attempted::Failed {
+                attempts,
+                next_at_ms: now_ms() + wait.as_millis() as i64,
+                error,
+                failed: attempts >= MAX_ATTEMPTS,
+            }
+        }
+        Outcome::Refused(error) => Attempted::Failed {
+            attempts: attempts + 1,
+            next_at_ms: 0,
+            error,
+            failed: true,
+        },
+    }
 }
 
 /// One pass of the `--forward-*` flags' destination alone (`forward`). Public for tests and
@@ -469,6 +501,35 @@ mod tests {
         let (body, _) =
             body_for(Format::Hubspot, &forms, &lead("2020-01-01T00:00:00.000Z")).unwrap();
         assert!(!body.contains("submittedAt"), "{body}");
+    }
+
+    #[test]
+    fn retries_wait_1_s_then_2_s_then_4_s() {
+        for (before, least) in [(0, 1000), (1, 2000), (2, 4000)] {
+            let started = now_ms();
+            let Attempted::Failed {
+                attempts,
+                next_at_ms,
+                failed,
+                ..
+            } = attempted(before, Outcome::Retry("HTTP 503".into(), None))
+            else {
+                panic!("a retry is a failed attempt");
+            };
+            let wait = next_at_ms - started;
+            assert_eq!((attempts, failed), (before + 1, false));
+            assert!(
+                wait >= least && wait <= least * 12 / 10 + 250,
+                "after {before} attempts: {wait} ms"
+            );
+        }
+        let Attempted::Failed { next_at_ms, .. } = attempted(
+            0,
+            Outcome::Retry("HTTP 429".into(), Some(Duration::from_secs(30))),
+        ) else {
+            panic!("a retry is a failed attempt");
+        };
+        assert!(next_at_ms - now_ms() > 29_000, "Retry-After is honoured");
     }
 
     #[test]

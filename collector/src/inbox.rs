@@ -313,7 +313,8 @@ table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-pa
 table.cards tr{background:#fff;border:1px solid #e5e7eb;border-radius:.5rem;margin:0 0 .75rem;padding:.5rem .75rem}
 table.cards td{border:0;padding:.15rem 0;display:flex;gap:.75rem;text-align:left}table.cards td:empty{display:none}
 table.cards td::before{content:attr(data-label);flex:0 0 6.5rem;color:#4b5563;font-size:.8rem}table.cards td.lead::before{content:none}
-table.cards td.lead{display:block;font-size:1rem}}
+table.cards td.lead{display:block;font-size:1rem}
+table.cards th[scope=row]{display:block;background:none;border:0;padding:0 0 .25rem;font-size:1rem}}
 .account{display:flex;flex-wrap:wrap;gap:.25rem 1rem;justify-content:flex-end;align-items:center;max-width:80rem;margin:0 auto;padding:.5rem 1.5rem 0;font-size:.9rem}.account form{margin:0}
 .card{max-width:26rem;background:#fff;border:1px solid #e5e7eb;border-radius:.5rem;padding:1rem 1.25rem}.stack{display:flex;flex-direction:column;gap:.9rem}
 .stack label{display:flex;flex-direction:column;gap:.25rem;font-weight:600}.stack button{align-self:flex-start;background:#1d4ed8;color:#fff;border:0;border-radius:.35rem;padding:.5rem 1rem}
@@ -903,7 +904,7 @@ fn deliveries_section(deliveries: &[DeliveryState]) -> String {
         return String::new();
     }
     let mut out = String::from(
-        "<section aria-labelledby=\"deliveries\"><h2 id=\"deliveries\">Deliveries</h2><table><thead><tr><th scope=\"col\">Destination</th><th scope=\"col\">State</th><th scope=\"col\">Attempts</th><th scope=\"col\">Details</th></tr></thead><tbody>",
+        "<section aria-labelledby=\"deliveries\"><h2 id=\"deliveries\">Deliveries</h2><table class=\"cards\"><thead><tr><th scope=\"col\">Destination</th><th scope=\"col\">State</th><th scope=\"col\">Attempts</th><th scope=\"col\">Details</th></tr></thead><tbody>",
     );
     for d in deliveries {
         let (state, details) = match d.state.as_str() {

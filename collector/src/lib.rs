@@ -44,7 +44,7 @@ use tower_http::services::ServeDir;
 pub use forms::{log_problems, watch as watch_forms, Forms, Problem};
 pub use forward::{
     deliver_due, forward_due, run as run_deliveries, sign, Forwarding, Outbox,
-    DEFAULT_LEASE as DEFAULT_FORWARD_LEASE, MAX_ATTEMPTS,
+    DEFAULT_LEASE as DEFAULT_FORWARD_LEASE, IN_FLIGHT, MAX_ATTEMPTS,
 };
 pub use history::{
     record_files as record_form_versions, watch_files as watch_form_versions, IMPACT_LIMIT,
@@ -61,7 +61,7 @@ pub use store::{
 };
 // Users, sessions and the audit log (issue 13), apart from the lines above so that merges of
 // other stores' types stay simple.
-pub use store::{AuditEntry, SessionRecord, User};
+pub use store::{audit_subject, AuditEntry, SessionRecord, User, ROUND_ROBIN};
 pub use users::{
     hash_password, verify_password, Role, LOGIN_FAILURES_PER_NAME, MIN_PASSWORD_CHARS,
     SESSION_COOKIE, SESSION_IDLE_MS, SESSION_MAX_MS,

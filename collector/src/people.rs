@@ -1,13 +1,13 @@
 //! A person's data: everything held about one email, exported as JSON or erased, and the
 //! retention period that deletes leads sales never took.
 //!
-//! A person is found by email without regard to case, in the leads and in the quarantine. An
-//! erasure deletes their leads, their forwards (queued or sent) and their quarantined leads in
-//! one transaction, takes them out of the inbox's totals, and leaves a record (when, why, who
-//! asked, how many rows) that names the person only by a digest of their email, so the record
-//! itself holds nothing to erase. The retention period (`--retention-days`) deletes, once an
-//! hour, the leads that arrived before it and that sales did not accept or win, with the same
-//! record.
+//! A person is found by email without regard to ASCII case (as people are keyed), in the leads
+//! and in the quarantine. An erasure deletes their leads, their deliveries (queued, sent or
+//! failed, to every destination) and their quarantined leads in one transaction, takes them out
+//! of the inbox's totals, and leaves a record (when, why, who asked, how many rows) that names
+//! the person only by a digest of their email, so the record itself holds nothing to erase.
+//! The retention period (`--retention-days`) deletes, once an hour, the leads that arrived
+//! before it and that sales did not accept or win, with the same record.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -24,7 +24,7 @@ use crate::inbox::{
     not_from_another_site, page, when,
 };
 use crate::persons::{feedback_section, grade_badge, owner_section, person_name};
-use crate::store::{Erase, Erasure, Person, PersonData, Row, Store};
+use crate::store::{Erase, Erasure, Feedback, Person, PersonData, Row, Store};
 use crate::users::{self, Role};
 use crate::{require_admin, time, AppError, AppState};
 
@@ -42,7 +42,7 @@ fn person_email(key: &str) -> Result<String, AppError> {
             Some("email"),
         ));
     }
-    Ok(key.to_lowercase())
+    Ok(crate::store::normal_email(Some(key)).unwrap_or_default())
 }
 
 /// `?download=1` on the export, `?erased=N` on the page after an erasure, `?problem=…` after
@@ -161,16 +161,16 @@ async fn erase(state: &AppState, by: &str, email: &str) -> Result<Erasure, AppEr
         "erase",
         &format!("person {}", &erasure.subject[..12]),
         &format!(
-            "{} lead(s), {} forward(s), {} quarantined",
-            erasure.leads, erasure.forwards, erasure.quarantined
+            "{} lead(s), {} deliveries, {} quarantined",
+            erasure.leads, erasure.deliveries, erasure.quarantined
         ),
     )
     .await;
     eprintln!(
-        "bantam-collector: erased person {} at an admin's request: {} lead(s), {} forward(s), {} quarantined",
+        "bantam-collector: erased person {} at an admin's request: {} lead(s), {} deliveries, {} quarantined",
         &erasure.subject[..12],
         erasure.leads,
-        erasure.forwards,
+        erasure.deliveries,
         erasure.quarantined
     );
     Ok(erasure)
@@ -213,13 +213,13 @@ pub(crate) async fn person_page(
     if let Some(erased) = query.erased {
         let _ = write!(
             body,
-            "<p role=\"status\"><strong>Erased.</strong> {erased} lead(s) of this person were deleted with their forwards, quarantined leads, person record and sales feedback; the erasure is recorded at <a href=\"/v1/erasures\">/v1/erasures</a> without their email.</p>"
+            "<p role=\"status\"><strong>Erased.</strong> {erased} lead(s) of this person were deleted with their deliveries, quarantined leads, person record and sales feedback; the erasure is recorded at <a href=\"/v1/erasures\">/v1/erasures</a> without their email.</p>"
         );
     }
     if let Some(p) = &person {
         // What sales does with a person (feedback, owner) comes right after who they are now,
         // not after every answer: on a phone it is in reach without scrolling past the visits.
-        summary(&mut body, &state, p);
+        summary(&mut body, &state, p, &history);
         body.push_str(&feedback_section(
             &p.key,
             &history,
@@ -246,7 +246,7 @@ pub(crate) async fn person_page(
     }
     let _ = write!(
         body,
-        "<section aria-labelledby=\"duties\"><h2 id=\"duties\">Privacy requests</h2><p><a href=\"/v1/people/{path}?download=1\">Download everything held about this person (JSON)</a></p><form method=\"post\" action=\"/inbox/people/{path}/erase\">{csrf}<p><label><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> I understand that erasing deletes this person's leads, forwards, quarantined leads and sales feedback for good</label></p><p><button>Erase this person</button></p></form></section></main>",
+        "<section aria-labelledby=\"duties\"><h2 id=\"duties\">Privacy requests</h2><p><a href=\"/v1/people/{path}?download=1\">Download everything held about this person (JSON)</a></p><form method=\"post\" action=\"/inbox/people/{path}/erase\">{csrf}<p><label><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> I understand that erasing deletes this person's leads, deliveries, quarantined leads and sales feedback for good</label></p><p><button>Erase this person</button></p></form></section></main>",
         path = encode(&email),
         csrf = users::csrf_field()
     );
@@ -263,13 +263,26 @@ fn touch_label(utm: &[Option<String>; 3]) -> String {
 }
 
 /// The person at a glance: latest grade and score, status, owner, first and last touch.
-fn summary(body: &mut String, state: &AppState, p: &Person) {
+fn summary(body: &mut String, state: &AppState, p: &Person, history: &[Feedback]) {
+    // A won person's status shows the deal's value (`won 12,000 · …`).
+    let status = p.status.as_ref().map_or_else(
+        || "new (no feedback yet)".to_owned(),
+        |(s, at)| {
+            let value = history
+                .iter()
+                .find(|f| &f.status == s && &f.at == at)
+                .and_then(|f| f.value)
+                .map(|v| format!(" {}", crate::persons::amount(v)))
+                .unwrap_or_default();
+            format!("{}{value} · {}", escape(s), when(at))
+        },
+    );
     let _ = write!(
         body,
         "<section aria-labelledby=\"now\"><h2 id=\"now\">Now</h2><dl class=\"facts\"><div><dt>Latest grade</dt><dd>{} <strong>{}</strong>/100</dd></div><div><dt>Sales status</dt><dd>{}</dd></div><div><dt>Owner</dt><dd>{}</dd></div><div><dt>Email</dt><dd>{}</dd></div><div><dt>Company</dt><dd>{}</dd></div><div><dt>Submissions</dt><dd>{}</dd></div><div><dt>First touch</dt><dd>{} · {}</dd></div><div><dt>Last touch</dt><dd>{} · {}</dd></div></dl></section>",
         grade_badge(state, None, p.grade.as_deref().unwrap_or("")),
         p.total.unwrap_or(0),
-        p.status.as_ref().map_or_else(|| "new (no feedback yet)".to_owned(), |(s, at)| format!("{} · {}", escape(s), when(at))),
+        status,
         p.owner.as_deref().map_or_else(|| "unassigned".to_owned(), escape),
         p.email.as_deref().map_or_else(|| "not given yet".to_owned(), escape),
         p.company.as_deref().map_or_else(|| "–".to_owned(), escape),
@@ -426,8 +439,8 @@ pub async fn run_retention(store: std::sync::Arc<Store>, days: u32) {
             .await
         {
             Ok(erasure) if erasure.leads > 0 => eprintln!(
-                "bantam-collector: retention ({days} days): deleted {} lead(s) {} ({} forward(s))",
-                erasure.leads, erasure.subject, erasure.forwards
+                "bantam-collector: retention ({days} days): deleted {} lead(s) {} ({} deliveries)",
+                erasure.leads, erasure.subject, erasure.deliveries
             ),
             Ok(_) => {}
             Err(err) => eprintln!("bantam-collector: retention: {err}; trying again in an hour"),

@@ -262,12 +262,6 @@ fn check_feedback(
     })
 }
 
-/// How the audit log names a person: by a digest of their key (an email, mostly), so that
-/// the log holds nothing an erasure would have to take back.
-fn audit_subject(key: &str) -> String {
-    format!("person {}", &crate::store::email_digest(key)[..12])
-}
-
 /// Records checked feedback on the person `key`, and in the audit log; a 404 when there is
 /// no such person.
 async fn record(
@@ -288,7 +282,14 @@ async fn record(
     if let Some(value) = recorded.value {
         let _ = write!(detail, ", value {value}");
     }
-    users::audit(state, &who.name, "feedback", &audit_subject(key), &detail).await;
+    users::audit(
+        state,
+        &who.name,
+        "feedback",
+        &crate::store::audit_subject(key),
+        &detail,
+    )
+    .await;
     Ok(recorded)
 }
 
@@ -307,7 +308,7 @@ async fn assign(
         state,
         &who.name,
         "owner",
-        &audit_subject(key),
+        &crate::store::audit_subject(key),
         owner.unwrap_or("nobody"),
     )
     .await;
@@ -447,6 +448,34 @@ pub(crate) async fn owner_form(
     let owner = check_owner(Some(&form_field(&form_fields(&body), "owner")))?;
     assign(&state, &who, &key, owner.as_deref()).await?;
     Ok(Redirect::to(&format!("{}#owner", person_href(&key))).into_response())
+}
+
+/// A deal's value as people read it: thousands separated (`12,000`), at most two decimals
+/// (`1,234.5`); no currency symbol, as forms name none.
+pub(crate) fn amount(value: f64) -> String {
+    let cents = (value.abs() * 100.0).round() as u128;
+    let (whole, fraction) = (cents / 100, cents % 100);
+    let digits = whole.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 4);
+    if value < 0.0 && cents > 0 {
+        out.push('-');
+    }
+    for (n, digit) in digits.chars().enumerate() {
+        if n > 0 && (digits.len() - n) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    match fraction {
+        0 => {}
+        f if f % 10 == 0 => {
+            let _ = write!(out, ".{}", f / 10);
+        }
+        f => {
+            let _ = write!(out, ".{f:02}");
+        }
+    }
+    out
 }
 
 /// A share as a whole percentage, `–` when there is nothing to divide.
@@ -690,7 +719,7 @@ pub(crate) fn feedback_section(key: &str, history: &[Feedback], problem: Option<
                 "<tr><td data-label=\"When\">{}</td><td data-label=\"Status\"><strong>{}</strong></td><td data-label=\"Reason\">{reason}</td><td data-label=\"Value\" class=\"num\">{}</td><td data-label=\"By\">{}</td><td data-label=\"On submission\">{}</td></tr>",
                 when(&f.at),
                 escape(&f.status),
-                f.value.map(|v| format!("{v}")).unwrap_or_default(),
+                f.value.map(amount).unwrap_or_default(),
                 escape(&f.by),
                 f.lead_id.as_deref().map_or(String::new(), |id| format!(
                     "<a href=\"/inbox/leads/{}\">{}</a>",
@@ -718,6 +747,23 @@ pub(crate) fn owner_section(key: &str, owner: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deal_values_are_shown_with_thousands_separated() {
+        for (value, shown) in [
+            (0.0, "0"),
+            (999.0, "999"),
+            (1000.0, "1,000"),
+            (12000.0, "12,000"),
+            (1234567.0, "1,234,567"),
+            (1234.5, "1,234.5"),
+            (1234.56, "1,234.56"),
+            (0.05, "0.05"),
+            (1e15, "1,000,000,000,000,000"),
+        ] {
+            assert_eq!(amount(value), shown, "{value}");
+        }
+    }
 
     #[test]
     fn feedback_is_checked_field_by_field() {

@@ -96,7 +96,9 @@ async fn accept(state: &AppState, id: String) -> Result<Stored, AppError> {
     }
     ingested.deliveries = state.route(&ingested);
     let at = time::now_rfc3339();
-    let stored = state.store.accept(&ingested, &at).await?;
+    // A hot lead takes its form's next rep in turn, as it would have when it first came.
+    let reps = state.routes.owners(&ingested.form_id);
+    let stored = state.store.accept(&ingested, &at, reps).await?;
     eprintln!("bantam-collector: accepted quarantined lead {}", stored.id);
     Ok(stored)
 }

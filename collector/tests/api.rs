@@ -455,7 +455,7 @@ async fn a_database_from_the_first_schema_is_migrated() {
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
-    assert_eq!((version, journal.as_str()), (14, "wal"));
+    assert_eq!((version, journal.as_str()), (15, "wal"));
     // The per-day summary counts the lead stored before it existed.
     assert_eq!(
         store

@@ -1,5 +1,5 @@
 //! A person's data (issue 13, privacy duties): everything held about one email exported, the
-//! person erased with their forwards and quarantined leads and a record left without their
+//! person erased with their deliveries and quarantined leads and a record left without their
 //! email, and the retention period deleting what sales never took; on both stores, and through
 //! the API and the inbox of the real binary.
 
@@ -99,7 +99,7 @@ async fn a_person_is_exported_and_erased_with_everything_they_left(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(
-        (erasure.leads, erasure.forwards, erasure.quarantined),
+        (erasure.leads, erasure.deliveries, erasure.quarantined),
         (2, 2, 1)
     );
     assert_eq!(erasure.subject, email_digest("ann@acme.io"));
@@ -139,7 +139,7 @@ async fn a_person_is_exported_and_erased_with_everything_they_left(db: TestDb) {
         )
         .await
         .unwrap();
-    assert_eq!((none.leads, none.forwards, none.quarantined), (0, 0, 0));
+    assert_eq!((none.leads, none.deliveries, none.quarantined), (0, 0, 0));
     assert_eq!(store.erasures(10).await.unwrap()[0], none);
 }
 
@@ -175,7 +175,7 @@ async fn the_retention_period_deletes_only_what_sales_did_not_take(db: TestDb) {
         )
         .await
         .unwrap();
-    assert_eq!((erasure.leads, erasure.forwards), (3, 3));
+    assert_eq!((erasure.leads, erasure.deliveries), (3, 3));
     assert_eq!(erasure.reason, "retention");
     let mut kept = Vec::new();
     for id in [
@@ -330,7 +330,7 @@ fn the_inbox_exports_and_erases_a_person_and_the_file_keeps_nothing_of_them() {
     assert!(export.contains("\"leads\":[]"), "{export}");
     let (_, records) = get(&addr, "/v1/erasures");
     assert!(records.contains(&email_digest(email)), "{records}");
-    assert!(records.contains("\"leads\":2") && records.contains("\"forwards\":2"));
+    assert!(records.contains("\"leads\":2") && records.contains("\"deliveries\":2"));
     assert!(!records.to_lowercase().contains("zoe"));
     let (_, kim) = get(&addr, "/v1/people/kim%40acme.io");
     assert!(kim.contains("\"id\":\"kim-1\""));

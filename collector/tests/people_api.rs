@@ -268,6 +268,13 @@ async fn feedback_on_a_person_is_checked_and_recorded(db: TestDb) {
     let (status, won, _) = send(&router, feedback(json!({"status": "won", "value": 12000}))).await;
     assert_eq!(status, StatusCode::OK, "{won}");
     assert_eq!(won["feedback"]["value"], 12000.0);
+    // The person's page shows the value with its thousands separated, in the status and the
+    // feedback history.
+    let (status, _, html) = send(&router, admin("GET", "/inbox/people/ann%40acme.io", None)).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("<dd>won 12,000 · "), "{html}");
+    assert!(html.contains("class=\"num\">12,000</td>"), "{html}");
+    assert!(!html.contains("12000"), "{html}");
     // The latest submission carries the status, so learning and the leads' filter see it.
     let (_, export, _) = send(&router, admin("GET", "/v1/people/ann@acme.io", None)).await;
     assert_eq!(export["leads"][1]["status"], "won", "{export}");

@@ -525,26 +525,9 @@ async fn erasing_a_person_deletes_their_person_row_and_feedback(db: TestDb) {
 /// A database from before people (schema 11): its leads become people, by email in any case
 /// or one each without, their sales status becomes feedback, and spam and first touch are read
 /// from the stored documents.
-async fn existing_leads_become_people_when_the_database_is_migrated(db: TestDb) {
-    let doc = |id: &str, first: &str, spam: bool| {
-        format!(
-            r#"{{"id":"{id}","formId":"demo","spam":{{"flagged":{spam},"reasons":[]}},"attribution":{{"firstTouch":{{"utm":{{"source":"{first}"}}}},"lastTouch":{{"utm":{{}}}}}}}}"#
-        )
-    };
-    {
-        let store = db.open().await;
-        let mut leads = [
-            with_email(lead("ann-1"), "Ann@Acme.io"),
-            hot(with_email(lead("ann-2"), "ann@acme.io")),
-            with_email(lead("bot-1"), "bot@spam.io"),
-            lead("anon-1"),
-        ];
-        for (n, l) in leads.iter_mut().enumerate() {
-            l.document = doc(&l.id, "linkedin", l.id == "bot-1");
-            store.insert(l, &day(n as u32 + 1)).await.unwrap();
-        }
-        store.set_status("ann-2", "won", &day(9)).await.unwrap();
-    }
+/// Takes the database back to schema version 11: before people (migration 12), the outbox per
+/// destination (13), users (14) and the erasure record's rename (15).
+async fn back_to_version_11(db: &TestDb) {
     let version = if db.is_postgres() {
         "UPDATE schema_version SET version = 11"
     } else {
@@ -573,10 +556,35 @@ async fn existing_leads_become_people_when_the_database_is_migrated(db: TestDb) 
         "DROP TABLE sessions",
         "DROP TABLE users",
         "DROP TABLE audit",
+        // Migration 15's rename of the erasure record's count.
+        "ALTER TABLE erasures RENAME COLUMN deliveries TO forwards",
         version,
     ] {
         db.execute(sql).await;
     }
+}
+
+async fn existing_leads_become_people_when_the_database_is_migrated(db: TestDb) {
+    let doc = |id: &str, first: &str, spam: bool| {
+        format!(
+            r#"{{"id":"{id}","formId":"demo","spam":{{"flagged":{spam},"reasons":[]}},"attribution":{{"firstTouch":{{"utm":{{"source":"{first}"}}}},"lastTouch":{{"utm":{{}}}}}}}}"#
+        )
+    };
+    {
+        let store = db.open().await;
+        let mut leads = [
+            with_email(lead("ann-1"), "Ann@Acme.io"),
+            hot(with_email(lead("ann-2"), "ann@acme.io")),
+            with_email(lead("bot-1"), "bot@spam.io"),
+            lead("anon-1"),
+        ];
+        for (n, l) in leads.iter_mut().enumerate() {
+            l.document = doc(&l.id, "linkedin", l.id == "bot-1");
+            store.insert(l, &day(n as u32 + 1)).await.unwrap();
+        }
+        store.set_status("ann-2", "won", &day(9)).await.unwrap();
+    }
+    back_to_version_11(&db).await;
     let store = db.open().await;
     assert_eq!(
         db.number("SELECT COUNT(*) FROM leads WHERE person_id IS NULL")
@@ -614,6 +622,119 @@ async fn existing_leads_become_people_when_the_database_is_migrated(db: TestDb) 
     );
 }
 
+/// The people of `key`'s leads, by id.
+async fn lead_ids(store: &Store, key: &str) -> Vec<String> {
+    let mut ids: Vec<String> = store
+        .person_leads(key)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+async fn non_ascii_emails_have_the_collectors_key_on_both_stores_and_after_migrations(db: TestDb) {
+    // The collector keys `ÄNN@Example.COM` as `Änn@example.com` (ASCII lower case): the same
+    // person as `Änn@example.com`, another than `ann@example.com`.
+    let key = bantam_collector::person_key(Some("ÄNN@Example.COM"), None, "x");
+    assert_eq!(key, "Änn@example.com");
+    {
+        let store = db.open().await;
+        store
+            .insert(&with_email(lead("u-1"), "ÄNN@Example.COM"), &day(1))
+            .await
+            .unwrap();
+        store
+            .insert(&with_email(lead("u-2"), " Änn@example.com"), &day(2))
+            .await
+            .unwrap();
+        store
+            .insert(&with_email(lead("u-3"), "ann@example.com"), &day(3))
+            .await
+            .unwrap();
+        assert_eq!(lead_ids(&store, &key).await, ["u-1", "u-2"]);
+        assert_eq!(lead_ids(&store, "ann@example.com").await, ["u-3"]);
+        // The export finds the person by any case of their email.
+        let data = store.person("ÄNN@EXAMPLE.com").await.unwrap();
+        assert_eq!(data.leads.len(), 2, "{:?}", data.leads);
+    }
+    // Existing leads become people the same way, whatever the database's locale: on
+    // PostgreSQL the email column is given a UTF-8 collation, under which lower('Ä') is 'ä'.
+    back_to_version_11(&db).await;
+    if db.is_postgres() {
+        db.execute(r#"ALTER TABLE leads ALTER COLUMN email TYPE TEXT COLLATE "C.utf8""#)
+            .await;
+    }
+    let store = db.open().await;
+    assert_eq!(lead_ids(&store, &key).await, ["u-1", "u-2"]);
+    assert_eq!(lead_ids(&store, "ann@example.com").await, ["u-3"]);
+    assert_eq!(
+        store.person("ÄNN@EXAMPLE.com").await.unwrap().leads.len(),
+        2
+    );
+    drop(store);
+    if db.is_postgres() {
+        // A database that migration 12 keyed under a UTF-8 locale (`änn@…`), with an erasure
+        // recorded before the record's rename: version 15 gives the person the collector's key
+        // and keeps the record.
+        for sql in [
+            "UPDATE persons SET key = 'änn@example.com', email = 'änn@example.com'
+             WHERE key = 'Änn@example.com'",
+            "ALTER TABLE erasures RENAME COLUMN deliveries TO forwards",
+            "INSERT INTO erasures (at, reason, by_whom, subject, leads, forwards, quarantined)
+             VALUES ('2026-11-01T00:00:00.000Z', 'person', 'admin', 'abc', 2, 3, 1)",
+            "DROP INDEX leads_email",
+            "CREATE INDEX leads_email ON leads (lower(email))",
+            "UPDATE schema_version SET version = 14",
+        ] {
+            db.execute(sql).await;
+        }
+        let store = db.open().await;
+        assert_eq!(lead_ids(&store, &key).await, ["u-1", "u-2"]);
+        assert!(store
+            .person_by_key("änn@example.com")
+            .await
+            .unwrap()
+            .is_none());
+        let old = store.erasures(10).await.unwrap();
+        assert_eq!(
+            (old[0].leads, old[0].deliveries, old[0].quarantined),
+            (2, 3, 1)
+        );
+    } else {
+        // On SQLite too, an erasure recorded before the rename is read as it was.
+        for sql in [
+            "ALTER TABLE erasures RENAME COLUMN deliveries TO forwards",
+            "INSERT INTO erasures (at, reason, by_whom, subject, leads, forwards, quarantined)
+             VALUES ('2026-11-01T00:00:00.000Z', 'person', 'admin', 'abc', 2, 3, 1)",
+            "PRAGMA user_version = 14",
+        ] {
+            db.execute(sql).await;
+        }
+        let old = db.open().await.erasures(10).await.unwrap();
+        assert_eq!(
+            (old[0].leads, old[0].deliveries, old[0].quarantined),
+            (2, 3, 1)
+        );
+    }
+    // Erasure by any case of the email takes both leads and no other.
+    let store = db.open().await;
+    let erasure = store
+        .erase(
+            &Erase::Person {
+                email: "änn@EXAMPLE.COM".replace('ä', "Ä"),
+            },
+            "admin",
+            &day(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(erasure.leads, 2);
+    assert_eq!(lead_ids(&store, "ann@example.com").await, ["u-3"]);
+}
+
 on_both_stores!(
     people_are_made_and_every_lead_is_linked_to_one,
     a_visitor_becomes_the_person_of_the_email_they_later_give,
@@ -622,4 +743,5 @@ on_both_stores!(
     people_are_filtered_by_owner_and_unassigned,
     erasing_a_person_deletes_their_person_row_and_feedback,
     existing_leads_become_people_when_the_database_is_migrated,
+    non_ascii_emails_have_the_collectors_key_on_both_stores_and_after_migrations,
 );

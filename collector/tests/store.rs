@@ -231,7 +231,7 @@ async fn collectors_starting_at_once_migrate_once() {
     for started in starting {
         started.await.unwrap().expect("every collector starts");
     }
-    assert_eq!(db.number("SELECT version FROM schema_version").await, 14);
+    assert_eq!(db.number("SELECT version FROM schema_version").await, 15);
     assert_eq!(db.number("SELECT COUNT(*) FROM schema_version").await, 1);
 }
 

@@ -181,8 +181,10 @@ test("accepted, then won on the person page: the source table's win rate moves",
   await until(async () => (await page.locator("section[aria-labelledby=feedback] tbody tr").count()) === 2, "the second feedback");
   const history = await page.locator("section[aria-labelledby=feedback] tbody tr").evaluateAll((trs) =>
     trs.map((tr) => [...tr.cells].slice(1).map((td) => td.textContent)));
-  assert.deepEqual(history.map((h) => [h[0], h[2], h[3]]), [["won", "12000", "sam"], ["accepted", "", "sam"]]);
+  assert.deepEqual(history.map((h) => [h[0], h[2], h[3]]), [["won", "12,000", "sam"], ["accepted", "", "sam"]]);
   assert.equal((await firstTouchRow("linkedin")).Won, "100%");
+  // The deal's value, thousands separated, also in the person's status at the top.
+  assert.match(await page.locator("section[aria-labelledby=now]").textContent(), /Sales statuswon 12,000 · /);
 
   // The owner, from the person page; the people list filters by it.
   await page.fill("input[name=owner]", "Sam");

@@ -217,6 +217,25 @@ for (const [name, viewport] of [["phone", PHONE], ["desktop", DESKTOP]]) {
     }
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+    // No header or cell of the table breaks a word over lines (on a phone, "Destination" did);
+    // on a phone each delivery is a block of its own, the whole width of the screen.
+    const layout = await section.evaluate((el) => {
+      const lines = (cell) => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      };
+      // Shown to the eye: a phone's card layout hides the header row (visually, 1 px wide).
+      const wide = (e) => e.getBoundingClientRect().width > 1;
+      const shown = [...el.querySelectorAll("th, td")].filter((c) => wide(c) && (!c.closest("thead") || wide(c.closest("thead"))));
+      const single = (c) => c.tagName === "TH" || c.matches("td:not([data-label=Details])");
+      return {
+        broken: shown.filter((c) => single(c) && lines(c) > 1).map((c) => c.textContent),
+        rows: [...el.querySelectorAll("tbody tr")].map((r) => getComputedStyle(r).display),
+      };
+    });
+    assert.deepEqual(layout.broken, [], "cells broken over lines");
+    if (viewport.width < 600) assert.deepEqual(layout.rows, ["block", "block", "block"]);
     await page.evaluate(AXE_SOURCE);
     const violations = await page.evaluate(async () => {
       const result = await window.axe.run(document, {

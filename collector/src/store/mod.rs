@@ -95,6 +95,22 @@ fn chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// Whether storing `lead` (as `stored`) gives its person the next of `reps` in turn, should
+/// the person have no owner: a new lead with its form's best grade, not flagged as spam, on a
+/// form with reps.
+fn takes_turn(lead: &Ingested, stored: &Stored, reps: &[String]) -> bool {
+    stored.created && lead.best_grade && !lead.spam && !reps.is_empty()
+}
+
+/// Who the audit log names for an owner given in turn from the routes file.
+pub const ROUND_ROBIN: &str = "routes (round-robin)";
+
+/// How the audit log names a person: by a digest of their key (an email, mostly), so that the
+/// log holds nothing an erasure would have to take back.
+pub fn audit_subject(key: &str) -> String {
+    format!("person {}", &email_digest(key)[..12])
+}
+
 /// The result of storing a lead.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
@@ -115,6 +131,9 @@ pub struct Stored {
     pub same_body: bool,
     /// The key of the person the lead belongs to (see [`Person::key`]).
     pub person: String,
+    /// The rep this insert made the person's owner in turn (see [`Store::insert_assigning`]),
+    /// if it did.
+    pub assigned: Option<String>,
 }
 
 impl Stored {
@@ -891,7 +910,7 @@ pub struct Erasure {
     /// Leads deleted.
     pub leads: u64,
     /// Deliveries (queued, sent or failed, to any destination) deleted.
-    pub forwards: u64,
+    pub deliveries: u64,
     /// Quarantined leads deleted.
     pub quarantined: u64,
 }
@@ -1027,9 +1046,10 @@ impl Store {
 
     /// [`Store::insert`], and in the same transaction, when the lead is new, has its form's best
     /// grade, is not flagged as spam and its person has no owner, the next of `reps` in turn
-    /// becomes the person's owner. The turn is kept per form in the database (`rotations`), so
-    /// a restart goes on where it was, and concurrent inserts (of one collector or several)
-    /// each take their own turn.
+    /// becomes the person's owner ([`Stored::assigned`]), recorded in the audit log by
+    /// [`ROUND_ROBIN`] as a manual assignment is. The turn is kept per form in the database
+    /// (`rotations`), so a restart goes on where it was, and concurrent inserts (of one
+    /// collector or several) each take their own turn.
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
@@ -1103,12 +1123,19 @@ impl Store {
         dispatch!(self.quarantine_count())
     }
 
-    /// Stores a quarantined lead as a lead and marks it accepted, in one transaction.
+    /// Stores a quarantined lead as a lead and marks it accepted, in one transaction; a hot
+    /// lead whose person has no owner gets the next of `reps` in turn, as a new lead does
+    /// ([`Store::insert_assigning`]).
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
-    pub async fn accept(&self, lead: &Ingested, at: &str) -> Result<Stored, StoreError> {
-        dispatch!(self.accept(lead, at))
+    pub async fn accept(
+        &self,
+        lead: &Ingested,
+        at: &str,
+        reps: &[String],
+    ) -> Result<Stored, StoreError> {
+        dispatch!(self.accept(lead, at, reps))
     }
 
     /// Leads matching `filter`, newest first.
@@ -1308,7 +1335,8 @@ impl Store {
     /// # Errors
     /// [`StoreError`] when the database fails or a row is corrupt.
     pub async fn person(&self, email: &str) -> Result<PersonData, StoreError> {
-        let email = email.trim().to_lowercase();
+        // Keyed as people are (ASCII lower case), so `ÄNN@x.com` finds `Änn@x.com`.
+        let email = normal_email(Some(email)).unwrap_or_default();
         dispatch!(self.person(&email))
     }
 
@@ -1320,7 +1348,7 @@ impl Store {
     pub async fn erase(&self, what: &Erase, by: &str, at: &str) -> Result<Erasure, StoreError> {
         let what = match what {
             Erase::Person { email } => Erase::Person {
-                email: email.trim().to_lowercase(),
+                email: normal_email(Some(email)).unwrap_or_default(),
             },
             other => other.clone(),
         };

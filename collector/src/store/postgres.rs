@@ -71,7 +71,7 @@ macro_rules! refresh_persons {
 /// for version; `schema_version` counts those done. Differences: `seq` stands in for SQLite's
 /// `rowid` (arrival order among equal times), times are `TEXT COLLATE "C"` so they compare as
 /// SQLite compares them (byte order), and the outbox has its claim lease from the start.
-const MIGRATIONS: [&str; 14] = [
+const MIGRATIONS: [&str; 15] = [
     r#"CREATE TABLE leads (
         id           TEXT COLLATE "C" PRIMARY KEY,
         seq          BIGSERIAL NOT NULL,
@@ -225,11 +225,11 @@ const MIGRATIONS: [&str; 14] = [
     );
     CREATE INDEX feedback_person ON feedback (person_id, at);
     INSERT INTO persons (key, email)
-        SELECT lower(trim(email)), lower(trim(email)) FROM leads
-        WHERE trim(COALESCE(email, '')) <> '' GROUP BY lower(trim(email));
+        SELECT lower(trim(email) COLLATE "C"), lower(trim(email) COLLATE "C") FROM leads
+        WHERE trim(COALESCE(email, '')) <> '' GROUP BY lower(trim(email) COLLATE "C");
     INSERT INTO persons (key) SELECT 'lead:' || id FROM leads WHERE trim(COALESCE(email, '')) = '';
     UPDATE leads SET person_id = (SELECT id FROM persons WHERE key =
-        CASE WHEN trim(COALESCE(leads.email, '')) <> '' THEN lower(trim(leads.email))
+        CASE WHEN trim(COALESCE(leads.email, '')) <> '' THEN lower(trim(leads.email) COLLATE "C")
              ELSE 'lead:' || leads.id END);
     CREATE INDEX leads_person ON leads (person_id, received_at, seq);
     -- A person's latest and earliest submission (spam last) in a few steps however many they
@@ -272,6 +272,23 @@ const MIGRATIONS: [&str; 14] = [
     DROP TABLE forwards;"#,
     // Named users, their sessions and the audit log (issue 13; migration 14, after people and routing).
     users::MIGRATION,
+    // An erasure counts the deliveries it deleted (to every destination), not "forwards".
+    // Emails are keyed in ASCII lower case as the collector keys them (`super::normal_email`),
+    // whatever the database's locale: `lower()` under a UTF-8 locale also lowers `Ä`, so
+    // migration 12 (before it used the "C" collation) could key `ÄNN@x.com` as `änn@x.com`
+    // where the collector looks for `Änn@x.com`. Such people take the collector's key, where
+    // all their submissions agree on it and no other person has it.
+    r#"ALTER TABLE erasures RENAME COLUMN forwards TO deliveries;
+    DROP INDEX leads_email;
+    CREATE INDEX leads_email ON leads (lower(email COLLATE "C"));
+    UPDATE persons SET key = fixed.key, email = fixed.key
+    FROM (SELECT person_id, min(lower(trim(email) COLLATE "C")) AS key FROM leads
+          WHERE trim(COALESCE(email, '')) <> '' AND person_id IS NOT NULL
+          GROUP BY person_id
+          HAVING count(DISTINCT lower(trim(email) COLLATE "C")) = 1) AS fixed
+    WHERE persons.id = fixed.person_id AND persons.key <> fixed.key
+      AND persons.key NOT LIKE 'visitor:%' AND persons.key NOT LIKE 'lead:%'
+      AND NOT EXISTS (SELECT 1 FROM persons other WHERE other.key = fixed.key);"#,
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it); several
@@ -409,10 +426,8 @@ impl Postgres {
         // One transaction: a stored lead, its deliveries and its owner's turn exist together
         // or not at all.
         let tx = client.transaction().await?;
-        let stored = insert_in(&tx, lead, received_at, None).await?;
-        if stored.created && lead.best_grade && !lead.spam && !reps.is_empty() {
-            assign_in(&tx, lead, reps).await?;
-        }
+        let mut stored = insert_in(&tx, lead, received_at, None).await?;
+        stored.assigned = assign_in(&tx, lead, &stored, reps, received_at).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -523,10 +538,16 @@ impl Postgres {
         Ok(count(row.get(0)))
     }
 
-    pub(super) async fn accept(&self, lead: &Ingested, at: &str) -> Result<Stored, StoreError> {
+    pub(super) async fn accept(
+        &self,
+        lead: &Ingested,
+        at: &str,
+        reps: &[String],
+    ) -> Result<Stored, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let stored = insert_in(&tx, lead, at, None).await?;
+        let mut stored = insert_in(&tx, lead, at, None).await?;
+        stored.assigned = assign_in(&tx, lead, &stored, reps, at).await?;
         tx.execute(
             "UPDATE quarantine SET accepted_at = $2 WHERE id = $1 AND accepted_at IS NULL",
             &[&lead.id, &at],
@@ -898,7 +919,7 @@ impl Postgres {
                         (SELECT COALESCE(json_agg(json_build_object('destination', destination,
                                                   'state', state) ORDER BY destination), '[]')::text
                          FROM deliveries WHERE deliveries.lead_id = leads.id), document
-                 FROM leads WHERE lower(email) = $1 OR person_id IN (SELECT id FROM persons WHERE key = $1) ORDER BY received_at, seq",
+                 FROM leads WHERE lower(email COLLATE \"C\") = $1 OR person_id IN (SELECT id FROM persons WHERE key = $1) ORDER BY received_at, seq",
                 &[&email],
             )
             .await?;
@@ -916,7 +937,7 @@ impl Postgres {
         let rows = client
             .query(
                 "SELECT received_at, reason, document FROM quarantine
-                 WHERE lower(email) = $1 ORDER BY received_at, seq",
+                 WHERE lower(email COLLATE \"C\") = $1 ORDER BY received_at, seq",
                 &[&email],
             )
             .await?;
@@ -937,7 +958,10 @@ impl Postgres {
         at: &str,
     ) -> Result<Erasure, StoreError> {
         let (condition, value, reason, subject) = what.terms();
-        let condition = condition.replace("{}", "$1");
+        // Emails in ASCII lower case whatever the database's locale, as people are keyed.
+        let condition = condition
+            .replace("{}", "$1")
+            .replace("lower(email)", "lower(email COLLATE \"C\")");
         let mut client = self.client().await?;
         // One transaction: the leads, their deliveries, their part of the summary and the record
         // go together or not at all.
@@ -981,7 +1005,7 @@ impl Postgres {
         .await?;
         tx.execute("DELETE FROM lead_counts WHERE leads <= 0", &[])
             .await?;
-        let forwards = tx
+        let deliveries = tx
             .execute(
                 &format!(
                     "DELETE FROM deliveries WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"
@@ -1010,8 +1034,11 @@ impl Postgres {
             }
         }
         let quarantined = if matches!(what, Erase::Person { .. }) {
-            tx.execute("DELETE FROM quarantine WHERE lower(email) = $1", &[&value])
-                .await?
+            tx.execute(
+                "DELETE FROM quarantine WHERE lower(email COLLATE \"C\") = $1",
+                &[&value],
+            )
+            .await?
         } else {
             0
         };
@@ -1021,11 +1048,11 @@ impl Postgres {
             by: by.to_owned(),
             subject,
             leads,
-            forwards,
+            deliveries,
             quarantined,
         };
         tx.execute(
-            "INSERT INTO erasures (at, reason, by_whom, subject, leads, forwards, quarantined)
+            "INSERT INTO erasures (at, reason, by_whom, subject, leads, deliveries, quarantined)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &erasure.at,
@@ -1033,7 +1060,7 @@ impl Postgres {
                 &erasure.by,
                 &erasure.subject,
                 &(leads as i64),
-                &(forwards as i64),
+                &(deliveries as i64),
                 &(quarantined as i64),
             ],
         )
@@ -1046,7 +1073,7 @@ impl Postgres {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT at, reason, by_whom, subject, leads, forwards, quarantined
+                "SELECT at, reason, by_whom, subject, leads, deliveries, quarantined
                  FROM erasures ORDER BY at DESC, seq DESC LIMIT $1",
                 &[&i64::from(limit)],
             )
@@ -1059,7 +1086,7 @@ impl Postgres {
                 by: row.get(2),
                 subject: row.get(3),
                 leads: count(row.get(4)),
-                forwards: count(row.get(5)),
+                deliveries: count(row.get(5)),
                 quarantined: count(row.get(6)),
             })
             .collect())
@@ -1428,15 +1455,21 @@ impl Postgres {
     }
 }
 
-/// Makes the next of `reps` the owner of the person of `lead` (just stored in `tx`) when the
-/// person has none, taking the form's next turn. The person's row is locked first, so two
+/// Makes the next of `reps` the owner of the person of `lead` (just `stored` in `tx`) when the
+/// lead is new, hot and not spam and the person has none, taking the form's next turn, and
+/// records it in the audit log; returns the rep. The person's row is locked first, so two
 /// collectors storing leads of one person assign once; the upsert on `rotations` locks the
 /// form's row, so concurrent inserts take one turn each.
 async fn assign_in(
     tx: &Transaction<'_>,
     lead: &Ingested,
+    stored: &Stored,
     reps: &[String],
-) -> Result<(), StoreError> {
+    at: &str,
+) -> Result<Option<String>, StoreError> {
+    if !super::takes_turn(lead, stored, reps) {
+        return Ok(None);
+    }
     let row = tx
         .query_one(
             "SELECT p.id, p.owner FROM persons p JOIN leads l ON l.person_id = p.id
@@ -1446,7 +1479,7 @@ async fn assign_in(
         .await?;
     let (person, owner): (i64, Option<String>) = (row.get(0), row.get(1));
     if owner.is_some() {
-        return Ok(());
+        return Ok(None);
     }
     let turn: i64 = tx
         .query_one(
@@ -1462,7 +1495,17 @@ async fn assign_in(
         &[&person, rep],
     )
     .await?;
-    Ok(())
+    tx.execute(
+        "INSERT INTO audit (at, who, action, subject, detail) VALUES ($1, $2, 'owner', $3, $4)",
+        &[
+            &at,
+            &super::ROUND_ROBIN,
+            &super::audit_subject(&stored.person),
+            rep,
+        ],
+    )
+    .await?;
+    Ok(Some(rep.clone()))
 }
 
 /// Brings the schema up to date in one transaction, holding an advisory lock so collectors
@@ -1668,6 +1711,7 @@ async fn insert_in(
         score_mismatch: row.get(3),
         same_body: Stored::same_body(created, stored_hash.as_deref(), &lead.body_sha256),
         person: row.get::<_, Option<String>>(5).unwrap_or_default(),
+        assigned: None,
     })
 }
 

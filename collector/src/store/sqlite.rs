@@ -60,7 +60,7 @@ macro_rules! refresh_persons {
 }
 
 /// Schema migrations, applied in order at open; `PRAGMA user_version` counts those done.
-const MIGRATIONS: [&str; 14] = [
+const MIGRATIONS: [&str; 15] = [
     "CREATE TABLE IF NOT EXISTS leads (
         id           TEXT PRIMARY KEY,
         form_id      TEXT NOT NULL,
@@ -266,6 +266,8 @@ const MIGRATIONS: [&str; 14] = [
     DROP TABLE forwards;",
     // Named users, their sessions and the audit log (issue 13; migration 14, after people and routing).
     users::MIGRATION,
+    // An erasure counts the deliveries it deleted (to every destination), not "forwards".
+    "ALTER TABLE erasures RENAME COLUMN forwards TO deliveries;",
 ];
 
 /// Adds one stored lead to the per-day summary (in the transaction that stores it).
@@ -365,10 +367,8 @@ impl Sqlite {
             // One transaction: a stored lead, its deliveries and its owner's turn exist
             // together or not at all.
             let tx = conn.unchecked_transaction()?;
-            let stored = insert_in(&tx, &lead, &received_at, None)?;
-            if stored.created && lead.best_grade && !lead.spam && !reps.is_empty() {
-                assign_in(&tx, &lead, &reps)?;
-            }
+            let mut stored = insert_in(&tx, &lead, &received_at, None)?;
+            stored.assigned = assign_in(&tx, &lead, &stored, &reps, &received_at)?;
             tx.commit()?;
             Ok(stored)
         })
@@ -503,11 +503,17 @@ impl Sqlite {
         .await
     }
 
-    pub(super) async fn accept(&self, lead: &Ingested, at: &str) -> Result<Stored, StoreError> {
-        let (lead, at) = (lead.clone(), at.to_owned());
+    pub(super) async fn accept(
+        &self,
+        lead: &Ingested,
+        at: &str,
+        reps: &[String],
+    ) -> Result<Stored, StoreError> {
+        let (lead, at, reps) = (lead.clone(), at.to_owned(), reps.to_vec());
         self.run(move |conn| {
             let tx = conn.unchecked_transaction()?;
-            let stored = insert_in(&tx, &lead, &at, None)?;
+            let mut stored = insert_in(&tx, &lead, &at, None)?;
+            stored.assigned = assign_in(&tx, &lead, &stored, &reps, &at)?;
             tx.execute(
                 "UPDATE quarantine SET accepted_at = ?2 WHERE id = ?1 AND accepted_at IS NULL",
                 params![lead.id, at],
@@ -1006,7 +1012,7 @@ impl Sqlite {
                 params![value],
             )?;
             tx.execute("DELETE FROM lead_counts WHERE leads <= 0", [])?;
-            let forwards = tx.execute(
+            let deliveries = tx.execute(
                 &format!("DELETE FROM deliveries WHERE lead_id IN (SELECT id FROM leads WHERE {condition})"),
                 params![value],
             )?;
@@ -1030,10 +1036,10 @@ impl Sqlite {
                 0
             };
             erasure.leads = leads as u64;
-            erasure.forwards = forwards as u64;
+            erasure.deliveries = deliveries as u64;
             erasure.quarantined = quarantined as u64;
             tx.execute(
-                "INSERT INTO erasures (at, reason, by_whom, subject, leads, forwards, quarantined)
+                "INSERT INTO erasures (at, reason, by_whom, subject, leads, deliveries, quarantined)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     erasure.at,
@@ -1041,7 +1047,7 @@ impl Sqlite {
                     erasure.by,
                     erasure.subject,
                     leads as i64,
-                    forwards as i64,
+                    deliveries as i64,
                     quarantined as i64
                 ],
             )?;
@@ -1058,7 +1064,7 @@ impl Sqlite {
     pub(super) async fn erasures(&self, limit: u32) -> Result<Vec<Erasure>, StoreError> {
         self.run(move |conn| {
             let mut stmt = conn.prepare(
-                "SELECT at, reason, by_whom, subject, leads, forwards, quarantined
+                "SELECT at, reason, by_whom, subject, leads, deliveries, quarantined
                  FROM erasures ORDER BY at DESC, rowid DESC LIMIT ?1",
             )?;
             let rows = stmt.query_map(params![limit], |row| {
@@ -1068,7 +1074,7 @@ impl Sqlite {
                     by: row.get(2)?,
                     subject: row.get(3)?,
                     leads: row.get::<_, i64>(4)?.unsigned_abs(),
-                    forwards: row.get::<_, i64>(5)?.unsigned_abs(),
+                    deliveries: row.get::<_, i64>(5)?.unsigned_abs(),
                     quarantined: row.get::<_, i64>(6)?.unsigned_abs(),
                 })
             })?;
@@ -1673,20 +1679,31 @@ fn insert_in(
         score_mismatch,
         same_body: Stored::same_body(created, stored_hash.as_deref(), &lead.body_sha256),
         person: person.unwrap_or_default(),
+        assigned: None,
     })
 }
 
-/// Makes the next of `reps` the owner of the person of `lead` (just stored in `tx`) when the
-/// person has none, taking the form's next turn. One connection serves the file, so the
+/// Makes the next of `reps` the owner of the person of `lead` (just `stored` in `tx`) when the
+/// lead is new, hot and not spam and the person has none, taking the form's next turn, and
+/// records it in the audit log; returns the rep. One connection serves the file, so the
 /// transaction alone keeps two inserts from taking one turn.
-fn assign_in(tx: &Connection, lead: &Ingested, reps: &[String]) -> Result<(), StoreError> {
+fn assign_in(
+    tx: &Connection,
+    lead: &Ingested,
+    stored: &Stored,
+    reps: &[String],
+    at: &str,
+) -> Result<Option<String>, StoreError> {
+    if !super::takes_turn(lead, stored, reps) {
+        return Ok(None);
+    }
     let (person, owner): (i64, Option<String>) = tx.query_row(
         "SELECT p.id, p.owner FROM persons p JOIN leads l ON l.person_id = p.id WHERE l.id = ?1",
         params![lead.id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     if owner.is_some() {
-        return Ok(());
+        return Ok(None);
     }
     let turn: i64 = tx.query_row(
         "INSERT INTO rotations (form_id, turns) VALUES (?1, 1)
@@ -1699,7 +1716,16 @@ fn assign_in(tx: &Connection, lead: &Ingested, reps: &[String]) -> Result<(), St
         "UPDATE persons SET owner = ?2 WHERE id = ?1 AND owner IS NULL",
         params![person, rep],
     )?;
-    Ok(())
+    tx.execute(
+        "INSERT INTO audit (at, who, action, subject, detail) VALUES (?1, ?2, 'owner', ?3, ?4)",
+        params![
+            at,
+            super::ROUND_ROBIN,
+            super::audit_subject(&stored.person),
+            rep
+        ],
+    )?;
+    Ok(Some(rep.clone()))
 }
 
 /// Links a new lead to its person (see [`person_key`]): the person of its email; else the
