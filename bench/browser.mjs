@@ -113,6 +113,7 @@ async function load(subject) {
     script: metrics.ScriptDuration * 1000,
     longTaskMs: probe.longTaskMs,
     cls: probe.shifts,
+    clsAfter: probe.shiftsAfter,
   };
 }
 
@@ -157,6 +158,7 @@ const figures = [
   ["long tasks (>50 ms), median total", (r) => stat(r, "longTaskMs", 0.5), ms],
   ["layout shift (CLS), median", (r) => stat(r, "cls", 0.5), (n) => n.toFixed(4)],
   ["layout shift (CLS), p95", (r) => stat(r, "cls", 0.95), (n) => n.toFixed(4)],
+  ["layout shift after interactive, worst load", (r) => stat(r, "clsAfter", 1), (n) => n.toFixed(4)],
 ];
 // A ratio to nothing (as printed, or below it after the baseline is taken off), such as script
 // time against the floor's none, says nothing.
