@@ -1,7 +1,11 @@
 //! Errors and the `bantam:*` DOM events dispatched on the host element.
 
 use wasm_bindgen::JsValue;
-use web_sys::{CustomEvent, CustomEventInit, Element};
+use web_sys::Element;
+
+/// `dispatch(host, name, detail)`: `bantam:<name>` on the host, bubbling and crossing shadow
+/// boundaries; `log_error`: one console error for the page's developer.
+pub(crate) use crate::platform::{dispatch, log_error};
 
 /// An error as the page sees it: `detail` of `bantam:error` and the rejection of `mount`.
 #[derive(Debug, Clone)]
@@ -110,24 +114,7 @@ impl WidgetError {
     }
 }
 
-/// Dispatches `bantam:<name>` on the host; it bubbles and crosses shadow boundaries.
-pub(crate) fn dispatch(host: &Element, name: &str, detail: &JsValue) {
-    let init = CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_composed(true);
-    init.set_detail(detail);
-    if let Ok(event) = CustomEvent::new_with_event_init_dict(&format!("bantam:{name}"), &init) {
-        let _ = host.dispatch_event(&event);
-    }
-}
-
-/// Logs one console error for the page's developer.
-pub(crate) fn log_error(err: &JsValue) {
-    web_sys::console::error_1(err);
-}
-
 /// Reports an error: one console error and a `bantam:error` event on the host.
 pub(crate) fn report(host: &Element, err: &WidgetError) {
-    web_sys::console::error_1(&JsValue::from_str(&format!("Bantam: {}", err.message)));
-    dispatch(host, "error", &err.detail());
+    crate::platform::report(host, &err.detail());
 }

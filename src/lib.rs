@@ -6,13 +6,12 @@
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
-mod deliver;
 mod dom;
 #[cfg(feature = "validator")]
 mod editor;
 mod events;
 mod options;
-mod outbox;
+mod platform;
 mod visitor;
 mod widget;
 

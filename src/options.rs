@@ -290,28 +290,15 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 async fn fetch_json(url: &str) -> Result<JsValue, WidgetError> {
-    let window = web_sys::window().ok_or_else(|| WidgetError::mount("no window".into()))?;
-    let fail = |what: &str| WidgetError::mount(format!("config URL {url}: {what}"));
     // The lean module asks a collector for the compiled form; the full one, for the config.
     #[cfg(not(feature = "validator"))]
-    let request = {
-        let headers = web_sys::Headers::new().map_err(|_| fail("no headers"))?;
-        let _ = headers.set("Accept", ACCEPT);
-        let init = web_sys::RequestInit::new();
-        init.set_headers(&headers);
-        window.fetch_with_str_and_init(url, &init)
-    };
+    let accept = Some(ACCEPT);
     #[cfg(feature = "validator")]
-    let request = window.fetch_with_str(url);
-    let response = JsFuture::from(request)
+    let accept = None;
+    JsFuture::from(crate::platform::fetch_config(url, accept))
         .await
-        .map_err(|_| fail("network error"))?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| fail("not a response"))?;
-    if !response.ok() {
-        return Err(fail(&format!("HTTP status {}", response.status())));
-    }
-    let json = response.json().map_err(|_| fail("unreadable body"))?;
-    JsFuture::from(json)
-        .await
-        .map_err(|_| fail("not valid JSON"))
+        .map_err(|why| {
+            let why = why.as_string().unwrap_or_default();
+            WidgetError::mount(format!("config URL {url}: {why}"))
+        })
 }

@@ -9,14 +9,21 @@ use bantam_engine::{
 };
 use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Document, Element, HtmlElement, HtmlInputElement, ShadowRoot, ShadowRootInit, ShadowRootMode,
 };
 
-use crate::deliver::Outcome;
 use crate::dom::{append, attrs, document, el, input, text};
 use crate::events::{dispatch, from_json, obj, report, WidgetError};
-use crate::outbox::Entry;
+
+/// A lead to post: its outbox entry (the shape `platform.js` stores), with its id and endpoint.
+#[derive(Clone)]
+struct Post {
+    entry: JsValue,
+    id: String,
+    endpoint: String,
+}
 
 const STYLE: &str = include_str!("style.css");
 
@@ -371,8 +378,8 @@ impl Widget {
         let _ = target.append_child(&host);
         if !preview.active() {
             // Deliver what earlier pages queued, and watch for going online or away.
-            crate::outbox::watch_page();
-            crate::outbox::flush();
+            crate::platform::watch(bantam_engine::LATE_AFTER_MS as f64);
+            crate::platform::flush();
         }
         dispatch(&host, "ready", &ready);
         for (name, detail) in step {
@@ -625,7 +632,7 @@ impl Widget {
 
     /// Moves on, or starts the submission on the last step. Returns events and, when it is
     /// time to post, the outbox entry (none for a dropped spam submission).
-    fn advance(&mut self) -> (Events, Option<Entry>) {
+    fn advance(&mut self) -> (Events, Option<Post>) {
         if self.sending {
             return (Vec::new(), None);
         }
@@ -742,19 +749,31 @@ impl Widget {
             ("submit", obj(&[("lead", lead_js)])),
         ];
         let delivery = &self.form.delivery;
-        let entry = Entry {
+        let text = |s: &str| JsValue::from_str(s);
+        let optional = |s: Option<&str>| s.map_or(JsValue::UNDEFINED, JsValue::from_str);
+        let lead_json = delivery.fallback.as_ref().map(|_| lead.to_json());
+        let entry = obj(&[
+            ("id", text(&id)),
+            ("endpoint", text(&self.form.endpoint)),
+            ("body", text(&payload.body)),
+            ("contentType", text(payload.content_type)),
+            (
+                "idempotencyHeader",
+                JsValue::from_bool(payload.idempotency_header),
+            ),
+            ("readable", JsValue::from_bool(payload.readable)),
+            ("attempts", JsValue::from(0)),
+            ("nextAt", JsValue::from(0)),
+            ("submittedMs", JsValue::from(submitted_ms)),
+            ("lateBody", optional(payload.late_body.as_deref())),
+            ("format", text(delivery.format.as_str())),
+            ("fallback", optional(delivery.fallback.as_deref())),
+            ("lead", optional(lead_json.as_deref())),
+        ]);
+        let entry = Post {
+            entry,
             id,
             endpoint: self.form.endpoint.clone(),
-            body: payload.body,
-            content_type: payload.content_type.to_owned(),
-            idempotency_header: payload.idempotency_header,
-            readable: payload.readable,
-            attempts: 0,
-            next_at: 0.0,
-            submitted_ms,
-            late_body: payload.late_body,
-            format: delivery.format.as_str().to_owned(),
-            fallback: delivery.fallback.clone().map(|to| (to, lead.to_json())),
         };
         (events, Some(entry))
     }
@@ -767,17 +786,26 @@ impl Widget {
     }
 
     /// Ends a direct post: the thank-you step on success, a message and a retry on failure.
-    fn finish(&mut self, outcome: Outcome, entry: &Entry) -> Events {
-        let id = entry.id.as_str();
-        let result = match outcome {
-            Outcome::Delivered(status, _) => Ok(status),
-            Outcome::Retry(_, why) => Err(WidgetError::delivery(
-                format!("could not reach {} ({why})", entry.endpoint),
-                None,
-            )),
-            Outcome::Refused(status, _) => Err(WidgetError::delivery(
-                format!("{} answered HTTP {status}", entry.endpoint),
+    fn finish(&mut self, outcome: &JsValue, post: &Post) -> Events {
+        let id = post.id.as_str();
+        let field = |key: &str| {
+            js_sys::Reflect::get(outcome, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+        };
+        // Statuses as integers: Rust's float formatting would cost the widget kilobytes.
+        let status = |key: &str| field(key).as_f64().map(|s| s as u16);
+        let result = match (status("delivered"), status("refused")) {
+            (Some(status), _) => Ok(status),
+            (None, Some(status)) => Err(WidgetError::delivery(
+                format!("{} answered HTTP {status}", post.endpoint),
                 Some(status),
+            )),
+            (None, None) => Err(WidgetError::delivery(
+                format!(
+                    "could not reach {} ({})",
+                    post.endpoint,
+                    field("retry").as_string().unwrap_or_default()
+                ),
+                None,
             )),
         };
         self.sending = false;
@@ -876,7 +904,7 @@ fn on_submit(weak: &Weak<RefCell<Option<Widget>>>) {
         let (mut events, entry) = w.advance();
         if let Some(entry) = &entry {
             // Safely queued: the visitor is done; the outbox delivers, retries and reports.
-            if crate::outbox::enqueue(entry.clone(), &w.host).is_ok() {
+            if crate::platform::enqueue(&entry.entry, &w.host) {
                 queued = true;
                 events.extend(w.queued());
             }
@@ -885,7 +913,7 @@ fn on_submit(weak: &Weak<RefCell<Option<Widget>>>) {
         events
     });
     if queued {
-        crate::outbox::flush();
+        crate::platform::flush();
         return;
     }
     // No storage (private mode, quota): post now and keep the form until it is delivered.
@@ -894,8 +922,10 @@ fn on_submit(weak: &Weak<RefCell<Option<Widget>>>) {
     };
     let weak = weak.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let outcome = crate::deliver::attempt(&entry).await;
-        with_widget(&weak, |w| w.finish(outcome, &entry));
+        let outcome = JsFuture::from(crate::platform::attempt(&entry.entry))
+            .await
+            .unwrap_or(JsValue::UNDEFINED);
+        with_widget(&weak, |w| w.finish(&outcome, &entry));
     });
 }
 

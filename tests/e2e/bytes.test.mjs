@@ -40,6 +40,7 @@ test("the default embed's wasm and glue carry short import and export names and 
     assert.ok(name.length <= 3, `export ${name} has a short name`);
   }
   assert.doesNotMatch(glue, /__wbg_\w+_[0-9a-f]{16}|__wbindgen_|bantam_core_bg\.js/, "the glue names no import or export by wasm-bindgen's name");
+  assert.doesNotMatch(glue, /snippets\//, "the widget's hand-written browser IO (platform.js) is bundled into the glue");
   for (const section of ["name", "producers", "target_features"]) {
     assert.deepEqual(WebAssembly.Module.customSections(wasm, section), [], `no ${section} section`);
   }
