@@ -1,23 +1,21 @@
-//! Errors and the `bantam:*` DOM events dispatched on the host element.
+//! The errors of a mount, as `bantam:error` and the rejection of `mount` give them. (The
+//! other `bantam:*` events, and delivery errors, are `widget.js`'s and `platform.js`'s.)
 
 use wasm_bindgen::JsValue;
 use web_sys::Element;
 
-/// `dispatch(host, name, detail)`: `bantam:<name>` on the host, bubbling and crossing shadow
-/// boundaries; `log_error`: one console error for the page's developer.
-pub(crate) use crate::platform::{dispatch, log_error};
+/// One console error for the page's developer.
+pub(crate) use crate::platform::log_error;
 
 /// An error as the page sees it: `detail` of `bantam:error` and the rejection of `mount`.
 #[derive(Debug, Clone)]
 pub(crate) struct WidgetError {
-    /// `config`, `mount`, `load`, `delivery`, `queued` or `quarantined`.
+    /// `config`, `mount`, or `fallback` (not reported).
     pub code: &'static str,
     /// A message naming the culprit.
     pub message: String,
     /// The config path, for config errors.
     pub path: Option<String>,
-    /// The endpoint's HTTP status, for delivery errors that got one.
-    pub status: Option<u16>,
 }
 
 impl WidgetError {
@@ -27,7 +25,6 @@ impl WidgetError {
             code: "config",
             message,
             path,
-            status: None,
         }
     }
 
@@ -37,29 +34,17 @@ impl WidgetError {
             code: "mount",
             message,
             path: None,
-            status: None,
         }
-    }
-
-    /// The endpoint refused or could not be reached.
-    pub fn delivery(message: String, status: Option<u16>) -> WidgetError {
-        WidgetError::new("delivery", message, status)
     }
 
     /// A config the lean module cannot read (not compiled): nothing is reported, and the loader
     /// mounts the form with the full module instead (see [`WidgetError::to_js`]).
     #[cfg(not(feature = "validator"))]
     pub fn fallback() -> WidgetError {
-        WidgetError::new("fallback", "the full module reads configs".into(), None)
-    }
-
-    /// A delivery problem with its own code (`delivery`, `queued`, `quarantined`).
-    pub fn new(code: &'static str, message: String, status: Option<u16>) -> WidgetError {
         WidgetError {
-            code,
-            message,
+            code: "fallback",
+            message: "the full module reads configs".into(),
             path: None,
-            status,
         }
     }
 
@@ -98,7 +83,7 @@ pub(crate) fn from_json(json: &str) -> JsValue {
 }
 
 impl WidgetError {
-    /// The `detail` of `bantam:error`: `{code, message, path?, status?}`.
+    /// The `detail` of `bantam:error`: `{code, message, path?}`.
     pub fn detail(&self) -> JsValue {
         let mut pairs = vec![
             ("code", JsValue::from_str(self.code)),
@@ -106,9 +91,6 @@ impl WidgetError {
         ];
         if let Some(path) = &self.path {
             pairs.push(("path", JsValue::from_str(path)));
-        }
-        if let Some(status) = self.status {
-            pairs.push(("status", JsValue::from(status)));
         }
         obj(&pairs)
     }

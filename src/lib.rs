@@ -1,8 +1,10 @@
 //! Bantam's widget: the thin browser glue around [`bantam_engine`].
 //!
-//! [`mount`] reads options, validates the config with the engine, and renders the form in a
-//! Shadow DOM on the host element. Everything about questions, answers and scores is the
-//! engine's; this crate only reads controls, draws steps, fires events and posts the lead.
+//! [`mount`] reads options and the form (a compiled form, or a config the engine validates),
+//! and hands a [`Session`] of it to the hand-written DOM layer (`widget.js`), which draws the
+//! form in a Shadow DOM on the host element. Everything about questions, answers and scores is
+//! the engine's; `widget.js` draws steps and reads controls, `platform.js` stores, posts and
+//! reports.
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
@@ -12,17 +14,38 @@ mod editor;
 mod events;
 mod options;
 mod platform;
+mod session;
 mod visitor;
-mod widget;
-
-use std::cell::RefCell;
-use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
 pub use bantam_engine as engine;
 #[cfg(feature = "validator")]
 pub use editor::{check_config, form_outline, score_answers};
+pub use session::Session;
+
+#[wasm_bindgen(module = "/src/widget.js")]
+extern "C" {
+    /// A form drawn on the page, as `widget.js` returns it.
+    type Drawn;
+
+    /// Draws `session`'s form in a new shadow root inside `target`; fails (an `Error`) if the
+    /// target already holds a Bantam form.
+    #[wasm_bindgen(catch)]
+    fn draw(target: &web_sys::Element, session: Session) -> Result<Drawn, JsValue>;
+
+    /// Removes the form, its shadow content and every listener it added.
+    #[wasm_bindgen(method)]
+    fn destroy(this: &Drawn);
+
+    /// The form id, or `undefined` after `destroy()`.
+    #[wasm_bindgen(method, getter, js_name = formId)]
+    fn form_id(this: &Drawn) -> Option<String>;
+
+    /// The page's URL, referrer and the time now (ISO 8601), for the visitor's touch.
+    #[wasm_bindgen(js_name = pageNow)]
+    fn page_now() -> Vec<String>;
+}
 
 /// A TLSF allocator (constant time per allocation and free) instead of the standard dlmalloc,
 /// which costs 3.4 KB more gzipped. `lol_alloc`'s free list, used before, walks the whole list
@@ -42,7 +65,7 @@ const TS_TYPES: &str = include_str!("types.d.ts");
 /// page; dropping (or garbage-collecting) this handle does not remove it.
 #[wasm_bindgen]
 pub struct Form {
-    inner: Rc<RefCell<Option<widget::Widget>>>,
+    drawn: Drawn,
 }
 
 impl std::fmt::Debug for Form {
@@ -57,17 +80,13 @@ impl std::fmt::Debug for Form {
 impl Form {
     /// Removes the form, its shadow content and every listener it added. Safe to call twice.
     pub fn destroy(&self) {
-        let widget = self.inner.borrow_mut().take();
-        widget::release(&self.inner);
-        if let Some(widget) = widget {
-            widget.destroy();
-        }
+        self.drawn.destroy();
     }
 
     /// The form id from the config, or `undefined` after `destroy()`.
     #[wasm_bindgen(getter, js_name = formId)]
     pub fn form_id(&self) -> Option<String> {
-        self.inner.borrow().as_ref().map(|w| w.form_id())
+        self.drawn.form_id()
     }
 }
 
@@ -96,6 +115,8 @@ pub async fn mount(
             return Err(err.to_js());
         }
     };
-    let inner = widget::Widget::mount(host, form, preview)?;
-    Ok(Form { inner })
+    let [url, referrer, now] = <[String; 3]>::try_from(page_now()).unwrap_or_default();
+    let session = Session::new(form, preview, &url, &referrer, &now);
+    let drawn = draw(&host, session)?;
+    Ok(Form { drawn })
 }

@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::events::WidgetError;
-use crate::widget::Preview;
+use crate::session::Preview;
 
 /// Deepest nesting accepted in a config (guards against cyclic JS objects).
 const MAX_DEPTH: usize = 16;

@@ -1,6 +1,7 @@
 //! The widget's browser IO, written by hand in JavaScript (`platform.js`, bundled into the
 //! glue): storage, the delivery outbox and its attempts, the config URL's fetch, console lines
 //! and the `bantam:*` events. web-sys bindings for the same cost the wasm more than the script.
+//! What Rust calls of it is declared here; `widget.js` uses the rest.
 
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
@@ -31,24 +32,6 @@ extern "C" {
     /// Logs one console warning, `Bantam: ` and `message`.
     pub(crate) fn warn(message: &str);
 
-    /// Dispatches `bantam:<name>` on `target` (bubbling, composed).
-    pub(crate) fn dispatch(target: &Element, name: &str, detail: &JsValue);
-
     /// One console error and `bantam:error` with `detail` on `target`.
     pub(crate) fn report(target: &Element, detail: &JsValue);
-
-    /// Queues an outbox entry (see `platform.js`) and remembers the form to tell about it;
-    /// false when it cannot be stored, and the caller posts it directly.
-    pub(crate) fn enqueue(entry: &JsValue, host: &Element) -> bool;
-
-    /// Sends the due leads of the outbox (one tab at a time), and schedules the next pass.
-    pub(crate) fn flush();
-
-    /// Once per page: flush when back online, send everything queued on `pagehide`.
-    /// `late_after_ms` is the engine's `LATE_AFTER_MS`.
-    pub(crate) fn watch(late_after_ms: f64);
-
-    /// Posts an outbox entry once; resolves to `{delivered: status}`, `{retry: why}` or
-    /// `{refused: status, text}`.
-    pub(crate) fn attempt(entry: &JsValue) -> js_sys::Promise;
 }

@@ -32,20 +32,10 @@ fn stored() -> Option<Attribution> {
     parsed
 }
 
-/// This page view folded into what earlier visits recorded.
-pub(crate) fn attribution() -> Attribution {
-    let (url, referrer) = web_sys::window()
-        .map(|w| {
-            let url = w.location().href().unwrap_or_default();
-            let referrer = w.document().map(|d| d.referrer()).unwrap_or_default();
-            (url, referrer)
-        })
-        .unwrap_or_default();
-    let now = js_sys::Date::new_0()
-        .to_iso_string()
-        .as_string()
-        .unwrap_or_default();
-    Attribution::update(stored(), Touch::from_page(&url, &referrer, &now))
+/// This page view (the page at `url`, reached from `referrer`, at `now` in ISO 8601) folded
+/// into what earlier visits recorded.
+pub(crate) fn attribution(url: &str, referrer: &str, now: &str) -> Attribution {
+    Attribution::update(stored(), Touch::from_page(url, referrer, now))
 }
 
 /// Keeps the attribution for later visits.
