@@ -10,7 +10,7 @@ pub(crate) use crate::platform::log_error;
 /// An error as the page sees it: `detail` of `bantam:error` and the rejection of `mount`.
 #[derive(Debug, Clone)]
 pub(crate) struct WidgetError {
-    /// `config`, `mount`, or `fallback` (not reported).
+    /// `config`, or `fallback` (not reported). (`mount` errors are `widget.js`'s.)
     pub code: &'static str,
     /// A message naming the culprit.
     pub message: String,
@@ -25,15 +25,6 @@ impl WidgetError {
             code: "config",
             message,
             path,
-        }
-    }
-
-    /// A problem mounting: missing target, unreachable config URL.
-    pub fn mount(message: String) -> WidgetError {
-        WidgetError {
-            code: "mount",
-            message,
-            path: None,
         }
     }
 

@@ -26,13 +26,8 @@ pub use session::Session;
 
 #[wasm_bindgen(module = "/src/widget.js")]
 extern "C" {
-    /// A form drawn on the page, as `widget.js` returns it.
-    type Drawn;
-
-    /// Draws `session`'s form in a new shadow root inside `target`; fails (an `Error`) if the
-    /// target already holds a Bantam form.
-    #[wasm_bindgen(catch)]
-    fn draw(target: &web_sys::Element, session: Session) -> Result<Drawn, JsValue>;
+    /// A form drawn on the page, as `widget.js`'s `draw` returns it.
+    pub type Drawn;
 
     /// Removes the form, its shadow content and every listener it added.
     #[wasm_bindgen(method)]
@@ -42,9 +37,8 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = formId)]
     fn form_id(this: &Drawn) -> Option<String>;
 
-    /// The page's URL, referrer and the time now (ISO 8601), for the visitor's touch.
-    #[wasm_bindgen(js_name = pageNow)]
-    fn page_now() -> Vec<String>;
+    /// Mounts a form with `loader`'s help (see [`Loader`]): the promise `mount` returns.
+    fn start(target: JsValue, options: JsValue, loader: Loader) -> js_sys::Promise;
 }
 
 /// A TLSF allocator (constant time per allocation and free) instead of the standard dlmalloc,
@@ -96,27 +90,86 @@ impl Form {
 /// Rejects with a `TypeError` for bad options or config (after logging one console error and
 /// dispatching `bantam:error` on the host), and with an `Error` when the target is missing or
 /// the config URL cannot be fetched. Nothing is rendered in either case.
-#[wasm_bindgen(
-    unchecked_return_type = "Form",
-    js_name = mount
-)]
-pub async fn mount(
+#[wasm_bindgen(unchecked_return_type = "Promise<Form>", js_name = mount)]
+pub fn mount(
     #[wasm_bindgen(unchecked_param_type = "Element | string")] target: JsValue,
     #[wasm_bindgen(unchecked_param_type = "MountOptions")] options: JsValue,
-) -> Result<Form, JsValue> {
-    let host = dom::resolve_target(&target).inspect_err(events::log_error)?;
-    let (form, preview) = match options::load(&options).await {
-        Ok(loaded) => loaded,
-        Err(err) => {
-            // A config for the full module is not an error: the loader hands it over.
-            if err.code != "fallback" {
-                events::report(&host, &err);
+) -> js_sys::Promise {
+    // `widget.js` runs the mount (it fetches a config URL), asking a `Loader` for everything
+    // the engine decides: no Rust future (their runtime cost the wasm 1.6 KB gzipped).
+    start(target, options, Loader)
+}
+
+/// What a mount in `widget.js` asks of Rust, in order: the host element, the config URL to
+/// fetch (if any) and its `Accept`, the form's `Session`, and the `Form` handle of the drawn
+/// form. Its errors are reported here (one console error, `bantam:error` on the host) as
+/// `mount` has always reported them. Not part of the public API.
+#[wasm_bindgen(skip_typescript)]
+#[derive(Debug)]
+pub struct Loader;
+
+#[wasm_bindgen]
+impl Loader {
+    /// The host element from an element or a CSS selector.
+    ///
+    /// # Errors
+    /// An `Error` naming the selector (logged) when nothing matches or `target` is neither.
+    pub fn host(&self, target: JsValue) -> Result<web_sys::Element, JsValue> {
+        dom::resolve_target(&target).inspect_err(events::log_error)
+    }
+
+    /// Checks the options; returns the config URL to fetch, if they give one.
+    ///
+    /// # Errors
+    /// A `TypeError` naming the field (reported) for bad options.
+    pub fn url(
+        &self,
+        host: &web_sys::Element,
+        options: &JsValue,
+    ) -> Result<Option<String>, JsValue> {
+        options::config_url(options).map_err(|err| {
+            events::report(host, &err);
+            err.to_js()
+        })
+    }
+
+    /// The `Accept` of the config URL's request (the lean module asks for the compiled form).
+    pub fn accept(&self) -> Option<String> {
+        options::accept().map(str::to_owned)
+    }
+
+    /// The form of `options` (or of `fetched`, what the config URL `url` held) as a `Session`
+    /// of the page at `page_url` (reached from `referrer`) at `now` (ISO 8601).
+    ///
+    /// # Errors
+    /// A `TypeError` naming the field (reported) for a bad config or option; for a config in
+    /// the lean module, an `Error` with `bantamFallback` (not reported: the loader hands the
+    /// mount to the full module).
+    #[allow(clippy::too_many_arguments)]
+    pub fn open(
+        &self,
+        host: &web_sys::Element,
+        options: &JsValue,
+        fetched: JsValue,
+        url: Option<String>,
+        page_url: &str,
+        referrer: &str,
+        now: &str,
+    ) -> Result<Session, JsValue> {
+        match options::read(options, fetched, url) {
+            Ok((form, preview)) => Ok(Session::new(form, preview, page_url, referrer, now)),
+            Err(err) => {
+                // A config for the full module is not an error: the loader hands it over.
+                if err.code != "fallback" {
+                    events::report(host, &err);
+                }
+                Err(err.to_js())
             }
-            return Err(err.to_js());
         }
-    };
-    let [url, referrer, now] = <[String; 3]>::try_from(page_now()).unwrap_or_default();
-    let session = Session::new(form, preview, &url, &referrer, &now);
-    let drawn = draw(&host, session)?;
-    Ok(Form { drawn })
+    }
+
+    /// The `Form` handle of a drawn form.
+    pub fn form(&self, drawn: Drawn) -> Form {
+        Form { drawn }
+    }
 }

@@ -5,7 +5,6 @@
 use bantam_engine::{is_compiled, COMPILED_TAG};
 use bantam_engine::{Form, Value};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 use crate::events::WidgetError;
 use crate::session::Preview;
@@ -83,12 +82,12 @@ fn get(options: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Reads the options and returns the validated form, and what a preview asks of it.
+/// Checks the options, and returns the config URL to fetch, if they give one (else the config
+/// is `options.config`).
 ///
 /// # Errors
-/// A `config` [`WidgetError`] naming the field for bad options or config, a `mount` one when
-/// the config URL cannot be fetched or parsed.
-pub(crate) async fn load(options: &JsValue) -> Result<(Form, Preview), WidgetError> {
+/// A `config` [`WidgetError`] naming the field for bad options.
+pub(crate) fn config_url(options: &JsValue) -> Result<Option<String>, WidgetError> {
     let Some(object) = options
         .dyn_ref::<js_sys::Object>()
         .filter(|_| !options.is_function())
@@ -115,37 +114,53 @@ pub(crate) async fn load(options: &JsValue) -> Result<(Form, Preview), WidgetErr
     }
     let config = get(options, "config");
     let url = get(options, "configUrl");
-    let mut config_url = None;
-    let config = match (
+    match (
         config.is_undefined() || config.is_null(),
         url.is_undefined() || url.is_null(),
     ) {
-        (false, true) => config,
+        (false, true) => Ok(None),
         (true, false) => match url.as_string() {
-            Some(url) => {
-                let json = fetch_json(&url).await?;
-                config_url = Some(url);
-                json
-            }
-            None => {
-                return Err(WidgetError::config(
-                    "options.configUrl: expected a string".into(),
-                    Some("options.configUrl".into()),
-                ))
-            }
+            Some(url) => Ok(Some(url)),
+            None => Err(WidgetError::config(
+                "options.configUrl: expected a string".into(),
+                Some("options.configUrl".into()),
+            )),
         },
-        (false, false) => {
-            return Err(WidgetError::config(
-                "options: give either `config` or `configUrl`, not both".into(),
-                Some("options".into()),
-            ))
-        }
-        (true, true) => {
-            return Err(WidgetError::config(
-                "options: `config` (an object) or `configUrl` (a URL) is required".into(),
-                Some("options".into()),
-            ))
-        }
+        (false, false) => Err(WidgetError::config(
+            "options: give either `config` or `configUrl`, not both".into(),
+            Some("options".into()),
+        )),
+        (true, true) => Err(WidgetError::config(
+            "options: `config` (an object) or `configUrl` (a URL) is required".into(),
+            Some("options".into()),
+        )),
+    }
+}
+
+/// The `Accept` of a config URL's request: the lean module asks a collector for the compiled
+/// form; the full one, for the config (none).
+pub(crate) fn accept() -> Option<&'static str> {
+    #[cfg(not(feature = "validator"))]
+    return Some(ACCEPT);
+    #[cfg(feature = "validator")]
+    None
+}
+
+/// Reads the form from `config` (the options' own, or what `config_url` held, then given) and
+/// the rest of the options (checked by [`config_url`] first): the validated form, and what a
+/// preview asks of it.
+///
+/// # Errors
+/// A `config` [`WidgetError`] naming the field for a bad config or option.
+pub(crate) fn read(
+    options: &JsValue,
+    config: JsValue,
+    config_url: Option<String>,
+) -> Result<(Form, Preview), WidgetError> {
+    let config = if config_url.is_some() {
+        config
+    } else {
+        get(options, "config")
     };
     // For `"locale": "auto"`: the page's language first, then the browser's.
     let mut preferred: Vec<String> = Vec::new();
@@ -287,18 +302,4 @@ fn origin_of(url: &str) -> Option<String> {
             })
             .collect(),
     )
-}
-
-async fn fetch_json(url: &str) -> Result<JsValue, WidgetError> {
-    // The lean module asks a collector for the compiled form; the full one, for the config.
-    #[cfg(not(feature = "validator"))]
-    let accept = Some(ACCEPT);
-    #[cfg(feature = "validator")]
-    let accept = None;
-    JsFuture::from(crate::platform::fetch_config(url, accept))
-        .await
-        .map_err(|why| {
-            let why = why.as_string().unwrap_or_default();
-            WidgetError::mount(format!("config URL {url}: {why}"))
-        })
 }

@@ -20,11 +20,6 @@ extern "C" {
     #[wasm_bindgen(js_name = storageRemove)]
     pub(crate) fn storage_remove(key: &str);
 
-    /// The JSON at a config URL, asked for with `accept` as the `Accept` header when given;
-    /// rejects with what went wrong, in words.
-    #[wasm_bindgen(js_name = fetchConfig)]
-    pub(crate) fn fetch_config(url: &str, accept: Option<&str>) -> js_sys::Promise;
-
     /// Logs one console error.
     #[wasm_bindgen(js_name = logError)]
     pub(crate) fn log_error(error: &JsValue);

@@ -2,10 +2,10 @@
 // focus, submit and the thank-you step. It draws what the wasm's `Session` says (the engine's
 // form, steps, visibility, messages, lead and payload) and reads the controls back into it; it
 // decides nothing the engine could. Text from config or visitors only ever goes in as text
-// (`textContent`, attributes), never as HTML. The Rust crate imports `draw` and `pageNow`
+// (`textContent`, attributes), never as HTML. The Rust crate's `mount` calls `start`
 // (`#[wasm_bindgen(module = "/src/widget.js")]`); the build bundles this file into the glue.
 
-import { attempt, dispatch, enqueue, flush, report, watch } from "./platform.js";
+import { attempt, dispatch, enqueue, fetchConfig, flush, report, watch } from "./platform.js";
 
 /** Creates an element with a class (empty for none) and, when given, plain text. */
 function el(tag, className, text) {
@@ -21,9 +21,26 @@ function attrs(element, pairs) {
   return element;
 }
 
-/** The page's URL, referrer and the time now (ISO 8601), for the visitor's touch. */
-export function pageNow() {
-  return [location.href, document.referrer, new Date().toISOString()];
+/**
+ * Mounts a form on `target` with the help of `loader` (Rust's `Loader`: the host element, the
+ * options checked, the form read into a `Session`, the `Form` handle). Resolves to the `Form`;
+ * rejects as `mount` is documented to, every error but a missing target reported on the host.
+ */
+export async function start(target, options, loader) {
+  const host = loader.host(target);
+  const url = loader.url(host, options);
+  let fetched;
+  if (url != null) {
+    try {
+      fetched = await fetchConfig(url, loader.accept());
+    } catch (why) {
+      const message = `config URL ${url}: ${why}`;
+      report(host, { code: "mount", message });
+      throw new Error("Bantam: " + message);
+    }
+  }
+  const session = loader.open(host, options, fetched, url, location.href, document.referrer, new Date().toISOString());
+  return loader.form(draw(host, session));
 }
 
 /** The browser's IANA time zone, such as `Europe/Berlin`. */
@@ -57,7 +74,7 @@ function newId() {
  * Draws `session`'s form in a new shadow root inside `target`, and returns the handle behind
  * `Form` (`destroy()`, `formId`). Throws an `Error` if the target already holds a Bantam form.
  */
-export function draw(target, session) {
+function draw(target, session) {
   if (target.querySelector(":scope > [data-bantam]")) {
     throw new Error("Bantam: this element already holds a Bantam form; call destroy() first");
   }
