@@ -2,10 +2,6 @@
 //! other `bantam:*` events, and delivery errors, are `widget.js`'s and `platform.js`'s.)
 
 use wasm_bindgen::JsValue;
-use web_sys::Element;
-
-/// One console error for the page's developer.
-pub(crate) use crate::platform::log_error;
 
 /// An error as the page sees it: `detail` of `bantam:error` and the rejection of `mount`.
 #[derive(Debug, Clone)]
@@ -88,6 +84,6 @@ impl WidgetError {
 }
 
 /// Reports an error: one console error and a `bantam:error` event on the host.
-pub(crate) fn report(host: &Element, err: &WidgetError) {
+pub(crate) fn report(host: &JsValue, err: &WidgetError) {
     crate::platform::report(host, &err.detail());
 }

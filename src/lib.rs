@@ -8,7 +8,6 @@
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
-mod dom;
 #[cfg(feature = "validator")]
 mod editor;
 mod events;
@@ -100,7 +99,7 @@ pub fn mount(
     start(target, options, Loader)
 }
 
-/// What a mount in `widget.js` asks of Rust, in order: the host element, the config URL to
+/// What a mount in `widget.js` asks of Rust, once it has the host element: the config URL to
 /// fetch (if any) and its `Accept`, the form's `Session`, and the `Form` handle of the drawn
 /// form. Its errors are reported here (one console error, `bantam:error` on the host) as
 /// `mount` has always reported them. Not part of the public API.
@@ -110,23 +109,11 @@ pub struct Loader;
 
 #[wasm_bindgen]
 impl Loader {
-    /// The host element from an element or a CSS selector.
-    ///
-    /// # Errors
-    /// An `Error` naming the selector (logged) when nothing matches or `target` is neither.
-    pub fn host(&self, target: JsValue) -> Result<web_sys::Element, JsValue> {
-        dom::resolve_target(&target).inspect_err(events::log_error)
-    }
-
     /// Checks the options; returns the config URL to fetch, if they give one.
     ///
     /// # Errors
     /// A `TypeError` naming the field (reported) for bad options.
-    pub fn url(
-        &self,
-        host: &web_sys::Element,
-        options: &JsValue,
-    ) -> Result<Option<String>, JsValue> {
+    pub fn url(&self, host: &JsValue, options: &JsValue) -> Result<Option<String>, JsValue> {
         options::config_url(options).map_err(|err| {
             events::report(host, &err);
             err.to_js()
@@ -138,8 +125,9 @@ impl Loader {
         options::accept().map(str::to_owned)
     }
 
-    /// The form of `options` (or of `fetched`, what the config URL `url` held) as a `Session`
-    /// of the page at `page_url` (reached from `referrer`) at `now` (ISO 8601).
+    /// The form of `options` (or of `fetched`, what the config URL `url` held) for a page in
+    /// the `languages` it prefers, as a `Session` of the page at `page_url` (reached from
+    /// `referrer`) at `now` (ISO 8601).
     ///
     /// # Errors
     /// A `TypeError` naming the field (reported) for a bad config or option; for a config in
@@ -148,15 +136,17 @@ impl Loader {
     #[allow(clippy::too_many_arguments)]
     pub fn open(
         &self,
-        host: &web_sys::Element,
+        host: &JsValue,
         options: &JsValue,
         fetched: JsValue,
         url: Option<String>,
+        languages: Vec<String>,
         page_url: &str,
         referrer: &str,
         now: &str,
     ) -> Result<Session, JsValue> {
-        match options::read(options, fetched, url) {
+        let languages: Vec<&str> = languages.iter().map(String::as_str).collect();
+        match options::read(options, fetched, url, &languages) {
             Ok((form, preview)) => Ok(Session::new(form, preview, page_url, referrer, now)),
             Err(err) => {
                 // A config for the full module is not an error: the loader hands it over.

@@ -148,7 +148,7 @@ pub(crate) fn accept() -> Option<&'static str> {
 
 /// Reads the form from `config` (the options' own, or what `config_url` held, then given) and
 /// the rest of the options (checked by [`config_url`] first): the validated form, and what a
-/// preview asks of it.
+/// preview asks of it. `languages` are the page's, preferred first (for `"locale": "auto"`).
 ///
 /// # Errors
 /// A `config` [`WidgetError`] naming the field for a bad config or option.
@@ -156,32 +156,14 @@ pub(crate) fn read(
     options: &JsValue,
     config: JsValue,
     config_url: Option<String>,
+    languages: &[&str],
 ) -> Result<(Form, Preview), WidgetError> {
     let config = if config_url.is_some() {
         config
     } else {
         get(options, "config")
     };
-    // For `"locale": "auto"`: the page's language first, then the browser's.
-    let mut preferred: Vec<String> = Vec::new();
-    if let Some(window) = web_sys::window() {
-        if let Some(lang) = window
-            .document()
-            .and_then(|d| d.document_element())
-            .and_then(|e| e.get_attribute("lang"))
-        {
-            preferred.push(lang);
-        }
-        preferred.extend(
-            window
-                .navigator()
-                .languages()
-                .iter()
-                .filter_map(|l| l.as_string()),
-        );
-    }
-    let preferred: Vec<&str> = preferred.iter().map(String::as_str).collect();
-    let mut form = read_form(to_value(&config, "config", 0)?, &preferred)?;
+    let mut form = read_form(to_value(&config, "config", 0)?, languages)?;
     // A config fetched from a collector (`/forms/x.json`) posts to that collector: a site path
     // in it (such as the default `/v1/leads`) belongs to the config's origin, not the page's.
     if let Some(origin) = config_url.as_deref().and_then(origin_of) {

@@ -4,7 +4,6 @@
 //! What Rust calls of it is declared here; `widget.js` uses the rest.
 
 use wasm_bindgen::prelude::*;
-use web_sys::Element;
 
 #[wasm_bindgen(module = "/src/platform.js")]
 extern "C" {
@@ -20,13 +19,9 @@ extern "C" {
     #[wasm_bindgen(js_name = storageRemove)]
     pub(crate) fn storage_remove(key: &str);
 
-    /// Logs one console error.
-    #[wasm_bindgen(js_name = logError)]
-    pub(crate) fn log_error(error: &JsValue);
-
     /// Logs one console warning, `Bantam: ` and `message`.
     pub(crate) fn warn(message: &str);
 
     /// One console error and `bantam:error` with `detail` on `target`.
-    pub(crate) fn report(target: &Element, detail: &JsValue);
+    pub(crate) fn report(target: &JsValue, detail: &JsValue);
 }

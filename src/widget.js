@@ -22,12 +22,36 @@ function attrs(element, pairs) {
 }
 
 /**
- * Mounts a form on `target` with the help of `loader` (Rust's `Loader`: the host element, the
- * options checked, the form read into a `Session`, the `Form` handle). Resolves to the `Form`;
- * rejects as `mount` is documented to, every error but a missing target reported on the host.
+ * The host element from an element or a CSS selector. Throws (after one console error) a
+ * `TypeError` when `target` is neither, an `Error` naming a selector that matches nothing or is
+ * not valid.
+ */
+function resolveTarget(target) {
+  let error;
+  if (target instanceof Element) return target;
+  if (typeof target !== "string") {
+    error = new TypeError("Bantam: mount(target, options): target must be an Element or a CSS selector");
+  } else {
+    let element = null;
+    try {
+      element = document.querySelector(target);
+    } catch {
+      error = new Error(`Bantam: mount target "${target}" is not a valid CSS selector`);
+    }
+    if (element) return element;
+    error = error || new Error(`Bantam: mount target "${target}" matches no element`);
+  }
+  console.error(error);
+  throw error;
+}
+
+/**
+ * Mounts a form on `target` with the help of `loader` (Rust's `Loader`: the options checked, the
+ * form read into a `Session`, the `Form` handle). Resolves to the `Form`; rejects as `mount` is
+ * documented to, every error but a missing target reported on the host.
  */
 export async function start(target, options, loader) {
-  const host = loader.host(target);
+  const host = resolveTarget(target);
   const url = loader.url(host, options);
   let fetched;
   if (url != null) {
@@ -39,7 +63,11 @@ export async function start(target, options, loader) {
       throw new Error("Bantam: " + message);
     }
   }
-  const session = loader.open(host, options, fetched, url, location.href, document.referrer, new Date().toISOString());
+  // For `"locale": "auto"`: the page's language first, then the browser's.
+  const lang = document.documentElement.getAttribute("lang");
+  const languages = [...(lang == null ? [] : [lang]), ...(navigator.languages || [])];
+  const session = loader.open(host, options, fetched, url, languages, location.href, document.referrer,
+    new Date().toISOString());
   return loader.form(draw(host, session));
 }
 

@@ -32,7 +32,9 @@ test("the default embed's wasm and glue carry short import and export names and 
   const { glue, wasm } = await leanModule();
   const imports = WebAssembly.Module.imports(wasm);
   const exports = WebAssembly.Module.exports(wasm);
-  assert.ok(imports.length > 50, `the widget imports its browser APIs (${imports.length})`);
+  // Most browser APIs are the hand-written JS's now (widget.js, platform.js); the wasm still
+  // imports some dozens of functions, whose names the loop below checks.
+  assert.ok(imports.length > 20, `the wasm imports its functions from the glue (${imports.length})`);
   for (const { module, name } of imports) {
     assert.ok(module.length <= 2 && name.length <= 3, `import ${module}.${name} has a short name`);
   }
