@@ -1,7 +1,8 @@
 // The widget's browser IO, hand-written: the delivery outbox, one delivery attempt, the
-// visitor's storage and the `bantam:*` events. The engine (in the wasm) decides what a lead and
-// its payload are; this module only stores, sends and reports them. wasm-bindgen imports it
-// into the glue (`#[wasm_bindgen(module = "/src/platform.js")]`) and the build bundles it in.
+// visitor's storage, the config URL's fetch and the `bantam:*` events. The engine (in the wasm)
+// decides what a lead and its payload are; this module only stores, sends and reports them.
+// Rust imports what it uses of it (src/platform.rs), widget.js the rest; wasm-bindgen copies it
+// next to widget.js and the build bundles both into the glue.
 //
 // The delivery outbox: a lead is stored in `localStorage` before the first attempt and leaves
 // it only when the endpoint has answered for it. Retries use exponential backoff with jitter on
@@ -94,11 +95,6 @@ export async function fetchConfig(url, accept) {
   } catch {
     throw "not valid JSON";
   }
-}
-
-/** Logs one console error for the page's developer. */
-export function logError(error) {
-  console.error(error);
 }
 
 /** Logs one console warning (`Bantam: ` and `message`). */

@@ -1,7 +1,9 @@
 //! The widget's browser IO, written by hand in JavaScript (`platform.js`, bundled into the
 //! glue): storage, the delivery outbox and its attempts, the config URL's fetch, console lines
 //! and the `bantam:*` events. web-sys bindings for the same cost the wasm more than the script.
-//! What Rust calls of it is declared here; `widget.js` uses the rest.
+//! What Rust calls of it is declared here; `widget.js` uses the rest. wasm-bindgen copies a JS
+//! module next to the glue only when Rust imports from it, and `widget.js` imports this one by
+//! its relative path: keep at least one import here.
 
 use wasm_bindgen::prelude::*;
 
