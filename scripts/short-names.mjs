@@ -28,26 +28,48 @@ const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
 const moduleNames = new Set(imports.map((i) => i.module));
 if (moduleNames.size !== 1) fail(`expected one import module, found ${[...moduleNames].join(", ")}`);
 const [newModule] = moduleNames;
-const oldModules = new Set(map.imports.map(([m]) => m));
-if (oldModules.size !== 1) fail(`expected one import module in the mapping, found ${[...oldModules].join(", ")}`);
-const [oldModule] = oldModules;
 
 /** A name with `$` escaped for a regular expression (names are identifiers otherwise). */
 const escape = (name) => name.replace(/\$/g, "\\$");
 
 let glue = readFileSync(gluePath, "utf8");
-const moduleKey = JSON.stringify(oldModule) + ": import0";
+// wasm-bindgen's own imports are the import object `import0`, under the module "./<name>_bg.js";
+// a function of the hand-written JS module (src/platform.js) that needs no conversion is
+// imported from that module directly (`"./snippets/…/platform.js": import1`, one line per use).
+// All of them become keys of `import0`, under the one short module name.
+const oldModule = map.imports.map(([m]) => m).find((m) => glue.includes(JSON.stringify(m) + ": import0,"));
+if (!oldModule) fail("no module of the mapping is the glue's import object (… : import0)");
+const moduleKey = JSON.stringify(oldModule) + ": import0,";
 const start = glue.indexOf("const import0 = {");
 const end = glue.indexOf(moduleKey);
 if (start < 0 || end < start) fail(`no import object (const import0 = {…}, ${moduleKey}) in the glue`);
+// The namespace variable of each snippet module, and the lines that pass them to the wasm.
+const snippets = new Map();
+let rest = glue.slice(end + moduleKey.length);
+for (const [line, name, variable] of rest.matchAll(/\n\s*("[^"\n]+"): (import\d+),/g)) {
+  snippets.set(JSON.parse(name), variable);
+  rest = rest.replace(line, "");
+}
 // Import names are only ever the keys of the import object (one per line, "    name: function").
 let object = glue.slice(start, end);
-for (const [, from, to] of map.imports) {
+const direct = [];
+for (const [from_module, from, to] of map.imports) {
+  if (from_module !== oldModule) {
+    const variable = snippets.get(from_module);
+    if (!variable) fail(`import ${from_module}.${from}: the glue does not pass that module to the wasm`);
+    direct.push(`        ${to}: ${variable}.${from},\n`);
+    continue;
+  }
   const key = new RegExp(`^(\\s*)${escape(from)}: `, "m");
   if (!key.test(object)) fail(`import ${from} not found`);
   object = object.replace(key, (_, space) => `${space}${to}: `);
 }
-glue = glue.slice(0, start) + object + JSON.stringify(newModule) + ": import0" + glue.slice(end + moduleKey.length);
+// The direct imports go at the end of import0's literal, which closes with "\n    };" (what
+// follows in `object` is the start of the returned object of modules).
+const close = object.lastIndexOf("\n    };");
+if (close < 0) fail("the end of the import object (`    };`) not found");
+object = object.slice(0, close + 1) + direct.join("") + object.slice(close + 1);
+glue = glue.slice(0, start) + object + JSON.stringify(newModule) + ": import0," + rest;
 for (const [from, to] of map.exports) {
   glue = glue.replace(new RegExp(`(?<![\\w$])wasm\\.${from}(?![\\w$])`, "g"), `wasm.${to}`);
 }

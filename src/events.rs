@@ -1,19 +1,17 @@
-//! Errors and the `bantam:*` DOM events dispatched on the host element.
+//! The errors of a mount, as `bantam:error` and the rejection of `mount` give them. (The
+//! other `bantam:*` events, and delivery errors, are `widget.js`'s and `platform.js`'s.)
 
 use wasm_bindgen::JsValue;
-use web_sys::{CustomEvent, CustomEventInit, Element};
 
 /// An error as the page sees it: `detail` of `bantam:error` and the rejection of `mount`.
 #[derive(Debug, Clone)]
 pub(crate) struct WidgetError {
-    /// `config`, `mount`, `load`, `delivery`, `queued` or `quarantined`.
+    /// `config`, or `fallback` (not reported). (`mount` errors are `widget.js`'s.)
     pub code: &'static str,
     /// A message naming the culprit.
     pub message: String,
     /// The config path, for config errors.
     pub path: Option<String>,
-    /// The endpoint's HTTP status, for delivery errors that got one.
-    pub status: Option<u16>,
 }
 
 impl WidgetError {
@@ -23,39 +21,17 @@ impl WidgetError {
             code: "config",
             message,
             path,
-            status: None,
         }
-    }
-
-    /// A problem mounting: missing target, unreachable config URL.
-    pub fn mount(message: String) -> WidgetError {
-        WidgetError {
-            code: "mount",
-            message,
-            path: None,
-            status: None,
-        }
-    }
-
-    /// The endpoint refused or could not be reached.
-    pub fn delivery(message: String, status: Option<u16>) -> WidgetError {
-        WidgetError::new("delivery", message, status)
     }
 
     /// A config the lean module cannot read (not compiled): nothing is reported, and the loader
     /// mounts the form with the full module instead (see [`WidgetError::to_js`]).
     #[cfg(not(feature = "validator"))]
     pub fn fallback() -> WidgetError {
-        WidgetError::new("fallback", "the full module reads configs".into(), None)
-    }
-
-    /// A delivery problem with its own code (`delivery`, `queued`, `quarantined`).
-    pub fn new(code: &'static str, message: String, status: Option<u16>) -> WidgetError {
         WidgetError {
-            code,
-            message,
+            code: "fallback",
+            message: "the full module reads configs".into(),
             path: None,
-            status,
         }
     }
 
@@ -94,7 +70,7 @@ pub(crate) fn from_json(json: &str) -> JsValue {
 }
 
 impl WidgetError {
-    /// The `detail` of `bantam:error`: `{code, message, path?, status?}`.
+    /// The `detail` of `bantam:error`: `{code, message, path?}`.
     pub fn detail(&self) -> JsValue {
         let mut pairs = vec![
             ("code", JsValue::from_str(self.code)),
@@ -103,31 +79,11 @@ impl WidgetError {
         if let Some(path) = &self.path {
             pairs.push(("path", JsValue::from_str(path)));
         }
-        if let Some(status) = self.status {
-            pairs.push(("status", JsValue::from(status)));
-        }
         obj(&pairs)
     }
 }
 
-/// Dispatches `bantam:<name>` on the host; it bubbles and crosses shadow boundaries.
-pub(crate) fn dispatch(host: &Element, name: &str, detail: &JsValue) {
-    let init = CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_composed(true);
-    init.set_detail(detail);
-    if let Ok(event) = CustomEvent::new_with_event_init_dict(&format!("bantam:{name}"), &init) {
-        let _ = host.dispatch_event(&event);
-    }
-}
-
-/// Logs one console error for the page's developer.
-pub(crate) fn log_error(err: &JsValue) {
-    web_sys::console::error_1(err);
-}
-
 /// Reports an error: one console error and a `bantam:error` event on the host.
-pub(crate) fn report(host: &Element, err: &WidgetError) {
-    web_sys::console::error_1(&JsValue::from_str(&format!("Bantam: {}", err.message)));
-    dispatch(host, "error", &err.detail());
+pub(crate) fn report(host: &JsValue, err: &WidgetError) {
+    crate::platform::report(host, &err.detail());
 }

@@ -1,29 +1,44 @@
 //! Bantam's widget: the thin browser glue around [`bantam_engine`].
 //!
-//! [`mount`] reads options, validates the config with the engine, and renders the form in a
-//! Shadow DOM on the host element. Everything about questions, answers and scores is the
-//! engine's; this crate only reads controls, draws steps, fires events and posts the lead.
+//! [`mount`] reads options and the form (a compiled form, or a config the engine validates),
+//! and hands a [`Session`] of it to the hand-written DOM layer (`widget.js`), which draws the
+//! form in a Shadow DOM on the host element. Everything about questions, answers and scores is
+//! the engine's; `widget.js` draws steps and reads controls, `platform.js` stores, posts and
+//! reports.
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
-mod deliver;
-mod dom;
 #[cfg(feature = "validator")]
 mod editor;
 mod events;
 mod options;
-mod outbox;
+mod platform;
+mod session;
 mod visitor;
-mod widget;
-
-use std::cell::RefCell;
-use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
 pub use bantam_engine as engine;
 #[cfg(feature = "validator")]
 pub use editor::{check_config, form_outline, score_answers};
+pub use session::Session;
+
+#[wasm_bindgen(module = "/src/widget.js")]
+extern "C" {
+    /// A form drawn on the page, as `widget.js`'s `draw` returns it.
+    pub type Drawn;
+
+    /// Removes the form, its shadow content and every listener it added.
+    #[wasm_bindgen(method)]
+    fn destroy(this: &Drawn);
+
+    /// The form id, or `undefined` after `destroy()`.
+    #[wasm_bindgen(method, getter, js_name = formId)]
+    fn form_id(this: &Drawn) -> Option<String>;
+
+    /// Mounts a form with `loader`'s help (see [`Loader`]): the promise `mount` returns.
+    fn start(target: JsValue, options: JsValue, loader: Loader) -> js_sys::Promise;
+}
 
 /// A TLSF allocator (constant time per allocation and free) instead of the standard dlmalloc,
 /// which costs 3.4 KB more gzipped. `lol_alloc`'s free list, used before, walks the whole list
@@ -43,7 +58,7 @@ const TS_TYPES: &str = include_str!("types.d.ts");
 /// page; dropping (or garbage-collecting) this handle does not remove it.
 #[wasm_bindgen]
 pub struct Form {
-    inner: Rc<RefCell<Option<widget::Widget>>>,
+    drawn: Drawn,
 }
 
 impl std::fmt::Debug for Form {
@@ -58,17 +73,13 @@ impl std::fmt::Debug for Form {
 impl Form {
     /// Removes the form, its shadow content and every listener it added. Safe to call twice.
     pub fn destroy(&self) {
-        let widget = self.inner.borrow_mut().take();
-        widget::release(&self.inner);
-        if let Some(widget) = widget {
-            widget.destroy();
-        }
+        self.drawn.destroy();
     }
 
     /// The form id from the config, or `undefined` after `destroy()`.
     #[wasm_bindgen(getter, js_name = formId)]
     pub fn form_id(&self) -> Option<String> {
-        self.inner.borrow().as_ref().map(|w| w.form_id())
+        self.drawn.form_id()
     }
 }
 
@@ -78,25 +89,77 @@ impl Form {
 /// Rejects with a `TypeError` for bad options or config (after logging one console error and
 /// dispatching `bantam:error` on the host), and with an `Error` when the target is missing or
 /// the config URL cannot be fetched. Nothing is rendered in either case.
-#[wasm_bindgen(
-    unchecked_return_type = "Form",
-    js_name = mount
-)]
-pub async fn mount(
+#[wasm_bindgen(unchecked_return_type = "Promise<Form>", js_name = mount)]
+pub fn mount(
     #[wasm_bindgen(unchecked_param_type = "Element | string")] target: JsValue,
     #[wasm_bindgen(unchecked_param_type = "MountOptions")] options: JsValue,
-) -> Result<Form, JsValue> {
-    let host = dom::resolve_target(&target).inspect_err(events::log_error)?;
-    let (form, preview) = match options::load(&options).await {
-        Ok(loaded) => loaded,
-        Err(err) => {
-            // A config for the full module is not an error: the loader hands it over.
-            if err.code != "fallback" {
-                events::report(&host, &err);
+) -> js_sys::Promise {
+    // `widget.js` runs the mount (it fetches a config URL), asking a `Loader` for everything
+    // the engine decides: no Rust future (their runtime cost the wasm 1.6 KB gzipped).
+    start(target, options, Loader)
+}
+
+/// What a mount in `widget.js` asks of Rust, once it has the host element: the config URL to
+/// fetch (if any) and its `Accept`, the form's `Session`, and the `Form` handle of the drawn
+/// form. Its errors are reported here (one console error, `bantam:error` on the host) as
+/// `mount` has always reported them. Not part of the public API.
+#[wasm_bindgen(skip_typescript)]
+#[derive(Debug)]
+pub struct Loader;
+
+#[wasm_bindgen]
+impl Loader {
+    /// Checks the options; returns the config URL to fetch, if they give one.
+    ///
+    /// # Errors
+    /// A `TypeError` naming the field (reported) for bad options.
+    pub fn url(&self, host: &JsValue, options: &JsValue) -> Result<Option<String>, JsValue> {
+        options::config_url(options).map_err(|err| {
+            events::report(host, &err);
+            err.to_js()
+        })
+    }
+
+    /// The `Accept` of the config URL's request (the lean module asks for the compiled form).
+    pub fn accept(&self) -> Option<String> {
+        options::accept().map(str::to_owned)
+    }
+
+    /// The form of `options` (or of `fetched`, what the config URL `url` held) for a page in
+    /// the `languages` it prefers, as a `Session` of the page at `page_url` (reached from
+    /// `referrer`) at `now` (ISO 8601).
+    ///
+    /// # Errors
+    /// A `TypeError` naming the field (reported) for a bad config or option; for a config in
+    /// the lean module, an `Error` with `bantamFallback` (not reported: the loader hands the
+    /// mount to the full module).
+    #[allow(clippy::too_many_arguments)]
+    pub fn open(
+        &self,
+        host: &JsValue,
+        options: &JsValue,
+        fetched: JsValue,
+        url: Option<String>,
+        languages: Vec<String>,
+        page_url: &str,
+        referrer: &str,
+        now: &str,
+    ) -> Result<Session, JsValue> {
+        let languages: Vec<&str> = languages.iter().map(String::as_str).collect();
+        match options::read(options, fetched, url, &languages) {
+            Ok((form, preview)) => Ok(Session::new(form, preview, page_url, referrer, now)),
+            Err(err) => {
+                // A config for the full module is not an error: the loader hands it over.
+                if err.code != "fallback" {
+                    events::report(host, &err);
+                }
+                Err(err.to_js())
             }
-            return Err(err.to_js());
         }
-    };
-    let inner = widget::Widget::mount(host, form, preview)?;
-    Ok(Form { inner })
+    }
+
+    /// The `Form` handle of a drawn form.
+    pub fn form(&self, drawn: Drawn) -> Form {
+        Form { drawn }
+    }
 }

@@ -5,10 +5,9 @@
 use bantam_engine::{is_compiled, COMPILED_TAG};
 use bantam_engine::{Form, Value};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 use crate::events::WidgetError;
-use crate::widget::Preview;
+use crate::session::Preview;
 
 /// Deepest nesting accepted in a config (guards against cyclic JS objects).
 const MAX_DEPTH: usize = 16;
@@ -83,12 +82,12 @@ fn get(options: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Reads the options and returns the validated form, and what a preview asks of it.
+/// Checks the options, and returns the config URL to fetch, if they give one (else the config
+/// is `options.config`).
 ///
 /// # Errors
-/// A `config` [`WidgetError`] naming the field for bad options or config, a `mount` one when
-/// the config URL cannot be fetched or parsed.
-pub(crate) async fn load(options: &JsValue) -> Result<(Form, Preview), WidgetError> {
+/// A `config` [`WidgetError`] naming the field for bad options.
+pub(crate) fn config_url(options: &JsValue) -> Result<Option<String>, WidgetError> {
     let Some(object) = options
         .dyn_ref::<js_sys::Object>()
         .filter(|_| !options.is_function())
@@ -115,58 +114,56 @@ pub(crate) async fn load(options: &JsValue) -> Result<(Form, Preview), WidgetErr
     }
     let config = get(options, "config");
     let url = get(options, "configUrl");
-    let mut config_url = None;
-    let config = match (
+    match (
         config.is_undefined() || config.is_null(),
         url.is_undefined() || url.is_null(),
     ) {
-        (false, true) => config,
+        (false, true) => Ok(None),
         (true, false) => match url.as_string() {
-            Some(url) => {
-                let json = fetch_json(&url).await?;
-                config_url = Some(url);
-                json
-            }
-            None => {
-                return Err(WidgetError::config(
-                    "options.configUrl: expected a string".into(),
-                    Some("options.configUrl".into()),
-                ))
-            }
+            Some(url) => Ok(Some(url)),
+            None => Err(WidgetError::config(
+                "options.configUrl: expected a string".into(),
+                Some("options.configUrl".into()),
+            )),
         },
-        (false, false) => {
-            return Err(WidgetError::config(
-                "options: give either `config` or `configUrl`, not both".into(),
-                Some("options".into()),
-            ))
-        }
-        (true, true) => {
-            return Err(WidgetError::config(
-                "options: `config` (an object) or `configUrl` (a URL) is required".into(),
-                Some("options".into()),
-            ))
-        }
-    };
-    // For `"locale": "auto"`: the page's language first, then the browser's.
-    let mut preferred: Vec<String> = Vec::new();
-    if let Some(window) = web_sys::window() {
-        if let Some(lang) = window
-            .document()
-            .and_then(|d| d.document_element())
-            .and_then(|e| e.get_attribute("lang"))
-        {
-            preferred.push(lang);
-        }
-        preferred.extend(
-            window
-                .navigator()
-                .languages()
-                .iter()
-                .filter_map(|l| l.as_string()),
-        );
+        (false, false) => Err(WidgetError::config(
+            "options: give either `config` or `configUrl`, not both".into(),
+            Some("options".into()),
+        )),
+        (true, true) => Err(WidgetError::config(
+            "options: `config` (an object) or `configUrl` (a URL) is required".into(),
+            Some("options".into()),
+        )),
     }
-    let preferred: Vec<&str> = preferred.iter().map(String::as_str).collect();
-    let mut form = read_form(to_value(&config, "config", 0)?, &preferred)?;
+}
+
+/// The `Accept` of a config URL's request: the lean module asks a collector for the compiled
+/// form; the full one, for the config (none).
+pub(crate) fn accept() -> Option<&'static str> {
+    #[cfg(not(feature = "validator"))]
+    return Some(ACCEPT);
+    #[cfg(feature = "validator")]
+    None
+}
+
+/// Reads the form from `config` (the options' own, or what `config_url` held, then given) and
+/// the rest of the options (checked by [`config_url`] first): the validated form, and what a
+/// preview asks of it. `languages` are the page's, preferred first (for `"locale": "auto"`).
+///
+/// # Errors
+/// A `config` [`WidgetError`] naming the field for a bad config or option.
+pub(crate) fn read(
+    options: &JsValue,
+    config: JsValue,
+    config_url: Option<String>,
+    languages: &[&str],
+) -> Result<(Form, Preview), WidgetError> {
+    let config = if config_url.is_some() {
+        config
+    } else {
+        get(options, "config")
+    };
+    let mut form = read_form(to_value(&config, "config", 0)?, languages)?;
     // A config fetched from a collector (`/forms/x.json`) posts to that collector: a site path
     // in it (such as the default `/v1/leads`) belongs to the config's origin, not the page's.
     if let Some(origin) = config_url.as_deref().and_then(origin_of) {
@@ -287,31 +284,4 @@ fn origin_of(url: &str) -> Option<String> {
             })
             .collect(),
     )
-}
-
-async fn fetch_json(url: &str) -> Result<JsValue, WidgetError> {
-    let window = web_sys::window().ok_or_else(|| WidgetError::mount("no window".into()))?;
-    let fail = |what: &str| WidgetError::mount(format!("config URL {url}: {what}"));
-    // The lean module asks a collector for the compiled form; the full one, for the config.
-    #[cfg(not(feature = "validator"))]
-    let request = {
-        let headers = web_sys::Headers::new().map_err(|_| fail("no headers"))?;
-        let _ = headers.set("Accept", ACCEPT);
-        let init = web_sys::RequestInit::new();
-        init.set_headers(&headers);
-        window.fetch_with_str_and_init(url, &init)
-    };
-    #[cfg(feature = "validator")]
-    let request = window.fetch_with_str(url);
-    let response = JsFuture::from(request)
-        .await
-        .map_err(|_| fail("network error"))?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| fail("not a response"))?;
-    if !response.ok() {
-        return Err(fail(&format!("HTTP status {}", response.status())));
-    }
-    let json = response.json().map_err(|_| fail("unreadable body"))?;
-    JsFuture::from(json)
-        .await
-        .map_err(|_| fail("not valid JSON"))
 }

@@ -5,14 +5,11 @@
 //! consent, otherwise only once the visitor has given it.
 
 use bantam_engine::{Attribution, Form, Kind, Touch};
-use wasm_bindgen::JsValue;
+
+use crate::platform::{storage_get, storage_remove, storage_set, warn};
 
 /// The `localStorage` key, shared by every form on the site.
 const KEY: &str = "bantam.attribution.v1";
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
 
 /// Whether the form asks for consent before anything is kept.
 pub(crate) fn needs_consent(form: &Form) -> bool {
@@ -23,42 +20,27 @@ pub(crate) fn needs_consent(form: &Form) -> bool {
 
 /// What was stored by earlier visits; corrupt or foreign contents are dropped with a warning.
 fn stored() -> Option<Attribution> {
-    let storage = storage()?;
-    let text = storage.get_item(KEY).ok().flatten()?;
+    let text = storage_get(KEY)?;
     let parsed = js_sys::JSON::parse(&text)
         .ok()
         .and_then(|v| crate::options::to_value(&v, "attribution", 0).ok())
         .and_then(|v| Attribution::from_value(&v));
     if parsed.is_none() {
-        web_sys::console::warn_1(&JsValue::from_str(
-            "Bantam: the stored attribution was not readable and was discarded",
-        ));
-        let _ = storage.remove_item(KEY);
+        warn("the stored attribution was not readable and was discarded");
+        storage_remove(KEY);
     }
     parsed
 }
 
-/// This page view folded into what earlier visits recorded.
-pub(crate) fn attribution() -> Attribution {
-    let (url, referrer) = web_sys::window()
-        .map(|w| {
-            let url = w.location().href().unwrap_or_default();
-            let referrer = w.document().map(|d| d.referrer()).unwrap_or_default();
-            (url, referrer)
-        })
-        .unwrap_or_default();
-    let now = js_sys::Date::new_0()
-        .to_iso_string()
-        .as_string()
-        .unwrap_or_default();
-    Attribution::update(stored(), Touch::from_page(&url, &referrer, &now))
+/// This page view (the page at `url`, reached from `referrer`, at `now` in ISO 8601) folded
+/// into what earlier visits recorded.
+pub(crate) fn attribution(url: &str, referrer: &str, now: &str) -> Attribution {
+    Attribution::update(stored(), Touch::from_page(url, referrer, now))
 }
 
 /// Keeps the attribution for later visits.
 pub(crate) fn remember(attribution: &Attribution) {
-    if let Some(storage) = storage() {
-        let _ = storage.set_item(KEY, &attribution.to_json());
-    }
+    storage_set(KEY, &attribution.to_json());
 }
 
 /// What is known about the visitor for one form: earlier answers and the visit count.
@@ -79,21 +61,16 @@ pub(crate) fn load_profile(form: &Form) -> Profile {
         known: bantam_engine::Answers::new(),
         visit_count: 1,
     };
-    let Some(storage) = storage() else {
-        return empty;
-    };
     let key = profile_key(&form.id);
-    let Some(text) = storage.get_item(&key).ok().flatten() else {
+    let Some(text) = storage_get(&key) else {
         return empty;
     };
     let value = js_sys::JSON::parse(&text)
         .ok()
         .and_then(|v| crate::options::to_value(&v, "profile", 0).ok());
     let Some(bantam_engine::Value::Object(entries)) = value else {
-        web_sys::console::warn_1(&JsValue::from_str(
-            "Bantam: the stored profile was not readable and was discarded",
-        ));
-        let _ = storage.remove_item(&key);
+        warn("the stored profile was not readable and was discarded");
+        storage_remove(&key);
         return empty;
     };
     let field = |name: &str| entries.iter().find(|(k, _)| k == name).map(|(_, v)| v);
@@ -106,10 +83,10 @@ pub(crate) fn load_profile(form: &Form) -> Profile {
         None => (bantam_engine::Answers::new(), 0),
     };
     if dropped > 0 {
-        web_sys::console::warn_1(&JsValue::from_str(&format!(
-            "Bantam: {dropped} stored answer(s) no longer fit form \"{}\" and were dropped",
+        warn(&format!(
+            "{dropped} stored answer(s) no longer fit form \"{}\" and were dropped",
             form.id
-        )));
+        ));
     }
     Profile {
         known,
@@ -119,10 +96,8 @@ pub(crate) fn load_profile(form: &Form) -> Profile {
 
 /// Keeps what the visitor told this form, for their next visit.
 pub(crate) fn save_profile(form_id: &str, answers: &bantam_engine::Answers, visits: u32) {
-    if let Some(storage) = storage() {
-        let text = format!("{{\"visits\":{visits},\"answers\":{}}}", answers.to_json());
-        let _ = storage.set_item(&profile_key(form_id), &text);
-    }
+    let text = format!("{{\"visits\":{visits},\"answers\":{}}}", answers.to_json());
+    storage_set(&profile_key(form_id), &text);
 }
 
 /// The `localStorage` key of the visitor's id, shared by every form on the site.
@@ -131,8 +106,7 @@ const VISITOR: &str = "bantam.visitor.v1";
 /// The id kept for this visitor, else `fresh` (this submission's random id, which becomes
 /// theirs once kept): no second random source.
 pub(crate) fn visitor_id(fresh: &str) -> String {
-    storage()
-        .and_then(|s| s.get_item(VISITOR).ok().flatten())
+    storage_get(VISITOR)
         // Only emptiness is checked: the collector bounds and keys what it is sent.
         .filter(|id| !id.is_empty())
         .unwrap_or_else(|| fresh.to_owned())
@@ -140,16 +114,12 @@ pub(crate) fn visitor_id(fresh: &str) -> String {
 
 /// Keeps the visitor's id (with their profile, under the same consent rule).
 pub(crate) fn keep_visitor_id(id: &str) {
-    if let Some(storage) = storage() {
-        let _ = storage.set_item(VISITOR, id);
-    }
+    storage_set(VISITOR, id);
 }
 
 /// "Not you?": forgets the profile, the touches and the visitor id kept on this device.
 pub(crate) fn forget(form_id: &str) {
-    if let Some(storage) = storage() {
-        let _ = storage.remove_item(&profile_key(form_id));
-        let _ = storage.remove_item(KEY);
-        let _ = storage.remove_item(VISITOR);
-    }
+    storage_remove(&profile_key(form_id));
+    storage_remove(KEY);
+    storage_remove(VISITOR);
 }

@@ -7,7 +7,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use bantam::{mount, Form};
+use bantam::Form;
+use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -15,6 +16,12 @@ use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement, ShadowRoot};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// `bantam::mount`, awaited: the `Form`, or what it rejected with.
+async fn mount(target: JsValue, options: JsValue) -> Result<Form, JsValue> {
+    let form = JsFuture::from(bantam::mount(target, options)).await?;
+    Ok(Form::try_from_js_value(form).expect("mount resolves to a Form"))
+}
 
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()

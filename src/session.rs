@@ -1,0 +1,479 @@
+//! One mounted form's state, for the hand-written DOM layer (`widget.js`): the engine's form,
+//! the answers, the steps of this visit, and what is kept about the visitor. Every rule (which
+//! questions to ask, whether an answer is valid, what is visible, the lead and its payload) is
+//! the engine's; `widget.js` draws what this says and reads the controls back into it.
+
+use bantam_engine::{
+    build_lead, encode, next_questions, AnswerValue, Answers, Attribution, BrowserInfo, Extras,
+    Form, Input, Kind, LeadInput, PageInfo, SpamAction,
+};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::events::{from_json, obj};
+use crate::visitor;
+
+const STYLE: &str = include_str!("style.css");
+
+/// What the form editor's preview asks of a mount (the `preview` option, full module only): a
+/// preview keeps nothing about the visitor and sends nothing, opens at `step` (0 is the first)
+/// or on the thank-you step of the grade at `thank_you`. Empty in the lean module.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Preview {
+    #[cfg(feature = "validator")]
+    pub(crate) active: bool,
+    #[cfg(feature = "validator")]
+    pub(crate) step: usize,
+    #[cfg(feature = "validator")]
+    pub(crate) thank_you: Option<usize>,
+}
+
+impl Preview {
+    /// Whether this mount is the editor's preview.
+    fn active(self) -> bool {
+        #[cfg(feature = "validator")]
+        return self.active;
+        #[cfg(not(feature = "validator"))]
+        false
+    }
+}
+
+/// A mounted form's state (see the module's summary). Question indices are the form's. Not
+/// part of the public API: only `widget.js` uses it (and the module's types leave it out).
+#[wasm_bindgen(skip_typescript)]
+pub struct Session {
+    form: Form,
+    answers: Answers,
+    /// Answers from earlier visits, and this visit's number.
+    known: Answers,
+    visit_count: u32,
+    /// First and last touch, this page view included.
+    attribution: Attribution,
+    steps: Vec<Vec<usize>>,
+    step: usize,
+    /// The grade of the submitted lead (index into the form's grades), for the thank-you step.
+    grade: usize,
+    preview: Preview,
+}
+
+fn split_steps(chosen: &[usize], per_step: usize) -> Vec<Vec<usize>> {
+    chosen.chunks(per_step).map(<[usize]>::to_vec).collect()
+}
+
+fn text(value: &str) -> JsValue {
+    JsValue::from_str(value)
+}
+
+fn optional(value: Option<&str>) -> JsValue {
+    value.map_or(JsValue::UNDEFINED, JsValue::from_str)
+}
+
+fn indices(list: impl Iterator<Item = usize>) -> Vec<u32> {
+    list.map(|i| i as u32).collect()
+}
+
+impl Session {
+    /// The session of a form shown on the page at `url` (reached from `referrer`) at `now`
+    /// (ISO 8601): the visitor's stored profile and touches (none in a preview) and the steps
+    /// of this visit.
+    pub(crate) fn new(form: Form, preview: Preview, url: &str, referrer: &str, now: &str) -> Self {
+        let profile = if preview.active() {
+            visitor::Profile {
+                known: Answers::new(),
+                visit_count: 1,
+            }
+        } else {
+            visitor::load_profile(&form)
+        };
+        let attribution = visitor::attribution(url, referrer, now);
+        if !preview.active() && !visitor::needs_consent(&form) {
+            visitor::remember(&attribution);
+        }
+        let chosen = next_questions(&form, &profile.known);
+        let steps = split_steps(&chosen, form.questions_per_step);
+        #[cfg_attr(not(feature = "validator"), allow(unused_mut))]
+        let mut session = Session {
+            answers: profile.known.clone(),
+            known: profile.known,
+            visit_count: profile.visit_count,
+            attribution,
+            steps,
+            step: 0,
+            grade: 0,
+            preview,
+            form,
+        };
+        // The editor's preview may open on a later step or on a grade's thank-you step.
+        #[cfg(feature = "validator")]
+        match preview.thank_you {
+            Some(grade) => session.grade = grade,
+            None => session.step = preview.step.min(session.steps.len().saturating_sub(1)),
+        }
+        session
+    }
+
+    /// The steps from `candidates` on that have a visible question.
+    fn visible_step(&self, mut candidates: impl Iterator<Item = usize>) -> Option<usize> {
+        candidates.find(|&s| {
+            self.steps[s]
+                .iter()
+                .any(|&i| self.form.is_visible(i, &self.answers))
+        })
+    }
+
+    fn next_step(&self) -> Option<usize> {
+        self.visible_step(self.step + 1..self.steps.len())
+    }
+
+    fn prev_step(&self) -> Option<usize> {
+        self.visible_step((0..self.step).rev())
+    }
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// What `widget.js` draws, once: `{id, locale, dir, theme: [[name, value]], css, texts,
+    /// title?, intro?, honeypot, preview, thanks, lateAfter, questions: [{id, kind, label,
+    /// help?, required, placeholder?, maxLength, autocomplete?, choices?: [[id, label]]}]}`.
+    /// `kind` is `choice`, `multiple`, `consent`, `email`, `tel`, `number` or `text`; `thanks`
+    /// says the preview opens on a thank-you step.
+    pub fn view(&self) -> JsValue {
+        let form = &self.form;
+        let t = &form.texts;
+        let texts = obj(&[
+            ("formLabel", text(&t.form_label)),
+            ("back", text(&t.back)),
+            ("next", text(&t.next)),
+            ("submit", text(&t.submit)),
+            ("sending", text(&t.sending)),
+            ("required", text(&t.required_mark)),
+            ("notYou", text(&t.not_you)),
+            ("welcomeBack", text(&t.welcome_back)),
+            ("errorSummary", text(&t.error_summary)),
+            ("submitFailed", text(&t.submit_failed)),
+        ]);
+        let theme: js_sys::Array = form
+            .theme
+            .iter()
+            .map(|(name, value)| js_sys::Array::of2(&text(name), &text(value)))
+            .collect();
+        let questions: js_sys::Array = form
+            .questions
+            .iter()
+            .map(|q| {
+                let (kind, choices) = match &q.kind {
+                    Kind::SingleChoice(c) | Kind::YesNo(c) => ("choice", Some(c)),
+                    Kind::MultipleChoice(c) => ("multiple", Some(c)),
+                    Kind::Consent => ("consent", None),
+                    Kind::Email => ("email", None),
+                    Kind::Phone => ("tel", None),
+                    Kind::Number { .. } => ("number", None),
+                    Kind::Text => ("text", None),
+                };
+                let autocomplete = match (&q.kind, q.id.as_str()) {
+                    (Kind::Email, _) => Some("email"),
+                    (Kind::Phone, _) => Some("tel"),
+                    (Kind::Text, "company") => Some("organization"),
+                    (Kind::Text, "name") => Some("name"),
+                    _ => None,
+                };
+                let choices = choices.map_or(JsValue::UNDEFINED, |c| {
+                    c.iter()
+                        .map(|c| js_sys::Array::of2(&text(&c.id), &text(&c.label)))
+                        .collect::<js_sys::Array>()
+                        .into()
+                });
+                obj(&[
+                    ("id", text(&q.id)),
+                    ("kind", text(kind)),
+                    ("label", text(&q.label)),
+                    ("help", optional(q.help.as_deref())),
+                    ("required", JsValue::from_bool(q.required)),
+                    ("placeholder", optional(q.placeholder.as_deref())),
+                    ("maxLength", JsValue::from(q.max_length as u32)),
+                    ("autocomplete", optional(autocomplete)),
+                    ("choices", choices),
+                ])
+            })
+            .collect();
+        #[cfg(feature = "validator")]
+        let thanks = self.preview.thank_you.is_some();
+        #[cfg(not(feature = "validator"))]
+        let thanks = false;
+        obj(&[
+            ("id", text(&form.id)),
+            ("locale", text(&form.locale)),
+            ("dir", text(form.direction.as_str())),
+            ("theme", theme.into()),
+            ("css", text(STYLE)),
+            ("texts", texts),
+            ("title", optional(form.title.as_deref())),
+            ("intro", optional(form.intro.as_deref())),
+            ("honeypot", JsValue::from_bool(form.spam.honeypot)),
+            ("preview", JsValue::from_bool(self.preview.active())),
+            ("thanks", JsValue::from_bool(thanks)),
+            (
+                "lateAfter",
+                JsValue::from(bantam_engine::LATE_AFTER_MS as f64),
+            ),
+            ("questions", questions.into()),
+        ])
+    }
+
+    /// Whether answers from earlier visits are in use (the form offers "Not you?").
+    pub fn known(&self) -> bool {
+        !self.known.is_empty()
+    }
+
+    /// The number of steps of this visit (0 when everything is known already).
+    #[wasm_bindgen(js_name = stepCount)]
+    pub fn step_count(&self) -> u32 {
+        self.steps.len() as u32
+    }
+
+    /// The current step (0 is the first).
+    pub fn step(&self) -> u32 {
+        self.step as u32
+    }
+
+    /// Every question this visit asks, in order.
+    pub fn chosen(&self) -> Vec<u32> {
+        indices(self.steps.iter().flatten().copied())
+    }
+
+    /// The questions of the current step.
+    #[wasm_bindgen(js_name = stepQuestions)]
+    pub fn step_questions(&self) -> Vec<u32> {
+        indices(self.steps[self.step].iter().copied())
+    }
+
+    /// Whether question `index` is shown with the answers so far (`showIf`).
+    pub fn visible(&self, index: u32) -> bool {
+        self.form.is_visible(index as usize, &self.answers)
+    }
+
+    /// Whether a later step has a visible question (the button says Next, else Send).
+    #[wasm_bindgen(js_name = hasNext)]
+    pub fn has_next(&self) -> bool {
+        self.next_step().is_some()
+    }
+
+    /// Whether an earlier step has a visible question (the Back button is shown).
+    #[wasm_bindgen(js_name = hasPrev)]
+    pub fn has_prev(&self) -> bool {
+        self.prev_step().is_some()
+    }
+
+    /// Moves to the next step with a visible question; false on the last.
+    pub fn forward(&mut self) -> bool {
+        self.next_step().map(|s| self.step = s).is_some()
+    }
+
+    /// Moves to the previous step with a visible question; false on the first.
+    pub fn back(&mut self) -> bool {
+        self.prev_step().map(|s| self.step = s).is_some()
+    }
+
+    /// The progress text, such as "Step 1 of 2".
+    pub fn progress(&self) -> String {
+        bantam_engine::fill(
+            &self.form.texts.progress,
+            &[
+                ("current", &(self.step + 1).to_string()),
+                ("total", &self.steps.len().to_string()),
+            ],
+        )
+    }
+
+    /// The answer to question `index` to show in its control: the chosen ids (a choice), true
+    /// or false (consent), the text, or undefined.
+    pub fn value(&self, index: u32) -> JsValue {
+        let q = &self.form.questions[index as usize];
+        let value = self.answers.get(&q.id);
+        match &q.kind {
+            Kind::SingleChoice(_) | Kind::MultipleChoice(_) | Kind::YesNo(_) => {
+                let chosen: js_sys::Array = match value {
+                    Some(AnswerValue::Text(v)) => std::iter::once(text(v)).collect(),
+                    Some(AnswerValue::List(vs)) => vs.iter().map(|v| text(v)).collect(),
+                    Some(AnswerValue::Bool(b)) => {
+                        std::iter::once(text(if *b { "yes" } else { "no" })).collect()
+                    }
+                    _ => js_sys::Array::new(),
+                };
+                chosen.into()
+            }
+            Kind::Consent => JsValue::from_bool(matches!(value, Some(AnswerValue::Bool(true)))),
+            _ => match value {
+                Some(AnswerValue::Text(v)) => text(v),
+                Some(AnswerValue::Number(n)) => text(&bantam_engine::format_number(*n)),
+                _ => JsValue::UNDEFINED,
+            },
+        }
+    }
+
+    /// Reads what the control of question `index` holds (a string, the checked ids, or a
+    /// checkbox's state) into the answers. Returns the message to show when it is not a valid
+    /// answer, which then steers no condition.
+    pub fn set(&mut self, index: u32, input: JsValue) -> Option<String> {
+        let id = self.form.questions[index as usize].id.clone();
+        let typed;
+        let input = if let Some(flag) = input.as_bool() {
+            Input::Flag(flag)
+        } else if let Some(list) = input.dyn_ref::<js_sys::Array>() {
+            Input::Checked(list.iter().filter_map(|v| v.as_string()).collect())
+        } else {
+            typed = input.as_string().unwrap_or_default();
+            Input::Text(&typed)
+        };
+        let result = self.answers.set(&self.form, &id, input);
+        result.err().map(|err| {
+            self.answers.remove(&id);
+            err.message(&self.form.texts)
+        })
+    }
+
+    /// Forgets the answer to question `index` (hidden by a condition).
+    pub fn remove(&mut self, index: u32) {
+        let id = self.form.questions[index as usize].id.clone();
+        self.answers.remove(&id);
+    }
+
+    /// "Not you?": forgets the stored profile and starts over with every question.
+    pub fn forget(&mut self) {
+        visitor::forget(&self.form.id);
+        self.known = Answers::new();
+        self.answers = Answers::new();
+        self.visit_count = 1;
+        let chosen = next_questions(&self.form, &self.answers);
+        self.steps = split_steps(&chosen, self.form.questions_per_step);
+        self.step = 0;
+    }
+
+    /// The submission with lead id `id` (made once per submission by `widget.js`) from the
+    /// page and browser as measured now: `page` is the page's URL, title and referrer, the
+    /// browser's language and time zone, and the time of submission (ISO 8601). Keeps the visitor's profile where the form allows it.
+    /// Returns `{score, preview: true}` in the editor's preview (nothing sent or kept),
+    /// `{drop: true}` for spam the form drops, else `{score, lead, entry}`, `entry` being the
+    /// outbox entry of the payload (see `platform.js`).
+    pub fn submit(
+        &mut self,
+        id: String,
+        page: Vec<String>,
+        fill_time_ms: f64,
+        honeypot_filled: bool,
+        hutk: Option<String>,
+        submitted_ms: f64,
+    ) -> JsValue {
+        let [url, title, referrer, locale, time_zone, submitted_at] =
+            <[String; 6]>::try_from(page).unwrap_or_default();
+        let new_answers = self
+            .answers
+            .values()
+            .iter()
+            .filter(|(id, value)| self.known.get(id) != Some(*value))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let input = LeadInput {
+            id: id.clone(),
+            submitted_at,
+            page: PageInfo {
+                url,
+                title,
+                referrer,
+            },
+            attribution: Some(self.attribution.clone()),
+            visit_count: self.visit_count,
+            new_answers,
+            browser: BrowserInfo {
+                locale,
+                time_zone,
+                fill_time_ms: fill_time_ms.max(0.0) as u64,
+                honeypot_filled,
+            },
+        };
+        // The questions this visit showed: one left empty was skipped; the others the form
+        // did not ask are not asked yet and leave the total alone.
+        let mut asked = Vec::new();
+        for step in &self.steps {
+            for &i in step {
+                if self.form.is_visible(i, &self.answers) {
+                    asked.push(self.form.questions[i].id.clone());
+                }
+            }
+        }
+        let _ = self.answers.set_asked(&self.form, asked);
+        let mut lead = build_lead(&self.form, &self.answers, input);
+        let visitor = visitor::visitor_id(&id);
+        lead.visitor_id = Some(visitor.clone());
+        self.grade = self.form.grade_index(&lead.score.grade).unwrap_or(0);
+        let score = from_json(&lead.score.to_json());
+        if self.preview.active() {
+            // The editor's preview: the thank-you these answers earn, nothing sent or kept.
+            return obj(&[("score", score), ("preview", JsValue::TRUE)]);
+        }
+        if lead.spam.flagged && self.form.spam.action == SpamAction::Drop {
+            // Dropped without a word: the sender sees the thank-you step its answers earn,
+            // nothing is sent or kept.
+            return obj(&[("drop", JsValue::TRUE)]);
+        }
+        // With a consent question, nothing about the visitor is kept until they agree.
+        let consented = lead.consent.as_ref().is_some_and(|c| c.given);
+        if consented || !visitor::needs_consent(&self.form) {
+            visitor::remember(&self.attribution);
+            visitor::save_profile(&self.form.id, &self.answers, self.visit_count);
+            visitor::keep_visitor_id(&visitor);
+        }
+        let extras = Extras {
+            hutk: hutk.as_deref(),
+            submitted_ms: Some(submitted_ms as i64),
+        };
+        let payload = encode(&lead, &self.form.delivery, extras);
+        let delivery = &self.form.delivery;
+        let lead_json = lead.to_json();
+        let entry = obj(&[
+            ("id", text(&id)),
+            ("endpoint", text(&self.form.endpoint)),
+            ("body", text(&payload.body)),
+            ("contentType", text(payload.content_type)),
+            (
+                "idempotencyHeader",
+                JsValue::from_bool(payload.idempotency_header),
+            ),
+            ("readable", JsValue::from_bool(payload.readable)),
+            ("attempts", JsValue::from(0)),
+            ("nextAt", JsValue::from(0)),
+            ("submittedMs", JsValue::from(submitted_ms)),
+            ("lateBody", optional(payload.late_body.as_deref())),
+            ("format", text(delivery.format.as_str())),
+            ("fallback", optional(delivery.fallback.as_deref())),
+            (
+                "lead",
+                optional(delivery.fallback.as_ref().map(|_| lead_json.as_str())),
+            ),
+        ]);
+        obj(&[
+            ("score", score),
+            ("lead", from_json(&lead_json)),
+            ("entry", entry),
+        ])
+    }
+
+    /// The thank-you step of the submitted lead's grade: `{title, body, link?: {text, url,
+    /// newTab}, embedUrl?}`.
+    pub fn thanks(&self) -> JsValue {
+        let thanks = self.form.thank_you_for(self.grade);
+        let link = thanks.link.as_ref().map_or(JsValue::UNDEFINED, |link| {
+            obj(&[
+                ("text", text(&link.text)),
+                ("url", text(&link.url)),
+                ("newTab", JsValue::from_bool(link.new_tab)),
+            ])
+        });
+        obj(&[
+            ("title", text(&thanks.title)),
+            ("body", text(&thanks.body)),
+            ("link", link),
+            ("embedUrl", optional(thanks.embed_url.as_deref())),
+        ])
+    }
+}
