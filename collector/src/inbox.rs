@@ -167,6 +167,18 @@ impl FilterQuery {
         })
     }
 
+    /// The owner, when it is the only filter set (a rep's "My people").
+    pub(crate) fn only_owner(&self) -> Option<&str> {
+        let set = self
+            .query_string()
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .count();
+        self.owner
+            .as_deref()
+            .filter(|owner| set == 1 && !owner.trim().is_empty())
+    }
+
     /// The query string for the same filters (for links), without the offset.
     pub(crate) fn query_string(&self) -> String {
         let pairs = [
@@ -693,17 +705,19 @@ pub(crate) fn filter_form(
         );
     }
     // Folded away while no filter is set (on a phone the fields would fill the first screen
-    // before the list); open while any is set, or one cannot be used.
+    // before the list); open while any is set, or one cannot be used. An owner alone (a rep's
+    // "My people") stays folded and is named on the button.
     let set = query
         .query_string()
         .split('&')
         .filter(|p| !p.is_empty())
         .count();
-    let (open, summary) = match set {
-        0 if error.is_none() => ("", "Filters".to_owned()),
-        0 => (" open", "Filters".to_owned()),
-        1 => (" open", "Filters (1 set)".to_owned()),
-        n => (" open", format!("Filters ({n} set)")),
+    let (open, summary) = match (set, query.only_owner()) {
+        (0, _) if error.is_none() => ("", "Filters".to_owned()),
+        (0, _) => (" open", "Filters".to_owned()),
+        (1, Some(owner)) if error.is_none() => ("", format!("Filters (owner: {})", escape(owner))),
+        (1, _) => (" open", "Filters (1 set)".to_owned()),
+        (n, _) => (" open", format!("Filters ({n} set)")),
     };
     let _ = write!(
         out,

@@ -543,14 +543,14 @@ fn quality_section(first: &[PeopleQuality], last: &[PeopleQuality], filter: &Fil
 }
 
 /// The people page's header; for admins the export, quarantine and forms links.
-fn people_header(matches: &str, qs: &str, held: u64, admin: bool) -> String {
+fn people_header(title: &str, matches: &str, qs: &str, held: u64, admin: bool) -> String {
     if !admin {
         return format!(
-            "<header><h1>People</h1><p>{matches} · <a href=\"/inbox/leads\">Submissions</a></p></header><main>"
+            "<header><h1>{title}</h1><p>{matches} · <a href=\"/inbox/leads\">Submissions</a></p></header><main>"
         );
     }
     format!(
-        "<header><h1>People</h1><p>{matches} · <a href=\"/inbox/leads\">Submissions</a> · <a href=\"/v1/people.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a> · <a href=\"/inbox/forms\">Forms</a></p></header><main>",
+        "<header><h1>{title}</h1><p>{matches} · <a href=\"/inbox/leads\">Submissions</a> · <a href=\"/v1/people.csv?{}\">Export CSV</a> · <a href=\"/inbox/quarantine\">Quarantine ({held})</a> · <a href=\"/inbox/forms\">Forms</a></p></header><main>",
         escape(qs)
     )
 }
@@ -562,7 +562,8 @@ pub(crate) async fn people_page(
     headers: HeaderMap,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    let admin = require_user(&state.settings, &headers, true)?.role == Role::Admin;
+    let who = require_user(&state.settings, &headers, true)?;
+    let admin = who.role == Role::Admin;
     let (form_ids, grade_names) = forms_and_grades(&state)?;
     let (query, checked) = match query {
         Ok(Query(query)) => {
@@ -580,7 +581,7 @@ pub(crate) async fn people_page(
     let CheckedFilter { filter, offset, .. } = match checked {
         Ok(checked) => checked,
         Err(bad) => {
-            let mut body = people_header("No people shown", &qs, held, admin);
+            let mut body = people_header("People", "No people shown", &qs, held, admin);
             body.push_str(&filter_form(
                 "/inbox",
                 &query,
@@ -602,7 +603,11 @@ pub(crate) async fn people_page(
     let first = store.people_quality(&over, Credit::First).await?;
     let last = store.people_quality(&over, Credit::Last).await?;
 
+    // "My people" (the account bar's link): the signed-in user's own people and no other filter.
+    let mine = query.only_owner() == Some(who.name.as_str());
+    let title = if mine { "My people" } else { "People" };
     let mut body = people_header(
+        title,
         &format!("{total} {}", if total == 1 { "person" } else { "people" }),
         &qs,
         held,
@@ -655,7 +660,10 @@ pub(crate) async fn people_page(
     body.push_str("</section>");
     body.push_str(&quality_section(&first, &last, &over));
     body.push_str("</main>");
-    Ok(page("Bantam inbox: people", &body))
+    Ok(page(
+        &format!("Bantam inbox: {}", title.to_lowercase()),
+        &body,
+    ))
 }
 
 /// A person's latest grade as a badge, coloured by its rank in any loaded form that has it.

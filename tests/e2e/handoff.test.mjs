@@ -177,6 +177,10 @@ test("a rep signs in, finds their person, accepts and wins them, and the source'
   const mine = await page.locator("section[aria-labelledby=pl] tbody tr").evaluateAll((trs) =>
     trs.map((tr) => tr.cells[0].querySelector("a").textContent));
   assert.deepEqual(mine, ["ann@acme.io"]);
+  // Named as the rep's own list, the filters folded (naming the owner), so the list comes first.
+  assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "My people");
+  assert.equal(await page.locator("details.filterbox").getAttribute("open"), null);
+  assert.equal(await page.locator("details.filterbox > summary").textContent(), "Filters (owner: sam@example.com)");
   // The source table still counts everyone: the owner filter picks the list, not the figures.
   assert.equal((await firstTouchRow(page, "linkedin")).People, "2");
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
