@@ -64,10 +64,6 @@ fn text(value: &str) -> JsValue {
     JsValue::from_str(value)
 }
 
-fn optional(value: Option<&str>) -> JsValue {
-    value.map_or(JsValue::UNDEFINED, JsValue::from_str)
-}
-
 /// A `[first, second]` pair of strings.
 fn pair(w: &mut JsonWriter, first: &str, second: &str) {
     w.begin_array(None);
@@ -421,10 +417,10 @@ impl Session {
         let visitor = visitor::visitor_id(&id);
         lead.visitor_id = Some(visitor.clone());
         self.grade = self.form.grade_index(&lead.score.grade).unwrap_or(0);
-        let score = from_json(&lead.score.to_json());
+        let score = lead.score.to_json();
         if self.preview.active() {
             // The editor's preview: the thank-you these answers earn, nothing sent or kept.
-            return obj(&[("score", score), ("preview", JsValue::TRUE)]);
+            return obj(&[("score", from_json(&score)), ("preview", JsValue::TRUE)]);
         }
         if lead.spam.flagged && self.form.spam.action == SpamAction::Drop {
             // Dropped without a word: the sender sees the thank-you step its answers earn,
@@ -445,32 +441,34 @@ impl Session {
         let payload = encode(&lead, &self.form.delivery, extras);
         let delivery = &self.form.delivery;
         let lead_json = lead.to_json();
-        let entry = obj(&[
-            ("id", text(&id)),
-            ("endpoint", text(&self.form.endpoint)),
-            ("body", text(&payload.body)),
-            ("contentType", text(payload.content_type)),
-            (
-                "idempotencyHeader",
-                JsValue::from_bool(payload.idempotency_header),
-            ),
-            ("readable", JsValue::from_bool(payload.readable)),
-            ("attempts", JsValue::from(0)),
-            ("nextAt", JsValue::from(0)),
-            ("submittedMs", JsValue::from(submitted_ms)),
-            ("lateBody", optional(payload.late_body.as_deref())),
-            ("format", text(delivery.format.as_str())),
-            ("fallback", optional(delivery.fallback.as_deref())),
-            (
-                "lead",
-                optional(delivery.fallback.as_ref().map(|_| lead_json.as_str())),
-            ),
-        ]);
-        obj(&[
-            ("score", score),
-            ("lead", from_json(&lead_json)),
-            ("entry", entry),
-        ])
+        // Written as JSON with the score and the lead as they are, parsed once. A field the
+        // entry lacks stays out (platform.js tests `lateBody` against undefined);
+        // `submitted_ms` is a whole number (`Date.getTime()`).
+        let mut w = JsonWriter::new();
+        w.begin_object(None);
+        w.raw(Some("score"), &score);
+        w.raw(Some("lead"), &lead_json);
+        w.begin_object(Some("entry"));
+        w.string(Some("id"), &id);
+        w.string(Some("endpoint"), &self.form.endpoint);
+        w.string(Some("body"), &payload.body);
+        w.string(Some("contentType"), payload.content_type);
+        w.bool(Some("idempotencyHeader"), payload.idempotency_header);
+        w.bool(Some("readable"), payload.readable);
+        w.int(Some("attempts"), 0);
+        w.int(Some("nextAt"), 0);
+        w.int(Some("submittedMs"), submitted_ms as i64);
+        if let Some(late) = &payload.late_body {
+            w.string(Some("lateBody"), late);
+        }
+        w.string(Some("format"), delivery.format.as_str());
+        if let Some(fallback) = &delivery.fallback {
+            w.string(Some("fallback"), fallback);
+            w.string(Some("lead"), &lead_json);
+        }
+        w.end_object();
+        w.end_object();
+        from_json(&w.finish())
     }
 
     /// The thank-you step of the submitted lead's grade: `{title, body, link?: {text, url,

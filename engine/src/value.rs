@@ -474,6 +474,12 @@ impl JsonWriter {
         }
     }
 
+    /// JSON text written elsewhere (by another `JsonWriter`), as it is.
+    pub fn raw(&mut self, key: Option<&str>, json: &str) {
+        self.prefix(key);
+        self.out.push_str(json);
+    }
+
     /// `null`.
     pub fn null(&mut self, key: Option<&str>) {
         self.prefix(key);
