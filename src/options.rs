@@ -3,7 +3,7 @@
 
 #[cfg(not(feature = "validator"))]
 use bantam_engine::{is_compiled, COMPILED_TAG};
-use bantam_engine::{Form, Value};
+use bantam_engine::{ConfigError, Form, Value};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::events::WidgetError;
@@ -19,7 +19,7 @@ const MAX_DEPTH: usize = 16;
 const ACCEPT: &str = "application/vnd.bantam.form+json, application/json;q=0.9";
 
 #[cfg(feature = "validator")]
-fn config_error(err: bantam_engine::ConfigError) -> WidgetError {
+fn config_error(err: ConfigError) -> WidgetError {
     let path = if err.path() == "config" {
         "config".to_owned()
     } else {
@@ -183,8 +183,13 @@ pub(crate) fn read(
         let variant = variant
             .as_string()
             .ok_or_else(|| bad("options.variant: expected a string".into()))?;
-        form.set_variant(&variant)
-            .map_err(|err| bad(format!("options.{err}")))?;
+        // The message from the error's fields: `Display` would bring every config error's
+        // message into the lean module (0.3 KB gzipped). An invalid id is a variant's only
+        // error.
+        form.set_variant(&variant).map_err(|err| match err {
+            ConfigError::Invalid { path, reason } => bad(format!("options.{path}: {reason}")),
+            other => bad(format!("options.{}: not a valid variant", other.path())),
+        })?;
     }
     #[cfg(feature = "validator")]
     let preview = read_preview(&get(options, "preview"), &form)?;

@@ -5,7 +5,7 @@
 
 use bantam_engine::{
     build_lead, encode, next_questions, AnswerValue, Answers, Attribution, BrowserInfo, Extras,
-    Form, Input, Kind, LeadInput, PageInfo, SpamAction,
+    Form, Input, JsonWriter, Kind, LeadInput, PageInfo, SpamAction,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -64,8 +64,12 @@ fn text(value: &str) -> JsValue {
     JsValue::from_str(value)
 }
 
-fn optional(value: Option<&str>) -> JsValue {
-    value.map_or(JsValue::UNDEFINED, JsValue::from_str)
+/// A `[first, second]` pair of strings.
+fn pair(w: &mut JsonWriter, first: &str, second: &str) {
+    w.begin_array(None);
+    w.string(None, first);
+    w.string(None, second);
+    w.end_array();
 }
 
 fn indices(list: impl Iterator<Item = usize>) -> Vec<u32> {
@@ -136,88 +140,90 @@ impl Session {
     /// title?, intro?, honeypot, preview, thanks, lateAfter, questions: [{id, kind, label,
     /// help?, required, placeholder?, maxLength, autocomplete?, choices?: [[id, label]]}]}`.
     /// `kind` is `choice`, `multiple`, `consent`, `email`, `tel`, `number` or `text`; `thanks`
-    /// says the preview opens on a thank-you step.
+    /// says the preview opens on a thank-you step. A `?` field the form lacks is `null`.
     pub fn view(&self) -> JsValue {
+        // Written as JSON and parsed once: building the objects through js-sys took the wasm
+        // a call per field and a collector per array type.
         let form = &self.form;
         let t = &form.texts;
-        let texts = obj(&[
-            ("formLabel", text(&t.form_label)),
-            ("back", text(&t.back)),
-            ("next", text(&t.next)),
-            ("submit", text(&t.submit)),
-            ("sending", text(&t.sending)),
-            ("required", text(&t.required_mark)),
-            ("notYou", text(&t.not_you)),
-            ("welcomeBack", text(&t.welcome_back)),
-            ("errorSummary", text(&t.error_summary)),
-            ("submitFailed", text(&t.submit_failed)),
-        ]);
-        let theme: js_sys::Array = form
-            .theme
-            .iter()
-            .map(|(name, value)| js_sys::Array::of2(&text(name), &text(value)))
-            .collect();
-        let questions: js_sys::Array = form
-            .questions
-            .iter()
-            .map(|q| {
-                let (kind, choices) = match &q.kind {
-                    Kind::SingleChoice(c) | Kind::YesNo(c) => ("choice", Some(c)),
-                    Kind::MultipleChoice(c) => ("multiple", Some(c)),
-                    Kind::Consent => ("consent", None),
-                    Kind::Email => ("email", None),
-                    Kind::Phone => ("tel", None),
-                    Kind::Number { .. } => ("number", None),
-                    Kind::Text => ("text", None),
-                };
-                let autocomplete = match (&q.kind, q.id.as_str()) {
-                    (Kind::Email, _) => Some("email"),
-                    (Kind::Phone, _) => Some("tel"),
-                    (Kind::Text, "company") => Some("organization"),
-                    (Kind::Text, "name") => Some("name"),
-                    _ => None,
-                };
-                let choices = choices.map_or(JsValue::UNDEFINED, |c| {
-                    c.iter()
-                        .map(|c| js_sys::Array::of2(&text(&c.id), &text(&c.label)))
-                        .collect::<js_sys::Array>()
-                        .into()
-                });
-                obj(&[
-                    ("id", text(&q.id)),
-                    ("kind", text(kind)),
-                    ("label", text(&q.label)),
-                    ("help", optional(q.help.as_deref())),
-                    ("required", JsValue::from_bool(q.required)),
-                    ("placeholder", optional(q.placeholder.as_deref())),
-                    ("maxLength", JsValue::from(q.max_length as u32)),
-                    ("autocomplete", optional(autocomplete)),
-                    ("choices", choices),
-                ])
-            })
-            .collect();
+        let mut w = JsonWriter::new();
+        w.begin_object(None);
+        w.string(Some("id"), &form.id);
+        w.string(Some("locale"), &form.locale);
+        w.string(Some("dir"), form.direction.as_str());
+        w.begin_array(Some("theme"));
+        for (name, value) in &form.theme {
+            pair(&mut w, name, value);
+        }
+        w.end_array();
+        w.string(Some("css"), STYLE);
+        w.begin_object(Some("texts"));
+        for (key, value) in [
+            ("formLabel", &t.form_label),
+            ("back", &t.back),
+            ("next", &t.next),
+            ("submit", &t.submit),
+            ("sending", &t.sending),
+            ("required", &t.required_mark),
+            ("notYou", &t.not_you),
+            ("welcomeBack", &t.welcome_back),
+            ("errorSummary", &t.error_summary),
+            ("submitFailed", &t.submit_failed),
+        ] {
+            w.string(Some(key), value);
+        }
+        w.end_object();
+        w.optional(Some("title"), form.title.as_deref());
+        w.optional(Some("intro"), form.intro.as_deref());
+        w.bool(Some("honeypot"), form.spam.honeypot);
+        w.bool(Some("preview"), self.preview.active());
         #[cfg(feature = "validator")]
-        let thanks = self.preview.thank_you.is_some();
+        w.bool(Some("thanks"), self.preview.thank_you.is_some());
         #[cfg(not(feature = "validator"))]
-        let thanks = false;
-        obj(&[
-            ("id", text(&form.id)),
-            ("locale", text(&form.locale)),
-            ("dir", text(form.direction.as_str())),
-            ("theme", theme.into()),
-            ("css", text(STYLE)),
-            ("texts", texts),
-            ("title", optional(form.title.as_deref())),
-            ("intro", optional(form.intro.as_deref())),
-            ("honeypot", JsValue::from_bool(form.spam.honeypot)),
-            ("preview", JsValue::from_bool(self.preview.active())),
-            ("thanks", JsValue::from_bool(thanks)),
-            (
-                "lateAfter",
-                JsValue::from(bantam_engine::LATE_AFTER_MS as f64),
-            ),
-            ("questions", questions.into()),
-        ])
+        w.bool(Some("thanks"), false);
+        w.int(Some("lateAfter"), bantam_engine::LATE_AFTER_MS);
+        w.begin_array(Some("questions"));
+        for q in &form.questions {
+            let (kind, choices) = match &q.kind {
+                Kind::SingleChoice(c) | Kind::YesNo(c) => ("choice", Some(c)),
+                Kind::MultipleChoice(c) => ("multiple", Some(c)),
+                Kind::Consent => ("consent", None),
+                Kind::Email => ("email", None),
+                Kind::Phone => ("tel", None),
+                Kind::Number { .. } => ("number", None),
+                Kind::Text => ("text", None),
+            };
+            let autocomplete = match (&q.kind, q.id.as_str()) {
+                (Kind::Email, _) => Some("email"),
+                (Kind::Phone, _) => Some("tel"),
+                (Kind::Text, "company") => Some("organization"),
+                (Kind::Text, "name") => Some("name"),
+                _ => None,
+            };
+            w.begin_object(None);
+            w.string(Some("id"), &q.id);
+            w.string(Some("kind"), kind);
+            w.string(Some("label"), &q.label);
+            w.optional(Some("help"), q.help.as_deref());
+            w.bool(Some("required"), q.required);
+            w.optional(Some("placeholder"), q.placeholder.as_deref());
+            w.int(Some("maxLength"), q.max_length as i64);
+            w.optional(Some("autocomplete"), autocomplete);
+            match choices {
+                Some(choices) => {
+                    w.begin_array(Some("choices"));
+                    for c in choices {
+                        pair(&mut w, &c.id, &c.label);
+                    }
+                    w.end_array();
+                }
+                None => w.null(Some("choices")),
+            }
+            w.end_object();
+        }
+        w.end_array();
+        w.end_object();
+        from_json(&w.finish())
     }
 
     /// Whether answers from earlier visits are in use (the form offers "Not you?").
@@ -292,15 +298,20 @@ impl Session {
         let value = self.answers.get(&q.id);
         match &q.kind {
             Kind::SingleChoice(_) | Kind::MultipleChoice(_) | Kind::YesNo(_) => {
-                let chosen: js_sys::Array = match value {
-                    Some(AnswerValue::Text(v)) => std::iter::once(text(v)).collect(),
-                    Some(AnswerValue::List(vs)) => vs.iter().map(|v| text(v)).collect(),
-                    Some(AnswerValue::Bool(b)) => {
-                        std::iter::once(text(if *b { "yes" } else { "no" })).collect()
+                let mut w = JsonWriter::new();
+                w.begin_array(None);
+                match value {
+                    Some(AnswerValue::Text(v)) => w.string(None, v),
+                    Some(AnswerValue::List(vs)) => {
+                        for v in vs {
+                            w.string(None, v);
+                        }
                     }
-                    _ => js_sys::Array::new(),
-                };
-                chosen.into()
+                    Some(AnswerValue::Bool(b)) => w.string(None, if *b { "yes" } else { "no" }),
+                    _ => {}
+                }
+                w.end_array();
+                from_json(&w.finish())
             }
             Kind::Consent => JsValue::from_bool(matches!(value, Some(AnswerValue::Bool(true)))),
             _ => match value {
@@ -406,10 +417,10 @@ impl Session {
         let visitor = visitor::visitor_id(&id);
         lead.visitor_id = Some(visitor.clone());
         self.grade = self.form.grade_index(&lead.score.grade).unwrap_or(0);
-        let score = from_json(&lead.score.to_json());
+        let score = lead.score.to_json();
         if self.preview.active() {
             // The editor's preview: the thank-you these answers earn, nothing sent or kept.
-            return obj(&[("score", score), ("preview", JsValue::TRUE)]);
+            return obj(&[("score", from_json(&score)), ("preview", JsValue::TRUE)]);
         }
         if lead.spam.flagged && self.form.spam.action == SpamAction::Drop {
             // Dropped without a word: the sender sees the thank-you step its answers earn,
@@ -430,50 +441,56 @@ impl Session {
         let payload = encode(&lead, &self.form.delivery, extras);
         let delivery = &self.form.delivery;
         let lead_json = lead.to_json();
-        let entry = obj(&[
-            ("id", text(&id)),
-            ("endpoint", text(&self.form.endpoint)),
-            ("body", text(&payload.body)),
-            ("contentType", text(payload.content_type)),
-            (
-                "idempotencyHeader",
-                JsValue::from_bool(payload.idempotency_header),
-            ),
-            ("readable", JsValue::from_bool(payload.readable)),
-            ("attempts", JsValue::from(0)),
-            ("nextAt", JsValue::from(0)),
-            ("submittedMs", JsValue::from(submitted_ms)),
-            ("lateBody", optional(payload.late_body.as_deref())),
-            ("format", text(delivery.format.as_str())),
-            ("fallback", optional(delivery.fallback.as_deref())),
-            (
-                "lead",
-                optional(delivery.fallback.as_ref().map(|_| lead_json.as_str())),
-            ),
-        ]);
-        obj(&[
-            ("score", score),
-            ("lead", from_json(&lead_json)),
-            ("entry", entry),
-        ])
+        // Written as JSON with the score and the lead as they are, parsed once. A field the
+        // entry lacks stays out (platform.js tests `lateBody` against undefined);
+        // `submitted_ms` is a whole number (`Date.getTime()`).
+        let mut w = JsonWriter::new();
+        w.begin_object(None);
+        w.raw(Some("score"), &score);
+        w.raw(Some("lead"), &lead_json);
+        w.begin_object(Some("entry"));
+        w.string(Some("id"), &id);
+        w.string(Some("endpoint"), &self.form.endpoint);
+        w.string(Some("body"), &payload.body);
+        w.string(Some("contentType"), payload.content_type);
+        w.bool(Some("idempotencyHeader"), payload.idempotency_header);
+        w.bool(Some("readable"), payload.readable);
+        w.int(Some("attempts"), 0);
+        w.int(Some("nextAt"), 0);
+        w.int(Some("submittedMs"), submitted_ms as i64);
+        if let Some(late) = &payload.late_body {
+            w.string(Some("lateBody"), late);
+        }
+        w.string(Some("format"), delivery.format.as_str());
+        if let Some(fallback) = &delivery.fallback {
+            w.string(Some("fallback"), fallback);
+            w.string(Some("lead"), &lead_json);
+        }
+        w.end_object();
+        w.end_object();
+        from_json(&w.finish())
     }
 
     /// The thank-you step of the submitted lead's grade: `{title, body, link?: {text, url,
-    /// newTab}, embedUrl?}`.
+    /// newTab}, embedUrl?}` (`null` for a `?` field the step lacks).
     pub fn thanks(&self) -> JsValue {
         let thanks = self.form.thank_you_for(self.grade);
-        let link = thanks.link.as_ref().map_or(JsValue::UNDEFINED, |link| {
-            obj(&[
-                ("text", text(&link.text)),
-                ("url", text(&link.url)),
-                ("newTab", JsValue::from_bool(link.new_tab)),
-            ])
-        });
-        obj(&[
-            ("title", text(&thanks.title)),
-            ("body", text(&thanks.body)),
-            ("link", link),
-            ("embedUrl", optional(thanks.embed_url.as_deref())),
-        ])
+        let mut w = JsonWriter::new();
+        w.begin_object(None);
+        w.string(Some("title"), &thanks.title);
+        w.string(Some("body"), &thanks.body);
+        match &thanks.link {
+            Some(link) => {
+                w.begin_object(Some("link"));
+                w.string(Some("text"), &link.text);
+                w.string(Some("url"), &link.url);
+                w.bool(Some("newTab"), link.new_tab);
+                w.end_object();
+            }
+            None => w.null(Some("link")),
+        }
+        w.optional(Some("embedUrl"), thanks.embed_url.as_deref());
+        w.end_object();
+        from_json(&w.finish())
     }
 }

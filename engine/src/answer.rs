@@ -226,7 +226,9 @@ fn check_value(q: &Question, value: &AnswerValue) -> Result<(), AnswerError> {
             if s.trim().is_empty() {
                 return wrong("a non-empty text");
             }
-            if s.chars().count() > q.max_length {
+            // Characters, not bytes: the bytes that start one. (`chars().count()` brings the
+            // standard library's 0.9 KB word-at-a-time counter into the widget.)
+            if s.bytes().filter(|b| b & 0xC0 != 0x80).count() > q.max_length {
                 return Err(AnswerError::TooLong { max: q.max_length });
             }
             let strict = !matches!(q.kind, Kind::Text);

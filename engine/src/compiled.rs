@@ -9,6 +9,8 @@
 //!
 //! The document: `["bantam-form/1", form, …]`, each form an array that starts with its locale.
 
+use std::cell::Cell;
+
 use crate::context::{SpamAction, SpamRules};
 use crate::delivery::{Band, Delivery, Format, ValueMap};
 use crate::form::{
@@ -71,8 +73,9 @@ impl Form {
     /// `None` when `value` is not a compiled document of this format version, or the chosen
     /// form's shapes or indices do not hold together.
     pub fn from_compiled_for(value: Value, preferred: &[&str]) -> Option<Form> {
-        let mut r = Reader::of(value)?;
-        if r.string()? != COMPILED_TAG {
+        let bad = Cell::new(false);
+        let mut r = Reader::of(value, &bad);
+        if r.string() != COMPILED_TAG {
             return None;
         }
         let forms: Vec<Value> = r.items.collect();
@@ -88,10 +91,10 @@ impl Form {
             .collect();
         let chosen = resolve(&locales, preferred);
         let at = locales.iter().position(|l| l == chosen)?;
-        let mut r = Reader::of(forms.into_iter().nth(at)?)?;
-        let form = read_form(&mut r)?;
-        r.end()?;
-        Some(form)
+        let mut r = Reader::of(forms.into_iter().nth(at)?, &bad);
+        let form = read_form(&mut r);
+        r.end();
+        (!bad.get()).then_some(form)
     }
 }
 
@@ -330,23 +333,41 @@ fn write_delivery(w: &mut JsonWriter, d: &Delivery) {
     w.optional(None, d.fallback.as_deref());
 }
 
-/// Reads the items of one array in order; every getter is `None` on a wrong type.
-struct Reader {
+/// Reads the items of one array in order. A getter never stops the reading: on a missing
+/// item or a wrong type it gives a default and marks the whole read as failed (`bad`, shared
+/// with the readers of nested arrays), so the form is dropped once at the end instead of at
+/// each of a hundred early returns (their clean-up code was most of the reader's size in the
+/// widget).
+struct Reader<'b> {
     items: std::vec::IntoIter<Value>,
+    bad: &'b Cell<bool>,
 }
 
-impl Reader {
-    fn of(value: Value) -> Option<Reader> {
-        match value {
-            Value::Array(items) => Some(Reader {
-                items: items.into_iter(),
-            }),
-            _ => None,
+impl<'b> Reader<'b> {
+    fn of(value: Value, bad: &'b Cell<bool>) -> Reader<'b> {
+        let items = match value {
+            Value::Array(items) => items,
+            _ => {
+                bad.set(true);
+                Vec::new()
+            }
+        };
+        Reader {
+            items: items.into_iter(),
+            bad,
         }
     }
 
-    fn next(&mut self) -> Option<Value> {
-        self.items.next()
+    /// Marks the read as failed.
+    fn fail(&self) {
+        self.bad.set(true);
+    }
+
+    fn next(&mut self) -> Value {
+        self.items.next().unwrap_or_else(|| {
+            self.fail();
+            Value::Null
+        })
     }
 
     /// Whether the items are used up.
@@ -354,116 +375,149 @@ impl Reader {
         self.items.len() == 0
     }
 
-    fn end(&self) -> Option<()> {
-        self.done().then_some(())
+    /// Fails unless the items are used up.
+    fn end(&self) {
+        if !self.done() {
+            self.fail();
+        }
     }
 
-    fn array(&mut self) -> Option<Reader> {
-        Reader::of(self.next()?)
+    fn array(&mut self) -> Reader<'b> {
+        let value = self.next();
+        Reader::of(value, self.bad)
     }
 
-    fn string(&mut self) -> Option<String> {
-        match self.next()? {
-            Value::String(s) => Some(s),
-            _ => None,
+    fn string(&mut self) -> String {
+        match self.next() {
+            Value::String(s) => s,
+            _ => {
+                self.fail();
+                String::new()
+            }
         }
     }
 
     /// A string or `null`.
-    fn optional(&mut self) -> Option<Option<String>> {
-        match self.next()? {
-            Value::String(s) => Some(Some(s)),
-            Value::Null => Some(None),
-            _ => None,
+    fn optional(&mut self) -> Option<String> {
+        match self.next() {
+            Value::String(s) => Some(s),
+            Value::Null => None,
+            _ => {
+                self.fail();
+                None
+            }
         }
     }
 
-    fn number(&mut self) -> Option<f64> {
-        match self.next()? {
+    /// A finite number, or `null` where `nullable`.
+    fn maybe_number(&mut self, nullable: bool) -> Option<f64> {
+        match self.next() {
             Value::Number(n) if n.is_finite() => Some(n),
-            _ => None,
+            Value::Null if nullable => None,
+            _ => {
+                self.fail();
+                None
+            }
         }
     }
 
-    /// A whole number within `min..=max`.
-    fn int(&mut self, min: i64, max: i64) -> Option<i64> {
-        let n = self.number()?;
-        (n.fract() == 0.0 && n >= min as f64 && n <= max as f64).then_some(n as i64)
+    fn number(&mut self) -> f64 {
+        self.maybe_number(false).unwrap_or_default()
     }
 
-    fn points(&mut self) -> Option<i32> {
-        self.int(i64::from(i32::MIN), i64::from(i32::MAX))
-            .map(|n| n as i32)
+    /// A whole number within `min..=max`, or `null` where `nullable`.
+    fn maybe_int(&mut self, min: i64, max: i64, nullable: bool) -> Option<i64> {
+        let n = self.maybe_number(nullable)?;
+        if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 {
+            Some(n as i64)
+        } else {
+            self.fail();
+            None
+        }
     }
 
-    /// An index below `len`.
-    fn index(&mut self, len: usize) -> Option<usize> {
-        self.int(0, len as i64 - 1).map(|n| n as usize)
+    /// A whole number within `min..=max` (`min` when it is not).
+    fn int(&mut self, min: i64, max: i64) -> i64 {
+        self.maybe_int(min, max, false).unwrap_or(min)
+    }
+
+    fn points(&mut self) -> i32 {
+        self.int(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+    }
+
+    /// An index below `len` (0 when it is not).
+    fn index(&mut self, len: usize) -> usize {
+        self.maybe_int(0, len as i64 - 1, false).unwrap_or(0) as usize
     }
 
     /// An index below `len`, or `null`.
-    fn optional_index(&mut self, len: usize) -> Option<Option<usize>> {
-        match self.next()? {
-            Value::Null => Some(None),
-            Value::Number(n) if n.fract() == 0.0 && n >= 0.0 && n < len as f64 => {
-                Some(Some(n as usize))
+    fn optional_index(&mut self, len: usize) -> Option<usize> {
+        self.maybe_int(0, len as i64 - 1, true).map(|n| n as usize)
+    }
+
+    fn bool(&mut self) -> bool {
+        match self.next() {
+            Value::Bool(b) => b,
+            _ => {
+                self.fail();
+                false
             }
-            _ => None,
         }
     }
 
-    fn bool(&mut self) -> Option<bool> {
-        match self.next()? {
-            Value::Bool(b) => Some(b),
-            _ => None,
-        }
-    }
-
-    fn strings(&mut self) -> Option<Vec<String>> {
-        let mut r = self.array()?;
+    fn strings(&mut self) -> Vec<String> {
+        let mut r = self.array();
         let mut out = Vec::new();
         while !r.done() {
-            out.push(r.string()?);
+            out.push(r.string());
         }
-        Some(out)
+        out
+    }
+
+    /// String pairs up to the end.
+    fn pairs(&mut self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        while !self.done() {
+            out.push((self.string(), self.string()));
+        }
+        out
     }
 }
 
-fn category(r: &mut Reader) -> Option<Category> {
-    Some(Category::ALL[r.index(Category::ALL.len())?])
+fn category(r: &mut Reader) -> Category {
+    Category::ALL[r.index(Category::ALL.len())]
 }
 
-fn read_form(r: &mut Reader) -> Option<Form> {
-    let locale = r.string()?;
-    let id = r.string()?;
-    let endpoint = r.string()?;
+fn read_form(r: &mut Reader) -> Form {
+    let locale = r.string();
+    let id = r.string();
+    let endpoint = r.string();
     // Questions come before grades, whose count their caps are checked against later.
-    let questions_value = r.next()?;
+    let questions_value = r.next();
     let mut weights = [0u32; 6];
-    let mut wr = r.array()?;
+    let mut wr = r.array();
     for weight in &mut weights {
-        *weight = wr.int(0, i64::from(u32::MAX))? as u32;
+        *weight = wr.int(0, i64::from(u32::MAX)) as u32;
     }
-    wr.end()?;
-    let scoring = match r.next()? {
-        Value::Null => Scoring::Shares,
-        Value::Number(n) if n.fract() == 0.0 && n.abs() <= f64::from(i32::MAX) => {
-            Scoring::Sum { offset: n as i32 }
-        }
-        _ => return None,
+    wr.end();
+    let scoring = match r.maybe_int(-i64::from(i32::MAX), i64::from(i32::MAX), true) {
+        None => Scoring::Shares,
+        Some(offset) => Scoring::Sum {
+            offset: offset as i32,
+        },
     };
     let mut signals = Vec::new();
-    let mut sr = r.array()?;
+    let mut sr = r.array();
     while !sr.done() {
-        let mut s = sr.array()?;
-        let id = s.string()?;
-        let input = SignalInput::ALL[s.index(SignalInput::ALL.len())?];
-        let short_label = s.string()?;
-        let category = category(&mut s)?;
+        let mut s = sr.array();
+        let id = s.string();
+        let input = SignalInput::ALL[s.index(SignalInput::ALL.len())];
+        let short_label = s.string();
+        let category = category(&mut s);
         let mut values = Vec::new();
-        let mut vr = s.array()?;
+        let mut vr = s.array();
         while !vr.done() {
-            values.push((vr.string()?, vr.points()?));
+            values.push((vr.string(), vr.points()));
         }
         signals.push(Signal {
             id,
@@ -471,69 +525,65 @@ fn read_form(r: &mut Reader) -> Option<Form> {
             short_label,
             category,
             values,
-            other: s.points()?,
-            none: s.points()?,
+            other: s.points(),
+            none: s.points(),
         });
-        s.end()?;
+        s.end();
     }
     let mut grades = Vec::new();
-    let mut gr = r.array()?;
+    let mut gr = r.array();
     while !gr.done() {
         grades.push(Grade {
-            name: gr.string()?,
-            label: gr.string()?,
-            min: gr.int(0, 100)? as u8,
+            name: gr.string(),
+            label: gr.string(),
+            min: gr.int(0, 100) as u8,
         });
     }
-    if grades.last()?.min != 0 {
-        return None;
+    if grades.last().map(|g| g.min) != Some(0) {
+        r.fail();
     }
     let g = grades.len();
     let mut questions = Vec::new();
-    let mut qr = Reader::of(questions_value)?;
+    let mut qr = Reader::of(questions_value, r.bad);
     while !qr.done() {
         let index = questions.len();
-        questions.push(read_question(&mut qr.array()?, index, g)?);
+        questions.push(read_question(&mut qr.array(), index, g));
     }
-    let max_questions_per_visit = r.int(1, i64::from(u32::MAX))? as usize;
-    let questions_per_step = r.int(1, i64::from(u32::MAX))? as usize;
+    let max_questions_per_visit = r.int(1, i64::from(u32::MAX)) as usize;
+    let questions_per_step = r.int(1, i64::from(u32::MAX)) as usize;
     let mut texts = Texts::empty();
-    let mut tr = r.array()?;
+    let mut tr = r.array();
     for slot in texts.slots() {
-        *slot = tr.string()?;
+        *slot = tr.string();
     }
-    tr.end()?;
-    let locales = r.strings()?;
-    let direction = if r.bool()? {
+    tr.end();
+    let locales = r.strings();
+    let direction = if r.bool() {
         Direction::Rtl
     } else {
         Direction::Ltr
     };
-    let title = r.optional()?;
-    let intro = r.optional()?;
-    let thank_you = read_thank_you(r)?;
+    let title = r.optional();
+    let intro = r.optional();
+    let thank_you = read_thank_you(r);
     let mut thank_you_by_grade = Vec::new();
-    let mut br = r.array()?;
+    let mut br = r.array();
     while !br.done() {
-        let grade = br.index(g)?;
-        thank_you_by_grade.push((grade, read_thank_you(&mut br)?));
+        let grade = br.index(g);
+        thank_you_by_grade.push((grade, read_thank_you(&mut br)));
     }
-    let mut theme = Vec::new();
-    let mut thr = r.array()?;
-    while !thr.done() {
-        theme.push((thr.string()?, thr.string()?));
-    }
-    let delivery = read_delivery(r)?;
+    let theme = r.array().pairs();
+    let delivery = read_delivery(r);
     let spam = SpamRules {
-        honeypot: r.bool()?,
-        min_fill_ms: r.int(0, 600_000)? as u64,
-        action: if r.bool()? {
+        honeypot: r.bool(),
+        min_fill_ms: r.int(0, 600_000) as u64,
+        action: if r.bool() {
             SpamAction::Drop
         } else {
             SpamAction::Flag
         },
     };
-    Some(Form {
+    Form {
         id,
         endpoint,
         questions,
@@ -554,70 +604,66 @@ fn read_form(r: &mut Reader) -> Option<Form> {
         theme,
         delivery,
         spam,
-        variant: r.optional()?,
-    })
+        variant: r.optional(),
+    }
 }
 
 /// Question `index` of a form with `grades` grades.
-fn read_question(r: &mut Reader, index: usize, grades: usize) -> Option<Question> {
-    let id = r.string()?;
-    let label = r.string()?;
-    let help = r.optional()?;
-    let short_label = r.string()?;
-    let category = category(r)?;
-    let priority = r.points()?;
-    let required = r.bool()?;
-    let show_if = match r.next()? {
+fn read_question(r: &mut Reader, index: usize, grades: usize) -> Question {
+    let id = r.string();
+    let label = r.string();
+    let help = r.optional();
+    let short_label = r.string();
+    let category = category(r);
+    let priority = r.points();
+    let required = r.bool();
+    let show_if = match r.next() {
         Value::Null => None,
         value => {
-            let mut c = Reader::of(value)?;
-            let tag = c.int(0, 4)?;
+            let mut c = Reader::of(value, r.bad);
+            let tag = c.int(0, 4);
             // A condition looks at an earlier question.
-            let target = c.index(index)?;
+            let target = c.index(index);
             let condition = match tag {
-                0 => Condition::Answered(target, c.bool()?),
-                1 => Condition::OneOf(target, c.strings()?),
-                2 => Condition::NoneOf(target, c.strings()?),
-                3 => Condition::AtLeast(target, c.number()?),
-                _ => Condition::Below(target, c.number()?),
+                0 => Condition::Answered(target, c.bool()),
+                1 => Condition::OneOf(target, c.strings()),
+                2 => Condition::NoneOf(target, c.strings()),
+                3 => Condition::AtLeast(target, c.number()),
+                _ => Condition::Below(target, c.number()),
             };
-            c.end()?;
+            c.end();
             Some(condition)
         }
     };
-    let placeholder = r.optional()?;
-    let max_length = r.int(1, i64::from(u32::MAX))? as usize;
-    let points = r.points()?;
-    let unanswered = r.points()?;
-    let tag = r.int(0, 7)?;
+    let placeholder = r.optional();
+    let max_length = r.int(1, i64::from(u32::MAX)) as usize;
+    let points = r.points();
+    let unanswered = r.points();
+    let tag = r.int(0, 7);
     let kind = if tag == 3 {
-        let min = r.number()?;
-        let max = r.number()?;
+        let min = r.number();
+        let max = r.number();
         let mut ranges = Vec::new();
-        let mut rr = r.array()?;
+        let mut rr = r.array();
         while !rr.done() {
             ranges.push(Range {
-                min: rr.number()?,
-                max: match rr.next()? {
-                    Value::Null => None,
-                    Value::Number(n) if n.is_finite() => Some(n),
-                    _ => return None,
-                },
-                points: rr.points()?,
-                label: rr.string()?,
-                cap_grade: rr.optional_index(grades)?,
+                min: rr.number(),
+                max: rr.maybe_number(true),
+                points: rr.points(),
+                label: rr.string(),
+                cap_grade: rr.optional_index(grades),
             });
         }
         Kind::Number { min, max, ranges }
     } else {
         let mut choices = Vec::new();
-        let mut cr = r.array()?;
+        let mut cr = r.array();
         while !cr.done() {
             choices.push(Choice {
-                id: cr.string()?,
-                label: cr.string()?,
-                points: cr.points()?,
-                cap_grade: cr.optional_index(grades)?,
+                id: cr.string(),
+                label: cr.string(),
+                points: cr.points(),
+                cap_grade: cr.optional_index(grades),
             });
         }
         match tag {
@@ -630,8 +676,8 @@ fn read_question(r: &mut Reader, index: usize, grades: usize) -> Option<Question
             _ => Kind::Consent,
         }
     };
-    r.end()?;
-    Some(Question {
+    r.end();
+    Question {
         id,
         kind,
         label,
@@ -645,72 +691,64 @@ fn read_question(r: &mut Reader, index: usize, grades: usize) -> Option<Question
         max_length,
         points,
         unanswered,
-    })
+    }
 }
 
-fn read_thank_you(r: &mut Reader) -> Option<ThankYou> {
-    let title = r.string()?;
-    let body = r.string()?;
-    let link = match r.next()? {
+fn read_thank_you(r: &mut Reader) -> ThankYou {
+    let title = r.string();
+    let body = r.string();
+    let link = match r.next() {
         Value::Null => None,
         value => {
-            let mut l = Reader::of(value)?;
+            let mut l = Reader::of(value, r.bad);
             let link = ThankYouLink {
-                text: l.string()?,
-                url: l.string()?,
-                new_tab: l.bool()?,
+                text: l.string(),
+                url: l.string(),
+                new_tab: l.bool(),
             };
-            l.end()?;
+            l.end();
             Some(link)
         }
     };
-    Some(ThankYou {
+    ThankYou {
         title,
         body,
         link,
-        embed_url: r.optional()?,
-    })
+        embed_url: r.optional(),
+    }
 }
 
-fn read_delivery(r: &mut Reader) -> Option<Delivery> {
-    let format = Format::ALL[r.index(Format::ALL.len())?].1;
-    let mut fields = Vec::new();
-    let mut fr = r.array()?;
-    while !fr.done() {
-        fields.push((fr.string()?, fr.string()?));
-    }
+fn read_delivery(r: &mut Reader) -> Delivery {
+    let format = Format::ALL[r.index(Format::ALL.len())].1;
+    let fields = r.array().pairs();
     let mut values = Vec::new();
-    let mut vr = r.array()?;
+    let mut vr = r.array();
     while !vr.done() {
-        let id = vr.string()?;
-        let mut m = vr.array()?;
-        let map = if m.int(0, 1)? == 0 {
-            let mut options = Vec::new();
-            while !m.done() {
-                options.push((m.string()?, m.string()?));
-            }
-            ValueMap::Options(options.into_iter().collect::<Map<String, String>>())
+        let id = vr.string();
+        let mut m = vr.array();
+        let map = if m.int(0, 1) == 0 {
+            ValueMap::Options(m.pairs().into_iter().collect::<Map<String, String>>())
         } else {
             let mut bands = Vec::new();
             while !m.done() {
                 bands.push(Band {
-                    min: m.number()?,
-                    value: m.string()?,
+                    min: m.number(),
+                    value: m.string(),
                 });
             }
             ValueMap::Bands(bands)
         };
         values.push((id, map));
     }
-    Some(Delivery {
+    Delivery {
         format,
         fields,
         values,
-        score_field: r.optional()?,
-        grade_field: r.optional()?,
-        salesforce_oid: r.optional()?,
-        fallback: r.optional()?,
-    })
+        score_field: r.optional(),
+        grade_field: r.optional(),
+        salesforce_oid: r.optional(),
+        fallback: r.optional(),
+    }
 }
 
 #[cfg(test)]
@@ -771,6 +809,62 @@ mod tests {
             Form::from_compiled_for(serde_json::from_str(&document).unwrap(), &["fr"]),
             Some(Form::from_value_for(config(), &["fr"]).unwrap())
         );
+    }
+
+    /// Every way to change one item of `value`: left out, or replaced by a value of another
+    /// type.
+    fn mutations(value: &Value, out: &mut Vec<Value>) {
+        let Value::Array(items) = value else {
+            return;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let mut without = items.clone();
+            without.remove(i);
+            out.push(Value::Array(without));
+            let other = match item {
+                Value::Bool(_) => Value::Null,
+                _ => Value::Bool(true),
+            };
+            let mut replaced = items.clone();
+            replaced[i] = other;
+            out.push(Value::Array(replaced));
+            let mut inner = Vec::new();
+            mutations(item, &mut inner);
+            for changed in inner {
+                let mut nested = items.clone();
+                nested[i] = changed;
+                out.push(Value::Array(nested));
+            }
+        }
+    }
+
+    #[test]
+    fn any_one_item_left_out_or_of_another_type_reads_without_panicking() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/configs");
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let value: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).unwrap();
+            let form = Form::from_value(value).expect("a valid config");
+            let compiled: Value = serde_json::from_str(&form.to_compiled()).unwrap();
+            let mut changed = Vec::new();
+            mutations(&compiled, &mut changed);
+            let (mut read, mut rejected) = (0, 0);
+            for value in changed {
+                match Form::from_compiled(value) {
+                    Some(_) => read += 1,
+                    None => rejected += 1,
+                }
+            }
+            // Most changes break the shape; a list item left out (a question, a locale) does not.
+            assert!(
+                rejected > read && read > 0,
+                "{path:?}: {read} read, {rejected} rejected"
+            );
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::answer::{format_number, AnswerValue};
 use crate::form::{Form, Kind};
 use crate::lead::LeadDocument;
 use crate::map::Map;
-use crate::value::JsonWriter;
+use crate::value::{join_with, JsonWriter};
 
 /// HubSpot's default contact properties an answer id may match without a mapping.
 pub const HUBSPOT_FIELDS: [&str; 16] = [
@@ -330,7 +330,7 @@ fn text(value: &AnswerValue) -> String {
         AnswerValue::Bool(b) => b.to_string(),
         AnswerValue::Number(n) => format_number(*n),
         AnswerValue::Text(s) => s.clone(),
-        AnswerValue::List(items) => items.join(";"),
+        AnswerValue::List(items) => join_with(items.iter().map(String::as_str), ";"),
     }
 }
 
@@ -352,11 +352,9 @@ fn fields(lead: &LeadDocument, delivery: &Delivery) -> Vec<(String, String)> {
             .find(|(q, _)| q == id)
             .map(|(_, m)| m);
         let sent = match (map, value) {
-            (Some(ValueMap::Options(options)), AnswerValue::List(ids)) => ids
-                .iter()
-                .map(|id| option(options, id))
-                .collect::<Vec<_>>()
-                .join(";"),
+            (Some(ValueMap::Options(options)), AnswerValue::List(ids)) => {
+                join_with(ids.iter().map(|id| option(options, id)), ";")
+            }
             (Some(ValueMap::Options(options)), AnswerValue::Text(id)) => {
                 option(options, id).to_owned()
             }

@@ -55,7 +55,7 @@ pub use map::Map;
 pub use profile::next_questions;
 pub use score::{score, score_with, CategoryScore, Reason, Score};
 pub use texts::{fill, Texts, TextsConfig, BUILTIN_LOCALES};
-pub use value::Value;
+pub use value::{JsonWriter, Value};
 
 /// The engine version recorded in every score, so a collector can tell which rules produced it.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,6 +1,7 @@
 //! Scoring: points per answer, the per-category breakdown, a 0-100 total, a grade and reasons.
 
 use crate::map::Map;
+use crate::value::join_with;
 
 use crate::answer::{format_number, AnswerValue, Answers};
 use crate::attribution::{host, Touch};
@@ -98,11 +99,7 @@ fn answer_points(q: &Question, value: &AnswerValue) -> (i32, String, Option<usiz
         (Kind::MultipleChoice(_), AnswerValue::List(ids)) => {
             let chosen: Vec<_> = ids.iter().filter_map(|id| q.choice(id)).collect();
             let points = chosen.iter().map(|c| c.points).sum();
-            let label = chosen
-                .iter()
-                .map(|c| c.label.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let label = join_with(chosen.iter().map(|c| c.label.as_str()), ", ");
             let cap = chosen.iter().filter_map(|c| c.cap_grade).max();
             (points, label, cap)
         }

@@ -125,6 +125,19 @@ fn syntax(path: &str, message: String) -> ConfigError {
     }
 }
 
+/// `items` joined by `sep`, as `[&str]::join` gives them: a plain loop costs the widget a
+/// fraction of the standard library's join, which is monomorphised once per item type.
+pub(crate) fn join_with<'a>(items: impl Iterator<Item = &'a str>, sep: &str) -> String {
+    let mut out = String::new();
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(item);
+    }
+    out
+}
+
 /// Joins a path and a key: `questions[2]` + `label` is `questions[2].label`.
 pub(crate) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
@@ -223,7 +236,7 @@ impl Object {
     }
 
     /// An optional number.
-    pub(crate) fn number(&mut self, key: &str) -> Result<Option<f64>, ConfigError> {
+    pub fn number(&mut self, key: &str) -> Result<Option<f64>, ConfigError> {
         match self.take(key) {
             None => Ok(None),
             Some(Value::Number(n)) if n.is_finite() => Ok(Some(n)),
@@ -330,22 +343,32 @@ impl Object {
     }
 }
 
-/// Writes JSON text: objects and arrays with commas placed for the caller.
-pub(crate) struct JsonWriter {
+/// Writes JSON text: objects and arrays with commas placed for the caller. `key` is `Some` for
+/// an object's member and `None` for an array's item or the top value.
+#[derive(Debug)]
+pub struct JsonWriter {
     out: String,
     /// Whether the next item in the current object or array needs a comma first.
     comma: Vec<bool>,
 }
 
+impl Default for JsonWriter {
+    fn default() -> JsonWriter {
+        JsonWriter::new()
+    }
+}
+
 impl JsonWriter {
-    pub(crate) fn new() -> JsonWriter {
+    /// An empty writer.
+    pub fn new() -> JsonWriter {
         JsonWriter {
             out: String::with_capacity(1024),
             comma: Vec::new(),
         }
     }
 
-    pub(crate) fn finish(self) -> String {
+    /// The JSON text written.
+    pub fn finish(self) -> String {
         self.out
     }
 
@@ -359,24 +382,27 @@ impl JsonWriter {
     }
 
     /// Starts an object, as a value or as the value of `key`.
-    pub(crate) fn begin_object(&mut self, key: Option<&str>) {
+    pub fn begin_object(&mut self, key: Option<&str>) {
         self.prefix(key);
         self.out.push('{');
         self.comma.push(false);
     }
 
-    pub(crate) fn end_object(&mut self) {
+    /// Ends the current object.
+    pub fn end_object(&mut self) {
         self.comma.pop();
         self.out.push('}');
     }
 
-    pub(crate) fn begin_array(&mut self, key: Option<&str>) {
+    /// Starts an array, as a value or as the value of `key`.
+    pub fn begin_array(&mut self, key: Option<&str>) {
         self.prefix(key);
         self.out.push('[');
         self.comma.push(false);
     }
 
-    pub(crate) fn end_array(&mut self) {
+    /// Ends the current array.
+    pub fn end_array(&mut self) {
         self.comma.pop();
         self.out.push(']');
     }
@@ -412,18 +438,20 @@ impl JsonWriter {
         self.out.push('"');
     }
 
-    pub(crate) fn string(&mut self, key: Option<&str>, value: &str) {
+    /// A string.
+    pub fn string(&mut self, key: Option<&str>, value: &str) {
         self.prefix(key);
         self.escaped(value);
     }
 
-    pub(crate) fn int(&mut self, key: Option<&str>, value: i64) {
+    /// A whole number.
+    pub fn int(&mut self, key: Option<&str>, value: i64) {
         self.prefix(key);
         self.out.push_str(&value.to_string());
     }
 
     /// A number; answers are kept to three decimals, which this writes exactly.
-    pub(crate) fn number(&mut self, key: Option<&str>, value: f64) {
+    pub fn number(&mut self, key: Option<&str>, value: f64) {
         self.prefix(key);
         if value.is_finite() {
             self.out.push_str(&format_number(value));
@@ -432,20 +460,28 @@ impl JsonWriter {
         }
     }
 
-    pub(crate) fn bool(&mut self, key: Option<&str>, value: bool) {
+    /// `true` or `false`.
+    pub fn bool(&mut self, key: Option<&str>, value: bool) {
         self.prefix(key);
         self.out.push_str(if value { "true" } else { "false" });
     }
 
     /// A string, or `null` when there is none.
-    pub(crate) fn optional(&mut self, key: Option<&str>, value: Option<&str>) {
+    pub fn optional(&mut self, key: Option<&str>, value: Option<&str>) {
         match value {
             Some(v) => self.string(key, v),
             None => self.null(key),
         }
     }
 
-    pub(crate) fn null(&mut self, key: Option<&str>) {
+    /// JSON text written elsewhere (by another `JsonWriter`), as it is.
+    pub fn raw(&mut self, key: Option<&str>, json: &str) {
+        self.prefix(key);
+        self.out.push_str(json);
+    }
+
+    /// `null`.
+    pub fn null(&mut self, key: Option<&str>) {
         self.prefix(key);
         self.out.push_str("null");
     }
