@@ -13,7 +13,7 @@ import { createServer } from "node:http";
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, ROOT, SHOTS, CHROMIUM_ARGS, PASSWORD, until, startCollector, pageViolations, sessionCookie, addUser } from "./support.mjs";
+import { chromium, ROOT, SHOTS, CHROMIUM_ARGS, PASSWORD, until, startCollector, pageViolations, sessionCookie, addUser, salesForm } from "./support.mjs";
 
 const TOKEN = "handoff-test-token";
 const DESKTOP = { width: 1280, height: 900 };
@@ -21,20 +21,7 @@ const PHONE = { width: 390, height: 844 };
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
 // One step: the email, the budget and the role. A big budget and a decision maker are hot.
-const FORM = {
-  formId: "handoff",
-  title: "Talk to sales",
-  questions: [
-    { id: "email", kind: "email", label: "Work email", required: true },
-    { id: "budget", kind: "singleChoice", label: "Budget", category: "budget", required: true,
-      options: [{ id: "mid", label: "$10k to $50k", points: 55 }, { id: "big", label: "Over $50k", points: 100 }] },
-    { id: "role", kind: "singleChoice", label: "Your role", category: "authority", required: true,
-      options: [{ id: "user", label: "I use it", points: 20 }, { id: "boss", label: "I decide", points: 100 }] },
-  ],
-  maxQuestionsPerVisit: 3,
-  questionsPerStep: 3,
-  spam: { minFillSeconds: 0 },
-};
+const FORM = salesForm("handoff", 3);
 
 /** The marketing page, on the collector's origin, embedding the form from the collector. */
 const LANDING = `<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, ROOT, SHOTS, CHROMIUM_ARGS, until, startCollector, pageViolations, sessionCookie, signedInContext, addUser } from "./support.mjs";
+import { chromium, ROOT, SHOTS, CHROMIUM_ARGS, until, startCollector, pageViolations, sessionCookie, signedInContext, addUser, salesForm } from "./support.mjs";
 
 const TOKEN = "people-test-token";
 const PHONE = { width: 390, height: 844 };
@@ -20,20 +20,7 @@ const AUTH = { Authorization: `Bearer ${TOKEN}` };
 
 // A small form: a first visit asks the email and the budget (a middling one: warm), the next
 // one the role (hot with a decision maker).
-const FORM = {
-  formId: "people",
-  title: "Talk to sales",
-  questions: [
-    { id: "email", kind: "email", label: "Work email", required: true },
-    { id: "budget", kind: "singleChoice", label: "Budget", category: "budget", required: true,
-      options: [{ id: "mid", label: "$10k to $50k", points: 55 }, { id: "big", label: "Over $50k", points: 100 }] },
-    { id: "role", kind: "singleChoice", label: "Your role", category: "authority", required: true,
-      options: [{ id: "user", label: "I use it", points: 20 }, { id: "boss", label: "I decide", points: 100 }] },
-  ],
-  maxQuestionsPerVisit: 2,
-  questionsPerStep: 2,
-  spam: { minFillSeconds: 0 },
-};
+const FORM = salesForm("people", 2);
 
 let dir;
 let child;

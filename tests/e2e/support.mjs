@@ -105,3 +105,24 @@ export async function pageViolations(page) {
     return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) }));
   });
 }
+
+/**
+ * The sales tests' form (people, handoff): the email, a budget (a middling one is warm, a big one
+ * hot) and a role (a decision maker is hot), asked `perVisit` at a time, one step a visit.
+ */
+export function salesForm(formId, perVisit) {
+  return {
+    formId,
+    title: "Talk to sales",
+    questions: [
+      { id: "email", kind: "email", label: "Work email", required: true },
+      { id: "budget", kind: "singleChoice", label: "Budget", category: "budget", required: true,
+        options: [{ id: "mid", label: "$10k to $50k", points: 55 }, { id: "big", label: "Over $50k", points: 100 }] },
+      { id: "role", kind: "singleChoice", label: "Your role", category: "authority", required: true,
+        options: [{ id: "user", label: "I use it", points: 20 }, { id: "boss", label: "I decide", points: 100 }] },
+    ],
+    maxQuestionsPerVisit: perVisit,
+    questionsPerStep: perVisit,
+    spam: { minFillSeconds: 0 },
+  };
+}
