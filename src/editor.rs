@@ -2,6 +2,7 @@
 //! draft config, outlining the form it makes, and scoring answers with it, so the editor in the
 //! inbox shows the engine's own messages and scores instead of rules written again in JS.
 
+use crate::prelude::*;
 use bantam_engine::{
     delivery_warnings, next_questions, score_with, AnswerValue, Answers, Form, Kind, Map, Touch,
     Value,
@@ -29,7 +30,7 @@ fn array(items: impl IntoIterator<Item = JsValue>) -> JsValue {
 /// The engine's message, with the path of the culprit (`questions[2].options[1].points`).
 fn read(config: &JsValue) -> Result<Form, (String, String)> {
     let value =
-        to_value(config, "config", 0).map_err(|err| ("config".to_owned(), err.message.clone()))?;
+        to_value(config, "config").map_err(|err| ("config".to_owned(), err.message.clone()))?;
     Form::from_value(value).map_err(|err| (err.path().to_owned(), err.to_string()))
 }
 
@@ -171,7 +172,7 @@ pub fn score_answers(
     touch: JsValue,
 ) -> Result<JsValue, JsValue> {
     let form = read(&config).map_err(config_error)?;
-    let answers = to_value(&answers, "answers", 0)
+    let answers = to_value(&answers, "answers")
         .map_err(|err| config_error(("answers".into(), err.message)))?;
     let mut values = Map::new();
     if let Value::Object(entries) = answers {

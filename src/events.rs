@@ -1,6 +1,8 @@
 //! The errors of a mount, as `bantam:error` and the rejection of `mount` give them. (The
 //! other `bantam:*` events, and delivery errors, are `widget.js`'s and `platform.js`'s.)
 
+use crate::prelude::*;
+use bantam_engine::concat;
 use wasm_bindgen::JsValue;
 
 /// An error as the page sees it: `detail` of `bantam:error` and the rejection of `mount`.
@@ -38,7 +40,7 @@ impl WidgetError {
     /// The JS error `mount` rejects with: a `TypeError` for config, an `Error` otherwise; for
     /// [`WidgetError::fallback`], one with `bantamFallback: true` for the loader.
     pub fn to_js(&self) -> JsValue {
-        let message = format!("Bantam: {}", self.message);
+        let message = concat(&["Bantam: ", &self.message]);
         if self.code == "config" {
             js_sys::TypeError::new(&message).into()
         } else {

@@ -7,16 +7,24 @@
 //! reports.
 
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
+// The lean module is `no_std` (core and alloc): the standard library's panic machinery and the
+// formatting it keeps cost the wasm kilobytes. The full module, and every test, keep `std`.
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "validator")), no_std)]
+
+extern crate alloc;
 
 #[cfg(feature = "validator")]
 mod editor;
 mod events;
 mod options;
 mod platform;
+mod prelude;
 mod session;
 mod visitor;
 
 use wasm_bindgen::prelude::*;
+
+use crate::prelude::*;
 
 pub use bantam_engine as engine;
 #[cfg(feature = "validator")]
@@ -44,6 +52,14 @@ extern "C" {
 /// which costs 3.4 KB more gzipped. `lol_alloc`'s free list, used before, walks the whole list
 /// on every free: with thousands of questions it made start-up quadratic (2.3 s of 2.9 s for
 /// 5,000 questions went to its `dealloc`, measured in Chromium).
+/// A panic in the lean module stops it where it is (a wasm trap, as `panic = "abort"` does with
+/// `std`); nothing is formatted, as no console would show it.
+#[cfg(all(target_arch = "wasm32", not(feature = "validator")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static ALLOCATOR: rlsf::SmallGlobalTlsf = rlsf::SmallGlobalTlsf::new();
@@ -61,8 +77,8 @@ pub struct Form {
     drawn: Drawn,
 }
 
-impl std::fmt::Debug for Form {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Form {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Form")
             .field("form_id", &self.form_id())
             .finish()

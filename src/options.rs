@@ -1,6 +1,8 @@
 //! Mount options, and the form: the lean module reads a compiled document (the engine's compact
 //! reader, no validator), the full module (feature `validator`) a config, which it validates.
 
+use crate::prelude::*;
+use bantam_engine::{concat, decimal};
 #[cfg(not(feature = "validator"))]
 use bantam_engine::{is_compiled, COMPILED_TAG};
 use bantam_engine::{ConfigError, Form, Value};
@@ -36,12 +38,20 @@ fn config_error(err: ConfigError) -> WidgetError {
 /// Copies a JS value (plain objects, arrays, strings, numbers, booleans) into an engine value.
 ///
 /// # Errors
-/// A `config` [`WidgetError`] naming the path of a function, symbol or other value JSON cannot
-/// hold, or of nesting deeper than [`MAX_DEPTH`].
-pub(crate) fn to_value(value: &JsValue, path: &str, depth: usize) -> Result<Value, WidgetError> {
-    let bad = |what: &str| WidgetError::config(format!("{path}: {what}"), Some(path.to_owned()));
+/// A `config` [`WidgetError`] naming the path (`path` and below) of a function, symbol or
+/// other value JSON cannot hold, or of nesting deeper than [`MAX_DEPTH`].
+pub(crate) fn to_value(value: &JsValue, path: &str) -> Result<Value, WidgetError> {
+    data(value, 0).map_err(|(below, what)| {
+        let path = concat(&[path, &below]);
+        WidgetError::config(concat(&[&path, ": ", what]), Some(path))
+    })
+}
+
+/// [`to_value`]'s work. A failure gives the path below `value` (`[2].name`), built on the way
+/// out, so a good value costs no path at all.
+fn data(value: &JsValue, depth: usize) -> Result<Value, (String, &'static str)> {
     if depth > MAX_DEPTH {
-        return Err(bad("nested too deeply (is the object cyclic?)"));
+        return Err((String::new(), "nested too deeply (is the object cyclic?)"));
     }
     if value.is_null() || value.is_undefined() {
         Ok(Value::Null)
@@ -54,7 +64,9 @@ pub(crate) fn to_value(value: &JsValue, path: &str, depth: usize) -> Result<Valu
     } else if let Some(array) = value.dyn_ref::<js_sys::Array>() {
         let mut items = Vec::with_capacity(array.length() as usize);
         for (i, item) in array.iter().enumerate() {
-            items.push(to_value(&item, &format!("{path}[{i}]"), depth + 1)?);
+            let item = data(&item, depth + 1)
+                .map_err(|(below, what)| (concat(&["[", &decimal(i as i64), "]", &below]), what))?;
+            items.push(item);
         }
         Ok(Value::Array(items))
     } else if value.is_object() && !value.is_function() {
@@ -67,12 +79,14 @@ pub(crate) fn to_value(value: &JsValue, path: &str, depth: usize) -> Result<Valu
             if item.is_undefined() {
                 continue;
             }
-            let item = to_value(&item, &format!("{path}.{key}"), depth + 1)?;
+            let item = data(&item, depth + 1)
+                .map_err(|(below, what)| (concat(&[".", &key, &below]), what))?;
             entries.push((key, item));
         }
         Ok(Value::Object(entries))
     } else {
-        Err(bad(
+        Err((
+            String::new(),
             "must be plain JSON data (objects, arrays, strings, numbers, booleans)",
         ))
     }
@@ -107,8 +121,14 @@ pub(crate) fn config_url(options: &JsValue) -> Result<Option<String>, WidgetErro
         }
         if !["config", "configUrl", "variant"].contains(&key.as_str()) {
             return Err(WidgetError::config(
-                format!("options.{key}: unknown field `{key}`, expected `config`, `configUrl` or `variant`"),
-                Some(format!("options.{key}")),
+                concat(&[
+                    "options.",
+                    &key,
+                    ": unknown field `",
+                    &key,
+                    "`, expected `config`, `configUrl` or `variant`",
+                ]),
+                Some(concat(&["options.", &key])),
             ));
         }
     }
@@ -163,7 +183,7 @@ pub(crate) fn read(
     } else {
         get(options, "config")
     };
-    let mut form = read_form(to_value(&config, "config", 0)?, languages)?;
+    let mut form = read_form(to_value(&config, "config")?, languages)?;
     // A config fetched from a collector (`/forms/x.json`) posts to that collector: a site path
     // in it (such as the default `/v1/leads`) belongs to the config's origin, not the page's.
     if let Some(origin) = config_url.as_deref().and_then(origin_of) {
@@ -187,8 +207,10 @@ pub(crate) fn read(
         // message into the lean module (0.3 KB gzipped). An invalid id is a variant's only
         // error.
         form.set_variant(&variant).map_err(|err| match err {
-            ConfigError::Invalid { path, reason } => bad(format!("options.{path}: {reason}")),
-            other => bad(format!("options.{}: not a valid variant", other.path())),
+            ConfigError::Invalid { path, reason } => {
+                bad(concat(&["options.", &path, ": ", &reason]))
+            }
+            other => bad(concat(&["options.", other.path(), ": not a valid variant"])),
         })?;
     }
     #[cfg(feature = "validator")]
@@ -261,7 +283,11 @@ fn read_form(value: Value, preferred: &[&str]) -> Result<Form, WidgetError> {
     }
     Form::from_compiled_for(value, preferred).ok_or_else(|| {
         WidgetError::config(
-            format!("config: not a compiled form this widget reads ({COMPILED_TAG}); load the widget from the collector that compiled it"),
+            concat(&[
+                "config: not a compiled form this widget reads (",
+                COMPILED_TAG,
+                "); load the widget from the collector that compiled it",
+            ]),
             Some("config".into()),
         )
     })

@@ -5,6 +5,7 @@
 //! module next to the glue only when Rust imports from it, and `widget.js` imports this one by
 //! its relative path: keep at least one import here.
 
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/platform.js")]

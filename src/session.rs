@@ -3,9 +3,10 @@
 //! questions to ask, whether an answer is valid, what is visible, the lead and its payload) is
 //! the engine's; `widget.js` draws what this says and reads the controls back into it.
 
+use crate::prelude::*;
 use bantam_engine::{
-    build_lead, encode, next_questions, AnswerValue, Answers, Attribution, BrowserInfo, Extras,
-    Form, Input, JsonWriter, Kind, LeadInput, PageInfo, SpamAction,
+    build_lead, decimal, encode, next_questions, AnswerValue, Answers, Attribution, BrowserInfo,
+    Extras, Form, Input, JsonWriter, Kind, LeadInput, PageInfo, SpamAction,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -285,8 +286,8 @@ impl Session {
         bantam_engine::fill(
             &self.form.texts.progress,
             &[
-                ("current", &(self.step + 1).to_string()),
-                ("total", &self.steps.len().to_string()),
+                ("current", &decimal(self.step as i64 + 1)),
+                ("total", &decimal(self.steps.len() as i64)),
             ],
         )
     }

@@ -4,6 +4,8 @@
 //! Stored in `localStorage` only where the form allows it: at once when the form asks no
 //! consent, otherwise only once the visitor has given it.
 
+use crate::prelude::*;
+use bantam_engine::{concat, decimal};
 use bantam_engine::{Attribution, Form, Kind, Touch};
 
 use crate::platform::{storage_get, storage_remove, storage_set, warn};
@@ -23,7 +25,7 @@ fn stored() -> Option<Attribution> {
     let text = storage_get(KEY)?;
     let parsed = js_sys::JSON::parse(&text)
         .ok()
-        .and_then(|v| crate::options::to_value(&v, "attribution", 0).ok())
+        .and_then(|v| crate::options::to_value(&v, "attribution").ok())
         .and_then(|v| Attribution::from_value(&v));
     if parsed.is_none() {
         warn("the stored attribution was not readable and was discarded");
@@ -52,7 +54,7 @@ pub(crate) struct Profile {
 }
 
 fn profile_key(form_id: &str) -> String {
-    format!("bantam.profile.v1.{form_id}")
+    concat(&["bantam.profile.v1.", form_id])
 }
 
 /// The stored profile for this form; corrupt contents are discarded with a warning.
@@ -67,7 +69,7 @@ pub(crate) fn load_profile(form: &Form) -> Profile {
     };
     let value = js_sys::JSON::parse(&text)
         .ok()
-        .and_then(|v| crate::options::to_value(&v, "profile", 0).ok());
+        .and_then(|v| crate::options::to_value(&v, "profile").ok());
     let Some(bantam_engine::Value::Object(entries)) = value else {
         warn("the stored profile was not readable and was discarded");
         storage_remove(&key);
@@ -83,10 +85,12 @@ pub(crate) fn load_profile(form: &Form) -> Profile {
         None => (bantam_engine::Answers::new(), 0),
     };
     if dropped > 0 {
-        warn(&format!(
-            "{dropped} stored answer(s) no longer fit form \"{}\" and were dropped",
-            form.id
-        ));
+        warn(&concat(&[
+            &decimal(dropped as i64),
+            " stored answer(s) no longer fit form \"",
+            &form.id,
+            "\" and were dropped",
+        ]));
     }
     Profile {
         known,
@@ -96,7 +100,13 @@ pub(crate) fn load_profile(form: &Form) -> Profile {
 
 /// Keeps what the visitor told this form, for their next visit.
 pub(crate) fn save_profile(form_id: &str, answers: &bantam_engine::Answers, visits: u32) {
-    let text = format!("{{\"visits\":{visits},\"answers\":{}}}", answers.to_json());
+    let text = concat(&[
+        "{\"visits\":",
+        &decimal(i64::from(visits)),
+        ",\"answers\":",
+        &answers.to_json(),
+        "}",
+    ]);
     storage_set(&profile_key(form_id), &text);
 }
 

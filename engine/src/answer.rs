@@ -1,10 +1,11 @@
 //! Answers: raw input from a control, checked against its question into a value.
 
 use crate::map::Map;
+use crate::prelude::*;
 
 use crate::form::{Condition, Form, Kind, Question};
 use crate::texts::{fill, Texts};
-use crate::value::{JsonWriter, Value};
+use crate::value::{decimal, JsonWriter, Value};
 
 /// A stored answer value, as it appears in the lead document's `answers`.
 ///
@@ -110,7 +111,7 @@ impl AnswerError {
                 &[("min", &format_number(*min)), ("max", &format_number(*max))],
             ),
             AnswerError::TooLong { max } => {
-                fill(&texts.error_too_long, &[("max", &max.to_string())])
+                fill(&texts.error_too_long, &[("max", &decimal(*max as i64))])
             }
         }
     }
@@ -123,7 +124,7 @@ pub fn format_number(n: f64) -> String {
         return String::from("?");
     }
     let negative = n < 0.0;
-    let thousandths = (n.abs() * 1000.0).round();
+    let thousandths = round(n.abs() * 1000.0);
     if thousandths >= 9.0e15 {
         // Beyond exact integers; such bounds only appear as "no limit" defaults.
         return String::from(if negative { "-∞" } else { "∞" });
@@ -134,10 +135,13 @@ pub fn format_number(n: f64) -> String {
     if negative && thousandths != 0 {
         out.push('-');
     }
-    out.push_str(&whole.to_string());
+    out.push_str(&decimal(whole as i64));
     let frac = thousandths % 1000;
     if frac != 0 {
-        let digits = format!("{frac:03}");
+        // Three digits with their leading zeros: 1000 + frac has four, the first a 1.
+        // (A char pattern, not a slice: slicing a str brings its panic path's formatting.)
+        let digits = decimal(1000 + frac as i64);
+        let digits = digits.strip_prefix('1').unwrap_or(&digits);
         out.push('.');
         out.push_str(digits.trim_end_matches('0'));
     }
@@ -291,7 +295,7 @@ fn parse_input(
                     .collect();
                 let n = parse_decimal(&plain).ok_or(AnswerError::NotANumber)?;
                 // Kept to three decimals, so the lead document writes it exactly.
-                Some(AnswerValue::Number((n * 1000.0).round() / 1000.0))
+                Some(AnswerValue::Number(round(n * 1000.0) / 1000.0))
             }
         }
         (Kind::Text | Kind::Email | Kind::Phone, Input::Text(s)) => {

@@ -4,6 +4,7 @@
 //! result between visits.
 
 use crate::map::Map;
+use crate::prelude::*;
 
 use crate::value::{JsonWriter, Value};
 

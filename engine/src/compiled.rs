@@ -9,7 +9,8 @@
 //!
 //! The document: `["bantam-form/1", form, …]`, each form an array that starts with its locale.
 
-use std::cell::Cell;
+use crate::prelude::*;
+use core::cell::Cell;
 
 use crate::context::{SpamAction, SpamRules};
 use crate::delivery::{Band, Delivery, Format, ValueMap};
@@ -339,7 +340,7 @@ fn write_delivery(w: &mut JsonWriter, d: &Delivery) {
 /// each of a hundred early returns (their clean-up code was most of the reader's size in the
 /// widget).
 struct Reader<'b> {
-    items: std::vec::IntoIter<Value>,
+    items: alloc::vec::IntoIter<Value>,
     bad: &'b Cell<bool>,
 }
 
@@ -428,7 +429,7 @@ impl<'b> Reader<'b> {
     /// A whole number within `min..=max`, or `null` where `nullable`.
     fn maybe_int(&mut self, min: i64, max: i64, nullable: bool) -> Option<i64> {
         let n = self.maybe_number(nullable)?;
-        if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 {
+        if is_whole(n) && n >= min as f64 && n <= max as f64 {
             Some(n as i64)
         } else {
             self.fail();

@@ -2,6 +2,7 @@
 //! [`Form`].
 
 use crate::map::{Ids, Map};
+use crate::prelude::*;
 
 use crate::answer::format_number;
 use crate::context::{SpamAction, SpamRules};
@@ -554,7 +555,13 @@ fn check_id(path: &str, what: &str, id: &str) -> Result<(), ConfigError> {
     } else {
         Err(invalid(
             path,
-            format!("{what} \"{id}\" must be 1-64 letters, digits, '-' or '_'"),
+            // Joined, not formatted: the lean widget module checks a page's variant with this.
+            crate::value::concat(&[
+                what,
+                " \"",
+                id,
+                "\" must be 1-64 letters, digits, '-' or '_'",
+            ]),
         ))
     }
 }
@@ -941,7 +948,7 @@ fn build_spam(config: SpamConfig) -> Result<SpamRules, ConfigError> {
     let defaults = SpamRules::default();
     let min_fill_ms = match config.min_fill_seconds {
         None => defaults.min_fill_ms,
-        Some(s) if (0.0..=600.0).contains(&s) => (s * 1000.0).round() as u64,
+        Some(s) if (0.0..=600.0).contains(&s) => round(s * 1000.0) as u64,
         Some(s) => {
             return Err(invalid(
                 "spam.minFillSeconds",
@@ -1811,7 +1818,7 @@ fn build_theme(theme: Map<String, String>) -> Result<Vec<(String, String)>, Conf
             .flat_map(|c| {
                 let lower = c.to_ascii_lowercase();
                 let dash = c.is_ascii_uppercase().then_some('-');
-                dash.into_iter().chain(std::iter::once(lower))
+                dash.into_iter().chain(core::iter::once(lower))
             })
             .collect();
         out.push((format!("--bantam-{css_key}"), value));
@@ -1893,7 +1900,7 @@ impl Form {
     /// Validates a config into the form shown in `locale`, with its translation for `locale` (by
     /// tag, else by language) laid over it, after checking every translation.
     fn build(mut config: FormConfig, locale: String) -> Result<Form, ConfigError> {
-        let mut translations = std::mem::take(&mut config.translations);
+        let mut translations = core::mem::take(&mut config.translations);
         let chosen = translations
             .keys()
             .find(|tag| same_tag(tag, &locale))
@@ -1963,7 +1970,7 @@ impl Form {
             {
                 Some(draft) => {
                     draft.preset_caps = q.options.is_none() && q.ranges.is_none();
-                    draft.config = merge(std::mem::take(&mut draft.config), q);
+                    draft.config = merge(core::mem::take(&mut draft.config), q);
                     draft.path = path;
                 }
                 None => drafts.push(Draft {

@@ -7,6 +7,7 @@
 use crate::answer::AnswerValue;
 use crate::form::{Category, Form, Kind};
 use crate::map::Map;
+use crate::prelude::*;
 use crate::value::JsonWriter;
 
 /// The bundled list of free-mail domains, one per line and nothing else: the file ships to every

@@ -18,7 +18,8 @@ use crate::answer::{format_number, AnswerValue};
 use crate::form::{Form, Kind};
 use crate::lead::LeadDocument;
 use crate::map::Map;
-use crate::value::{join_with, JsonWriter};
+use crate::prelude::*;
+use crate::value::{decimal, join_with, JsonWriter};
 
 /// HubSpot's default contact properties an answer id may match without a mapping.
 pub const HUBSPOT_FIELDS: [&str; 16] = [
@@ -327,7 +328,7 @@ pub(crate) fn standard_target(format: Format, id: &str) -> Option<&str> {
 /// An answer as one text value.
 fn text(value: &AnswerValue) -> String {
     match value {
-        AnswerValue::Bool(b) => b.to_string(),
+        AnswerValue::Bool(b) => (if *b { "true" } else { "false" }).to_owned(),
         AnswerValue::Number(n) => format_number(*n),
         AnswerValue::Text(s) => s.clone(),
         AnswerValue::List(items) => join_with(items.iter().map(String::as_str), ";"),
@@ -371,14 +372,14 @@ fn fields(lead: &LeadDocument, delivery: &Delivery) -> Vec<(String, String)> {
             (None, AnswerValue::Number(n))
                 if delivery.format == Format::Salesforce && name == "employees" =>
             {
-                format_number(n.round())
+                format_number(round(*n))
             }
             _ => text(value),
         };
         out.push((name.to_owned(), sent));
     }
     if let Some(name) = &delivery.score_field {
-        out.push((name.clone(), lead.score.total.to_string()));
+        out.push((name.clone(), decimal(i64::from(lead.score.total))));
     }
     if let Some(name) = &delivery.grade_field {
         out.push((name.clone(), lead.score.grade.clone()));
@@ -391,7 +392,7 @@ fn hubspot(lead: &LeadDocument, delivery: &Delivery, extras: Extras<'_>) -> Stri
     w.begin_object(None);
     // The time the visitor submitted, not the time the outbox got through.
     if let Some(ms) = extras.submitted_ms {
-        w.string(Some("submittedAt"), &ms.to_string());
+        w.string(Some("submittedAt"), &decimal(ms));
     }
     w.begin_array(Some("fields"));
     for (name, value) in fields(lead, delivery) {
@@ -444,7 +445,10 @@ fn plain_form(lead: &LeadDocument, delivery: &Delivery) -> Vec<(String, String)>
             }
         }
     }
-    pairs.push(("spam".to_owned(), lead.spam.flagged.to_string()));
+    pairs.push((
+        "spam".to_owned(),
+        (if lead.spam.flagged { "true" } else { "false" }).to_owned(),
+    ));
     pairs
 }
 

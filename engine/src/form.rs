@@ -2,6 +2,7 @@
 
 use crate::context::SpamRules;
 use crate::delivery::Delivery;
+use crate::prelude::*;
 use crate::texts::Texts;
 
 /// The qualification category a question feeds in the score breakdown.

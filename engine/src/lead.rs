@@ -1,6 +1,7 @@
 //! The lead document: the versioned JSON every endpoint receives.
 
 use crate::map::Map;
+use crate::prelude::*;
 
 use crate::answer::{AnswerError, AnswerValue, Answers};
 use crate::attribution::{Attribution, Touch};

@@ -11,6 +11,13 @@
 //! `serde` feature), build [`Answers`] through [`Answers::set`] (which validates each
 //! value), then [`score`](score()), [`next_questions`] and [`build_lead`] cannot fail, and
 //! [`LeadDocument::to_json`] writes the document endpoints receive.
+//!
+//! Without the `std` feature (the widget's lean module) the crate needs only `core` and
+//! `alloc`: the standard library's panic machinery and its formatting cost the wasm kilobytes.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
 
 mod answer;
 mod attribution;
@@ -21,6 +28,7 @@ mod delivery;
 mod form;
 mod lead;
 mod map;
+mod prelude;
 mod preset;
 mod profile;
 mod read;
@@ -55,7 +63,7 @@ pub use map::Map;
 pub use profile::next_questions;
 pub use score::{score, score_with, CategoryScore, Reason, Score};
 pub use texts::{fill, Texts, TextsConfig, BUILTIN_LOCALES};
-pub use value::{JsonWriter, Value};
+pub use value::{concat, decimal, JsonWriter, Value};
 
 /// The engine version recorded in every score, so a collector can tell which rules produced it.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

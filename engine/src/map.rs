@@ -5,7 +5,8 @@
 //! same key order, and costs a fraction of the code: the B-tree's node handling was about 27 KB
 //! of the widget's wasm, which every visitor downloads.
 
-use std::borrow::Borrow;
+use crate::prelude::*;
+use core::borrow::Borrow;
 
 /// A map from `K` to `V`, iterated in key order.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +42,7 @@ impl<K: Ord, V> Map<K, V> {
     /// up one place: build a map of many keys with `collect` instead.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
-            Ok(at) => Some(std::mem::replace(&mut self.entries[at].1, value)),
+            Ok(at) => Some(core::mem::replace(&mut self.entries[at].1, value)),
             Err(at) => {
                 step(self.entries.len() - at);
                 self.entries.insert(at, (key, value));
@@ -160,7 +161,7 @@ pub(crate) fn sorted_indices(n: usize, less: &dyn Fn(usize, usize) -> bool) -> V
             }
             start = end;
         }
-        std::mem::swap(&mut from, &mut to);
+        core::mem::swap(&mut from, &mut to);
         width *= 2;
     }
     from
@@ -208,7 +209,7 @@ impl<'a> Ids<'a> {
 #[cfg(test)]
 thread_local! {
     /// Comparisons and moved entries so far on this thread (tests only).
-    static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static STEPS: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
 }
 
 /// Counts `n` steps of work (a comparison, an entry moved) in test builds, where the tests that
@@ -231,12 +232,12 @@ fn counted(result: bool) -> bool {
 /// The steps counted on this thread so far (tests only).
 #[cfg(test)]
 pub(crate) fn steps() -> u64 {
-    STEPS.with(std::cell::Cell::get)
+    STEPS.with(core::cell::Cell::get)
 }
 
 impl<K, V> IntoIterator for Map<K, V> {
     type Item = (K, V);
-    type IntoIter = std::vec::IntoIter<(K, V)>;
+    type IntoIter = alloc::vec::IntoIter<(K, V)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
@@ -245,14 +246,15 @@ impl<K, V> IntoIterator for Map<K, V> {
 
 impl<'a, K, V> IntoIterator for &'a Map<K, V> {
     type Item = (&'a K, &'a V);
-    type IntoIter = std::iter::Map<std::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
+    type IntoIter =
+        core::iter::Map<core::slice::Iter<'a, (K, V)>, fn(&'a (K, V)) -> (&'a K, &'a V)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 }
 
-impl<K: Ord + Borrow<Q>, Q: Ord + ?Sized, V> std::ops::Index<&Q> for Map<K, V> {
+impl<K: Ord + Borrow<Q>, Q: Ord + ?Sized, V> core::ops::Index<&Q> for Map<K, V> {
     type Output = V;
 
     /// # Panics
@@ -269,7 +271,7 @@ where
     V: serde::Deserialize<'de>,
 {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor<K, V>(std::marker::PhantomData<(K, V)>);
+        struct Visitor<K, V>(core::marker::PhantomData<(K, V)>);
         impl<'de, K, V> serde::de::Visitor<'de> for Visitor<K, V>
         where
             K: Ord + serde::Deserialize<'de>,
@@ -277,7 +279,7 @@ where
         {
             type Value = Map<K, V>;
 
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 f.write_str("a map")
             }
 
@@ -303,7 +305,7 @@ where
                 Ok(Map { entries: deduped })
             }
         }
-        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+        deserializer.deserialize_map(Visitor(core::marker::PhantomData))
     }
 }
 

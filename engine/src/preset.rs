@@ -7,6 +7,7 @@
 
 use crate::config::{KindName, OptionConfig, QuestionConfig, RangeConfig};
 use crate::form::Category;
+use crate::prelude::*;
 use crate::texts::builtin_index;
 
 /// Ends each text in a row of [`WORDS`] (the ASCII unit separator, which no text contains).
@@ -231,7 +232,7 @@ const WORDS: [&str; 4] = [
 ];
 
 /// The words of one locale, taken in order.
-struct Words(std::str::Split<'static, char>);
+struct Words(core::str::Split<'static, char>);
 
 impl Words {
     /// The next text.

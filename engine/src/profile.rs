@@ -3,6 +3,7 @@
 use crate::answer::Answers;
 use crate::form::{Category, Form};
 use crate::map::sorted_indices;
+use crate::prelude::*;
 
 /// Chooses the questions to ask now, as indices into [`Form::questions`] in display order.
 ///

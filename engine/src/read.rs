@@ -1,6 +1,7 @@
 //! Reading the config structs from a [`Value`], field by field, with paths in every error.
 
 use crate::map::Map;
+use crate::prelude::*;
 
 use crate::config::{
     ConditionConfig, ConfigError, DeliveryConfig, FieldName, FormConfig, GradeConfig, KindName,
@@ -254,7 +255,7 @@ impl SignalConfig {
         let mut values = Vec::new();
         for (path, key, v) in o.entries("values")?.unwrap_or_default() {
             match v {
-                Value::Number(n) if n.fract() == 0.0 && n.abs() <= f64::from(i32::MAX) => {
+                Value::Number(n) if is_whole(n) && n.abs() <= f64::from(i32::MAX) => {
                     values.push((key, n as i32));
                 }
                 other => {

@@ -1,7 +1,8 @@
 //! Scoring: points per answer, the per-category breakdown, a 0-100 total, a grade and reasons.
 
 use crate::map::Map;
-use crate::value::join_with;
+use crate::prelude::*;
+use crate::value::{concat, decimal, join_with};
 
 use crate::answer::{format_number, AnswerValue, Answers};
 use crate::attribution::{host, Touch};
@@ -107,7 +108,7 @@ fn answer_points(q: &Question, value: &AnswerValue) -> (i32, String, Option<usiz
             match ranges.iter().find(|r| r.contains(*n)) {
                 Some(r) => (
                     r.points,
-                    format!("{} ({})", format_number(*n), r.label),
+                    concat(&[&format_number(*n), " (", &r.label, ")"]),
                     r.cap_grade,
                 ),
                 None => (0, format_number(*n), None),
@@ -164,11 +165,14 @@ impl Score {
     }
 }
 
+/// `points` with its sign, `+3` or `-2`. (Texts here are joined, not `format!`ted: the lean
+/// widget module ships no formatting machinery.)
 fn signed(points: i32) -> String {
+    let digits = decimal(i64::from(points));
     if points >= 0 {
-        format!("+{points}")
+        concat(&["+", &digits])
     } else {
-        format!("{points}")
+        digits
     }
 }
 
@@ -244,7 +248,7 @@ fn path(url: &str) -> Option<String> {
     let rest = url.split_once(':')?.1.strip_prefix("//")?;
     let path = rest.split_once('/').map_or("", |(_, p)| p);
     let path = path.split(['?', '#']).next().unwrap_or_default();
-    Some(format!("/{path}"))
+    Some(concat(&["/", path]))
 }
 
 /// Points of a signal's value: the longest covering key's, else `other`.
@@ -305,9 +309,9 @@ pub fn score_with(form: &Form, answers: &Answers, touch: Option<&Touch>) -> Scor
                 }
                 if p != 0 || q_max != 0 || q_cap.is_some() {
                     let mut text = if label.is_empty() {
-                        format!("{}: {}", q.short_label, signed(p))
+                        concat(&[&q.short_label, ": ", &signed(p)])
                     } else {
-                        format!("{} {}: {}", q.short_label, label, signed(p))
+                        concat(&[&q.short_label, " ", &label, ": ", &signed(p)])
                     };
                     if let Some(g) = q_cap {
                         text.push(' ');
@@ -335,7 +339,7 @@ pub fn score_with(form: &Form, answers: &Answers, touch: Option<&Touch>) -> Scor
                         &[("question", &q.short_label)],
                     );
                     if q.unanswered != 0 {
-                        text = format!("{text} ({})", signed(q.unanswered));
+                        text = concat(&[&text, " (", &signed(q.unanswered), ")"]);
                     }
                     reasons.push(Reason {
                         question_id: q.id.clone(),
@@ -355,11 +359,14 @@ pub fn score_with(form: &Form, answers: &Answers, touch: Option<&Touch>) -> Scor
         let (p, text) = match &value {
             Some(v) => {
                 let p = signal_points(signal, v);
-                (p, format!("{} {}: {}", signal.short_label, v, signed(p)))
+                (
+                    p,
+                    concat(&[&signal.short_label, " ", v.as_str(), ": ", &signed(p)]),
+                )
             }
             None => (
                 signal.none,
-                format!("{}: {}", signal.short_label, signed(signal.none)),
+                concat(&[&signal.short_label, ": ", &signed(signal.none)]),
             ),
         };
         points[c] += p;
@@ -398,7 +405,7 @@ pub fn score_with(form: &Form, answers: &Answers, touch: Option<&Touch>) -> Scor
                 CategoryScore {
                     points: points[c],
                     max_points: max_points[c],
-                    score: (ratio * 100.0).round() as u8,
+                    score: round(ratio * 100.0) as u8,
                     weight,
                     answered: answered[c],
                     unanswered: unanswered[c],
@@ -411,9 +418,9 @@ pub fn score_with(form: &Form, answers: &Answers, touch: Option<&Touch>) -> Scor
             .iter()
             .fold(i64::from(offset), |t, p| t + i64::from(*p))
             .clamp(0, 100) as u8,
-        None if weight_sum > 0 => (weighted * 100.0 / f64::from(weight_sum))
-            .round()
-            .clamp(0.0, 100.0) as u8,
+        None if weight_sum > 0 => {
+            round(weighted * 100.0 / f64::from(weight_sum)).clamp(0.0, 100.0) as u8
+        }
         None => 0,
     };
     let by_total = form

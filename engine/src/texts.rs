@@ -2,6 +2,7 @@
 //! the language tags that pick them.
 
 use crate::config::ConfigError;
+use crate::prelude::*;
 use crate::value::{Object, Value};
 
 /// The locales with built-in texts and a built-in BANT preset, in the order `auto` considers

@@ -8,6 +8,7 @@
 
 use crate::answer::format_number;
 use crate::config::ConfigError;
+use crate::prelude::*;
 
 /// Any JSON-like value, such as a parsed config.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +51,7 @@ mod de {
     impl<'de> Visitor<'de> for ValueVisitor {
         type Value = Value;
 
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             f.write_str("a JSON value")
         }
 
@@ -134,6 +135,41 @@ pub(crate) fn join_with<'a>(items: impl Iterator<Item = &'a str>, sep: &str) -> 
             out.push_str(sep);
         }
         out.push_str(item);
+    }
+    out
+}
+
+/// `n` in decimal digits, as `n.to_string()` writes it. A plain loop: `to_string` goes
+/// through the formatting machinery, which the lean widget module does without.
+pub fn decimal(n: i64) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut out = String::with_capacity(digits.len() - at + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+    out
+}
+
+/// `parts` as one string. One plain loop, not generic: `format!` brings the formatting
+/// machinery into the widget, and `[..].concat()` a copy of the standard library's join per
+/// item type.
+pub fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
     }
     out
 }
@@ -253,10 +289,10 @@ impl Object {
     ) -> Result<Option<i64>, ConfigError> {
         match self.take(key) {
             None => Ok(None),
-            Some(Value::Number(n)) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => {
+            Some(Value::Number(n)) if is_whole(n) && n >= min as f64 && n <= max as f64 => {
                 Ok(Some(n as i64))
             }
-            Some(Value::Number(n)) if n.fract() == 0.0 => Err(self.wrong(
+            Some(Value::Number(n)) if is_whole(n) => Err(self.wrong(
                 key,
                 &format!("a whole number from {min} to {max}"),
                 &Value::Number(n),
@@ -447,7 +483,7 @@ impl JsonWriter {
     /// A whole number.
     pub fn int(&mut self, key: Option<&str>, value: i64) {
         self.prefix(key);
-        self.out.push_str(&value.to_string());
+        self.out.push_str(&decimal(value));
     }
 
     /// A number; answers are kept to three decimals, which this writes exactly.
@@ -490,6 +526,15 @@ impl JsonWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_and_concat_write_what_the_standard_library_does() {
+        for n in [0, 1, -1, 9, 10, -10, 99, 1000, 123_456_789, i64::MAX, i64::MIN, -i64::MAX] {
+            assert_eq!(decimal(n), n.to_string());
+        }
+        assert_eq!(concat(&["a", "", "bc", "√"]), "abc√");
+        assert_eq!(concat(&[]), "");
+    }
 
     #[test]
     fn strings_are_escaped() {
