@@ -84,7 +84,8 @@ pub struct Attribution {
     pub last_touch: Touch,
 }
 
-/// Decodes `%XX` escapes and `+`; invalid escapes stay as they are.
+/// Decodes `%XX` escapes and `+`; invalid escapes stay as they are, and so does every escape
+/// of a value whose escapes do not spell UTF-8 (only its `+` become spaces).
 pub fn percent_decode(s: &str) -> String {
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let bytes = s.as_bytes();
@@ -112,7 +113,10 @@ pub fn percent_decode(s: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    // Not `from_utf8_lossy`: its replacement characters would hide what was sent, and it costs
+    // the widget a kilobyte.
+    String::from_utf8(out)
+        .unwrap_or_else(|_| s.chars().map(|c| if c == '+' { ' ' } else { c }).collect())
 }
 
 /// The decoded query parameters of a URL, in order (the fragment is ignored).
@@ -310,6 +314,8 @@ mod tests {
             "an inside referrer"
         );
         assert_eq!(percent_decode("%zz%e2%82%ac"), "%zz€");
+        // Escapes that do not spell UTF-8 are kept as sent, not replaced by U+FFFD.
+        assert_eq!(percent_decode("spring+sale%FF%41"), "spring sale%FF%41");
     }
 
     #[test]

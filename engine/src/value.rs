@@ -529,7 +529,20 @@ mod tests {
 
     #[test]
     fn decimal_and_concat_write_what_the_standard_library_does() {
-        for n in [0, 1, -1, 9, 10, -10, 99, 1000, 123_456_789, i64::MAX, i64::MIN, -i64::MAX] {
+        for n in [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            99,
+            1000,
+            123_456_789,
+            i64::MAX,
+            i64::MIN,
+            -i64::MAX,
+        ] {
             assert_eq!(decimal(n), n.to_string());
         }
         assert_eq!(concat(&["a", "", "bc", "√"]), "abc√");
