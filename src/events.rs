@@ -1,6 +1,7 @@
 //! The errors of a mount, as `bantam:error` and the rejection of `mount` give them. (The
 //! other `bantam:*` events, and delivery errors, are `widget.js`'s and `platform.js`'s.)
 
+use crate::js;
 use crate::prelude::*;
 use bantam_engine::concat;
 use wasm_bindgen::JsValue;
@@ -42,15 +43,11 @@ impl WidgetError {
     pub fn to_js(&self) -> JsValue {
         let message = concat(&["Bantam: ", &self.message]);
         if self.code == "config" {
-            js_sys::TypeError::new(&message).into()
+            js::TypeError::new(&message).into()
         } else {
-            let error: JsValue = js_sys::Error::new(&message).into();
+            let error: JsValue = js::Error::new(&message).into();
             if self.code == "fallback" {
-                let _ = js_sys::Reflect::set(
-                    &error,
-                    &JsValue::from_str("bantamFallback"),
-                    &JsValue::TRUE,
-                );
+                let _ = js::set(&error, "bantamFallback", &JsValue::TRUE);
             }
             error
         }
@@ -59,16 +56,16 @@ impl WidgetError {
 
 /// A plain object from key/value pairs, for event details.
 pub(crate) fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = js_sys::Object::new();
+    let o: JsValue = js::Object::new().into();
     for (k, v) in pairs {
-        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
+        let _ = js::set(&o, k, v);
     }
-    o.into()
+    o
 }
 
 /// Parses JSON text the engine wrote (a score, a lead document) into a JS value.
 pub(crate) fn from_json(json: &str) -> JsValue {
-    js_sys::JSON::parse(json).unwrap_or(JsValue::NULL)
+    js::json_parse(json).unwrap_or(JsValue::NULL)
 }
 
 impl WidgetError {

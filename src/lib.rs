@@ -16,6 +16,7 @@ extern crate alloc;
 #[cfg(feature = "validator")]
 mod editor;
 mod events;
+mod js;
 mod options;
 mod platform;
 mod prelude;
@@ -45,7 +46,7 @@ extern "C" {
     fn form_id(this: &Drawn) -> Option<String>;
 
     /// Mounts a form with `loader`'s help (see [`Loader`]): the promise `mount` returns.
-    fn start(target: JsValue, options: JsValue, loader: Loader) -> js_sys::Promise;
+    fn start(target: JsValue, options: JsValue, loader: Loader) -> JsValue;
 }
 
 /// A TLSF allocator (constant time per allocation and free) instead of the standard dlmalloc,
@@ -109,7 +110,7 @@ impl Form {
 pub fn mount(
     #[wasm_bindgen(unchecked_param_type = "Element | string")] target: JsValue,
     #[wasm_bindgen(unchecked_param_type = "MountOptions")] options: JsValue,
-) -> js_sys::Promise {
+) -> JsValue {
     // `widget.js` runs the mount (it fetches a config URL), asking a `Loader` for everything
     // the engine decides: no Rust future (their runtime cost the wasm 1.6 KB gzipped).
     start(target, options, Loader)

@@ -1,6 +1,7 @@
 //! Mount options, and the form: the lean module reads a compiled document (the engine's compact
 //! reader, no validator), the full module (feature `validator`) a config, which it validates.
 
+use crate::js;
 use crate::prelude::*;
 use bantam_engine::{concat, decimal};
 #[cfg(not(feature = "validator"))]
@@ -61,21 +62,20 @@ fn data(value: &JsValue, depth: usize) -> Result<Value, (String, &'static str)> 
         Ok(Value::Number(n))
     } else if let Some(s) = value.as_string() {
         Ok(Value::String(s))
-    } else if let Some(array) = value.dyn_ref::<js_sys::Array>() {
+    } else if let Some(array) = js::as_array(value) {
         let mut items = Vec::with_capacity(array.length() as usize);
-        for (i, item) in array.iter().enumerate() {
+        for (i, item) in array.items().enumerate() {
             let item = data(&item, depth + 1)
                 .map_err(|(below, what)| (concat(&["[", &decimal(i as i64), "]", &below]), what))?;
             items.push(item);
         }
         Ok(Value::Array(items))
     } else if value.is_object() && !value.is_function() {
-        let object: &js_sys::Object = value.unchecked_ref();
         let mut entries = Vec::new();
-        for entry in js_sys::Object::entries(object).iter() {
-            let pair: js_sys::Array = entry.unchecked_into();
-            let key = pair.get(0).as_string().unwrap_or_default();
-            let item = pair.get(1);
+        for entry in js::Object::entries(value).items() {
+            let pair: &js::Array = entry.unchecked_ref();
+            let key = pair.at(0).as_string().unwrap_or_default();
+            let item = pair.at(1);
             if item.is_undefined() {
                 continue;
             }
@@ -93,7 +93,7 @@ fn data(value: &JsValue, depth: usize) -> Result<Value, (String, &'static str)> 
 }
 
 fn get(options: &JsValue, key: &str) -> JsValue {
-    js_sys::Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    js::get(options, key).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Checks the options, and returns the config URL to fetch, if they give one (else the config
@@ -102,19 +102,13 @@ fn get(options: &JsValue, key: &str) -> JsValue {
 /// # Errors
 /// A `config` [`WidgetError`] naming the field for bad options.
 pub(crate) fn config_url(options: &JsValue) -> Result<Option<String>, WidgetError> {
-    let Some(object) = options
-        .dyn_ref::<js_sys::Object>()
-        .filter(|_| !options.is_function())
-    else {
+    if !options.is_object() {
         return Err(WidgetError::config(
             "options: expected an object like { config } or { configUrl }".into(),
             Some("options".into()),
         ));
-    };
-    for key in js_sys::Object::keys(object)
-        .iter()
-        .filter_map(|k| k.as_string())
-    {
+    }
+    for key in js::key_names(options) {
         #[cfg(feature = "validator")]
         if key == "preview" {
             continue;
@@ -238,13 +232,10 @@ fn read_preview(value: &JsValue, form: &Form) -> Result<Preview, WidgetError> {
             Some(format!("options.preview.{path}")),
         )
     };
-    let object = value
-        .dyn_ref::<js_sys::Object>()
-        .ok_or_else(|| bad("", "expected an object like { step } or { thankYou }"))?;
-    for key in js_sys::Object::keys(object)
-        .iter()
-        .filter_map(|k| k.as_string())
-    {
+    if !value.is_object() {
+        return Err(bad("", "expected an object like { step } or { thankYou }"));
+    }
+    for key in js::key_names(value) {
         if key != "step" && key != "thankYou" {
             return Err(bad(&key, "unknown field, expected `step` or `thankYou`"));
         }

@@ -9,7 +9,6 @@ use bantam_engine::{
     Extras, Form, Input, JsonWriter, Kind, LeadInput, PageInfo, SpamAction,
 };
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::events::{from_json, obj};
 use crate::visitor;
@@ -331,8 +330,8 @@ impl Session {
         let typed;
         let input = if let Some(flag) = input.as_bool() {
             Input::Flag(flag)
-        } else if let Some(list) = input.dyn_ref::<js_sys::Array>() {
-            Input::Checked(list.iter().filter_map(|v| v.as_string()).collect())
+        } else if let Some(list) = crate::js::as_array(&input) {
+            Input::Checked(list.items().filter_map(|v| v.as_string()).collect())
         } else {
             typed = input.as_string().unwrap_or_default();
             Input::Text(&typed)

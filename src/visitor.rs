@@ -23,7 +23,7 @@ pub(crate) fn needs_consent(form: &Form) -> bool {
 /// What was stored by earlier visits; corrupt or foreign contents are dropped with a warning.
 fn stored() -> Option<Attribution> {
     let text = storage_get(KEY)?;
-    let parsed = js_sys::JSON::parse(&text)
+    let parsed = crate::js::json_parse(&text)
         .ok()
         .and_then(|v| crate::options::to_value(&v, "attribution").ok())
         .and_then(|v| Attribution::from_value(&v));
@@ -67,7 +67,7 @@ pub(crate) fn load_profile(form: &Form) -> Profile {
     let Some(text) = storage_get(&key) else {
         return empty;
     };
-    let value = js_sys::JSON::parse(&text)
+    let value = crate::js::json_parse(&text)
         .ok()
         .and_then(|v| crate::options::to_value(&v, "profile").ok());
     let Some(bantam_engine::Value::Object(entries)) = value else {

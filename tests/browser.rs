@@ -19,7 +19,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 /// `bantam::mount`, awaited: the `Form`, or what it rejected with.
 async fn mount(target: JsValue, options: JsValue) -> Result<Form, JsValue> {
-    let form = JsFuture::from(bantam::mount(target, options)).await?;
+    // `mount` gives the promise as a `JsValue` (its type for JS is `Promise<Form>`).
+    let promise: js_sys::Promise = bantam::mount(target, options).unchecked_into();
+    let form = JsFuture::from(promise).await?;
     Ok(Form::try_from_js_value(form).expect("mount resolves to a Form"))
 }
 

@@ -1,0 +1,87 @@
+//! The few JavaScript built-ins the binding calls, declared here instead of taken from js-sys:
+//! js-sys exports its futures (JSPI) machinery, which keeps that and a set of closure shims in
+//! every module that links it (1.4 KB of the lean wasm before gzip). Only the full module's
+//! editor functions use js-sys.
+
+use wasm_bindgen::prelude::*;
+
+use crate::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A JavaScript array.
+    pub(crate) type Array;
+
+    /// `Array.isArray(value)`.
+    #[wasm_bindgen(static_method_of = Array, js_name = isArray)]
+    pub(crate) fn is_array(value: &JsValue) -> bool;
+
+    /// `array.length`.
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn length(this: &Array) -> u32;
+
+    /// `array[index]`.
+    #[wasm_bindgen(method, indexing_getter)]
+    pub(crate) fn at(this: &Array, index: u32) -> JsValue;
+
+    /// `JSON.parse(text)`.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    pub(crate) fn json_parse(text: &str) -> Result<JsValue, JsValue>;
+
+    /// `Reflect.get(target, key)`.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
+    pub(crate) fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+
+    /// `Reflect.set(target, key, value)`.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set, catch)]
+    pub(crate) fn set(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue>;
+
+    /// `new Object()`.
+    #[wasm_bindgen(js_name = Object)]
+    pub(crate) type Object;
+
+    #[wasm_bindgen(constructor, js_class = Object)]
+    pub(crate) fn new() -> Object;
+
+    /// `Object.entries(object)`: `[key, value]` pairs.
+    #[wasm_bindgen(static_method_of = Object)]
+    pub(crate) fn entries(object: &JsValue) -> Array;
+
+    /// `Object.keys(object)`.
+    #[wasm_bindgen(static_method_of = Object)]
+    pub(crate) fn keys(object: &JsValue) -> Array;
+
+    /// `new Error(message)`.
+    #[wasm_bindgen(js_name = Error)]
+    pub(crate) type Error;
+
+    #[wasm_bindgen(constructor, js_class = Error)]
+    pub(crate) fn new(message: &str) -> Error;
+
+    /// `new TypeError(message)`.
+    #[wasm_bindgen(js_name = TypeError)]
+    pub(crate) type TypeError;
+
+    #[wasm_bindgen(constructor, js_class = TypeError)]
+    pub(crate) fn new(message: &str) -> TypeError;
+}
+
+impl Array {
+    /// The items, in order.
+    pub(crate) fn items(&self) -> impl Iterator<Item = JsValue> + '_ {
+        (0..self.length()).map(|i| self.at(i))
+    }
+}
+
+/// `value` as an array, if it is one.
+pub(crate) fn as_array(value: &JsValue) -> Option<&Array> {
+    Array::is_array(value).then(|| value.unchecked_ref())
+}
+
+/// The string keys of an object's own enumerable properties.
+pub(crate) fn key_names(object: &JsValue) -> Vec<String> {
+    Object::keys(object)
+        .items()
+        .filter_map(|k| k.as_string())
+        .collect()
+}
