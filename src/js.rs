@@ -5,6 +5,7 @@
 
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "validator")]
 use crate::prelude::*;
 
 #[wasm_bindgen]
@@ -48,6 +49,7 @@ extern "C" {
     pub(crate) fn entries(object: &JsValue) -> Array;
 
     /// `Object.keys(object)`.
+    #[cfg(feature = "validator")]
     #[wasm_bindgen(static_method_of = Object)]
     pub(crate) fn keys(object: &JsValue) -> Array;
 
@@ -79,6 +81,7 @@ pub(crate) fn as_array(value: &JsValue) -> Option<&Array> {
 }
 
 /// The string keys of an object's own enumerable properties.
+#[cfg(feature = "validator")]
 pub(crate) fn key_names(object: &JsValue) -> Vec<String> {
     Object::keys(object)
         .items()

@@ -116,8 +116,8 @@ pub fn mount(
     start(target, options, Loader)
 }
 
-/// What a mount in `widget.js` asks of Rust, once it has the host element: the config URL to
-/// fetch (if any) and its `Accept`, the form's `Session`, and the `Form` handle of the drawn
+/// What a mount in `widget.js` asks of Rust, once it has the host element and has checked the
+/// options: the config URL's `Accept`, the form's `Session`, and the `Form` handle of the drawn
 /// form. Its errors are reported here (one console error, `bantam:error` on the host) as
 /// `mount` has always reported them. Not part of the public API.
 #[wasm_bindgen(skip_typescript)]
@@ -126,17 +126,6 @@ pub struct Loader;
 
 #[wasm_bindgen]
 impl Loader {
-    /// Checks the options; returns the config URL to fetch, if they give one.
-    ///
-    /// # Errors
-    /// A `TypeError` naming the field (reported) for bad options.
-    pub fn url(&self, host: &JsValue, options: &JsValue) -> Result<Option<String>, JsValue> {
-        options::config_url(options).map_err(|err| {
-            events::report(host, &err);
-            err.to_js()
-        })
-    }
-
     /// The `Accept` of the config URL's request (the lean module asks for the compiled form).
     pub fn accept(&self) -> Option<String> {
         options::accept().map(str::to_owned)

@@ -96,61 +96,6 @@ fn get(options: &JsValue, key: &str) -> JsValue {
     js::get(options, key).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Checks the options, and returns the config URL to fetch, if they give one (else the config
-/// is `options.config`).
-///
-/// # Errors
-/// A `config` [`WidgetError`] naming the field for bad options.
-pub(crate) fn config_url(options: &JsValue) -> Result<Option<String>, WidgetError> {
-    if !options.is_object() {
-        return Err(WidgetError::config(
-            "options: expected an object like { config } or { configUrl }".into(),
-            Some("options".into()),
-        ));
-    }
-    for key in js::key_names(options) {
-        #[cfg(feature = "validator")]
-        if key == "preview" {
-            continue;
-        }
-        if !["config", "configUrl", "variant"].contains(&key.as_str()) {
-            return Err(WidgetError::config(
-                concat(&[
-                    "options.",
-                    &key,
-                    ": unknown field `",
-                    &key,
-                    "`, expected `config`, `configUrl` or `variant`",
-                ]),
-                Some(concat(&["options.", &key])),
-            ));
-        }
-    }
-    let config = get(options, "config");
-    let url = get(options, "configUrl");
-    match (
-        config.is_undefined() || config.is_null(),
-        url.is_undefined() || url.is_null(),
-    ) {
-        (false, true) => Ok(None),
-        (true, false) => match url.as_string() {
-            Some(url) => Ok(Some(url)),
-            None => Err(WidgetError::config(
-                "options.configUrl: expected a string".into(),
-                Some("options.configUrl".into()),
-            )),
-        },
-        (false, false) => Err(WidgetError::config(
-            "options: give either `config` or `configUrl`, not both".into(),
-            Some("options".into()),
-        )),
-        (true, true) => Err(WidgetError::config(
-            "options: `config` (an object) or `configUrl` (a URL) is required".into(),
-            Some("options".into()),
-        )),
-    }
-}
-
 /// The `Accept` of a config URL's request: the lean module asks a collector for the compiled
 /// form; the full one, for the config (none).
 pub(crate) fn accept() -> Option<&'static str> {
@@ -161,7 +106,7 @@ pub(crate) fn accept() -> Option<&'static str> {
 }
 
 /// Reads the form from `config` (the options' own, or what `config_url` held, then given) and
-/// the rest of the options (checked by [`config_url`] first): the validated form, and what a
+/// the rest of the options (checked by `widget.js` first): the validated form, and what a
 /// preview asks of it. `languages` are the page's, preferred first (for `"locale": "auto"`).
 ///
 /// # Errors

@@ -46,13 +46,41 @@ function resolveTarget(target) {
 }
 
 /**
- * Mounts a form on `target` with the help of `loader` (Rust's `Loader`: the options checked, the
- * form read into a `Session`, the `Form` handle). Resolves to the `Form`; rejects as `mount` is
- * documented to, every error but a missing target reported on the host.
+ * Checks the mount's options: the config URL to fetch, or null when they give the config itself.
+ * Bad options throw a `TypeError` naming the field, reported on `host` first. `full`: the full
+ * module, which also takes the form editor's `preview` (checked with the form, in Rust).
+ */
+function configUrl(host, options, full) {
+  const fail = (message, path) => {
+    report(host, { code: "config", message, path });
+    throw new TypeError("Bantam: " + message);
+  };
+  if (options === null || typeof options != "object") {
+    fail("options: expected an object like { config } or { configUrl }", "options");
+  }
+  for (const key of Object.keys(options)) {
+    if (key != "config" && key != "configUrl" && key != "variant" && !(full && key == "preview")) {
+      fail(`options.${key}: unknown field \`${key}\`, expected \`config\`, \`configUrl\` or \`variant\``, `options.${key}`);
+    }
+  }
+  const config = options.config != null;
+  const url = options.configUrl;
+  if (config && url == null) return null;
+  if (config) fail("options: give either `config` or `configUrl`, not both", "options");
+  if (url == null) fail("options: `config` (an object) or `configUrl` (a URL) is required", "options");
+  if (typeof url != "string") fail("options.configUrl: expected a string", "options.configUrl");
+  return url;
+}
+
+/**
+ * Mounts a form on `target` with the help of `loader` (Rust's `Loader`: the form read into a
+ * `Session`, the `Form` handle). Resolves to the `Form`; rejects as `mount` is documented to,
+ * every error but a missing target reported on the host.
  */
 export async function start(target, options, loader) {
   const host = resolveTarget(target);
-  const url = loader.url(host, options);
+  // The lean module asks a collector for the compiled form; the full one has no `Accept`.
+  const url = configUrl(host, options, loader.accept() == null);
   let fetched;
   if (url != null) {
     try {
