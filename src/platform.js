@@ -80,12 +80,14 @@ export function storageRemove(key) {
 
 /**
  * The JSON at a config URL. `accept` (when given) is the request's `Accept`: the lean module asks
- * a collector for the compiled form. Rejects with what went wrong, in words.
+ * a collector for the compiled form. `started`, when given, is that same request made already
+ * (a loader's prefetch: a promise of its `Response`), read instead of a new one. Rejects with
+ * what went wrong, in words.
  */
-export async function fetchConfig(url, accept) {
+export async function fetchConfig(url, accept, started) {
   let response;
   try {
-    response = await fetch(url, accept ? { headers: { Accept: accept } } : undefined);
+    response = await (started || fetch(url, accept ? { headers: { Accept: accept } } : undefined));
   } catch {
     throw "network error";
   }

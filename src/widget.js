@@ -84,7 +84,10 @@ export async function start(target, options, loader) {
   let fetched;
   if (url != null) {
     try {
-      fetched = await fetchConfig(url, loader.accept());
+      // The same request, when bantam.js started it already (see `prefetching` there).
+      const accept = loader.accept();
+      const started = options[Symbol.for("bantam.prefetch")];
+      fetched = await fetchConfig(url, accept, started && started.url === url && started.accept === accept ? started.response : undefined);
     } catch (why) {
       const message = `config URL ${url}: ${why}`;
       report(host, { code: "mount", message });

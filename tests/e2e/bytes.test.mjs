@@ -43,6 +43,7 @@ test("the default embed's wasm and glue carry short import and export names and 
   }
   assert.doesNotMatch(glue, /__wbg_\w+_[0-9a-f]{16}|__wbindgen_|bantam_core_bg\.js/, "the glue names no import or export by wasm-bindgen's name");
   assert.doesNotMatch(glue, /snippets\//, "the widget's hand-written browser IO (platform.js) is bundled into the glue");
+  assert.ok(glue.startsWith("//# allFunctionsCalledOnLoad\n"), "the glue asks V8 to compile it with the module, off the main thread");
   for (const section of ["name", "producers", "target_features"]) {
     assert.deepEqual(WebAssembly.Module.customSections(wasm, section), [], `no ${section} section`);
   }

@@ -261,6 +261,39 @@ test("a form from the collector loads the lean module, a config in the page the 
   await context.close();
 });
 
+// The compiled form is asked for while the module and the wasm load, not after them (which
+// cost a round trip at start-up), with the classic loader (the demo page) and with the module
+// API (the developer page); the mount takes that request over instead of making a second one.
+// The wasm's response is held until the form's request comes (or 5 s have passed): a widget that
+// asked only once the wasm was in would wait those 5 s and fail.
+for (const [name, path] of [["the classic loader", "/"], ["the module API", "/developer.html"]]) {
+  test(`${name} asks for the compiled form once, while the wasm is still loading`, async () => {
+    const context = await browser.newContext();
+    const asked = [];
+    let whileHeld = null;
+    await context.route(/\/bantam_core_bg\.[0-9a-f]{10}\.wasm$/, async (route) => {
+      const end = Date.now() + 5000;
+      while (!asked.length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      whileHeld = asked.length > 0;
+      await route.continue();
+    });
+    const page = await context.newPage();
+    const problems = [];
+    page.on("console", (msg) => {
+      if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${msg.text()}`);
+    });
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname.startsWith("/forms/")) asked.push(request.headers().accept);
+    });
+    await page.goto(BASE + path);
+    await page.locator("#b-email").waitFor();
+    assert.equal(whileHeld, true, "the form was asked for while the wasm's response was held");
+    assert.deepEqual(asked, ["application/vnd.bantam.form+json, application/json;q=0.9"], "one request, for the compiled form");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}
+
 test("a config URL works as well as an inline config", async () => {
   const { page, errors, context } = await openHtml("/url-test.html", `<!doctype html><html lang="en"><title>u</title>
     <main><div id="t"></div></main>

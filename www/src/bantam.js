@@ -49,6 +49,26 @@ function loadFailed(target, error) {
   throw failure;
 }
 
+/** The lean module's `Accept` for a config URL (src/options.rs, ACCEPT): the compiled form. */
+const ACCEPT = "application/vnd.bantam.form+json, application/json;q=0.9";
+
+/**
+ * `options` with the config URL's request started now, while the lean module and its wasm load,
+ * instead of once they have (a round trip later); widget.js takes the request over, under a
+ * symbol key the strict options reader does not see, when its URL and `Accept` are the mount's.
+ * Only for options the mount accepts (`configUrl` and `variant`); others stay as they are, for
+ * the mount to refuse.
+ */
+function prefetching(options) {
+  const url = options && options.configUrl;
+  const keys = typeof url == "string" ? Object.keys(options) : [];
+  if (!keys.includes("configUrl") || keys.some((k) => k != "configUrl" && k != "variant")) return options;
+  const response = fetch(url, { headers: { Accept: ACCEPT } });
+  // A failure is the mount's to report (as "network error") when it reads the response.
+  response.catch(() => {});
+  return { ...options, [Symbol.for("bantam.prefetch")]: { url, accept: ACCEPT, response } };
+}
+
 /** Whether `config` is a compiled form: `["bantam-form/1", …]`. */
 const compiled = (config) => Array.isArray(config) && typeof config[0] === "string" && config[0].startsWith("bantam-form/");
 
@@ -65,7 +85,9 @@ function mountFull(target, options) {
 export function mount(target, options) {
   const config = options && typeof options === "object" ? options.config : undefined;
   if (config != null && !compiled(config)) return mountFull(target, options);
-  return leanModule().then((m) => m.mount(target, options), (error) => loadFailed(target, error))
+  const module = leanModule();
+  const lean = prefetching(options);
+  return module.then((m) => m.mount(target, lean), (error) => loadFailed(target, error))
     .catch((error) => {
       if (error && error.bantamFallback) return mountFull(target, options);
       throw error;
