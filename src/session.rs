@@ -72,8 +72,13 @@ fn pair(w: &mut JsonWriter, first: &str, second: &str) {
     w.end_array();
 }
 
-fn indices(list: impl Iterator<Item = usize>) -> Vec<u32> {
-    list.map(|i| i as u32).collect()
+/// A list of question indices under `key`.
+fn indices<'a>(w: &mut JsonWriter, key: &str, list: impl Iterator<Item = &'a usize>) {
+    w.begin_array(Some(key));
+    for &i in list {
+        w.int(None, i as i64);
+    }
+    w.end_array();
 }
 
 impl Session {
@@ -137,8 +142,10 @@ impl Session {
 #[wasm_bindgen]
 impl Session {
     /// What `widget.js` draws, once: `{id, locale, dir, theme: [[name, value]], css, texts,
-    /// title?, intro?, honeypot, preview, thanks, lateAfter, questions: [{id, kind, label,
-    /// help?, required, placeholder?, maxLength, autocomplete?, choices?: [[id, label]]}]}`.
+    /// title?, intro?, honeypot, preview, thanks, lateAfter, known, chosen, questions: [{id,
+    /// kind, label, help?, required, placeholder?, maxLength, autocomplete?, choices?: [[id,
+    /// label]]}]}`. `known`: answers from earlier visits are in use (the form offers "Not
+    /// you?"); `chosen`: every question this visit asks, in order.
     /// `kind` is `choice`, `multiple`, `consent`, `email`, `tel`, `number` or `text`; `thanks`
     /// says the preview opens on a thank-you step. A `?` field the form lacks is `null`.
     pub fn view(&self) -> JsValue {
@@ -182,6 +189,8 @@ impl Session {
         #[cfg(not(feature = "validator"))]
         w.bool(Some("thanks"), false);
         w.int(Some("lateAfter"), bantam_engine::LATE_AFTER_MS);
+        w.bool(Some("known"), !self.known.is_empty());
+        indices(&mut w, "chosen", self.steps.iter().flatten());
         w.begin_array(Some("questions"));
         for q in &form.questions {
             let (kind, choices) = match &q.kind {
@@ -226,31 +235,25 @@ impl Session {
         from_json(&w.finish())
     }
 
-    /// Whether answers from earlier visits are in use (the form offers "Not you?").
-    pub fn known(&self) -> bool {
-        !self.known.is_empty()
-    }
-
-    /// The number of steps of this visit (0 when everything is known already).
-    #[wasm_bindgen(js_name = stepCount)]
-    pub fn step_count(&self) -> u32 {
-        self.steps.len() as u32
-    }
-
-    /// The current step (0 is the first).
-    pub fn step(&self) -> u32 {
-        self.step as u32
-    }
-
-    /// Every question this visit asks, in order.
-    pub fn chosen(&self) -> Vec<u32> {
-        indices(self.steps.iter().flatten().copied())
-    }
-
-    /// The questions of the current step.
-    #[wasm_bindgen(js_name = stepQuestions)]
-    pub fn step_questions(&self) -> Vec<u32> {
-        indices(self.steps[self.step].iter().copied())
+    /// Where the visit stands: `{step, total, questions, hasPrev, progress}`, the current
+    /// step (1 is the first), the number of steps of this visit (0 when everything is known
+    /// already), the current step's questions, whether an earlier step has a visible question
+    /// (the Back button is shown) and the progress text, such as "Step 1 of 2". One JSON text:
+    /// an export per figure cost the wasm more.
+    pub fn at(&self) -> JsValue {
+        let mut w = JsonWriter::new();
+        w.begin_object(None);
+        w.int(Some("step"), self.step as i64 + 1);
+        w.int(Some("total"), self.steps.len() as i64);
+        indices(
+            &mut w,
+            "questions",
+            self.steps.get(self.step).into_iter().flatten(),
+        );
+        w.bool(Some("hasPrev"), self.prev_step().is_some());
+        w.string(Some("progress"), &self.progress());
+        w.end_object();
+        from_json(&w.finish())
     }
 
     /// Whether question `index` is shown with the answers so far (`showIf`).
@@ -264,12 +267,6 @@ impl Session {
         self.next_step().is_some()
     }
 
-    /// Whether an earlier step has a visible question (the Back button is shown).
-    #[wasm_bindgen(js_name = hasPrev)]
-    pub fn has_prev(&self) -> bool {
-        self.prev_step().is_some()
-    }
-
     /// Moves to the next step with a visible question; false on the last.
     pub fn forward(&mut self) -> bool {
         self.next_step().map(|s| self.step = s).is_some()
@@ -279,9 +276,11 @@ impl Session {
     pub fn back(&mut self) -> bool {
         self.prev_step().map(|s| self.step = s).is_some()
     }
+}
 
+impl Session {
     /// The progress text, such as "Step 1 of 2".
-    pub fn progress(&self) -> String {
+    fn progress(&self) -> String {
         bantam_engine::fill(
             &self.form.texts.progress,
             &[
@@ -290,7 +289,10 @@ impl Session {
             ],
         )
     }
+}
 
+#[wasm_bindgen]
+impl Session {
     /// The answer to question `index` to show in its control: the chosen ids (a choice), true
     /// or false (consent), the text, or undefined.
     pub fn value(&self, index: u32) -> JsValue {

@@ -290,7 +290,8 @@ function draw(target, session) {
     questionsEl.textContent = "";
     summary.textContent = "";
     rendered = [];
-    const total = session.stepCount();
+    const at = session.at();
+    const total = at.total;
     if (!total) {
       // Everything is known: nothing to ask, only to send.
       questionsEl.append(el("p", "", texts.welcomeBack));
@@ -299,22 +300,22 @@ function draw(target, session) {
       status.textContent = "";
       return [];
     }
-    for (const index of session.stepQuestions()) {
+    for (const index of at.questions) {
       const r = renderQuestion(index);
       questionsEl.append(r.field);
       rendered.push(r);
     }
     updateVisibility();
-    const current = session.step() + 1;
-    const label = session.progress();
+    const current = at.step;
+    const label = at.progress;
     status.textContent = label;
     attrs(progress, {
       "aria-valuemax": String(total), "aria-valuenow": String(current), "aria-valuetext": label,
     });
     bar.style.setProperty("width", Math.floor((current * 100) / total) + "%");
-    back.toggleAttribute("hidden", !session.hasPrev());
+    back.toggleAttribute("hidden", !at.hasPrev);
     if (focus) focusFirst(() => true);
-    const shown = session.stepQuestions().filter((i) => session.visible(i));
+    const shown = at.questions.filter((i) => session.visible(i));
     return [["step", { step: current, total, questions: ids(shown) }]];
   }
 
@@ -366,7 +367,7 @@ function draw(target, session) {
 
   /** Offers "Not you?" when earlier answers are in use. */
   function addNotYou() {
-    if (!session.known()) return;
+    if (!view.known) return;
     notYou = attrs(el("button", "nu", texts.notYou), { type: "button" });
     form.insertBefore(notYou, form.firstChild);
   }
@@ -503,7 +504,7 @@ function draw(target, session) {
   for (const [type, listener] of listeners) form.addEventListener(type, listener);
 
   addNotYou();
-  const ready = { formId: view.id, questions: ids(session.chosen()), steps: session.stepCount() };
+  const ready = { formId: view.id, questions: ids(view.chosen), steps: session.at().total };
   let step = [];
   if (view.thanks) showThankYou();
   else step = renderStep(false);
