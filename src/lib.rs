@@ -49,10 +49,6 @@ extern "C" {
     fn start(target: JsValue, options: JsValue, loader: Loader) -> JsValue;
 }
 
-/// A TLSF allocator (constant time per allocation and free) instead of the standard dlmalloc,
-/// which costs 3.4 KB more gzipped. `lol_alloc`'s free list, used before, walks the whole list
-/// on every free: with thousands of questions it made start-up quadratic (2.3 s of 2.9 s for
-/// 5,000 questions went to its `dealloc`, measured in Chromium).
 /// A panic in the lean module stops it where it is (a wasm trap, as `panic = "abort"` does with
 /// `std`); nothing is formatted, as no console would show it.
 #[cfg(all(target_arch = "wasm32", not(feature = "validator")))]
@@ -61,6 +57,10 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
+/// A TLSF allocator (constant time per allocation and free) instead of the standard dlmalloc,
+/// which costs 3.4 KB more gzipped. `lol_alloc`'s free list, used before, walks the whole list
+/// on every free: with thousands of questions it made start-up quadratic (2.3 s of 2.9 s for
+/// 5,000 questions went to its `dealloc`, measured in Chromium).
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static ALLOCATOR: rlsf::SmallGlobalTlsf = rlsf::SmallGlobalTlsf::new();

@@ -10,11 +10,12 @@ pub(crate) use alloc::vec::Vec;
 /// 2^52: from here on every `f64` is a whole number.
 const WHOLE: f64 = 4_503_599_627_370_496.0;
 
-/// `x` without its fraction, toward zero (`f64::trunc`, which `core` lacks).
+/// `x` without its fraction, toward zero (`f64::trunc`, which `core` lacks), with its sign
+/// (`-0.4` gives `-0.0`).
 pub(crate) fn trunc(x: f64) -> f64 {
     if x.abs() < WHOLE {
-        // Exact: below 2^52 the integer part fits an i64.
-        x as i64 as f64
+        // Exact: below 2^52 the integer part fits an i64 (which has no -0).
+        (x as i64 as f64).copysign(x)
     } else {
         x
     }
@@ -44,6 +45,8 @@ mod tests {
         let samples = [
             0.0,
             -0.0,
+            -0.3,
+            -1.4,
             0.4,
             0.5,
             0.6,
@@ -68,8 +71,9 @@ mod tests {
             4_503_599_627_370_495.5,
         ];
         for x in samples {
-            assert_eq!(trunc(x), x.trunc(), "trunc({x})");
-            assert_eq!(round(x), x.round(), "round({x})");
+            // Bit for bit, so the sign of a zero counts.
+            assert_eq!(trunc(x).to_bits(), x.trunc().to_bits(), "trunc({x})");
+            assert_eq!(round(x).to_bits(), x.round().to_bits(), "round({x})");
             assert_eq!(is_whole(x), x.fract() == 0.0, "is_whole({x})");
         }
         assert!(trunc(f64::NAN).is_nan() && round(f64::NAN).is_nan() && !is_whole(f64::NAN));

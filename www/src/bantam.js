@@ -60,7 +60,10 @@ const ACCEPT = "application/vnd.bantam.form+json, application/json;q=0.9";
  * the mount to refuse.
  */
 function prefetching(options) {
-  const url = options && options.configUrl;
+  // Plain objects only: a copy of anything else (a function, an object with a prototype of its
+  // own) would not read as the original does.
+  const plain = options && typeof options == "object" && Object.getPrototypeOf(options) === Object.prototype;
+  const url = plain ? options.configUrl : undefined;
   const keys = typeof url == "string" ? Object.keys(options) : [];
   if (!keys.includes("configUrl") || keys.some((k) => k != "configUrl" && k != "variant")) return options;
   const response = fetch(url, { headers: { Accept: ACCEPT } });
