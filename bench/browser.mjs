@@ -4,12 +4,10 @@
 // Run by `scripts/dev bench`, which builds the release widget, copies SurveyJS into
 // www/bench/vendor, writes the floor's stylesheet there and starts the collector; BANTAM_URL
 // points at it. Prints a table.
-import { createRequire } from "node:module";
 import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
+import { launchChromium } from "./chromium.mjs";
 
-const tools = createRequire(new URL("../tools/package.json", import.meta.url));
-const { chromium } = tools("playwright-core");
 const BASE = process.env.BANTAM_URL;
 const LOADS = Number(process.env.BENCH_LOADS || 20);
 const ROOT = new URL("../", import.meta.url);
@@ -77,14 +75,7 @@ async function sizes(files, urls = []) {
   return { raw, gzip, brotli };
 }
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--disable-quic",
-  ],
-});
+const browser = await launchChromium();
 
 /** One cold load: a new context (empty cache), the page, figures once the form is interactive. */
 async function load(subject) {

@@ -3,23 +3,14 @@
 //
 // Run by `scripts/dev bench` (BANTAM_URL points at a collector serving www/); or by hand:
 //   BANTAM_URL=http://127.0.0.1:8080 node bench/scale.mjs [N ...]
-import { createRequire } from "node:module";
+import { launchChromium } from "./chromium.mjs";
 
-const tools = createRequire(new URL("../tools/package.json", import.meta.url));
-const { chromium } = tools("playwright-core");
 const BASE = process.env.BANTAM_URL;
 const LOADS = Number(process.env.SCALE_LOADS || 5);
 const SIZES = process.argv.slice(2).map(Number);
 if (SIZES.length === 0) SIZES.push(10, 100, 1000, 5000);
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--disable-quic",
-  ],
-});
+const browser = await launchChromium();
 
 /** One cold load; times from navigation start (ms). */
 async function load(n) {

@@ -11,11 +11,9 @@
 // Run against a collector that serves www with `--forms www/bench/forms`, as `scripts/dev bench`
 // starts it. Absolute figures vary with the machine's load (less so the thread times than the
 // wall times): compare pages within one run.
-import { createRequire } from "node:module";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { launchChromium } from "./chromium.mjs";
 
-const tools = createRequire(new URL("../tools/package.json", import.meta.url));
-const { chromium } = tools("playwright-core");
 const BASE = process.env.BANTAM_URL;
 const LOADS = Number(process.env.TRACE_LOADS || 5);
 const SAVE = process.env.TRACE_SAVE;
@@ -28,14 +26,7 @@ const CATEGORIES = process.env.TRACE_CATEGORIES || [
   "blink.user_timing", "loading",
 ].join(",");
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--disable-quic",
-  ],
-});
+const browser = await launchChromium();
 
 /**
  * Self time (ms) per event name on `tid` of `pid`, between `from` and `to` (µs): thread time
