@@ -3,7 +3,7 @@
 
 use crate::js;
 use crate::prelude::*;
-use bantam_engine::concat;
+use bantam_engine::JsonWriter;
 use wasm_bindgen::JsValue;
 
 /// An error as the page sees it: `detail` of `bantam:error` and the rejection of `mount`.
@@ -37,24 +37,10 @@ impl WidgetError {
             path: None,
         }
     }
-
-    /// The JS error `mount` rejects with: a `TypeError` for config, an `Error` otherwise; for
-    /// [`WidgetError::fallback`], one with `bantamFallback: true` for the loader.
-    pub fn to_js(&self) -> JsValue {
-        let message = concat(&["Bantam: ", &self.message]);
-        if self.code == "config" {
-            js::TypeError::new(&message).into()
-        } else {
-            let error: JsValue = js::Error::new(&message).into();
-            if self.code == "fallback" {
-                let _ = js::set(&error, "bantamFallback", &JsValue::TRUE);
-            }
-            error
-        }
-    }
 }
 
-/// A plain object from key/value pairs, for event details.
+/// A plain object from key/value pairs (the editor's results).
+#[cfg(feature = "validator")]
 pub(crate) fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
     let o: JsValue = js::Object::new().into();
     for (k, v) in pairs {
@@ -69,20 +55,19 @@ pub(crate) fn from_json(json: &str) -> JsValue {
 }
 
 impl WidgetError {
-    /// The `detail` of `bantam:error`: `{code, message, path?}`.
+    /// What `Loader.open` throws for `widget.js` to report and reject with: the `detail` of
+    /// `bantam:error`, `{code, message, path?}` (`code` `fallback`: not reported, the loader
+    /// mounts the form with the full module). One JSON text: errors built in JS cost the wasm
+    /// less than through its imports.
     pub fn detail(&self) -> JsValue {
-        let mut pairs = vec![
-            ("code", JsValue::from_str(self.code)),
-            ("message", JsValue::from_str(&self.message)),
-        ];
+        let mut w = JsonWriter::new();
+        w.begin_object(None);
+        w.string(Some("code"), self.code);
+        w.string(Some("message"), &self.message);
         if let Some(path) = &self.path {
-            pairs.push(("path", JsValue::from_str(path)));
+            w.string(Some("path"), path);
         }
-        obj(&pairs)
+        w.end_object();
+        from_json(&w.finish())
     }
-}
-
-/// Reports an error: one console error and a `bantam:error` event on the host.
-pub(crate) fn report(host: &JsValue, err: &WidgetError) {
-    crate::platform::report(host, &err.detail());
 }

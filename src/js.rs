@@ -34,6 +34,7 @@ extern "C" {
     pub(crate) fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
 
     /// `Reflect.set(target, key, value)`.
+    #[cfg(feature = "validator")]
     #[wasm_bindgen(js_namespace = Reflect, js_name = set, catch)]
     pub(crate) fn set(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue>;
 
@@ -41,6 +42,7 @@ extern "C" {
     #[wasm_bindgen(js_name = Object)]
     pub(crate) type Object;
 
+    #[cfg(feature = "validator")]
     #[wasm_bindgen(constructor, js_class = Object)]
     pub(crate) fn new() -> Object;
 
@@ -53,19 +55,6 @@ extern "C" {
     #[wasm_bindgen(static_method_of = Object)]
     pub(crate) fn keys(object: &JsValue) -> Array;
 
-    /// `new Error(message)`.
-    #[wasm_bindgen(js_name = Error)]
-    pub(crate) type Error;
-
-    #[wasm_bindgen(constructor, js_class = Error)]
-    pub(crate) fn new(message: &str) -> Error;
-
-    /// `new TypeError(message)`.
-    #[wasm_bindgen(js_name = TypeError)]
-    pub(crate) type TypeError;
-
-    #[wasm_bindgen(constructor, js_class = TypeError)]
-    pub(crate) fn new(message: &str) -> TypeError;
 }
 
 impl Array {

@@ -118,8 +118,7 @@ pub fn mount(
 
 /// What a mount in `widget.js` asks of Rust, once it has the host element and has checked the
 /// options: the config URL's `Accept`, the form's `Session`, and the `Form` handle of the drawn
-/// form. Its errors are reported here (one console error, `bantam:error` on the host) as
-/// `mount` has always reported them. Not part of the public API.
+/// form. Not part of the public API.
 #[wasm_bindgen(skip_typescript)]
 #[derive(Debug)]
 pub struct Loader;
@@ -136,13 +135,12 @@ impl Loader {
     /// `referrer`) at `now` (ISO 8601).
     ///
     /// # Errors
-    /// A `TypeError` naming the field (reported) for a bad config or option; for a config in
-    /// the lean module, an `Error` with `bantamFallback` (not reported: the loader hands the
-    /// mount to the full module).
+    /// The error's `detail` (`{code, message, path?}`, see `WidgetError::detail`) for a bad
+    /// config or option (code `config`), or for a config in the lean module (code `fallback`:
+    /// the loader hands the mount to the full module). `widget.js` reports it and rejects.
     #[allow(clippy::too_many_arguments)]
     pub fn open(
         &self,
-        host: &JsValue,
         options: &JsValue,
         fetched: JsValue,
         url: Option<String>,
@@ -152,16 +150,9 @@ impl Loader {
         now: &str,
     ) -> Result<Session, JsValue> {
         let languages: Vec<&str> = languages.iter().map(String::as_str).collect();
-        match options::read(options, fetched, url, &languages) {
-            Ok((form, preview)) => Ok(Session::new(form, preview, page_url, referrer, now)),
-            Err(err) => {
-                // A config for the full module is not an error: the loader hands it over.
-                if err.code != "fallback" {
-                    events::report(host, &err);
-                }
-                Err(err.to_js())
-            }
-        }
+        options::read(options, fetched, url, &languages)
+            .map(|(form, preview)| Session::new(form, preview, page_url, referrer, now))
+            .map_err(|err| err.detail())
     }
 
     /// The `Form` handle of a drawn form.

@@ -25,6 +25,4 @@ extern "C" {
     /// Logs one console warning, `Bantam: ` and `message`.
     pub(crate) fn warn(message: &str);
 
-    /// One console error and `bantam:error` with `detail` on `target`.
-    pub(crate) fn report(target: &JsValue, detail: &JsValue);
 }

@@ -10,7 +10,7 @@ use bantam_engine::{
 };
 use wasm_bindgen::prelude::*;
 
-use crate::events::{from_json, obj};
+use crate::events::from_json;
 use crate::visitor;
 
 const STYLE: &str = include_str!("style.css");
@@ -422,12 +422,17 @@ impl Session {
         let score = lead.score.to_json();
         if self.preview.active() {
             // The editor's preview: the thank-you these answers earn, nothing sent or kept.
-            return obj(&[("score", from_json(&score)), ("preview", JsValue::TRUE)]);
+            let mut w = JsonWriter::new();
+            w.begin_object(None);
+            w.raw(Some("score"), &score);
+            w.bool(Some("preview"), true);
+            w.end_object();
+            return from_json(&w.finish());
         }
         if lead.spam.flagged && self.form.spam.action == SpamAction::Drop {
             // Dropped without a word: the sender sees the thank-you step its answers earn,
             // nothing is sent or kept.
-            return obj(&[("drop", JsValue::TRUE)]);
+            return from_json("{\"drop\":true}");
         }
         // With a consent question, nothing about the visitor is kept until they agree.
         let consented = lead.consent.as_ref().is_some_and(|c| c.given);

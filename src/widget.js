@@ -97,8 +97,17 @@ export async function start(target, options, loader) {
   // For `"locale": "auto"`: the page's language first, then the browser's.
   const lang = document.documentElement.getAttribute("lang");
   const languages = [...(lang == null ? [] : [lang]), ...(navigator.languages || [])];
-  const session = loader.open(host, options, fetched, url, languages, location.href, document.referrer,
-    new Date().toISOString());
+  let session;
+  try {
+    session = loader.open(options, fetched, url, languages, location.href, document.referrer,
+      new Date().toISOString());
+  } catch (detail) {
+    // A config in the lean module is not an error: the loader hands it to the full module.
+    const message = "Bantam: " + detail.message;
+    if (detail.code == "fallback") throw Object.assign(new Error(message), { bantamFallback: true });
+    report(host, detail);
+    throw new TypeError(message);
+  }
   return loader.form(draw(host, session));
 }
 

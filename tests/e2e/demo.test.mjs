@@ -242,9 +242,11 @@ test("calls queued before the loader arrives are kept", async () => {
   await context.close();
 });
 
+/** The widget modules (lean, full) whose wasm the page downloaded. */
+const modules = (page) => page.evaluate(() => [...new Set(performance.getEntriesByType("resource")
+  .map((r) => r.name.match(/\/(bantam_(?:core|full)_bg)\.[0-9a-f]{10}\.wasm$/)?.[1]).filter(Boolean))]);
+
 test("a form from the collector loads the lean module, a config in the page the full one", async () => {
-  const modules = (page) => page.evaluate(() => [...new Set(performance.getEntriesByType("resource")
-    .map((r) => r.name.match(/\/(bantam_(?:core|full)_bg)\.[0-9a-f]{10}\.wasm$/)?.[1]).filter(Boolean))]);
   // The demo page's config comes from the collector, compiled.
   const demo = await openPage("/");
   await demo.page.waitForFunction(() => document.querySelector("[data-bantam]"));
@@ -258,6 +260,23 @@ test("a form from the collector loads the lean module, a config in the page the 
   await page.locator("#b-email").waitFor();
   assert.deepEqual(await modules(page), ["bantam_full_bg"]);
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a config URL that holds a config goes to the full module; a broken compiled form is one precise error", async () => {
+  const { page, errors, context } = await openHtml("/fallback-test.html", `<!doctype html><html lang="en"><title>f</title>
+    <main><div id="a"></div><div id="b"></div></main>
+    <script>window.details = []; document.addEventListener("bantam:error", (e) => details.push(e.detail));</script>
+    <script src="/dist/embed.js" data-target="#a" data-config-url="/plain-config.json" async></script>
+    <script src="/dist/embed.js" data-target="#b" data-config-url="/broken-compiled.json" async></script>`,
+  { "/plain-config.json": CONFIG, "/broken-compiled.json": JSON.stringify(["bantam-form/1", 1, 2]) });
+  // The lean module reads compiled forms only: the config is handed to the full module, unreported.
+  await page.locator("#a >> #b-email").waitFor();
+  const message = "config: not a compiled form this widget reads (bantam-form/1); load the widget from the collector that compiled it";
+  await page.waitForFunction(() => window.details.length > 0);
+  assert.deepEqual(await page.evaluate(() => window.details), [{ code: "config", message, path: "config" }]);
+  assert.deepEqual(errors, ["Bantam: " + message]);
+  assert.deepEqual((await modules(page)).sort(), ["bantam_core_bg", "bantam_full_bg"]);
   await context.close();
 });
 
