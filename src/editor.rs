@@ -9,8 +9,17 @@ use bantam_engine::{
 };
 use wasm_bindgen::prelude::*;
 
-use crate::events::{from_json, obj};
+use crate::events::from_json;
 use crate::options::to_value;
+
+/// A plain object from key/value pairs (the editor's results).
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in pairs {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o.into()
+}
 
 /// `{path, message}`, the shape of every message the editor places at a field.
 fn message(path: &str, message: &str) -> JsValue {

@@ -39,16 +39,6 @@ impl WidgetError {
     }
 }
 
-/// A plain object from key/value pairs (the editor's results).
-#[cfg(feature = "validator")]
-pub(crate) fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o: JsValue = js::Object::new().into();
-    for (k, v) in pairs {
-        let _ = js::set(&o, k, v);
-    }
-    o
-}
-
 /// Parses JSON text the engine wrote (a score, a lead document) into a JS value.
 pub(crate) fn from_json(json: &str) -> JsValue {
     js::json_parse(json).unwrap_or(JsValue::NULL)

@@ -1,12 +1,9 @@
-//! The few JavaScript built-ins the binding calls, declared here instead of taken from js-sys:
-//! js-sys exports its futures (JSPI) machinery, which keeps that and a set of closure shims in
-//! every module that links it (1.4 KB of the lean wasm before gzip). Only the full module's
-//! editor functions use js-sys.
+//! The few JavaScript built-ins the lean module calls, declared here instead of taken from
+//! js-sys: js-sys exports its futures (JSPI) machinery, which keeps that and a set of closure
+//! shims in every module that links it (1.6 KB of the lean wasm gzipped, measured). The full
+//! module links js-sys anyway, and its own code (the editor, `preview`) uses it directly.
 
 use wasm_bindgen::prelude::*;
-
-#[cfg(feature = "validator")]
-use crate::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
@@ -33,27 +30,13 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
     pub(crate) fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
 
-    /// `Reflect.set(target, key, value)`.
-    #[cfg(feature = "validator")]
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set, catch)]
-    pub(crate) fn set(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue>;
-
-    /// `new Object()`.
+    /// JavaScript's `Object`, for its static methods.
     #[wasm_bindgen(js_name = Object)]
     pub(crate) type Object;
-
-    #[cfg(feature = "validator")]
-    #[wasm_bindgen(constructor, js_class = Object)]
-    pub(crate) fn new() -> Object;
 
     /// `Object.entries(object)`: `[key, value]` pairs.
     #[wasm_bindgen(static_method_of = Object)]
     pub(crate) fn entries(object: &JsValue) -> Array;
-
-    /// `Object.keys(object)`.
-    #[cfg(feature = "validator")]
-    #[wasm_bindgen(static_method_of = Object)]
-    pub(crate) fn keys(object: &JsValue) -> Array;
 
 }
 
@@ -67,13 +50,4 @@ impl Array {
 /// `value` as an array, if it is one.
 pub(crate) fn as_array(value: &JsValue) -> Option<&Array> {
     Array::is_array(value).then(|| value.unchecked_ref())
-}
-
-/// The string keys of an object's own enumerable properties.
-#[cfg(feature = "validator")]
-pub(crate) fn key_names(object: &JsValue) -> Vec<String> {
-    Object::keys(object)
-        .items()
-        .filter_map(|k| k.as_string())
-        .collect()
 }

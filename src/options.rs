@@ -180,7 +180,10 @@ fn read_preview(value: &JsValue, form: &Form) -> Result<Preview, WidgetError> {
     if !value.is_object() {
         return Err(bad("", "expected an object like { step } or { thankYou }"));
     }
-    for key in js::key_names(value) {
+    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>())
+        .iter()
+        .filter_map(|k| k.as_string())
+    {
         if key != "step" && key != "thankYou" {
             return Err(bad(&key, "unknown field, expected `step` or `thankYou`"));
         }

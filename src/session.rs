@@ -142,10 +142,10 @@ impl Session {
 #[wasm_bindgen]
 impl Session {
     /// What `widget.js` draws, once: `{id, locale, dir, theme: [[name, value]], css, texts,
-    /// title?, intro?, honeypot, preview, thanks, lateAfter, known, chosen, questions: [{id,
-    /// kind, label, help?, required, placeholder?, maxLength, autocomplete?, choices?: [[id,
-    /// label]]}]}`. `known`: answers from earlier visits are in use (the form offers "Not
-    /// you?"); `chosen`: every question this visit asks, in order.
+    /// title?, intro?, honeypot, preview, thanks, lateAfter, known, chosen, steps, questions:
+    /// [{id, kind, label, help?, required, placeholder?, maxLength, autocomplete?, choices?:
+    /// [[id, label]]}]}`. `known`: answers from earlier visits are in use (the form offers "Not
+    /// you?"); `chosen`: every question this visit asks, in order, in `steps` steps.
     /// `kind` is `choice`, `multiple`, `consent`, `email`, `tel`, `number` or `text`; `thanks`
     /// says the preview opens on a thank-you step. A `?` field the form lacks is `null`.
     pub fn view(&self) -> JsValue {
@@ -191,6 +191,7 @@ impl Session {
         w.int(Some("lateAfter"), bantam_engine::LATE_AFTER_MS);
         w.bool(Some("known"), !self.known.is_empty());
         indices(&mut w, "chosen", self.steps.iter().flatten());
+        w.int(Some("steps"), self.steps.len() as i64);
         w.begin_array(Some("questions"));
         for q in &form.questions {
             let (kind, choices) = match &q.kind {

@@ -80,12 +80,12 @@ function configUrl(host, options, full) {
 export async function start(target, options, loader) {
   const host = resolveTarget(target);
   // The lean module asks a collector for the compiled form; the full one has no `Accept`.
-  const url = configUrl(host, options, loader.accept() == null);
+  const accept = loader.accept();
+  const url = configUrl(host, options, accept == null);
   let fetched;
   if (url != null) {
     try {
       // The same request, when bantam.js started it already (see `prefetching` there).
-      const accept = loader.accept();
       const started = options[Symbol.for("bantam.prefetch")];
       fetched = await fetchConfig(url, accept, started && started.url === url && started.accept === accept ? started.response : undefined);
     } catch (why) {
@@ -513,7 +513,7 @@ function draw(target, session) {
   for (const [type, listener] of listeners) form.addEventListener(type, listener);
 
   addNotYou();
-  const ready = { formId: view.id, questions: ids(view.chosen), steps: session.at().total };
+  const ready = { formId: view.id, questions: ids(view.chosen), steps: view.steps };
   let step = [];
   if (view.thanks) showThankYou();
   else step = renderStep(false);
