@@ -25,16 +25,17 @@ const subjects = [
   {
     name: "Bantam",
     page: "/bench/bantam.html",
-    // The default embed: the lean module and the compiled form the collector serves.
-    files: ["www/dist/embed.js", "www/dist/bantam.js", ...module("bantam_core")],
+    // The default embed: the classic loader, which carries the lean module's glue, the lean
+    // module's wasm and the compiled form the collector serves.
+    files: ["www/dist/embed.js", ...module("bantam_core_bg")],
     urls: [["/forms/bench.json", "application/vnd.bantam.form+json, application/json;q=0.9"]],
     isWidget: (url) => url.includes("/dist/") || url.includes("/forms/"),
   },
   {
     name: "Bantam, inline",
     page: "/bench/bantam-inline.html",
-    // The config in the page: the full module, which validates it.
-    files: ["www/dist/embed.js", "www/dist/bantam.js", ...module("bantam_full")],
+    // The config in the page: the full module, which validates it, imported by embed.js.
+    files: ["www/dist/embed.js", ...module("bantam_full")],
     isWidget: (url) => url.includes("/dist/"),
   },
   {

@@ -11,25 +11,31 @@ import assert from "node:assert/strict";
 const BASE = process.env.BANTAM_URL;
 assert.ok(BASE, "BANTAM_URL must point at a running collector");
 
-/** The lean module's glue and wasm, by the names the classic loader preloads. */
+/**
+ * The lean module's wasm and its two glues: embed.js (the classic loader, which carries the
+ * glue) and the module file bantam.js imports.
+ */
 async function leanModule() {
-  const embed = await (await fetch(`${BASE}/dist/embed.js`)).text();
-  const glue = embed.match(/bantam_core\.[0-9a-f]{10}\.js/)?.[0];
-  const wasm = embed.match(/bantam_core_bg\.[0-9a-f]{10}\.wasm/)?.[0];
-  assert.ok(glue && wasm, "embed.js names the lean module's hashed files");
   const get = async (name) => {
     const response = await fetch(`${BASE}/dist/${name}`);
     assert.equal(response.status, 200, name);
     return response;
   };
+  const embed = await (await get("embed.js")).text();
+  const api = await (await get("bantam.js")).text();
+  const wasm = embed.match(/bantam_core_bg\.[0-9a-f]{10}\.wasm/)?.[0];
+  const glue = api.match(/bantam_core\.[0-9a-f]{10}\.js/)?.[0];
+  assert.ok(wasm, "embed.js names the lean module's hashed wasm");
+  assert.ok(glue, "bantam.js names the lean module's hashed glue");
+  assert.doesNotMatch(embed, /bantam_core\.[0-9a-f]{10}\.js/, "embed.js carries the lean glue instead of importing it");
   return {
-    glue: await (await get(glue)).text(),
+    glues: { "embed.js": embed, [glue]: await (await get(glue)).text() },
     wasm: new WebAssembly.Module(await (await get(wasm)).arrayBuffer()),
   };
 }
 
 test("the default embed's wasm and glue carry short import and export names and no custom sections", async () => {
-  const { glue, wasm } = await leanModule();
+  const { glues, wasm } = await leanModule();
   const imports = WebAssembly.Module.imports(wasm);
   const exports = WebAssembly.Module.exports(wasm);
   // Most browser APIs are the hand-written JS's now (widget.js, platform.js); the wasm still
@@ -41,9 +47,11 @@ test("the default embed's wasm and glue carry short import and export names and 
   for (const { name } of exports) {
     assert.ok(name.length <= 3, `export ${name} has a short name`);
   }
-  assert.doesNotMatch(glue, /__wbg_\w+_[0-9a-f]{16}|__wbindgen_|bantam_core_bg\.js/, "the glue names no import or export by wasm-bindgen's name");
-  assert.doesNotMatch(glue, /snippets\//, "the widget's hand-written browser IO (platform.js) is bundled into the glue");
-  assert.ok(glue.startsWith("//# allFunctionsCalledOnLoad\n"), "the glue asks V8 to compile it with the module, off the main thread");
+  for (const [name, glue] of Object.entries(glues)) {
+    assert.doesNotMatch(glue, /__wbg_\w+_[0-9a-f]{16}|__wbindgen_|bantam_core_bg\.js/, `${name} names no import or export by wasm-bindgen's name`);
+    assert.doesNotMatch(glue, /snippets\//, `the widget's hand-written browser IO (platform.js) is bundled into ${name}`);
+    assert.ok(glue.startsWith("//# allFunctionsCalledOnLoad\n"), `${name} asks V8 to compile it with the script, off the main thread`);
+  }
   for (const section of ["name", "producers", "target_features"]) {
     assert.deepEqual(WebAssembly.Module.customSections(wasm, section), [], `no ${section} section`);
   }

@@ -9,9 +9,17 @@
  * the optional queue snippet `window.Bantam = window.Bantam || function () {
  * (Bantam.q = Bantam.q || []).push(arguments); };` and run once it has loaded:
  * `Bantam("on", "bantam:submit", fn)`, `Bantam("mount", target, options)`, `Bantam(fn)`.
- * The only global is `window.Bantam`. */
-(function () {
-  "use strict";
+ * The only global is `window.Bantam`.
+ *
+ * The build bundles this file into one classic script with mount.js and the lean module's glue
+ * (`bantam_core`, what a form from a collector needs), so a page's one request for it is all
+ * the JavaScript it waits for before the wasm; the full module (`bantam_full`, for a config in
+ * the page) is imported when a mount needs it. The npm package's embed.js carries the full
+ * module instead (the build defines `EMBED_CARRIES_FULL`). */
+import * as core from "./bantam_core.js";
+import { mounter, once } from "./mount.js";
+
+function main() {
   var script = document.currentScript;
   if (!script || !script.src) return;
   // `window.Bantam` is ours when it is missing or the queue snippet's function; a page that
@@ -21,43 +29,36 @@
   var anotherCopy = typeof existing === "function" && Array.isArray(existing.forms);
   var queued = (ours && existing && existing.q) || [];
 
-  // Fetch the module chain and the wasm in parallel instead of one after another: the lean
-  // module for a config URL (a collector serves the compiled form), the full one, which
-  // validates, for a config in the page.
-  var core = script.getAttribute("data-config") ? ["bantam_full.js", "bantam_full_bg.wasm"]
-    : ["bantam_core.js", "bantam_core_bg.wasm"];
-  [["modulepreload", "bantam.js"], ["modulepreload", core[0]], ["preload", core[1]]]
-    .forEach(function (pair) {
-      var link = document.createElement("link");
-      link.rel = pair[0];
-      link.href = new URL(pair[1], script.src).href;
-      if (pair[0] === "preload") {
-        link.as = "fetch";
-        link.crossOrigin = "anonymous";
-      }
-      document.head.appendChild(link);
-    });
-  var modulePromise = null;
+  // The wasm the page needs is fetched now, and the module that reads it: the lean module's
+  // (in this file) for a config URL, the full module's for a config in the page. A mount
+  // starts the fetch anyway; this is for a mount called later (`Bantam("mount", …)`).
+  var url = function (file) {
+    return new URL(file, script.src).href;
+  };
+  var lean = once(function () {
+    return Promise.resolve(core);
+  }, url("bantam_core_bg.wasm"));
+  var full = EMBED_CARRIES_FULL ? lean : once(function () {
+    return import(url("bantam_full.js"));
+  });
+  var preloads = EMBED_CARRIES_FULL || !script.getAttribute("data-config") ? [["preload", "bantam_core_bg.wasm"]]
+    : [["modulepreload", "bantam_full.js"], ["preload", "bantam_full_bg.wasm"]];
+  preloads.forEach(function (pair) {
+    var link = document.createElement("link");
+    link.rel = pair[0];
+    link.href = url(pair[1]);
+    if (pair[0] === "preload") {
+      link.as = "fetch";
+      link.crossOrigin = "anonymous";
+    }
+    document.head.appendChild(link);
+  });
+  var mountModule = mounter(lean, full, url("."));
   var forms = [];
 
-  function load() {
-    modulePromise = modulePromise || import(new URL("bantam.js", script.src).href);
-    return modulePromise;
-  }
-
+  // Errors are reported (console and bantam:error) by mount.js or the widget.
   function mount(target, options) {
-    return load().then(function (m) {
-      return m.mount(target, options);
-    }, function (error) {
-      // The module could not be loaded at all (blocked by CORS or CSP, not found, offline).
-      var host = typeof target === "string" ? document.querySelector(target) : target;
-      var message = "could not load the widget from " + new URL("bantam.js", script.src).href + " (" +
-        (error && error.message || error) + "); the page's Content-Security-Policy must allow it and the server must send CORS headers";
-      fail(host, message, "load");
-      error = new Error("Bantam: " + message);
-      error.bantamReported = true;
-      throw error;
-    }).then(function (form) {
+    return mountModule(target, options).then(function (form) {
       forms.push(form);
       return form;
     });
@@ -119,6 +120,8 @@
   }
   var variant = script.getAttribute("data-variant");
   if (variant) options.variant = variant;
-  // Errors are already reported (console and bantam:error), by the loaders or the widget.
+  // Errors are already reported (console and bantam:error), by mount.js or the widget.
   mount(target, options).catch(function () {});
-})();
+}
+
+main();
