@@ -144,11 +144,12 @@ impl Loader {
         options: &JsValue,
         fetched: JsValue,
         url: Option<String>,
-        languages: Vec<String>,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] languages: JsValue,
         page_url: &str,
         referrer: &str,
         now: &str,
     ) -> Result<Session, JsValue> {
+        let languages = js::strings(&languages);
         let languages: Vec<&str> = languages.iter().map(String::as_str).collect();
         options::read(options, fetched, url, &languages)
             .map(|(form, preview)| Session::new(form, preview, page_url, referrer, now))

@@ -372,14 +372,14 @@ impl Session {
     pub fn submit(
         &mut self,
         id: String,
-        page: Vec<String>,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] page: JsValue,
         fill_time_ms: f64,
         honeypot_filled: bool,
         hutk: Option<String>,
         submitted_ms: f64,
     ) -> JsValue {
         let [url, title, referrer, locale, time_zone, submitted_at] =
-            <[String; 6]>::try_from(page).unwrap_or_default();
+            <[String; 6]>::try_from(crate::js::strings(&page)).unwrap_or_default();
         let new_answers = self
             .answers
             .values()

@@ -5,7 +5,7 @@ use crate::prelude::*;
 
 use crate::form::{Condition, Form, Kind, Question};
 use crate::texts::{fill, Texts};
-use crate::value::{decimal, JsonWriter, Value};
+use crate::value::{decimal, split_ascii, split_once_ascii, trim_end_ascii, JsonWriter, Value};
 
 /// A stored answer value, as it appears in the lead document's `answers`.
 ///
@@ -143,26 +143,25 @@ pub fn format_number(n: f64) -> String {
         let digits = decimal(1000 + frac as i64);
         let digits = digits.strip_prefix('1').unwrap_or(&digits);
         out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
+        out.push_str(trim_end_ascii(digits, b'0'));
     }
     out
 }
 
 /// A plausible email address: one `@`, a local part, a dotted domain, no spaces.
 fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
+    let Some((local, domain)) = split_once_ascii(s, b'@') else {
         return false;
     };
     s.len() <= 254
         && !local.is_empty()
         && local.len() <= 64
-        && !domain.contains('@')
+        && !domain.bytes().any(|b| b == b'@')
         && !s.chars().any(|c| {
             c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
         })
-        && domain.split('.').count() >= 2
-        && domain
-            .split('.')
+        && split_ascii(domain, b'.').count() >= 2
+        && split_ascii(domain, b'.')
             .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
 }
 
@@ -566,9 +565,9 @@ pub(crate) fn parse_decimal(text: &str) -> Option<f64> {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    let fraction = fraction.trim_end_matches('0');
-    if whole.is_empty() && fraction.is_empty() && !digits.contains('0') {
+    let (whole, fraction) = split_once_ascii(digits, b'.').unwrap_or((digits, ""));
+    let fraction = trim_end_ascii(fraction, b'0');
+    if whole.is_empty() && fraction.is_empty() && !digits.bytes().any(|b| b == b'0') {
         return None;
     }
     let mut mantissa: u64 = 0;
