@@ -13,6 +13,9 @@ use wasm_bindgen::prelude::*;
 use crate::events::from_json;
 use crate::visitor;
 
+/// The form's stylesheet, minified by hand: it ships in every module and every shadow root, so
+/// it holds no comments. Its last rule, `.hp`, is the honeypot: clipped to nothing, for bots
+/// only (no offset, which would widen a right-to-left page).
 const STYLE: &str = include_str!("style.css");
 
 /// What the form editor's preview asks of a mount (the `preview` option, full module only): a

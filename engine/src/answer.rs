@@ -287,11 +287,14 @@ fn parse_input(
                 } else {
                     (',', '.')
                 };
-                let plain: String = s
-                    .chars()
-                    .filter(|&c| c != group && c != '_' && c != ' ')
-                    .map(|c| if c == point { '.' } else { c })
-                    .collect();
+                let mut plain = String::with_capacity(s.len());
+                for c in s.chars() {
+                    if c == point {
+                        plain.push('.');
+                    } else if c != group && c != '_' && c != ' ' {
+                        plain.push(c);
+                    }
+                }
                 let n = parse_decimal(&plain).ok_or(AnswerError::NotANumber)?;
                 // Kept to three decimals, so the lead document writes it exactly.
                 Some(AnswerValue::Number(round(n * 1000.0) / 1000.0))
@@ -301,7 +304,13 @@ fn parse_input(
             // Pasted text may carry invisible characters: they go, so what the inbox shows
             // is what was typed (`ceo\u{202e}oi.live@acme.io` would read reversed).
             let strict = !matches!(q.kind, Kind::Text);
-            let s: String = s.chars().filter(|&c| !hidden(c, strict)).collect();
+            let mut kept = String::with_capacity(s.len());
+            for c in s.chars() {
+                if !hidden(c, strict) {
+                    kept.push(c);
+                }
+            }
+            let s = kept;
             let s = s.trim();
             (!s.is_empty()).then(|| AnswerValue::Text(s.to_owned()))
         }

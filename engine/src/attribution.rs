@@ -6,7 +6,7 @@
 use crate::map::Map;
 use crate::prelude::*;
 
-use crate::value::{before_any, split_ascii, split_once_ascii, JsonWriter, Value};
+use crate::value::{before_any, first_chars, split_ascii, split_once_ascii, JsonWriter, Value};
 
 /// Ad click ids recognised in landing-page URLs.
 pub const CLICK_IDS: [&str; 11] = [
@@ -115,7 +115,13 @@ pub fn percent_decode(s: &str) -> String {
     }
     // Not `from_utf8_lossy`: its replacement characters would hide what was sent, and it costs
     // the widget a kilobyte.
-    utf8(&out).unwrap_or_else(|| s.chars().map(|c| if c == '+' { ' ' } else { c }).collect())
+    utf8(&out).unwrap_or_else(|| {
+        let mut kept = String::with_capacity(s.len());
+        for c in s.chars() {
+            kept.push(if c == '+' { ' ' } else { c });
+        }
+        kept
+    })
 }
 
 /// `bytes` as a string when they are UTF-8 (as `String::from_utf8` decides), decoded one
@@ -162,7 +168,7 @@ pub fn query_params(url: &str) -> Vec<(String, String)> {
             let (k, v) = split_once_ascii(pair, b'=').unwrap_or((pair, ""));
             (
                 percent_decode(k),
-                percent_decode(v).trim().chars().take(200).collect(),
+                first_chars(percent_decode(v).trim(), 200),
             )
         })
         .collect()
@@ -182,8 +188,8 @@ impl Touch {
     pub fn from_page(url: &str, referrer: &str, at: &str) -> Touch {
         let mut touch = Touch {
             at: at.to_owned(),
-            landing_page: url.chars().take(2048).collect(),
-            referrer: referrer.chars().take(2048).collect(),
+            landing_page: first_chars(url, 2048),
+            referrer: first_chars(referrer, 2048),
             ..Touch::default()
         };
         for (key, value) in query_params(url) {

@@ -152,10 +152,13 @@ pub(crate) fn trim_end_ascii(s: &str, byte: u8) -> &str {
 
 /// The text before the first of `bytes` (ASCII) in `s`, or all of it: `split(chars).next()`
 /// without the char searcher.
+// `bytes.contains` on bytes is memchr, with its word-at-a-time loops: the widget's wasm was
+// 0.17 KB gzipped smaller with `any`.
+#[allow(clippy::manual_contains)]
 pub(crate) fn before_any<'a>(s: &'a str, bytes: &[u8]) -> &'a str {
     let end = s
         .bytes()
-        .position(|b| bytes.contains(&b))
+        .position(|b| bytes.iter().any(|&x| x == b))
         .unwrap_or(s.len());
     s.get(..end).unwrap_or(s)
 }
@@ -183,6 +186,13 @@ pub(crate) fn split_ascii(s: &str, byte: u8) -> impl Iterator<Item = &str> {
             }
         })
     })
+}
+
+/// The first `n` characters of `s`, as `s.chars().take(n).collect()` gives them: one function
+/// for every such cut, not a character collector per iterator type.
+pub(crate) fn first_chars(s: &str, n: usize) -> String {
+    let end = s.char_indices().nth(n).map_or(s.len(), |(at, _)| at);
+    s.get(..end).unwrap_or(s).to_owned()
 }
 
 /// `n` in decimal digits, as `n.to_string()` writes it. A plain loop: `to_string` goes
@@ -622,6 +632,10 @@ mod tests {
                     s.trim_end_matches(c),
                     "{s:?} {c:?}"
                 );
+            }
+            for n in 0..5 {
+                let want: String = s.chars().take(n).collect();
+                assert_eq!(first_chars(s, n), want, "{s:?} {n}");
             }
             for (bytes, chars) in [
                 (&b"/?#:"[..], &['/', '?', '#', ':'][..]),
