@@ -150,7 +150,11 @@ impl Loader {
         now: &str,
     ) -> Result<Session, JsValue> {
         let languages = js::strings(&languages);
-        let languages: Vec<&str> = languages.iter().map(String::as_str).collect();
+        let mut tags = Vec::with_capacity(languages.len());
+        for tag in &languages {
+            tags.push(tag.as_str());
+        }
+        let languages = tags;
         options::read(options, fetched, url, &languages)
             .map(|(form, preview)| Session::new(form, preview, page_url, referrer, now))
             .map_err(|err| err.detail())

@@ -361,15 +361,16 @@ impl AnswerValue {
             Value::Bool(b) => AnswerValue::Bool(*b),
             Value::Number(n) => AnswerValue::Number(*n),
             Value::String(s) => AnswerValue::Text(s.clone()),
-            Value::Array(items) => AnswerValue::List(
-                items
-                    .iter()
-                    .map(|i| match i {
-                        Value::String(s) => Some(s.clone()),
-                        _ => None,
-                    })
-                    .collect::<Option<Vec<_>>>()?,
-            ),
+            Value::Array(items) => {
+                let mut list = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        Value::String(s) => list.push(s.clone()),
+                        _ => return None,
+                    }
+                }
+                AnswerValue::List(list)
+            }
             _ => return None,
         })
     }

@@ -162,16 +162,17 @@ fn utf8(bytes: &[u8]) -> Option<String> {
 pub fn query_params(url: &str) -> Vec<(String, String)> {
     let query = split_once_ascii(url, b'?').map_or("", |(_, q)| q);
     let query = before_any(query, b"#");
-    split_ascii(query, b'&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
+    let mut params = Vec::new();
+    for pair in split_ascii(query, b'&') {
+        if !pair.is_empty() {
             let (k, v) = split_once_ascii(pair, b'=').unwrap_or((pair, ""));
-            (
+            params.push((
                 percent_decode(k),
                 first_chars(percent_decode(v).trim(), 200),
-            )
-        })
-        .collect()
+            ));
+        }
+    }
+    params
 }
 
 /// The host of a URL (`https://www.x.io:8080/a` gives `www.x.io:8080`); empty without one.

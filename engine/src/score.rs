@@ -98,7 +98,12 @@ fn answer_points(q: &Question, value: &AnswerValue) -> (i32, String, Option<usiz
             None => (0, String::new(), None),
         },
         (Kind::MultipleChoice(_), AnswerValue::List(ids)) => {
-            let chosen: Vec<_> = ids.iter().filter_map(|id| q.choice(id)).collect();
+            let mut chosen = Vec::new();
+            for id in ids {
+                if let Some(c) = q.choice(id) {
+                    chosen.push(c);
+                }
+            }
             let points = chosen.iter().map(|c| c.points).sum();
             let label = join_with(chosen.iter().map(|c| c.label.as_str()), ", ");
             let cap = chosen.iter().filter_map(|c| c.cap_grade).max();
