@@ -3,6 +3,7 @@
 //! shims in every module that links it (1.6 KB of the lean wasm gzipped, measured). The full
 //! module links js-sys anyway, and its own code (the editor, `preview`) uses it directly.
 
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -45,6 +46,19 @@ impl Array {
     pub(crate) fn items(&self) -> impl Iterator<Item = JsValue> + '_ {
         (0..self.length()).map(|i| self.at(i))
     }
+}
+
+/// The strings of the array `value` (an item of another type as an empty string; none when
+/// `value` is no array). An argument of this type instead of `Vec<String>` keeps
+/// wasm-bindgen's array passing out of the glue and the wasm.
+pub(crate) fn strings(value: &JsValue) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(array) = as_array(value) {
+        for item in array.items() {
+            out.push(item.as_string().unwrap_or_default());
+        }
+    }
+    out
 }
 
 /// `value` as an array, if it is one.

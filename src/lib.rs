@@ -144,12 +144,17 @@ impl Loader {
         options: &JsValue,
         fetched: JsValue,
         url: Option<String>,
-        languages: Vec<String>,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] languages: JsValue,
         page_url: &str,
         referrer: &str,
         now: &str,
     ) -> Result<Session, JsValue> {
-        let languages: Vec<&str> = languages.iter().map(String::as_str).collect();
+        let languages = js::strings(&languages);
+        let mut tags = Vec::with_capacity(languages.len());
+        for tag in &languages {
+            tags.push(tag.as_str());
+        }
+        let languages = tags;
         options::read(options, fetched, url, &languages)
             .map(|(form, preview)| Session::new(form, preview, page_url, referrer, now))
             .map_err(|err| err.detail())

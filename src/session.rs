@@ -13,6 +13,9 @@ use wasm_bindgen::prelude::*;
 use crate::events::from_json;
 use crate::visitor;
 
+/// The form's stylesheet, minified by hand: it ships in every module and every shadow root, so
+/// it holds no comments. Its last rule, `.hp`, is the honeypot: clipped to nothing, for bots
+/// only (no offset, which would widen a right-to-left page).
 const STYLE: &str = include_str!("style.css");
 
 /// What the form editor's preview asks of a mount (the `preview` option, full module only): a
@@ -57,7 +60,11 @@ pub struct Session {
 }
 
 fn split_steps(chosen: &[usize], per_step: usize) -> Vec<Vec<usize>> {
-    chosen.chunks(per_step).map(<[usize]>::to_vec).collect()
+    let mut steps = Vec::new();
+    for step in chosen.chunks(per_step) {
+        steps.push(step.to_vec());
+    }
+    steps
 }
 
 fn text(value: &str) -> JsValue {
@@ -334,7 +341,13 @@ impl Session {
         let input = if let Some(flag) = input.as_bool() {
             Input::Flag(flag)
         } else if let Some(list) = crate::js::as_array(&input) {
-            Input::Checked(list.items().filter_map(|v| v.as_string()).collect())
+            let mut checked = Vec::new();
+            for item in list.items() {
+                if let Some(id) = item.as_string() {
+                    checked.push(id);
+                }
+            }
+            Input::Checked(checked)
         } else {
             typed = input.as_string().unwrap_or_default();
             Input::Text(&typed)
@@ -372,21 +385,20 @@ impl Session {
     pub fn submit(
         &mut self,
         id: String,
-        page: Vec<String>,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] page: JsValue,
         fill_time_ms: f64,
         honeypot_filled: bool,
         hutk: Option<String>,
         submitted_ms: f64,
     ) -> JsValue {
         let [url, title, referrer, locale, time_zone, submitted_at] =
-            <[String; 6]>::try_from(page).unwrap_or_default();
-        let new_answers = self
-            .answers
-            .values()
-            .iter()
-            .filter(|(id, value)| self.known.get(id) != Some(*value))
-            .map(|(id, _)| id.clone())
-            .collect();
+            <[String; 6]>::try_from(crate::js::strings(&page)).unwrap_or_default();
+        let mut new_answers = Vec::new();
+        for (id, value) in self.answers.values().iter() {
+            if self.known.get(id) != Some(value) {
+                new_answers.push(id.clone());
+            }
+        }
         let input = LeadInput {
             id: id.clone(),
             submitted_at,

@@ -5,7 +5,7 @@ use crate::prelude::*;
 
 use crate::form::{Condition, Form, Kind, Question};
 use crate::texts::{fill, Texts};
-use crate::value::{decimal, JsonWriter, Value};
+use crate::value::{decimal, split_ascii, split_once_ascii, trim_end_ascii, JsonWriter, Value};
 
 /// A stored answer value, as it appears in the lead document's `answers`.
 ///
@@ -143,26 +143,25 @@ pub fn format_number(n: f64) -> String {
         let digits = decimal(1000 + frac as i64);
         let digits = digits.strip_prefix('1').unwrap_or(&digits);
         out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
+        out.push_str(trim_end_ascii(digits, b'0'));
     }
     out
 }
 
 /// A plausible email address: one `@`, a local part, a dotted domain, no spaces.
 fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
+    let Some((local, domain)) = split_once_ascii(s, b'@') else {
         return false;
     };
     s.len() <= 254
         && !local.is_empty()
         && local.len() <= 64
-        && !domain.contains('@')
+        && !domain.bytes().any(|b| b == b'@')
         && !s.chars().any(|c| {
             c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
         })
-        && domain.split('.').count() >= 2
-        && domain
-            .split('.')
+        && split_ascii(domain, b'.').count() >= 2
+        && split_ascii(domain, b'.')
             .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
 }
 
@@ -288,11 +287,14 @@ fn parse_input(
                 } else {
                     (',', '.')
                 };
-                let plain: String = s
-                    .chars()
-                    .filter(|&c| c != group && c != '_' && c != ' ')
-                    .map(|c| if c == point { '.' } else { c })
-                    .collect();
+                let mut plain = String::with_capacity(s.len());
+                for c in s.chars() {
+                    if c == point {
+                        plain.push('.');
+                    } else if c != group && c != '_' && c != ' ' {
+                        plain.push(c);
+                    }
+                }
                 let n = parse_decimal(&plain).ok_or(AnswerError::NotANumber)?;
                 // Kept to three decimals, so the lead document writes it exactly.
                 Some(AnswerValue::Number(round(n * 1000.0) / 1000.0))
@@ -302,7 +304,13 @@ fn parse_input(
             // Pasted text may carry invisible characters: they go, so what the inbox shows
             // is what was typed (`ceo\u{202e}oi.live@acme.io` would read reversed).
             let strict = !matches!(q.kind, Kind::Text);
-            let s: String = s.chars().filter(|&c| !hidden(c, strict)).collect();
+            let mut kept = String::with_capacity(s.len());
+            for c in s.chars() {
+                if !hidden(c, strict) {
+                    kept.push(c);
+                }
+            }
+            let s = kept;
             let s = s.trim();
             (!s.is_empty()).then(|| AnswerValue::Text(s.to_owned()))
         }
@@ -353,15 +361,16 @@ impl AnswerValue {
             Value::Bool(b) => AnswerValue::Bool(*b),
             Value::Number(n) => AnswerValue::Number(*n),
             Value::String(s) => AnswerValue::Text(s.clone()),
-            Value::Array(items) => AnswerValue::List(
-                items
-                    .iter()
-                    .map(|i| match i {
-                        Value::String(s) => Some(s.clone()),
-                        _ => None,
-                    })
-                    .collect::<Option<Vec<_>>>()?,
-            ),
+            Value::Array(items) => {
+                let mut list = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        Value::String(s) => list.push(s.clone()),
+                        _ => return None,
+                    }
+                }
+                AnswerValue::List(list)
+            }
             _ => return None,
         })
     }
@@ -566,9 +575,9 @@ pub(crate) fn parse_decimal(text: &str) -> Option<f64> {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    let fraction = fraction.trim_end_matches('0');
-    if whole.is_empty() && fraction.is_empty() && !digits.contains('0') {
+    let (whole, fraction) = split_once_ascii(digits, b'.').unwrap_or((digits, ""));
+    let fraction = trim_end_ascii(fraction, b'0');
+    if whole.is_empty() && fraction.is_empty() && !digits.bytes().any(|b| b == b'0') {
         return None;
     }
     let mut mantissa: u64 = 0;

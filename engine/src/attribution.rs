@@ -6,7 +6,7 @@
 use crate::map::Map;
 use crate::prelude::*;
 
-use crate::value::{JsonWriter, Value};
+use crate::value::{before_any, first_chars, split_ascii, split_once_ascii, JsonWriter, Value};
 
 /// Ad click ids recognised in landing-page URLs.
 pub const CLICK_IDS: [&str; 11] = [
@@ -115,35 +115,73 @@ pub fn percent_decode(s: &str) -> String {
     }
     // Not `from_utf8_lossy`: its replacement characters would hide what was sent, and it costs
     // the widget a kilobyte.
-    String::from_utf8(out)
-        .unwrap_or_else(|_| s.chars().map(|c| if c == '+' { ' ' } else { c }).collect())
+    utf8(&out).unwrap_or_else(|| {
+        let mut kept = String::with_capacity(s.len());
+        for c in s.chars() {
+            kept.push(if c == '+' { ' ' } else { c });
+        }
+        kept
+    })
+}
+
+/// `bytes` as a string when they are UTF-8 (as `String::from_utf8` decides), decoded one
+/// sequence at a time: core's validator, with its word-at-a-time fast path, cost the widget
+/// more than this loop.
+fn utf8(bytes: &[u8]) -> Option<String> {
+    let mut out = String::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&lead) = bytes.get(i) {
+        // The continuation bytes of the sequence, and the least code point it may spell (a
+        // smaller one is an overlong form).
+        let (more, least) = match lead {
+            0x00..=0x7f => (0, 0),
+            0xc0..=0xdf => (1, 0x80),
+            0xe0..=0xef => (2, 0x800),
+            0xf0..=0xf7 => (3, 0x1_0000),
+            _ => return None,
+        };
+        let mut c = u32::from(lead) & (0x7f >> more);
+        for k in 1..=more {
+            let b = *bytes.get(i + k)?;
+            if b & 0xc0 != 0x80 {
+                return None;
+            }
+            c = c << 6 | u32::from(b & 0x3f);
+        }
+        if c < least {
+            return None;
+        }
+        // Surrogates and code points past U+10FFFF are no chars.
+        out.push(char::from_u32(c)?);
+        i += more + 1;
+    }
+    Some(out)
 }
 
 /// The decoded query parameters of a URL, in order (the fragment is ignored).
 pub fn query_params(url: &str) -> Vec<(String, String)> {
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    let query = query.split('#').next().unwrap_or("");
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (
+    let query = split_once_ascii(url, b'?').map_or("", |(_, q)| q);
+    let query = before_any(query, b"#");
+    let mut params = Vec::new();
+    for pair in split_ascii(query, b'&') {
+        if !pair.is_empty() {
+            let (k, v) = split_once_ascii(pair, b'=').unwrap_or((pair, ""));
+            params.push((
                 percent_decode(k),
-                percent_decode(v).trim().chars().take(200).collect(),
-            )
-        })
-        .collect()
+                first_chars(percent_decode(v).trim(), 200),
+            ));
+        }
+    }
+    params
 }
 
 /// The host of a URL (`https://www.x.io:8080/a` gives `www.x.io:8080`); empty without one.
 pub(crate) fn host(url: &str) -> &str {
     // The part after `scheme://`; a URL without one has no host.
-    let rest = url
-        .split_once(':')
+    let rest = split_once_ascii(url, b':')
         .and_then(|(_, r)| r.strip_prefix("//"))
         .unwrap_or("");
-    rest.split(['/', '?', '#']).next().unwrap_or("")
+    before_any(rest, b"/?#")
 }
 
 impl Touch {
@@ -151,8 +189,8 @@ impl Touch {
     pub fn from_page(url: &str, referrer: &str, at: &str) -> Touch {
         let mut touch = Touch {
             at: at.to_owned(),
-            landing_page: url.chars().take(2048).collect(),
-            referrer: referrer.chars().take(2048).collect(),
+            landing_page: first_chars(url, 2048),
+            referrer: first_chars(referrer, 2048),
             ..Touch::default()
         };
         for (key, value) in query_params(url) {
@@ -316,6 +354,49 @@ mod tests {
         assert_eq!(percent_decode("%zz%e2%82%ac"), "%zz€");
         // Escapes that do not spell UTF-8 are kept as sent, not replaced by U+FFFD.
         assert_eq!(percent_decode("spring+sale%FF%41"), "spring sale%FF%41");
+    }
+
+    #[test]
+    fn utf8_decides_as_the_standard_library_does() {
+        let check = |bytes: &[u8]| {
+            assert_eq!(
+                utf8(bytes),
+                String::from_utf8(bytes.to_vec()).ok(),
+                "{bytes:02x?}"
+            );
+        };
+        // Every sequence of one or two bytes, and of three from a lead byte on.
+        for a in 0..=255u8 {
+            check(&[a]);
+            for b in 0..=255u8 {
+                check(&[a, b]);
+                if a >= 0xc0 {
+                    for c in 0..=255u8 {
+                        check(&[a, b, c]);
+                    }
+                }
+            }
+        }
+        // Four bytes from each lead byte, at the edges of the continuation bytes' ranges.
+        let edges = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xff];
+        for a in 0xf0..=0xff {
+            for b in edges {
+                for c in edges {
+                    for d in edges {
+                        check(&[a, b, c, d]);
+                        check(&[b'x', a, b, c, d, b'y']);
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any bytes: the same decision and the same text as the standard library's.
+        #[test]
+        fn utf8_agrees_with_the_standard_library(bytes in proptest::collection::vec(0u8..=255, 0..24)) {
+            proptest::prop_assert_eq!(utf8(&bytes), String::from_utf8(bytes.clone()).ok());
+        }
     }
 
     #[test]

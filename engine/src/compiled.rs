@@ -79,17 +79,19 @@ impl Form {
         if r.string() != COMPILED_TAG {
             return None;
         }
-        let forms: Vec<Value> = r.items.collect();
-        let locales: Vec<String> = forms
-            .iter()
-            .map(|f| match f {
+        // Loops, not `collect`s (each is a copy of the standard library's collecting code).
+        let mut forms = Vec::new();
+        let mut locales = Vec::new();
+        for form in r.items {
+            locales.push(match &form {
                 Value::Array(items) => match items.first() {
                     Some(Value::String(locale)) => locale.clone(),
                     _ => String::new(),
                 },
                 _ => String::new(),
-            })
-            .collect();
+            });
+            forms.push(form);
+        }
         let chosen = resolve(&locales, preferred);
         let at = locales.iter().position(|l| l == chosen)?;
         let mut r = Reader::of(forms.into_iter().nth(at)?, &bad);

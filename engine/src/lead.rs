@@ -256,14 +256,16 @@ pub fn build_lead(form: &Form, answers: &Answers, input: LeadInput) -> LeadDocum
     }
     let mut visible = Answers::from_values(form, shown.clone()).unwrap_or_default();
     let asked = answers.asked().map(|asked| {
-        let asked: Vec<String> = asked
-            .iter()
-            .filter(|id| {
-                form.question_index(id)
-                    .is_some_and(|i| form.is_visible(i, answers))
-            })
-            .cloned()
-            .collect();
+        let mut kept = Vec::new();
+        for id in asked {
+            if form
+                .question_index(id)
+                .is_some_and(|i| form.is_visible(i, answers))
+            {
+                kept.push(id.clone());
+            }
+        }
+        let asked = kept;
         let _ = visible.set_asked(form, asked.clone());
         asked
     });

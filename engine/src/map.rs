@@ -138,7 +138,10 @@ impl<K: Ord, V> FromIterator<(K, V)> for Map<K, V> {
 /// and an insertion sort is quadratic on input in reverse order. `less` is a trait object, so
 /// the wasm holds one copy of the sort for every use.
 pub(crate) fn sorted_indices(n: usize, less: &dyn Fn(usize, usize) -> bool) -> Vec<usize> {
-    let mut from: Vec<usize> = (0..n).collect();
+    let mut from = Vec::with_capacity(n);
+    for i in 0..n {
+        from.push(i);
+    }
     let mut to = from.clone();
     let mut width = 1;
     while width < n {

@@ -17,9 +17,14 @@ use crate::prelude::*;
 ///
 /// The result is in form order, so a condition's question always comes before it.
 pub fn next_questions(form: &Form, known: &Answers) -> Vec<usize> {
-    let unknown: Vec<usize> = (0..form.questions.len())
-        .filter(|&i| !known.contains(&form.questions[i].id))
-        .collect();
+    // Plain loops, not `collect`: each collect of another iterator type is another copy of
+    // the standard library's collecting code in the widget.
+    let mut unknown = Vec::new();
+    for (i, q) in form.questions.iter().enumerate() {
+        if !known.contains(&q.id) {
+            unknown.push(i);
+        }
+    }
     // The engine's own merge sort (stable, so ties keep form order): the standard library's
     // sorts cost several kilobytes of wasm that every visitor downloads, and an insertion sort
     // was quadratic for priorities in reverse order.
@@ -27,11 +32,10 @@ pub fn next_questions(form: &Form, known: &Answers) -> Vec<usize> {
         let q = &form.questions[i];
         (q.category != Category::Contact, q.priority)
     };
-    let candidates: Vec<usize> =
-        sorted_indices(unknown.len(), &|a, b| key(unknown[a]) < key(unknown[b]))
-            .into_iter()
-            .map(|at| unknown[at])
-            .collect();
+    let mut candidates = Vec::with_capacity(unknown.len());
+    for at in sorted_indices(unknown.len(), &|a, b| key(unknown[a]) < key(unknown[b])) {
+        candidates.push(unknown[at]);
+    }
 
     // Chosen questions by index, and how many.
     let mut chosen = vec![false; form.questions.len()];
@@ -74,7 +78,13 @@ pub fn next_questions(form: &Form, known: &Answers) -> Vec<usize> {
             });
         }
     }
-    (0..chosen.len()).filter(|&i| chosen[i]).collect()
+    let mut out = Vec::with_capacity(count);
+    for (i, &yes) in chosen.iter().enumerate() {
+        if yes {
+            out.push(i);
+        }
+    }
+    out
 }
 
 /// Marks question `i` chosen, counting it once.

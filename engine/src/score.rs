@@ -2,7 +2,7 @@
 
 use crate::map::Map;
 use crate::prelude::*;
-use crate::value::{concat, decimal, join_with};
+use crate::value::{before_any, concat, decimal, join_with, split_once_ascii};
 
 use crate::answer::{format_number, AnswerValue, Answers};
 use crate::attribution::{host, Touch};
@@ -98,7 +98,12 @@ fn answer_points(q: &Question, value: &AnswerValue) -> (i32, String, Option<usiz
             None => (0, String::new(), None),
         },
         (Kind::MultipleChoice(_), AnswerValue::List(ids)) => {
-            let chosen: Vec<_> = ids.iter().filter_map(|id| q.choice(id)).collect();
+            let mut chosen = Vec::new();
+            for id in ids {
+                if let Some(c) = q.choice(id) {
+                    chosen.push(c);
+                }
+            }
             let points = chosen.iter().map(|c| c.points).sum();
             let label = join_with(chosen.iter().map(|c| c.label.as_str()), ", ");
             let cap = chosen.iter().filter_map(|c| c.cap_grade).max();
@@ -209,7 +214,7 @@ impl SignalInput {
             SignalInput::ReferrerDomain => touch
                 .map(|t| {
                     let host = host(&t.referrer);
-                    host.split(':').next().unwrap_or(host).to_ascii_lowercase()
+                    before_any(host, b":").to_ascii_lowercase()
                 })
                 .filter(|h| !h.is_empty()),
             SignalInput::LandingPage => touch.and_then(|t| path(&t.landing_page)),
@@ -243,11 +248,11 @@ impl SignalInput {
 
 /// The path of a URL (`https://x.io/pricing?a=1` gives `/pricing`), `None` without a host.
 fn path(url: &str) -> Option<String> {
-    // A char pattern and `strip_prefix`: a `&str` search would bring its searcher and the
-    // slicing panic path into the widget.
-    let rest = url.split_once(':')?.1.strip_prefix("//")?;
-    let path = rest.split_once('/').map_or("", |(_, p)| p);
-    let path = path.split(['?', '#']).next().unwrap_or_default();
+    // Searched by bytes, and `strip_prefix`: a `&str` or char search would bring its searcher
+    // into the widget.
+    let rest = split_once_ascii(url, b':')?.1.strip_prefix("//")?;
+    let path = split_once_ascii(rest, b'/').map_or("", |(_, p)| p);
+    let path = before_any(path, b"?#");
     Some(concat(&["/", path]))
 }
 

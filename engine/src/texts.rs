@@ -3,7 +3,7 @@
 
 use crate::config::ConfigError;
 use crate::prelude::*;
-use crate::value::{Object, Value};
+use crate::value::{before_any, split_once_ascii, Object, Value};
 
 /// The locales with built-in texts and a built-in BANT preset, in the order `auto` considers
 /// them (the first is the fallback).
@@ -11,7 +11,7 @@ pub const BUILTIN_LOCALES: [&str; 4] = ["en", "de", "fr", "es"];
 
 /// The language of a tag, its first part: `de` for `de-AT` or `de_AT`.
 pub(crate) fn language(tag: &str) -> &str {
-    tag.split(['-', '_']).next().unwrap_or(tag)
+    before_any(tag, b"-_")
 }
 
 /// The index in [`BUILTIN_LOCALES`] of a tag's language, if it is built in.
@@ -240,9 +240,9 @@ texts! {
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
-    while let Some((before, after)) = rest.split_once('{') {
+    while let Some((before, after)) = split_once_ascii(rest, b'{') {
         out.push_str(before);
-        let filled = after.split_once('}').and_then(|(name, tail)| {
+        let filled = split_once_ascii(after, b'}').and_then(|(name, tail)| {
             values
                 .iter()
                 .find(|(n, _)| *n == name)
