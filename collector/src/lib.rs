@@ -466,7 +466,9 @@ async fn no_guessing(State(state): State<AppState>, request: Request, next: Next
 /// a symbolic link reaches outside the folder.
 fn site_files(www: PathBuf) -> impl Fn(Request) -> SiteFile + Clone + Send + 'static {
     let root = Arc::new(www.canonicalize().unwrap_or_else(|_| www.clone()));
-    let files = ServeDir::new(www);
+    // A file's `gzip -9` copy beside it (`<file>.gz`, as `scripts/dev build` writes for the
+    // widget's scripts and wasm) goes to a client that accepts gzip.
+    let files = ServeDir::new(www).precompressed_gzip();
     move |request: Request| {
         let allowed = site_path_allowed(&root, request.uri().path());
         let files = files.clone();

@@ -36,12 +36,38 @@ fn etags() -> &'static [String] {
     })
 }
 
-/// `GET /dist/{file}` from the built-in files; `304` when the client's copy is current. The
-/// caching and CORS headers are added by the public-files layer, as for files from disk.
+/// Whether a request's `Accept-Encoding` takes gzip (`gzip` or `*`, with a weight above 0).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// `GET /dist/{file}` from the built-in files; `304` when the client's copy is current. A
+/// client that accepts gzip gets the build's `gzip -9` copy (`<file>.gz`, for the scripts and
+/// the wasm): what the size budget counts is what a visitor downloads. The caching and CORS
+/// headers are added by the public-files layer, as for files from disk.
 pub(crate) async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    let Some(index) = WIDGET.iter().position(|(n, _)| *n == name) else {
+    let Some(plain) = WIDGET.iter().position(|(n, _)| *n == name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let gzipped = WIDGET
+        .iter()
+        .position(|(n, _)| n.strip_suffix(".gz") == Some(name.as_str()));
+    let index = gzipped.filter(|_| accepts_gzip(&headers)).unwrap_or(plain);
     let etag = &etags()[index];
     let current = headers
         .get(header::IF_NONE_MATCH)
@@ -49,7 +75,12 @@ pub(crate) async fn file(Path(name): Path<String>, headers: HeaderMap) -> Respon
         .is_some_and(|given| given.split(',').any(|t| t.trim() == etag));
     let etag = HeaderValue::from_str(etag).unwrap_or(HeaderValue::from_static("\"\""));
     if current {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+        let mut response = (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+        if gzipped.is_some() {
+            let vary = HeaderValue::from_static("Accept-Encoding");
+            response.headers_mut().insert(header::VARY, vary);
+        }
+        return response;
     }
     let content_type = match name.rsplit('.').next() {
         Some("js") => "text/javascript; charset=utf-8",
@@ -58,12 +89,58 @@ pub(crate) async fn file(Path(name): Path<String>, headers: HeaderMap) -> Respon
         Some("json") => "application/json",
         _ => "application/octet-stream",
     };
-    (
+    let mut response = (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (header::ETAG, etag),
         ],
         WIDGET[index].1,
     )
-        .into_response()
+        .into_response();
+    if gzipped.is_some() {
+        let headers = response.headers_mut();
+        headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        if index != plain {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepting(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn gzip_is_taken_when_accepted_with_a_weight_above_zero() {
+        for yes in [
+            "gzip",
+            "gzip, deflate, br, zstd",
+            "br;q=1.0, GZIP;q=0.5",
+            "*",
+            "identity, *;q=0.1",
+        ] {
+            assert!(accepts_gzip(&accepting(yes)), "{yes}");
+        }
+        for no in [
+            "",
+            "br",
+            "identity",
+            "gzip;q=0",
+            "gzip; q=0.0, br",
+            "x-gzip",
+        ] {
+            assert!(!accepts_gzip(&accepting(no)), "{no}");
+        }
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
 }

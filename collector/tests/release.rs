@@ -155,6 +155,59 @@ fn the_built_in_widget_is_served_and_revalidated() {
     let again = text(&collector.get("/dist/embed.js", &format!("If-None-Match: {etag}\r\n")));
     assert!(again.starts_with("HTTP/1.1 304"), "{again}");
     assert!(text(&collector.get("/dist/nothing.js", "")).starts_with("HTTP/1.1 404"));
+
+    // A browser (it accepts gzip) gets the build's gzip -9 copy of each script and the wasm:
+    // the bytes the size budget counts; a client that does not, the file itself.
+    for name in ["embed.js", "bantam.js", wasm] {
+        let path = format!("/dist/{name}");
+        let plain = collector.get(&path, "");
+        let (plain_head, plain_body) = split(&plain);
+        assert!(plain_head.contains("vary: accept-encoding"), "{plain_head}");
+        assert!(!plain_head.contains("content-encoding"), "{plain_head}");
+        let zipped = collector.get(&path, "Accept-Encoding: gzip, deflate, br, zstd\r\n");
+        let (head, body) = split(&zipped);
+        assert!(head.contains("content-encoding: gzip"), "{name}: {head}");
+        assert!(head.contains("vary: accept-encoding"), "{name}: {head}");
+        assert!(
+            body.len() < plain_body.len(),
+            "{name}: {} of {} bytes",
+            body.len(),
+            plain_body.len()
+        );
+        assert_eq!(
+            gunzip(body),
+            plain_body,
+            "{name}: the gzip copy holds the file"
+        );
+        let refused = collector.get(&path, "Accept-Encoding: gzip;q=0, br\r\n");
+        assert!(!split(&refused).0.contains("content-encoding"), "{name}");
+    }
+}
+
+/// A response's head (lower case) and body.
+fn split(response: &[u8]) -> (String, &[u8]) {
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    (
+        text(&response[..end]).to_ascii_lowercase(),
+        &response[end..],
+    )
+}
+
+/// `bytes` gunzipped by the system's gzip.
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("gzip")
+        .arg("-dc")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(output.status.success(), "gzip -dc");
+    output.stdout
 }
 
 #[test]
