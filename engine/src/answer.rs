@@ -5,7 +5,9 @@ use crate::prelude::*;
 
 use crate::form::{Condition, Form, Kind, Question};
 use crate::texts::{fill, Texts};
-use crate::value::{decimal, split_ascii, split_once_ascii, trim_end_ascii, JsonWriter, Value};
+use crate::value::{
+    decimal, find_any, split_ascii, split_once_ascii, trim_end_ascii, JsonWriter, Value,
+};
 
 /// A stored answer value, as it appears in the lead document's `answers`.
 ///
@@ -156,7 +158,7 @@ fn is_email(s: &str) -> bool {
     s.len() <= 254
         && !local.is_empty()
         && local.len() <= 64
-        && !domain.bytes().any(|b| b == b'@')
+        && find_any(domain, b"@").is_none()
         && !s.chars().any(|c| {
             c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
         })
@@ -577,7 +579,7 @@ pub(crate) fn parse_decimal(text: &str) -> Option<f64> {
     };
     let (whole, fraction) = split_once_ascii(digits, b'.').unwrap_or((digits, ""));
     let fraction = trim_end_ascii(fraction, b'0');
-    if whole.is_empty() && fraction.is_empty() && !digits.bytes().any(|b| b == b'0') {
+    if whole.is_empty() && fraction.is_empty() && find_any(digits, b"0").is_none() {
         return None;
     }
     let mut mantissa: u64 = 0;

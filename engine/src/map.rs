@@ -142,7 +142,7 @@ pub(crate) fn sorted_indices(n: usize, less: &dyn Fn(usize, usize) -> bool) -> V
     for i in 0..n {
         from.push(i);
     }
-    let mut to = from.clone();
+    let mut to = vec![0; n];
     let mut width = 1;
     while width < n {
         let mut start = 0;
