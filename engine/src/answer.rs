@@ -180,12 +180,17 @@ fn hidden(c: char, strict: bool) -> bool {
 }
 
 /// A plausible phone number: 6-15 digits, optionally with `+`, spaces, dots, dashes and brackets.
+/// (One pass: each iterator chain is a copy of its loop in the widget.)
 fn is_phone(s: &str) -> bool {
-    let digits = s.chars().filter(char::is_ascii_digit).count();
+    let mut digits = 0;
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_digit() {
+            digits += 1;
+        } else if !(matches!(c, ' ' | '-' | '.' | '(' | ')') || (c == '+' && i == 0)) {
+            return false;
+        }
+    }
     (6..=15).contains(&digits)
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
-        && !s.chars().skip(1).any(|c| c == '+')
 }
 
 /// Checks a value against its question; `Ok` means it may be stored as is.
@@ -202,7 +207,8 @@ fn check_value(q: &Question, value: &AnswerValue) -> Result<(), AnswerError> {
                 if q.choice(id).is_none() {
                     return Err(AnswerError::UnknownOption(id.clone()));
                 }
-                if ids[..i].contains(id) {
+                // `get`, not indexing: the slicing panic path costs the widget its code and texts.
+                if ids.get(..i).is_some_and(|earlier| earlier.contains(id)) {
                     return Err(AnswerError::RepeatedOption(id.clone()));
                 }
             }
@@ -584,12 +590,12 @@ pub(crate) fn parse_decimal(text: &str) -> Option<f64> {
     }
     let mut mantissa: u64 = 0;
     for byte in whole.bytes().chain(fraction.bytes()) {
-        if !byte.is_ascii_digit() {
+        // Past the limit it only grows; below it, ten times it plus a digit fits in a u64
+        // (no checked_mul: its overflow test is a 128-bit multiplication in the widget).
+        if !byte.is_ascii_digit() || mantissa > 999_999_999_999_999 {
             return None;
         }
-        mantissa = mantissa
-            .checked_mul(10)?
-            .checked_add(u64::from(byte - b'0'))?;
+        mantissa = mantissa * 10 + u64::from(byte - b'0');
     }
     if mantissa > 999_999_999_999_999 {
         return None;
@@ -910,6 +916,19 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The one-pass phone check decides as the rule reads: 6-15 digits, only `+`, spaces,
+        /// dots, dashes and brackets besides, and a `+` only first.
+        #[test]
+        fn phones_are_checked_as_the_rule_reads(s in "[0-9+ ().x-]{0,20}|[0-9 +]{0,3}[0-9]{5,10}[+ ]?") {
+            let rule = {
+                let digits = s.chars().filter(char::is_ascii_digit).count();
+                (6..=15).contains(&digits)
+                    && s.chars().all(|c| c.is_ascii_digit() || "+ -.()".contains(c))
+                    && !s.chars().skip(1).any(|c| c == '+')
+            };
+            proptest::prop_assert_eq!(is_phone(&s), rule, "{:?}", s);
+        }
+
         /// Within its limits, the small parser agrees bit for bit with the standard library's.
         #[test]
         fn decimals_agree_with_the_standard_parser(
