@@ -28,6 +28,14 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value of the first field named `key`, when this is an object that has one.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
     /// The JSON type name, for messages.
     pub(crate) fn kind(&self) -> String {
         match self {
