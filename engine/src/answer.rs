@@ -95,27 +95,31 @@ pub enum AnswerError {
 impl AnswerError {
     /// The message shown to the visitor, in the form's locale.
     pub fn message(&self, texts: &Texts) -> String {
-        match self {
-            AnswerError::Required => texts.error_required.clone(),
+        // The text picked, then copied once (not a copy in every arm).
+        let text = match self {
+            AnswerError::Required => &texts.error_required,
             AnswerError::Choose
             | AnswerError::UnknownOption(_)
-            | AnswerError::RepeatedOption(_) => texts.error_choose.clone(),
-            AnswerError::ConsentRequired => texts.error_consent.clone(),
+            | AnswerError::RepeatedOption(_) => &texts.error_choose,
+            AnswerError::ConsentRequired => &texts.error_consent,
             // The widget strips these before checking; only a forged lead carries them.
-            AnswerError::Hidden => texts.error_summary.clone(),
-            AnswerError::Email => texts.error_email.clone(),
-            AnswerError::Phone => texts.error_phone.clone(),
+            AnswerError::Hidden => &texts.error_summary,
+            AnswerError::Email => &texts.error_email,
+            AnswerError::Phone => &texts.error_phone,
             AnswerError::NotANumber
             | AnswerError::WrongType { .. }
-            | AnswerError::UnknownQuestion(_) => texts.error_number.clone(),
-            AnswerError::OutOfRange { min, max } => fill(
-                &texts.error_range,
-                &[("min", &format_number(*min)), ("max", &format_number(*max))],
-            ),
-            AnswerError::TooLong { max } => {
-                fill(&texts.error_too_long, &[("max", &decimal(*max as i64))])
+            | AnswerError::UnknownQuestion(_) => &texts.error_number,
+            AnswerError::OutOfRange { min, max } => {
+                return fill(
+                    &texts.error_range,
+                    &[("min", &format_number(*min)), ("max", &format_number(*max))],
+                )
             }
-        }
+            AnswerError::TooLong { max } => {
+                return fill(&texts.error_too_long, &[("max", &decimal(*max as i64))])
+            }
+        };
+        text.clone()
     }
 }
 

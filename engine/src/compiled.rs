@@ -94,7 +94,9 @@ impl Form {
         }
         let chosen = resolve(&locales, preferred);
         let at = locales.iter().position(|l| l == chosen)?;
-        let mut r = Reader::of(forms.into_iter().nth(at)?, &bad);
+        // Taken out in place: `into_iter().nth()` is one more iterator copy in the widget.
+        let form = core::mem::replace(forms.get_mut(at)?, Value::Null);
+        let mut r = Reader::of(form, &bad);
         let form = read_form(&mut r);
         r.end();
         (!bad.get()).then_some(form)
