@@ -70,17 +70,16 @@ pub(crate) fn load_profile(form: &Form) -> Profile {
     let value = crate::js::json_parse(&text)
         .ok()
         .and_then(|v| crate::options::to_value(&v, "profile").ok());
-    let Some(bantam_engine::Value::Object(entries)) = value else {
+    let Some(value @ bantam_engine::Value::Object(_)) = value else {
         warn("the stored profile was not readable and was discarded");
         storage_remove(&key);
         return empty;
     };
-    let field = |name: &str| entries.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-    let visits = match field("visits") {
+    let visits = match value.get("visits") {
         Some(bantam_engine::Value::Number(n)) if *n >= 0.0 => *n as u32,
         _ => 0,
     };
-    let (known, dropped) = match field("answers") {
+    let (known, dropped) = match value.get("answers") {
         Some(answers) => bantam_engine::Answers::from_stored(form, answers),
         None => (bantam_engine::Answers::new(), 0),
     };

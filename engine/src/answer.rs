@@ -5,7 +5,9 @@ use crate::prelude::*;
 
 use crate::form::{Condition, Form, Kind, Question};
 use crate::texts::{fill, Texts};
-use crate::value::{decimal, split_ascii, split_once_ascii, trim_end_ascii, JsonWriter, Value};
+use crate::value::{
+    decimal, find_any, split_ascii, split_once_ascii, trim_end_ascii, JsonWriter, Value,
+};
 
 /// A stored answer value, as it appears in the lead document's `answers`.
 ///
@@ -93,27 +95,31 @@ pub enum AnswerError {
 impl AnswerError {
     /// The message shown to the visitor, in the form's locale.
     pub fn message(&self, texts: &Texts) -> String {
-        match self {
-            AnswerError::Required => texts.error_required.clone(),
+        // The text picked, then copied once (not a copy in every arm).
+        let text = match self {
+            AnswerError::Required => &texts.error_required,
             AnswerError::Choose
             | AnswerError::UnknownOption(_)
-            | AnswerError::RepeatedOption(_) => texts.error_choose.clone(),
-            AnswerError::ConsentRequired => texts.error_consent.clone(),
+            | AnswerError::RepeatedOption(_) => &texts.error_choose,
+            AnswerError::ConsentRequired => &texts.error_consent,
             // The widget strips these before checking; only a forged lead carries them.
-            AnswerError::Hidden => texts.error_summary.clone(),
-            AnswerError::Email => texts.error_email.clone(),
-            AnswerError::Phone => texts.error_phone.clone(),
+            AnswerError::Hidden => &texts.error_summary,
+            AnswerError::Email => &texts.error_email,
+            AnswerError::Phone => &texts.error_phone,
             AnswerError::NotANumber
             | AnswerError::WrongType { .. }
-            | AnswerError::UnknownQuestion(_) => texts.error_number.clone(),
-            AnswerError::OutOfRange { min, max } => fill(
-                &texts.error_range,
-                &[("min", &format_number(*min)), ("max", &format_number(*max))],
-            ),
-            AnswerError::TooLong { max } => {
-                fill(&texts.error_too_long, &[("max", &decimal(*max as i64))])
+            | AnswerError::UnknownQuestion(_) => &texts.error_number,
+            AnswerError::OutOfRange { min, max } => {
+                return fill(
+                    &texts.error_range,
+                    &[("min", &format_number(*min)), ("max", &format_number(*max))],
+                )
             }
-        }
+            AnswerError::TooLong { max } => {
+                return fill(&texts.error_too_long, &[("max", &decimal(*max as i64))])
+            }
+        };
+        text.clone()
     }
 }
 
@@ -156,7 +162,7 @@ fn is_email(s: &str) -> bool {
     s.len() <= 254
         && !local.is_empty()
         && local.len() <= 64
-        && !domain.bytes().any(|b| b == b'@')
+        && find_any(domain, b"@").is_none()
         && !s.chars().any(|c| {
             c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
         })
@@ -178,12 +184,17 @@ fn hidden(c: char, strict: bool) -> bool {
 }
 
 /// A plausible phone number: 6-15 digits, optionally with `+`, spaces, dots, dashes and brackets.
+/// (One pass: each iterator chain is a copy of its loop in the widget.)
 fn is_phone(s: &str) -> bool {
-    let digits = s.chars().filter(char::is_ascii_digit).count();
+    let mut digits = 0;
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_digit() {
+            digits += 1;
+        } else if !(matches!(c, ' ' | '-' | '.' | '(' | ')') || (c == '+' && i == 0)) {
+            return false;
+        }
+    }
     (6..=15).contains(&digits)
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'))
-        && !s.chars().skip(1).any(|c| c == '+')
 }
 
 /// Checks a value against its question; `Ok` means it may be stored as is.
@@ -200,7 +211,8 @@ fn check_value(q: &Question, value: &AnswerValue) -> Result<(), AnswerError> {
                 if q.choice(id).is_none() {
                     return Err(AnswerError::UnknownOption(id.clone()));
                 }
-                if ids[..i].contains(id) {
+                // `get`, not indexing: the slicing panic path costs the widget its code and texts.
+                if ids.get(..i).is_some_and(|earlier| earlier.contains(id)) {
                     return Err(AnswerError::RepeatedOption(id.clone()));
                 }
             }
@@ -577,17 +589,17 @@ pub(crate) fn parse_decimal(text: &str) -> Option<f64> {
     };
     let (whole, fraction) = split_once_ascii(digits, b'.').unwrap_or((digits, ""));
     let fraction = trim_end_ascii(fraction, b'0');
-    if whole.is_empty() && fraction.is_empty() && !digits.bytes().any(|b| b == b'0') {
+    if whole.is_empty() && fraction.is_empty() && find_any(digits, b"0").is_none() {
         return None;
     }
     let mut mantissa: u64 = 0;
     for byte in whole.bytes().chain(fraction.bytes()) {
-        if !byte.is_ascii_digit() {
+        // Past the limit it only grows; below it, ten times it plus a digit fits in a u64
+        // (no checked_mul: its overflow test is a 128-bit multiplication in the widget).
+        if !byte.is_ascii_digit() || mantissa > 999_999_999_999_999 {
             return None;
         }
-        mantissa = mantissa
-            .checked_mul(10)?
-            .checked_add(u64::from(byte - b'0'))?;
+        mantissa = mantissa * 10 + u64::from(byte - b'0');
     }
     if mantissa > 999_999_999_999_999 {
         return None;
@@ -908,6 +920,19 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The one-pass phone check decides as the rule reads: 6-15 digits, only `+`, spaces,
+        /// dots, dashes and brackets besides, and a `+` only first.
+        #[test]
+        fn phones_are_checked_as_the_rule_reads(s in "[0-9+ ().x-]{0,20}|[0-9 +]{0,3}[0-9]{5,10}[+ ]?") {
+            let rule = {
+                let digits = s.chars().filter(char::is_ascii_digit).count();
+                (6..=15).contains(&digits)
+                    && s.chars().all(|c| c.is_ascii_digit() || "+ -.()".contains(c))
+                    && !s.chars().skip(1).any(|c| c == '+')
+            };
+            proptest::prop_assert_eq!(is_phone(&s), rule, "{:?}", s);
+        }
+
         /// Within its limits, the small parser agrees bit for bit with the standard library's.
         #[test]
         fn decimals_agree_with_the_standard_parser(

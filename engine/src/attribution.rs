@@ -184,6 +184,14 @@ pub(crate) fn host(url: &str) -> &str {
     before_any(rest, b"/?#")
 }
 
+/// The string of `value`'s field `key`, if it is one.
+fn text_at(value: &Value, key: &str) -> Option<String> {
+    match value.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
 impl Touch {
     /// The touch of a page view: UTM parameters and click ids of `url`, and the referrer.
     pub fn from_page(url: &str, referrer: &str, at: &str) -> Touch {
@@ -249,31 +257,23 @@ impl Touch {
 
     /// Reads a touch the widget stored; `None` for anything malformed.
     fn from_value(value: &Value) -> Option<Touch> {
-        let Value::Object(entries) = value else {
-            return None;
-        };
-        let field = |name: &str| entries.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-        let text = |v: Option<&Value>| match v {
-            Some(Value::String(s)) => Some(s.clone()),
-            _ => None,
-        };
         let mut touch = Touch {
-            at: text(field("at"))?,
-            landing_page: text(field("landingPage"))?,
-            referrer: text(field("referrer")).unwrap_or_default(),
+            at: text_at(value, "at")?,
+            landing_page: text_at(value, "landingPage")?,
+            referrer: text_at(value, "referrer").unwrap_or_default(),
             ..Touch::default()
         };
-        if let Some(Value::Object(utm)) = field("utm") {
-            let get = |name: &str| text(utm.iter().find(|(k, _)| k == name).map(|(_, v)| v));
+        // A `utm` that is no object has no fields: no UTM.
+        if let Some(utm) = value.get("utm") {
             touch.utm = Utm {
-                source: get("source"),
-                medium: get("medium"),
-                campaign: get("campaign"),
-                term: get("term"),
-                content: get("content"),
+                source: text_at(utm, "source"),
+                medium: text_at(utm, "medium"),
+                campaign: text_at(utm, "campaign"),
+                term: text_at(utm, "term"),
+                content: text_at(utm, "content"),
             };
         }
-        if let Some(Value::Object(ids)) = field("clickIds") {
+        if let Some(Value::Object(ids)) = value.get("clickIds") {
             for (k, v) in ids {
                 if let Value::String(s) = v {
                     touch.click_ids.insert(k.clone(), s.clone());
@@ -317,13 +317,9 @@ impl Attribution {
 
     /// Reads what the widget stored; `None` for anything malformed (the caller starts afresh).
     pub fn from_value(value: &Value) -> Option<Attribution> {
-        let Value::Object(entries) = value else {
-            return None;
-        };
-        let field = |name: &str| entries.iter().find(|(k, _)| k == name).map(|(_, v)| v);
         Some(Attribution {
-            first_touch: Touch::from_value(field("firstTouch")?)?,
-            last_touch: Touch::from_value(field("lastTouch")?)?,
+            first_touch: Touch::from_value(value.get("firstTouch")?)?,
+            last_touch: Touch::from_value(value.get("lastTouch")?)?,
         })
     }
 }
@@ -428,5 +424,28 @@ mod tests {
         let value: Value = serde_json::from_str(&a.to_json()).unwrap();
         assert_eq!(Attribution::from_value(&value), Some(a));
         assert_eq!(Attribution::from_value(&Value::String("junk".into())), None);
+        // What each field may hold: `at` and `landingPage` are required strings, the rest
+        // falls back to empty; a `utm` that is no object is no UTM.
+        let read = |touch: &str| {
+            let json = format!(r#"{{"firstTouch":{touch},"lastTouch":{touch}}}"#);
+            Attribution::from_value(&serde_json::from_str(&json).unwrap()).map(|a| a.last_touch)
+        };
+        let t = read(r#"{"at":"t","landingPage":"p","utm":{"source":"s","term":3},"clickIds":{"gclid":"g","x":1}}"#)
+            .unwrap();
+        assert_eq!(
+            (t.referrer.as_str(), t.utm.source.as_deref(), t.utm.term),
+            ("", Some("s"), None)
+        );
+        assert_eq!(t.click_ids.get("gclid").map(String::as_str), Some("g"));
+        assert_eq!(t.click_ids.len(), 1);
+        assert_eq!(
+            read(r#"{"at":"t","landingPage":"p","utm":"s"}"#)
+                .unwrap()
+                .utm,
+            Utm::default()
+        );
+        assert_eq!(read(r#"{"at":"t"}"#), None);
+        assert_eq!(read(r#"{"at":1,"landingPage":"p"}"#), None);
+        assert_eq!(read("[]"), None);
     }
 }

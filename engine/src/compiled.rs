@@ -94,7 +94,9 @@ impl Form {
         }
         let chosen = resolve(&locales, preferred);
         let at = locales.iter().position(|l| l == chosen)?;
-        let mut r = Reader::of(forms.into_iter().nth(at)?, &bad);
+        // Taken out in place: `into_iter().nth()` is one more iterator copy in the widget.
+        let form = core::mem::replace(forms.get_mut(at)?, Value::Null);
+        let mut r = Reader::of(form, &bad);
         let form = read_form(&mut r);
         r.end();
         (!bad.get()).then_some(form)
@@ -730,7 +732,13 @@ fn read_delivery(r: &mut Reader) -> Delivery {
         let id = vr.string();
         let mut m = vr.array();
         let map = if m.int(0, 1) == 0 {
-            ValueMap::Options(m.pairs().into_iter().collect::<Map<String, String>>())
+            // Inserted one by one, not collected: `Map`'s collecting code is one more copy in
+            // the widget, and a question's options are few (and unique in a compiled form).
+            let mut options = Map::new();
+            while !m.done() {
+                options.insert(m.string(), m.string());
+            }
+            ValueMap::Options(options)
         } else {
             let mut bands = Vec::new();
             while !m.done() {
@@ -785,6 +793,18 @@ mod tests {
                 {"id":"m","kind":"multipleChoice","label":"M","options":[{"id":"a","label":"A"}],
                  "showIf":{"question":"n","atLeast":3}}],
                "signals":[{"id":"src","input":"utmSource","values":{"google":3},"other":1}]}"#,
+        );
+        // Delivery value maps: option ids (out of order in the config) and number bands.
+        round_trip(
+            r#"{"formId":"d","preset":"bant","questions":[
+                {"id":"role","kind":"singleChoice","label":"Role","options":[
+                  {"id":"b","label":"B"},{"id":"a","label":"A"},{"id":"c","label":"C"}]},
+                {"id":"headcount","kind":"number","label":"Headcount","min":1}],
+               "endpoint":"https://api.hsforms.com/submissions/v3/integration/submit/1/abc",
+               "delivery":{"format":"hubspot","fallback":"https://c.example/v1/leads",
+                 "fields":{"role":"jobtitle","headcount":"numemployees"},
+                 "values":{"role":{"c":"Gamma","a":"Alpha","b":"Beta"},
+                           "headcount":[{"min":1,"value":"1-4"},{"min":5,"value":"5-25"}]}}}"#,
         );
     }
 

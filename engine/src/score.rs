@@ -405,7 +405,8 @@ pub fn score_with(form: &Form, answers: &Answers, touch: Option<&Touch>) -> Scor
             weight_sum += weight;
         }
         if max_points[c] > 0 || answered[c] + unanswered[c] > 0 {
-            breakdown.insert(
+            // `Category::ALL` is in key order.
+            breakdown.push_last(
                 category,
                 CategoryScore {
                     points: points[c],

@@ -28,6 +28,14 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value of the first field named `key`, when this is an object that has one.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
     /// The JSON type name, for messages.
     pub(crate) fn kind(&self) -> String {
         match self {
@@ -150,23 +158,35 @@ pub(crate) fn trim_end_ascii(s: &str, byte: u8) -> &str {
     s.get(..end).unwrap_or(s)
 }
 
+/// Where the first of `bytes` (ASCII) is in `s`. One plain loop for every byte search: char
+/// patterns bring the char searcher into the widget, `[u8]::contains` memchr's
+/// word-at-a-time loops, and each `position` closure a copy of the iterator's search.
+pub(crate) fn find_any(s: &str, bytes: &[u8]) -> Option<usize> {
+    let s = s.as_bytes();
+    let mut at = 0;
+    while at < s.len() {
+        let mut k = 0;
+        while k < bytes.len() {
+            if s[at] == bytes[k] {
+                return Some(at);
+            }
+            k += 1;
+        }
+        at += 1;
+    }
+    None
+}
+
 /// The text before the first of `bytes` (ASCII) in `s`, or all of it: `split(chars).next()`
-/// without the char searcher.
-// `bytes.contains` on bytes is memchr, with its word-at-a-time loops: the widget's wasm was
-// 0.17 KB gzipped smaller with `any`.
-#[allow(clippy::manual_contains)]
+/// without the char searcher (see [`find_any`]).
 pub(crate) fn before_any<'a>(s: &'a str, bytes: &[u8]) -> &'a str {
-    let end = s
-        .bytes()
-        .position(|b| bytes.iter().any(|&x| x == b))
-        .unwrap_or(s.len());
+    let end = find_any(s, bytes).unwrap_or(s.len());
     s.get(..end).unwrap_or(s)
 }
 
-/// `s.split_once(c)` for an ASCII `c` (as a byte), found by bytes: char patterns bring the
-/// char searcher (and memchr's word-at-a-time loops) into the widget.
+/// `s.split_once(c)` for an ASCII `c` (as a byte), found by [`find_any`].
 pub(crate) fn split_once_ascii(s: &str, byte: u8) -> Option<(&str, &str)> {
-    let at = s.bytes().position(|b| b == byte)?;
+    let at = find_any(s, &[byte])?;
     Some((s.get(..at)?, s.get(at + 1..)?))
 }
 
