@@ -263,6 +263,45 @@ test("a form from the collector loads the lean module, a config in the page the 
   await context.close();
 });
 
+// The script tag is the only script the default embed loads: embed.js carries the lean
+// module's glue, so nothing is imported before the wasm and the compiled form are asked for. A
+// config in the page imports the full module. Every script and wasm comes gzipped.
+test("the default embed loads embed.js, then only the wasm and the compiled form, all gzipped", async () => {
+  /** What a fresh browser fetched from /dist/ and /forms/ for `path` (served `html`, if given). */
+  const loaded = async (path, html) => {
+    const context = await browser.newContext();
+    if (html) await context.route(BASE + path, (route) => route.fulfill({ contentType: "text/html", body: html }));
+    const page = await context.newPage();
+    const problems = [];
+    page.on("console", (msg) => { if (msg.type() === "error") problems.push(msg.text()); });
+    const seen = [];
+    page.on("response", (response) => {
+      const url = new URL(response.url());
+      if (url.pathname.startsWith("/dist/") || url.pathname.startsWith("/forms/")) {
+        seen.push([url.pathname.replace(/\.[0-9a-f]{10}\./, ".<hash>."), response.headers()["content-encoding"] ?? null]);
+      }
+    });
+    await page.goto(BASE + path);
+    await page.locator("#b-email").waitFor();
+    assert.deepEqual(problems, []);
+    await context.close();
+    return seen.sort();
+  };
+  assert.deepEqual(await loaded("/"), [
+    ["/dist/bantam_core_bg.<hash>.wasm", "gzip"],
+    ["/dist/embed.js", "gzip"],
+    ["/forms/ledgerline-demo.json", null],
+  ]);
+  assert.deepEqual(await loaded("/inline-order.html", `<!doctype html><html lang="en"><title>i</title>
+    <main><div id="t"></div></main>
+    <script type="application/json" id="cfg">${CONFIG}</script>
+    <script src="/dist/embed.js" data-target="#t" data-config="#cfg" async></script>`), [
+    ["/dist/bantam_full.<hash>.js", "gzip"],
+    ["/dist/bantam_full_bg.<hash>.wasm", "gzip"],
+    ["/dist/embed.js", "gzip"],
+  ]);
+});
+
 test("a config URL that holds a config goes to the full module; a broken compiled form is one precise error", async () => {
   const { page, errors, context } = await openHtml("/fallback-test.html", `<!doctype html><html lang="en"><title>f</title>
     <main><div id="a"></div><div id="b"></div></main>
