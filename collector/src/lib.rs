@@ -466,9 +466,7 @@ async fn no_guessing(State(state): State<AppState>, request: Request, next: Next
 /// a symbolic link reaches outside the folder.
 fn site_files(www: PathBuf) -> impl Fn(Request) -> SiteFile + Clone + Send + 'static {
     let root = Arc::new(www.canonicalize().unwrap_or_else(|_| www.clone()));
-    // A file's `gzip -9` copy beside it (`<file>.gz`, as `scripts/dev build` writes for the
-    // widget's scripts and wasm) goes to a client that accepts gzip.
-    let files = ServeDir::new(www).precompressed_gzip();
+    let files = ServeDir::new(www);
     move |request: Request| {
         let allowed = site_path_allowed(&root, request.uri().path());
         let files = files.clone();
@@ -578,8 +576,22 @@ async fn form_config(
         "application/json"
     };
     match text {
+        // A browser takes it gzipped, as it takes the widget's files: the compiled form is part
+        // of what the default embed downloads.
+        Some(text) if widget::accepts_gzip(&headers) => Ok((
+            [
+                (header::CONTENT_TYPE, kind),
+                (header::VARY, "Accept, Accept-Encoding"),
+                (header::CONTENT_ENCODING, "gzip"),
+            ],
+            gzip(text.as_bytes())?,
+        )
+            .into_response()),
         Some(text) => Ok((
-            [(header::CONTENT_TYPE, kind), (header::VARY, "Accept")],
+            [
+                (header::CONTENT_TYPE, kind),
+                (header::VARY, "Accept, Accept-Encoding"),
+            ],
             text.to_string(),
         )
             .into_response()),
@@ -589,6 +601,17 @@ async fn form_config(
             None,
         )),
     }
+}
+
+/// `bytes` gzipped at the best compression (a form's text: a few kilobytes, well under a
+/// millisecond).
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>, AppError> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder
+        .write_all(bytes)
+        .and_then(|()| encoder.finish())
+        .map_err(|err| AppError::Internal(format!("gzip: {err}")))
 }
 
 /// Whether `origin` may call the API: the collector's own origin, or a configured one.

@@ -36,24 +36,31 @@ fn etags() -> &'static [String] {
     })
 }
 
-/// Whether a request's `Accept-Encoding` takes gzip (`gzip` or `*`, with a weight above 0).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+/// Whether a request's `Accept-Encoding` takes gzip: its `gzip` (or `x-gzip`) entry with a
+/// weight above 0, or, without one, a `*` entry with a weight above 0 (RFC 9110, 12.5.3).
+pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut any = None;
+    for coding in headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';');
-            let name = parts.next().unwrap_or_default().trim();
-            let refused = parts.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
+    {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        let accepted = parts.all(|p| {
+            let (key, value) = p.split_once('=').unwrap_or((p, ""));
+            !key.trim().eq_ignore_ascii_case("q")
+                || value.trim().parse::<f32>().is_ok_and(|q| q > 0.0)
+        });
+        if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+            return accepted;
+        }
+        if name == "*" {
+            any = Some(accepted);
+        }
+    }
+    any.unwrap_or(false)
 }
 
 /// `GET /dist/{file}` from the built-in files; `304` when the client's copy is current. A
@@ -61,7 +68,11 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 /// the wasm): what the size budget counts is what a visitor downloads. The caching and CORS
 /// headers are added by the public-files layer, as for files from disk.
 pub(crate) async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    let Some(plain) = WIDGET.iter().position(|(n, _)| *n == name) else {
+    // The gzip copies are sent in place of their files, never under their own names.
+    let Some(plain) = WIDGET
+        .iter()
+        .position(|(n, _)| *n == name && !n.ends_with(".gz"))
+    else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let gzipped = WIDGET
@@ -128,6 +139,8 @@ mod tests {
             "br;q=1.0, GZIP;q=0.5",
             "*",
             "identity, *;q=0.1",
+            "x-gzip",
+            "*;q=0, gzip",
         ] {
             assert!(accepts_gzip(&accepting(yes)), "{yes}");
         }
@@ -137,7 +150,10 @@ mod tests {
             "identity",
             "gzip;q=0",
             "gzip; q=0.0, br",
-            "x-gzip",
+            "gzip;Q=0",
+            "gzip;q=0, *",
+            "*;q=0",
+            "gzip;q=nonsense",
         ] {
             assert!(!accepts_gzip(&accepting(no)), "{no}");
         }

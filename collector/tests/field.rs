@@ -283,12 +283,36 @@ async fn widget_files_and_form_configs_load_from_any_site() {
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
     assert_eq!(headers["content-type"], "application/vnd.bantam.form+json");
-    assert_eq!(headers["vary"], "Accept");
+    assert_eq!(headers["vary"], "Accept, Accept-Encoding");
     assert_eq!(headers["access-control-allow-origin"], "*");
+    assert!(!headers.contains_key("content-encoding"));
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let compiled: bantam_engine::Value = serde_json::from_slice(&body).unwrap();
     let config = bantam_engine::parse_config(json!({"formId": "demo", "preset": "bant"})).unwrap();
     assert_eq!(bantam_engine::Form::from_compiled(compiled), Some(config));
+    // A browser (it accepts gzip) gets it gzipped: it is part of what the default embed
+    // downloads, as the widget's files are.
+    let request = Request::get("/forms/demo.json")
+        .header(
+            "accept",
+            "application/vnd.bantam.form+json, application/json;q=0.9",
+        )
+        .header("accept-encoding", "gzip, deflate, br, zstd")
+        .body(Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["vary"], "Accept, Accept-Encoding");
+    let zipped = response.into_body().collect().await.unwrap().to_bytes();
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped[..]), &mut text).unwrap();
+    assert_eq!(text, body, "the gzipped compiled form is the compiled form");
+    assert!(
+        zipped.len() < body.len(),
+        "{} of {} bytes",
+        zipped.len(),
+        body.len()
+    );
     // The inbox is not public.
     let response = router.clone().oneshot(get("/inbox")).await.unwrap();
     assert!(!response

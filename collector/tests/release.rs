@@ -155,6 +155,8 @@ fn the_built_in_widget_is_served_and_revalidated() {
     let again = text(&collector.get("/dist/embed.js", &format!("If-None-Match: {etag}\r\n")));
     assert!(again.starts_with("HTTP/1.1 304"), "{again}");
     assert!(text(&collector.get("/dist/nothing.js", "")).starts_with("HTTP/1.1 404"));
+    // The gzip copies go out in place of their files, not under names of their own.
+    assert!(text(&collector.get("/dist/embed.js.gz", "")).starts_with("HTTP/1.1 404"));
 
     // A browser (it accepts gzip) gets the build's gzip -9 copy of each script and the wasm:
     // the bytes the size budget counts; a client that does not, the file itself.

@@ -28,6 +28,7 @@ async function leanModule() {
   assert.ok(wasm, "embed.js names the lean module's hashed wasm");
   assert.ok(glue, "bantam.js names the lean module's hashed glue");
   assert.doesNotMatch(embed, /bantam_core\.[0-9a-f]{10}\.js/, "embed.js carries the lean glue instead of importing it");
+  assert.match(embed, /^\/\/# allFunctionsCalledOnLoad\n"use strict";/, "the classic script is strict, as the modules in it are");
   return {
     glues: { "embed.js": embed, [glue]: await (await get(glue)).text() },
     wasm: new WebAssembly.Module(await (await get(wasm)).arrayBuffer()),

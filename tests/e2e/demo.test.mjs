@@ -265,7 +265,7 @@ test("a form from the collector loads the lean module, a config in the page the 
 
 // The script tag is the only script the default embed loads: embed.js carries the lean
 // module's glue, so nothing is imported before the wasm and the compiled form are asked for. A
-// config in the page imports the full module. Every script and wasm comes gzipped.
+// config in the page imports the full module. Every script, wasm and form comes gzipped.
 test("the default embed loads embed.js, then only the wasm and the compiled form, all gzipped", async () => {
   /** What a fresh browser fetched from /dist/ and /forms/ for `path` (served `html`, if given). */
   const loaded = async (path, html) => {
@@ -290,7 +290,7 @@ test("the default embed loads embed.js, then only the wasm and the compiled form
   assert.deepEqual(await loaded("/"), [
     ["/dist/bantam_core_bg.<hash>.wasm", "gzip"],
     ["/dist/embed.js", "gzip"],
-    ["/forms/ledgerline-demo.json", null],
+    ["/forms/ledgerline-demo.json", "gzip"],
   ]);
   assert.deepEqual(await loaded("/inline-order.html", `<!doctype html><html lang="en"><title>i</title>
     <main><div id="t"></div></main>
@@ -300,6 +300,21 @@ test("the default embed loads embed.js, then only the wasm and the compiled form
     ["/dist/bantam_full_bg.<hash>.wasm", "gzip"],
     ["/dist/embed.js", "gzip"],
   ]);
+});
+
+test("two forms on one page share one module: the second embed.js mounts through the first", async () => {
+  const { page, errors, context } = await openHtml("/two-forms.html", `<!doctype html><html lang="en"><title>2</title>
+    <main><div id="a"></div><div id="b"></div></main>
+    <script src="/dist/embed.js" data-target="#a" data-config-url="/forms/ledgerline-demo.json" async></script>
+    <script src="/dist/embed.js" data-target="#b" data-config-url="/forms/ledgerline-demo.json" async></script>`);
+  await page.locator("#a >> #b-email").waitFor();
+  await page.locator("#b >> #b-email").waitFor();
+  const wasm = await page.evaluate(() => performance.getEntriesByType("resource")
+    .filter((e) => /bantam_core_bg\.[0-9a-f]{10}\.wasm$/.test(e.name)).length);
+  assert.equal(wasm, 1, "the wasm is fetched (and compiled) once");
+  assert.equal(await page.evaluate(() => window.Bantam.forms.length), 2, "both forms are the first loader's");
+  assert.deepEqual(errors, []);
+  await context.close();
 });
 
 test("a config URL that holds a config goes to the full module; a broken compiled form is one precise error", async () => {

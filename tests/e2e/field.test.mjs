@@ -172,17 +172,23 @@ test("a page on another origin embeds the collector's script with one tag, and i
   assert.equal(lead.lead.score.grade, "hot");
 });
 
-test("a widget that cannot load says so: one console error and bantam:error", async () => {
-  // The loader is here, the module it imports is not (a blocked or missing file).
-  site.pages.set("/broken/embed.js", readFileSync(join(WWW, "dist/embed.js"), "utf8"));
-  const url = hostPage("/broken.html", `${inlineConfig({ formId: "field" })}
-<script src="/broken/embed.js" data-target="#t" data-config="#cfg" async></script>`);
-  const { context, consoleErrors, bantamError } = await visit(url);
-  const error = await bantamError("load");
-  assert.match(error.message, /could not load the widget from .*\/broken\/ \(/);
-  assert.equal(consoleErrors.filter((e) => e.startsWith("Bantam: ")).length, 1, consoleErrors.join("\n"));
-  await context.close();
-});
+// The loader is here, the files it loads are not (blocked or missing): the lean module's wasm
+// for a form from the collector, the full module for a config in the page.
+for (const [name, folder, attributes] of [
+  ["the lean module's wasm", "broken-lean", () => `data-config-url="${collector.url}/forms/field.json"`],
+  ["the full module", "broken-full", () => `data-config="#cfg"`],
+]) {
+  test(`a widget whose ${name} cannot load says so: one console error and bantam:error`, async () => {
+    site.pages.set(`/${folder}/embed.js`, readFileSync(join(WWW, "dist/embed.js"), "utf8"));
+    const url = hostPage(`/${folder}.html`, `${inlineConfig({ formId: "field" })}
+<script src="/${folder}/embed.js" data-target="#t" ${attributes()} async></script>`);
+    const { context, consoleErrors, bantamError } = await visit(url);
+    const error = await bantamError("load");
+    assert.match(error.message, new RegExp(`could not load the widget from .*/${folder}/ \\(`));
+    assert.equal(consoleErrors.filter((e) => e.startsWith("Bantam: ")).length, 1, consoleErrors.join("\n"));
+    await context.close();
+  });
+}
 
 test("a lead for an unregistered form is kept in quarantine and the page is told", async () => {
   const url = hostPage("/unregistered.html", `${inlineConfig({ formId: "not-registered", endpoint: `${collector.url}/v1/leads`, questions: EMAIL_ONLY })}

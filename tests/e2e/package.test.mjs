@@ -55,7 +55,7 @@ after(async () => {
 test("npm pack: the package's files, private, with exports that exist", () => {
   const files = packed.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    "README.md", "bantam.js", "bantam_core.d.ts", "bantam_core.js", "bantam_core_bg.wasm", "embed.js",
+    "README.md", "bantam_core.d.ts", "bantam_core.js", "bantam_core_bg.wasm", "embed.js",
     "index.d.ts", "index.js", "package.json",
   ]);
   console.log(`# ${packed.filename}: ${packed.size} bytes packed, ${packed.unpackedSize} unpacked; ` +
@@ -70,7 +70,7 @@ test("npm pack: the package's files, private, with exports that exist", () => {
     for (const target of targets(entry)) assert.ok(existsSync(join(installed, target)), `exports["${path}"] → ${target} is missing`);
   }
   // Fixed names throughout: no content-hashed name of www/dist is left in the loaders.
-  for (const file of ["index.js", "embed.js", "bantam.js", "bantam_core.js"]) {
+  for (const file of ["index.js", "embed.js", "bantam_core.js"]) {
     assert.doesNotMatch(readFileSync(join(installed, file), "utf8"), /bantam_core(_bg)?\.[0-9a-f]{10}\./, file);
   }
 });
@@ -297,9 +297,10 @@ async function site() {
   if (collector) return collector;
   const www = join(work, "www");
   await buildExamples(www, [join(app, "node_modules"), join(ROOT, "tools/node_modules")]);
-  // The classic loader, straight from the package's files.
+  // The classic loader, straight from the package's files: it carries the module, and loads
+  // only the wasm beside it.
   mkdirSync(join(www, "embed"));
-  for (const file of ["embed.js", "bantam.js", "bantam_core.js", "bantam_core_bg.wasm"]) {
+  for (const file of ["embed.js", "bantam_core_bg.wasm"]) {
     copyFileSync(join(app, "node_modules/bantam-form", file), join(www, "embed", file));
   }
   writeFileSync(join(www, "embed/index.html"), `<!doctype html><html lang="en"><head><meta charset="utf-8">

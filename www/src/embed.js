@@ -16,6 +16,7 @@
  * the JavaScript it waits for before the wasm; the full module (`bantam_full`, for a config in
  * the page) is imported when a mount needs it. The npm package's embed.js carries the full
  * module instead (the build defines `EMBED_CARRIES_FULL`). */
+"use strict"; // The bundle is a classic script: strict as the modules it is made of are.
 import * as core from "./bantam_core.js";
 import { mounter, once } from "./mount.js";
 
@@ -41,7 +42,8 @@ function main() {
   var full = EMBED_CARRIES_FULL ? lean : once(function () {
     return import(url("bantam_full.js"));
   });
-  var preloads = EMBED_CARRIES_FULL || !script.getAttribute("data-config") ? [["preload", "bantam_core_bg.wasm"]]
+  var preloads = anotherCopy ? []
+    : EMBED_CARRIES_FULL || !script.getAttribute("data-config") ? [["preload", "bantam_core_bg.wasm"]]
     : [["modulepreload", "bantam_full.js"], ["preload", "bantam_full_bg.wasm"]];
   preloads.forEach(function (pair) {
     var link = document.createElement("link");
@@ -53,7 +55,9 @@ function main() {
     }
     document.head.appendChild(link);
   });
-  var mountModule = mounter(lean, full, url("."));
+  // A second copy of this script on the page (two forms) mounts through the first one: one
+  // module, one wasm, one outbox.
+  var mountModule = anotherCopy ? existing.mount : mounter(lean, full, url("."));
   var forms = [];
 
   // Errors are reported (console and bantam:error) by mount.js or the widget.
@@ -64,11 +68,11 @@ function main() {
     });
   }
 
-  function fail(target, message, code) {
+  function fail(target, message) {
     console.error("Bantam: " + message);
     if (target) {
       target.dispatchEvent(new CustomEvent("bantam:error", {
-        bubbles: true, composed: true, detail: { code: code || "config", message: message }
+        bubbles: true, composed: true, detail: { code: "config", message: message }
       }));
     }
   }

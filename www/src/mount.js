@@ -13,8 +13,9 @@
 export let Form;
 
 /**
- * A function that loads and instantiates a module once: `glue()` resolves to the wasm-bindgen
- * glue, `wasm` is where its WebAssembly is (undefined: next to the glue).
+ * A function that loads and instantiates a module once (again after a failure): `glue()`
+ * resolves to the wasm-bindgen glue, `wasm` is where its WebAssembly is (undefined: next to
+ * the glue).
  */
 export function once(glue, wasm) {
   let loading = null;
@@ -23,6 +24,10 @@ export function once(glue, wasm) {
       await m.default(wasm && { module_or_path: wasm });
       Form = m.Form;
       return m;
+    });
+    // A later mount tries again (after a network error, say).
+    loading.catch(() => {
+      loading = null;
     });
     return loading;
   };
