@@ -85,7 +85,7 @@ export async function start(target, options, loader) {
   let fetched;
   if (url != null) {
     try {
-      // The same request, when bantam.js started it already (see `prefetching` there).
+      // The same request, when the loader started it already (see `prefetching` in mount.js).
       const started = options[Symbol.for("bantam.prefetch")];
       fetched = await fetchConfig(url, accept, started && started.url === url && started.accept === accept ? started.response : undefined);
     } catch (why) {

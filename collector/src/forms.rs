@@ -11,6 +11,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use axum::body::Bytes;
 use bantam_engine::{delivery_warnings, Form};
 
 /// One config file as last loaded without error.
@@ -26,6 +27,9 @@ struct GoodFile {
     /// The compiled form (every language), served to widgets that ask for it: the lean widget
     /// reads it without a validator.
     compiled: Arc<str>,
+    /// `text` and `compiled` gzipped, made once here for the browsers that take gzip.
+    text_gzip: Bytes,
+    compiled_gzip: Bytes,
     /// The recorded version (in the store's history) this text is, once known.
     version: Option<i64>,
 }
@@ -113,9 +117,12 @@ impl Forms {
                             .get(&name)
                             .filter(|old| *old.text == *text)
                             .and_then(|old| old.version);
+                        let compiled = bantam_engine::compile(&forms);
                         Ok(GoodFile {
                             version,
-                            compiled: bantam_engine::compile(&forms).into(),
+                            text_gzip: gzip(text.as_bytes()),
+                            compiled_gzip: gzip(compiled.as_bytes()),
+                            compiled: compiled.into(),
                             localised,
                             text: text.into(),
                             form: Arc::new(form),
@@ -230,6 +237,19 @@ impl Forms {
     /// The compiled form of the config file `name` in use (see [`bantam_engine::compile`]).
     pub fn compiled_text(&self, name: &str) -> Option<Arc<str>> {
         self.files.get(name).map(|f| f.compiled.clone())
+    }
+
+    /// [`Forms::config_text`] (or, `compiled`, [`Forms::compiled_text`]) gzipped.
+    pub fn gzipped(&self, name: &str, compiled: bool) -> Option<Bytes> {
+        let file = self.files.get(name)?;
+        Some(
+            if compiled {
+                &file.compiled_gzip
+            } else {
+                &file.text_gzip
+            }
+            .clone(),
+        )
     }
 
     /// What was wrong at the last load: broken files (errors) and delivery warnings.
@@ -366,4 +386,13 @@ pub fn watch(dir: PathBuf, forms: Arc<RwLock<Forms>>, every: std::time::Duration
             }
         }
     });
+}
+
+/// `bytes` gzipped at the best compression (a form's text: a few kilobytes).
+fn gzip(bytes: &[u8]) -> Bytes {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Into memory: nothing to fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default().into()
 }

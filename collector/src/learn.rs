@@ -170,13 +170,6 @@ fn fields(value: &mut Value) -> Option<&mut Vec<(String, Value)>> {
     }
 }
 
-fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
-    match value {
-        Value::Object(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-        _ => None,
-    }
-}
-
 fn get_mut<'a>(value: &'a mut Value, key: &str) -> Option<&'a mut Value> {
     fields(value)?
         .iter_mut()
@@ -202,7 +195,7 @@ fn remove(value: &mut Value, key: &str) {
 
 /// The array at `key` of an object, made (empty, at the end) when missing.
 fn array<'a>(value: &'a mut Value, key: &str) -> &'a mut Vec<Value> {
-    if !matches!(get(value, key), Some(Value::Array(_))) {
+    if !matches!(value.get(key), Some(Value::Array(_))) {
         set(value, key, Value::Array(Vec::new()));
     }
     match get_mut(value, key) {
@@ -212,7 +205,7 @@ fn array<'a>(value: &'a mut Value, key: &str) -> &'a mut Vec<Value> {
 }
 
 fn id_of(value: &Value) -> Option<&str> {
-    match get(value, "id") {
+    match value.get("id") {
         Some(Value::String(id)) => Some(id),
         _ => None,
     }
@@ -486,7 +479,7 @@ pub fn propose(
         }
         let signals = array(&mut config, "signals");
         let is_input =
-            |s: &Value| matches!(get(s, "input"), Some(Value::String(i)) if i == input.as_str());
+            |s: &Value| matches!(s.get("input"), Some(Value::String(i)) if i == input.as_str());
         let first = signals.iter().position(is_input);
         let signal = match first {
             Some(at) => {
@@ -545,11 +538,11 @@ pub fn propose(
         ]),
     );
     remove(&mut config, "weights");
-    let grades_given = matches!(get(&config, "grades"), Some(Value::Array(_)));
+    let grades_given = matches!(config.get("grades"), Some(Value::Array(_)));
     if grades_given {
         if let Some(Value::Array(grades)) = get_mut(&mut config, "grades") {
             for grade in grades.iter_mut() {
-                let name = match get(grade, "name") {
+                let name = match grade.get("name") {
                     Some(Value::String(name)) => name.clone(),
                     _ => continue,
                 };
@@ -675,7 +668,7 @@ fn translate_written_out(original: &Value, form: &Form, ids: &[String], config: 
         if shown.locale != *locale {
             continue;
         }
-        let tag = match get(config, "translations") {
+        let tag = match config.get("translations") {
             Some(Value::Object(fields)) => fields
                 .iter()
                 .map(|(k, _)| k.clone())
@@ -708,13 +701,13 @@ fn translate_written_out(original: &Value, form: &Form, ids: &[String], config: 
             if labels.is_empty() && ranges.is_none() {
                 continue;
             }
-            if !matches!(get(config, "translations"), Some(Value::Object(_))) {
+            if !matches!(config.get("translations"), Some(Value::Object(_))) {
                 set(config, "translations", Value::Object(Vec::new()));
             }
             let Some(translations) = get_mut(config, "translations") else {
                 continue;
             };
-            if !matches!(get(translations, &tag), Some(Value::Object(_))) {
+            if !matches!(translations.get(&tag), Some(Value::Object(_))) {
                 set(translations, &tag, Value::Object(Vec::new()));
             }
             let Some(translation) = get_mut(translations, &tag) else {
@@ -733,7 +726,7 @@ fn translate_written_out(original: &Value, form: &Form, ids: &[String], config: 
                 }
             }
             if let Some(ranges) = ranges {
-                if get(question, "ranges").is_none() {
+                if question.get("ranges").is_none() {
                     let ranges = ranges
                         .iter()
                         .map(|l| Value::Object(vec![("label".into(), text(l))]))

@@ -28,6 +28,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -564,10 +565,17 @@ async fn form_config(
         .forms
         .read()
         .map_err(|_| AppError::Internal("forms lock poisoned".into()))?;
-    let text = if compiled {
-        forms.compiled_text(&file)
+    // A browser takes it gzipped, as it takes the widget's files: the compiled form is part of
+    // what the default embed downloads.
+    let gzipped = widget::accepts_gzip(&headers);
+    let body = if gzipped {
+        forms.gzipped(&file, compiled)
+    } else if compiled {
+        forms
+            .compiled_text(&file)
+            .map(|t| Bytes::from(t.to_string()))
     } else {
-        forms.config_text(&file)
+        forms.config_text(&file).map(|t| Bytes::from(t.to_string()))
     };
     drop(forms);
     let kind = if compiled {
@@ -575,43 +583,30 @@ async fn form_config(
     } else {
         "application/json"
     };
-    match text {
-        // A browser takes it gzipped, as it takes the widget's files: the compiled form is part
-        // of what the default embed downloads.
-        Some(text) if widget::accepts_gzip(&headers) => Ok((
-            [
-                (header::CONTENT_TYPE, kind),
-                (header::VARY, "Accept, Accept-Encoding"),
-                (header::CONTENT_ENCODING, "gzip"),
-            ],
-            gzip(text.as_bytes())?,
-        )
-            .into_response()),
-        Some(text) => Ok((
-            [
-                (header::CONTENT_TYPE, kind),
-                (header::VARY, "Accept, Accept-Encoding"),
-            ],
-            text.to_string(),
-        )
-            .into_response()),
+    match body {
+        Some(body) => {
+            let mut response = (
+                [
+                    (header::CONTENT_TYPE, kind),
+                    (header::VARY, "Accept, Accept-Encoding"),
+                ],
+                body,
+            )
+                .into_response();
+            if gzipped {
+                let gzip = HeaderValue::from_static("gzip");
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, gzip);
+            }
+            Ok(response)
+        }
         None => Err(AppError::bad(
             StatusCode::NOT_FOUND,
             format!("no form config \"{file}\" is loaded here (bantam-collector check shows why)"),
             None,
         )),
     }
-}
-
-/// `bytes` gzipped at the best compression (a form's text: a few kilobytes, well under a
-/// millisecond).
-fn gzip(bytes: &[u8]) -> Result<Vec<u8>, AppError> {
-    use std::io::Write as _;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder
-        .write_all(bytes)
-        .and_then(|()| encoder.finish())
-        .map_err(|err| AppError::Internal(format!("gzip: {err}")))
 }
 
 /// Whether `origin` may call the API: the collector's own origin, or a configured one.

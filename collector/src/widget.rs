@@ -85,14 +85,6 @@ pub(crate) async fn file(Path(name): Path<String>, headers: HeaderMap) -> Respon
         .and_then(|v| v.to_str().ok())
         .is_some_and(|given| given.split(',').any(|t| t.trim() == etag));
     let etag = HeaderValue::from_str(etag).unwrap_or(HeaderValue::from_static("\"\""));
-    if current {
-        let mut response = (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
-        if gzipped.is_some() {
-            let vary = HeaderValue::from_static("Accept-Encoding");
-            response.headers_mut().insert(header::VARY, vary);
-        }
-        return response;
-    }
     let content_type = match name.rsplit('.').next() {
         Some("js") => "text/javascript; charset=utf-8",
         Some("wasm") => "application/wasm",
@@ -100,18 +92,22 @@ pub(crate) async fn file(Path(name): Path<String>, headers: HeaderMap) -> Respon
         Some("json") => "application/json",
         _ => "application/octet-stream",
     };
-    let mut response = (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::ETAG, etag),
-        ],
-        WIDGET[index].1,
-    )
-        .into_response();
+    let mut response = if current {
+        (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response()
+    } else {
+        (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                (header::ETAG, etag),
+            ],
+            WIDGET[index].1,
+        )
+            .into_response()
+    };
     if gzipped.is_some() {
         let headers = response.headers_mut();
         headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-        if index != plain {
+        if index != plain && !current {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
     }

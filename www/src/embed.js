@@ -18,21 +18,15 @@
  * module instead (the build defines `EMBED_CARRIES_FULL`). */
 "use strict"; // The bundle is a classic script: strict as the modules it is made of are.
 import * as core from "./bantam_core.js";
-import { mounter, once } from "./mount.js";
+import { mounter, once, report } from "./mount.js";
 
-function main() {
-  var script = document.currentScript;
-  if (!script || !script.src) return;
-  // `window.Bantam` is ours when it is missing or the queue snippet's function; a page that
-  // uses the name for something else keeps it (the form still mounts from the data attributes).
-  var existing = window.Bantam;
-  var ours = existing === undefined || (typeof existing === "function" && !existing.forms && (!existing.q || Array.isArray(existing.q)));
-  var anotherCopy = typeof existing === "function" && Array.isArray(existing.forms);
-  var queued = (ours && existing && existing.q) || [];
-
-  // The wasm the page needs is fetched now, and the module that reads it: the lean module's
-  // (in this file) for a config URL, the full module's for a config in the page. A mount
-  // starts the fetch anyway; this is for a mount called later (`Bantam("mount", …)`).
+/**
+ * `mount(target, options)` over the modules beside `script`: the lean one (in this file) for a
+ * config URL, the full one for a config in the page. The wasm the page needs is fetched now,
+ * and the module that reads it: a mount starts the fetch anyway; this is for a mount called
+ * later (`Bantam("mount", …)`).
+ */
+function modules(script) {
   var url = function (file) {
     return new URL(file, script.src).href;
   };
@@ -42,8 +36,7 @@ function main() {
   var full = EMBED_CARRIES_FULL ? lean : once(function () {
     return import(url("bantam_full.js"));
   });
-  var preloads = anotherCopy ? []
-    : EMBED_CARRIES_FULL || !script.getAttribute("data-config") ? [["preload", "bantam_core_bg.wasm"]]
+  var preloads = EMBED_CARRIES_FULL || !script.getAttribute("data-config") ? [["preload", "bantam_core_bg.wasm"]]
     : [["modulepreload", "bantam_full.js"], ["preload", "bantam_full_bg.wasm"]];
   preloads.forEach(function (pair) {
     var link = document.createElement("link");
@@ -55,10 +48,23 @@ function main() {
     }
     document.head.appendChild(link);
   });
+  return mounter(lean, full, url("."));
+}
+
+function main() {
+  var script = document.currentScript;
+  if (!script || !script.src) return;
+  // `window.Bantam` is ours when it is missing or the queue snippet's function; a page that
+  // uses the name for something else keeps it (the form still mounts from the data attributes).
+  var existing = window.Bantam;
+  var ours = existing === undefined || (typeof existing === "function" && !existing.forms && (!existing.q || Array.isArray(existing.q)));
+  var anotherCopy = typeof existing === "function" && Array.isArray(existing.forms);
+  var queued = (ours && existing && existing.q) || [];
+
+  var forms = [];
   // A second copy of this script on the page (two forms) mounts through the first one: one
   // module, one wasm, one outbox.
-  var mountModule = anotherCopy ? existing.mount : mounter(lean, full, url("."));
-  var forms = [];
+  var mountModule = anotherCopy ? existing.mount : modules(script);
 
   // Errors are reported (console and bantam:error) by mount.js or the widget.
   function mount(target, options) {
@@ -66,15 +72,6 @@ function main() {
       forms.push(form);
       return form;
     });
-  }
-
-  function fail(target, message) {
-    console.error("Bantam: " + message);
-    if (target) {
-      target.dispatchEvent(new CustomEvent("bantam:error", {
-        bubbles: true, composed: true, detail: { code: "config", message: message }
-      }));
-    }
   }
 
   function run(args) {
@@ -105,7 +102,7 @@ function main() {
   var target;
   if (targetSelector) {
     target = document.querySelector(targetSelector);
-    if (!target) return fail(null, "data-target \"" + targetSelector + "\" matches no element");
+    if (!target) return report(null, "config", "data-target \"" + targetSelector + "\" matches no element");
   } else {
     target = document.createElement("div");
     script.parentNode.insertBefore(target, script);
@@ -113,11 +110,11 @@ function main() {
   var options;
   if (configSelector) {
     var holder = document.querySelector(configSelector);
-    if (!holder) return fail(target, "data-config \"" + configSelector + "\" matches no element");
+    if (!holder) return report(target, "config", "data-config \"" + configSelector + "\" matches no element");
     try {
       options = { config: JSON.parse(holder.textContent) };
     } catch (e) {
-      return fail(target, "the config in " + configSelector + " is not valid JSON: " + e.message);
+      return report(target, "config", "the config in " + configSelector + " is not valid JSON: " + e.message);
     }
   } else {
     options = { configUrl: new URL(configUrl, document.baseURI).href };

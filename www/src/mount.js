@@ -33,6 +33,14 @@ export function once(glue, wasm) {
   };
 }
 
+/** One console error and `bantam:error` with `{code, message}` on `host` (when there is one). */
+export function report(host, code, message) {
+  console.error("Bantam: " + message);
+  if (host && host.dispatchEvent) {
+    host.dispatchEvent(new CustomEvent("bantam:error", { bubbles: true, composed: true, detail: { code, message } }));
+  }
+}
+
 /** The lean module's `Accept` for a config URL (src/options.rs, ACCEPT): the compiled form. */
 const ACCEPT = "application/vnd.bantam.form+json, application/json;q=0.9";
 
@@ -68,13 +76,7 @@ export function mounter(lean, full, base) {
   function loadFailed(target, error) {
     const message = "could not load the widget from " + base + " (" + ((error && error.message) || error) +
       "); its files must be served with CORS headers and .wasm as application/wasm, and the page's Content-Security-Policy must allow them";
-    console.error("Bantam: " + message);
-    const host = typeof target === "string" ? document.querySelector(target) : target;
-    if (host && host.dispatchEvent) {
-      host.dispatchEvent(new CustomEvent("bantam:error", {
-        bubbles: true, composed: true, detail: { code: "load", message },
-      }));
-    }
+    report(typeof target === "string" ? document.querySelector(target) : target, "load", message);
     const failure = new Error("Bantam: " + message);
     failure.bantamReported = true;
     throw failure;
