@@ -6,7 +6,7 @@
 // points at it. Prints a table.
 import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
-import { launchChromium } from "./chromium.mjs";
+import { launchChromium, loadProbed } from "./chromium.mjs";
 
 const BASE = process.env.BANTAM_URL;
 const LOADS = Number(process.env.BENCH_LOADS || 20);
@@ -84,11 +84,9 @@ async function load(subject) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send("Performance.enable");
-  await page.goto(BASE + subject.page, { waitUntil: "load" });
-  await page.waitForFunction(() => window.__probe.interactive !== null, null, { timeout: 30000 });
+  await loadProbed(page, BASE + subject.page);
   // Let late layout shifts and tasks land before reading them.
   await page.waitForTimeout(500);
-  await page.waitForFunction(() => window.__probe.appeared !== null, null, { timeout: 30000 });
   const probe = await page.evaluate(() => ({
     ...window.__probe,
     shiftsAfter: window.__shiftsAfter(),

@@ -4,3 +4,13 @@ import { chromium, CHROMIUM_ARGS } from "../tests/e2e/support.mjs";
 
 /** A new headless Chromium. */
 export const launchChromium = () => chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+
+/**
+ * Opens `url` in `page` and waits until probe.js says the form has appeared (a console message:
+ * no script of the benchmark's runs in the page while it loads).
+ */
+export async function loadProbed(page, url, timeout = 30000) {
+  const appeared = page.waitForEvent("console", { predicate: (m) => m.text() === "bantam-probe: appeared", timeout });
+  await page.goto(url, { waitUntil: "load" });
+  await appeared;
+}

@@ -3,7 +3,7 @@
 //
 // Run by `scripts/dev bench` (BANTAM_URL points at a collector serving www/); or by hand:
 //   BANTAM_URL=http://127.0.0.1:8080 node bench/scale.mjs [N ...]
-import { launchChromium } from "./chromium.mjs";
+import { launchChromium, loadProbed } from "./chromium.mjs";
 
 const BASE = process.env.BANTAM_URL;
 const LOADS = Number(process.env.SCALE_LOADS || 5);
@@ -16,8 +16,7 @@ const browser = await launchChromium();
 async function load(n) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${BASE}/bench/scale.html?n=${n}`, { waitUntil: "load" });
-  await page.waitForFunction(() => window.__probe.interactive !== null, null, { timeout: 600000 });
+  await loadProbed(page, `${BASE}/bench/scale.html?n=${n}`, 600000);
   const probe = await page.evaluate(() => {
     const embed = performance.getEntriesByType("resource").find((r) => r.name.endsWith("/embed.js"));
     return { interactive: window.__probe.interactive, embed: embed ? embed.startTime : 0 };

@@ -12,7 +12,7 @@
 // starts it. Absolute figures vary with the machine's load (less so the thread times than the
 // wall times): compare pages within one run.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { launchChromium } from "./chromium.mjs";
+import { launchChromium, loadProbed } from "./chromium.mjs";
 
 const BASE = process.env.BANTAM_URL;
 const LOADS = Number(process.env.TRACE_LOADS || 5);
@@ -55,8 +55,7 @@ async function traceOne(name, n) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await browser.startTracing(page, { categories: CATEGORIES.split(",") });
-  await page.goto(`${BASE}/bench/${name}.html`, { waitUntil: "load" });
-  await page.waitForFunction(() => window.__probe.interactive !== null, null, { timeout: 30000 });
+  await loadProbed(page, `${BASE}/bench/${name}.html`);
   await page.waitForTimeout(500);
   const probe = await page.evaluate(() => ({
     interactive: window.__probe.interactive,

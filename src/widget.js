@@ -518,12 +518,13 @@ function draw(target, session) {
   if (view.thanks) showThankYou();
   else step = renderStep(false);
   target.appendChild(host);
+  fire([["ready", ready], ...step]);
   if (!view.preview) {
-    // Deliver what earlier pages queued, and watch for going online or away.
+    // Deliver what earlier pages queued, and watch for going online or away: after `ready`,
+    // as nothing the visitor sees waits for it.
     watch(view.lateAfter);
     flush();
   }
-  fire([["ready", ready], ...step]);
 
   return {
     destroy() {

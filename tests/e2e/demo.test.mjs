@@ -302,6 +302,52 @@ test("the default embed loads embed.js, then only the wasm and the compiled form
   ]);
 });
 
+test("the default embed asks for the compiled form first, opens storage while the wasm loads, and is ready before the outbox", async () => {
+  // What the page does, in order: each request as the page sends it, the first use of
+  // localStorage, the wasm's instantiation, `bantam:ready` and the outbox's Web Lock.
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    window.order = [];
+    const note = (what) => window.order.push(what);
+    const storage = Object.getOwnPropertyDescriptor(window, "localStorage");
+    let touched = false;
+    Object.defineProperty(window, "localStorage", {
+      configurable: true,
+      get() {
+        if (!touched) note("storage");
+        touched = true;
+        return storage.get.call(window);
+      },
+    });
+    const instantiate = WebAssembly.instantiateStreaming;
+    WebAssembly.instantiateStreaming = (...args) => instantiate.apply(WebAssembly, args).then((done) => {
+      note("wasm instantiated");
+      return done;
+    });
+    const request = navigator.locks.request.bind(navigator.locks);
+    navigator.locks.request = (...args) => {
+      note("outbox");
+      return request(...args);
+    };
+    document.addEventListener("bantam:ready", () => note("ready"));
+  });
+  const page = await context.newPage();
+  const requests = [];
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith("/dist/") || path.startsWith("/forms/")) requests.push(path.replace(/\.[0-9a-f]{10}\./, ".<hash>."));
+  });
+  await page.goto(BASE + "/");
+  await page.locator("#b-email").waitFor();
+  await page.waitForFunction(() => window.order.includes("outbox"));
+  assert.deepEqual(requests, ["/dist/embed.js", "/forms/ledgerline-demo.json", "/dist/bantam_core_bg.<hash>.wasm"],
+    "the compiled form is asked for first, then the wasm, and each once");
+  assert.equal(await page.locator("link[rel=preload], link[rel=modulepreload]").count(), 0,
+    "a form mounted at once needs no preload links");
+  assert.deepEqual(await page.evaluate(() => window.order), ["storage", "wasm instantiated", "ready", "outbox"]);
+  await context.close();
+});
+
 test("two forms on one page share one module: the second embed.js mounts through the first", async () => {
   const { page, errors, context } = await openHtml("/two-forms.html", `<!doctype html><html lang="en"><title>2</title>
     <main><div id="a"></div><div id="b"></div></main>

@@ -22,9 +22,11 @@ import { mounter, once, report } from "./mount.js";
 
 /**
  * `mount(target, options)` over the modules beside `script`: the lean one (in this file) for a
- * config URL, the full one for a config in the page. The wasm the page needs is fetched now,
- * and the module that reads it: a mount starts the fetch anyway; this is for a mount called
- * later (`Bantam("mount", …)`).
+ * config URL, the full one for a config in the page. What the script's own mount will fetch at
+ * once (the lean module's wasm for `data-config-url`) it leaves to that mount; what a mount
+ * needs later, it starts fetching now with preload links: the full module and its wasm for a
+ * `data-config` (which would otherwise wait for the module's import), the lean wasm for a mount
+ * called later (`Bantam("mount", …)`).
  */
 function modules(script) {
   var url = function (file) {
@@ -36,8 +38,10 @@ function modules(script) {
   var full = EMBED_CARRIES_FULL ? lean : once(function () {
     return import(url("bantam_full.js"));
   });
-  var preloads = EMBED_CARRIES_FULL || !script.getAttribute("data-config") ? [["preload", "bantam_core_bg.wasm"]]
-    : [["modulepreload", "bantam_full.js"], ["preload", "bantam_full_bg.wasm"]];
+  var inPage = script.getAttribute("data-config");
+  var mountsNow = inPage || script.getAttribute("data-config-url");
+  var preloads = !EMBED_CARRIES_FULL && inPage ? [["modulepreload", "bantam_full.js"], ["preload", "bantam_full_bg.wasm"]]
+    : mountsNow ? [] : [["preload", "bantam_core_bg.wasm"]];
   preloads.forEach(function (pair) {
     var link = document.createElement("link");
     link.rel = pair[0];

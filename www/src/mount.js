@@ -64,6 +64,20 @@ function prefetching(options) {
   return { ...options, [Symbol.for("bantam.prefetch")]: { url, accept: ACCEPT, response } };
 }
 
+/**
+ * Opens the page's `localStorage` while the module's wasm downloads: the mount reads it (the
+ * visitor's attribution, the outbox), and a page's first access to it loads the origin's whole
+ * storage, a few milliseconds the visitor would otherwise wait for after the wasm has arrived.
+ * Nothing is read or written; where storage is blocked, nothing happens.
+ */
+function warmStorage() {
+  try {
+    void localStorage.length;
+  } catch {
+    // The mount does without storage (private mode, a sandbox).
+  }
+}
+
 /** Whether `config` is a compiled form: `["bantam-form/1", …]`. */
 const compiled = (config) => Array.isArray(config) && typeof config[0] === "string" && config[0].startsWith("bantam-form/");
 
@@ -89,8 +103,10 @@ export function mounter(lean, full, base) {
   return function mount(target, options) {
     const config = options && typeof options === "object" ? options.config : undefined;
     if (config != null && !compiled(config)) return mountFull(target, options);
-    const module = lean();
+    // The config's request first, then the wasm's: the form needs both.
     const prefetched = prefetching(options);
+    const module = lean();
+    warmStorage();
     return module.then((m) => m.mount(target, prefetched), (error) => loadFailed(target, error))
       .catch((error) => {
         if (error && error.bantamFallback) return mountFull(target, options);
