@@ -10,7 +10,12 @@ export const launchChromium = () => chromium.launch({ executablePath: "/usr/bin/
  * no script of the benchmark's runs in the page while it loads).
  */
 export async function loadProbed(page, url, timeout = 30000) {
-  const appeared = page.waitForEvent("console", { predicate: (m) => m.text() === "bantam-probe: appeared", timeout });
+  const appeared = page.waitForEvent("console", { predicate: (m) => m.text() === "bantam-probe: appeared", timeout })
+    .catch(() => {
+      throw new Error(`${url}: the form did not appear within ${timeout} ms`);
+    });
+  // Handled below; a failed navigation must not leave it unhandled.
+  appeared.catch(() => {});
   await page.goto(url, { waitUntil: "load" });
   await appeared;
 }

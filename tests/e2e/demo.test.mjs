@@ -302,10 +302,14 @@ test("the default embed loads embed.js, then only the wasm and the compiled form
   ]);
 });
 
-test("the default embed asks for the compiled form first, opens storage while the wasm loads, and is ready before the outbox", async () => {
-  // What the page does, in order: each request as the page sends it, the first use of
-  // localStorage, the wasm's instantiation, `bantam:ready` and the outbox's Web Lock.
+/**
+ * What a fresh browser does on `path` (served `html`, if given), in order: each request for
+ * /dist/ and /forms/ as the page sends it, the first use of localStorage, the wasm's
+ * instantiation, `bantam:ready` and the outbox's Web Lock; and the preload links it made.
+ */
+async function startUp(path, html) {
   const context = await browser.newContext();
+  if (html) await context.route(BASE + path, (route) => route.fulfill({ contentType: "text/html", body: html }));
   await context.addInitScript(() => {
     window.order = [];
     const note = (what) => window.order.push(what);
@@ -337,15 +341,30 @@ test("the default embed asks for the compiled form first, opens storage while th
     const path = new URL(r.url()).pathname;
     if (path.startsWith("/dist/") || path.startsWith("/forms/")) requests.push(path.replace(/\.[0-9a-f]{10}\./, ".<hash>."));
   });
-  await page.goto(BASE + "/");
+  await page.goto(BASE + path);
   await page.locator("#b-email").waitFor();
   await page.waitForFunction(() => window.order.includes("outbox"));
-  assert.deepEqual(requests, ["/dist/embed.js", "/forms/ledgerline-demo.json", "/dist/bantam_core_bg.<hash>.wasm"],
-    "the compiled form is asked for first, then the wasm, and each once");
-  assert.equal(await page.locator("link[rel=preload], link[rel=modulepreload]").count(), 0,
-    "a form mounted at once needs no preload links");
-  assert.deepEqual(await page.evaluate(() => window.order), ["storage", "wasm instantiated", "ready", "outbox"]);
+  const preloads = await page.evaluate(() => Array.from(document.querySelectorAll("link[rel$=preload]"),
+    (link) => new URL(link.href).pathname.replace(/\.[0-9a-f]{10}\./, ".<hash>.")));
+  const order = await page.evaluate(() => window.order);
   await context.close();
+  return { requests, preloads, order };
+}
+
+test("the default embed asks for the compiled form first, opens storage while the wasm loads, and is ready before the outbox", async () => {
+  const embed = await startUp("/");
+  assert.deepEqual(embed.requests, ["/dist/embed.js", "/forms/ledgerline-demo.json", "/dist/bantam_core_bg.<hash>.wasm"],
+    "the compiled form is asked for first, then the wasm, and each once");
+  assert.deepEqual(embed.preloads, [], "a form mounted at once needs no preload links");
+  assert.deepEqual(embed.order, ["storage", "wasm instantiated", "ready", "outbox"]);
+  // A config in the page: the full module's glue and wasm are preloaded (its import would
+  // otherwise come first), and storage is opened while they load too.
+  const inline = await startUp("/inline-start.html", `<!doctype html><html lang="en"><title>i</title>
+    <main><div id="t"></div></main>
+    <script type="application/json" id="cfg">${CONFIG}</script>
+    <script src="/dist/embed.js" data-target="#t" data-config="#cfg" async></script>`);
+  assert.deepEqual(inline.preloads, ["/dist/bantam_full.<hash>.js", "/dist/bantam_full_bg.<hash>.wasm"]);
+  assert.deepEqual(inline.order, ["storage", "wasm instantiated", "ready", "outbox"]);
 });
 
 test("two forms on one page share one module: the second embed.js mounts through the first", async () => {

@@ -65,7 +65,7 @@ function prefetching(options) {
 }
 
 /**
- * Opens the page's `localStorage` while the module's wasm downloads: the mount reads it (the
+ * Opens the page's `localStorage` while a module and its wasm download: the mount reads it (the
  * visitor's attribution, the outbox), and a page's first access to it loads the origin's whole
  * storage, a few milliseconds the visitor would otherwise wait for after the wasm has arrived.
  * Nothing is read or written; where storage is blocked, nothing happens.
@@ -97,7 +97,9 @@ export function mounter(lean, full, base) {
   }
 
   function mountFull(target, options) {
-    return full().then((m) => m.mount(target, options), (error) => loadFailed(target, error));
+    const module = full();
+    warmStorage();
+    return module.then((m) => m.mount(target, options), (error) => loadFailed(target, error));
   }
 
   return function mount(target, options) {
