@@ -97,22 +97,24 @@ export function mounter(lean, full, base) {
   }
 
   function mountFull(target, options) {
-    const module = full();
-    warmStorage();
-    return module.then((m) => m.mount(target, options), (error) => loadFailed(target, error));
+    return full().then((m) => m.mount(target, options), (error) => loadFailed(target, error));
   }
 
-  return function mount(target, options) {
-    const config = options && typeof options === "object" ? options.config : undefined;
-    if (config != null && !compiled(config)) return mountFull(target, options);
+  function mountLean(target, options) {
     // The config's request first, then the wasm's: the form needs both.
     const prefetched = prefetching(options);
-    const module = lean();
-    warmStorage();
-    return module.then((m) => m.mount(target, prefetched), (error) => loadFailed(target, error))
+    return lean().then((m) => m.mount(target, prefetched), (error) => loadFailed(target, error))
       .catch((error) => {
         if (error && error.bantamFallback) return mountFull(target, options);
         throw error;
       });
+  }
+
+  return function mount(target, options) {
+    const config = options && typeof options === "object" ? options.config : undefined;
+    const mounted = config != null && !compiled(config) ? mountFull(target, options) : mountLean(target, options);
+    // Once the module's requests are out.
+    warmStorage();
+    return mounted;
   };
 }
