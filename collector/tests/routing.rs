@@ -274,9 +274,15 @@ async fn destinations_retry_on_their_own(db: TestDb) {
         "fine waited {:?} for the others",
         started.elapsed()
     );
-    let states_now = states(&router, "r-0").await;
-    assert_eq!(states_now["fine"], "delivered");
-    assert_eq!(states_now["slow"], "pending");
+    // The receiver has a request before the collector has recorded its answer (on PostgreSQL
+    // that write can come a little later): wait for the record, never read it at once.
+    wait_until(
+        "fine's delivery of r-0 is recorded",
+        Duration::from_secs(10),
+        || async { states(&router, "r-0").await["fine"] == "delivered" },
+    )
+    .await;
+    assert_eq!(states(&router, "r-0").await["slow"], "pending");
     // Two leads got the 503s (whichever two: a worker has several requests on their way at
     // once): each waits out its backoff, pending with its error.
     wait_until(
